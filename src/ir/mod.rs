@@ -1,0 +1,163 @@
+//! The typed, flat IR that code generation consumes.
+//!
+//! A kernel specialized for one dtype signature is lowered to a `Func`: a list
+//! of instructions in SSA form, each producing one scalar value of a known
+//! dtype, that computes the kernel's value at one output point. Reductions are
+//! unrolled, `let`s are shared values, const-table lookups are constants and
+//! every relative access carries its offsets as plain numbers.
+//!
+//! Invariants the lowering guarantees and code generation relies on:
+//! - an instruction only uses values defined before it;
+//! - the operands of `Binary` and `Select` (the two arms) have the same dtype,
+//!   which is the instruction's own dtype, except for comparisons, `And`/`Or`
+//!   (whose result is `Bool`);
+//! - `Div` and the float-only unary functions only see float operands; the
+//!   lowering inserts the `Cast`s that SPEC §3's promotion rules call for;
+//! - the last instruction's value, cast to `out_dtype`, is the kernel's output.
+
+pub mod print;
+
+use crate::types::dtype::DType;
+pub use crate::types::scalar::Scalar;
+
+/// Index of an instruction in `Func::insts`, and of the value it defines.
+pub type ValueId = u32;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum UnaryOp {
+    /// Wrapping negation (ints), sign flip (floats).
+    Neg,
+    /// Logical not of a `Bool`.
+    Not,
+    /// Bitwise complement of an integer.
+    BitNot,
+    /// Wrapping absolute value (ints; `u64` unchanged), `fabs` (floats).
+    Abs,
+    // Float-only functions; the result has the operand's dtype.
+    Sqrt,
+    Exp,
+    Log,
+    Sin,
+    Cos,
+    Tan,
+    Tanh,
+    Floor,
+    Ceil,
+    /// Round half to even (NumPy `round`, Cranelift `nearest`).
+    Round,
+    /// Float operand, `Bool` result.
+    IsNan,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BinaryOp {
+    Add,
+    Sub,
+    Mul,
+    /// Float division (integer operands were cast to f64 by the lowering).
+    Div,
+    /// Floor division; integer division by zero gives 0 (SPEC §3).
+    FloorDiv,
+    /// Python modulo; integer modulo by zero gives 0.
+    Mod,
+    Pow,
+    BitAnd,
+    BitOr,
+    BitXor,
+    /// Shift counts outside 0..=63 give 0 (or the sign fill for `Shr` of a
+    /// negative signed value); see `rt::shl_i64`.
+    Shl,
+    Shr,
+    /// IEEE 754-2019 minimum/maximum for floats: NaN if either is NaN, -0 < +0.
+    Min,
+    Max,
+    /// Float-only.
+    Hypot,
+    // Comparisons: `Bool` result; float comparisons are false on NaN except `Ne`.
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    // `Bool` operands and result.
+    And,
+    Or,
+}
+
+impl BinaryOp {
+    pub fn is_comparison(self) -> bool {
+        matches!(
+            self,
+            BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge
+        )
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Op {
+    Const(Scalar),
+    /// The element of array input `input` at `offset` (one number per core
+    /// axis) from the output point. Its dtype is the input's dtype.
+    Load {
+        input: u32,
+        offset: Vec<i64>,
+    },
+    /// Scalar parameter number `n` (counting scalar parameters only).
+    Param(u32),
+    /// Absolute index of the output point on a core axis (`I64`).
+    Index(u32),
+    /// Extent of a core axis (`I64`).
+    Shape(u32),
+    /// Conversion to the instruction's dtype by NumPy `astype` rules as SPEC §3
+    /// fixes them (wrap, truncate toward zero, saturate, NaN to 0).
+    Cast(ValueId),
+    Unary(UnaryOp, ValueId),
+    Binary(BinaryOp, ValueId, ValueId),
+    /// `cond ? a : b`; both arms are always evaluated (they cannot trap).
+    Select(ValueId, ValueId, ValueId),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Inst {
+    pub op: Op,
+    pub dtype: DType,
+}
+
+/// Per core axis, the smallest and largest offset of any relative access.
+/// An axis no access moves along has `(0, 0)`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Footprint {
+    pub lo: Vec<i64>,
+    pub hi: Vec<i64>,
+}
+
+impl Footprint {
+    pub fn zero(ndim: usize) -> Footprint {
+        Footprint {
+            lo: vec![0; ndim],
+            hi: vec![0; ndim],
+        }
+    }
+
+    pub fn ndim(&self) -> usize {
+        self.lo.len()
+    }
+}
+
+/// One kernel, specialized for one dtype signature, computing one point.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Func {
+    pub name: String,
+    /// Number of core axes (1 to 4).
+    pub ndim: usize,
+    /// Dtypes of the array inputs, in parameter order.
+    pub inputs: Vec<DType>,
+    /// Dtypes of the scalar parameters, in parameter order.
+    pub params: Vec<DType>,
+    pub out_dtype: DType,
+    pub insts: Vec<Inst>,
+    /// The value that is cast to `out_dtype` and stored.
+    pub result: ValueId,
+    pub footprint: Footprint,
+}

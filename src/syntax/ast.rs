@@ -1,0 +1,210 @@
+//! The syntax tree: what the parser builds, before any name or type is known.
+//!
+//! Every node carries the `Span` of the text it came from, so that each later
+//! stage can point at the source when it reports a problem. Names of dtypes,
+//! boundary modes, builtins and reductions are kept as plain identifiers here;
+//! the checker resolves them, so that "unknown dtype" is a spanned diagnostic
+//! like any other.
+
+use crate::diag::Span;
+
+/// A parsed `.stn` file: consts and kernels, in source order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct File {
+    pub items: Vec<Item>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Item {
+    Const(ConstDef),
+    Kernel(KernelDef),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ident {
+    pub name: String,
+    pub span: Span,
+}
+
+/// `const NAME = value;` where value is a number expression or a nested list.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConstDef {
+    pub name: Ident,
+    pub value: Expr,
+    pub span: Span,
+}
+
+/// `kernel NAME(params) [-> DTYPE] [boundary MODE] { ... }`
+#[derive(Clone, Debug, PartialEq)]
+pub struct KernelDef {
+    pub name: Ident,
+    pub params: Vec<Param>,
+    /// The dtype after `->`, unresolved.
+    pub output: Option<Ident>,
+    /// The mode after `boundary`, unresolved.
+    pub boundary: Option<Ident>,
+    pub body: Block,
+    pub span: Span,
+}
+
+/// `NAME` (an array input) or `NAME: DTYPE` (a scalar given at run time).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Param {
+    pub name: Ident,
+    pub dtype: Option<Ident>,
+    pub span: Span,
+}
+
+/// `{ let a = ...; let b = ...; value }`
+#[derive(Clone, Debug, PartialEq)]
+pub struct Block {
+    pub lets: Vec<Let>,
+    pub value: Box<Expr>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Let {
+    pub name: Ident,
+    pub value: Expr,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExprKind {
+    /// An integer literal; always non-negative (a `-` is a unary operator).
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Name(String),
+    /// `x[i, j]`: relative access to an array, or absolute lookup in a const table.
+    Index {
+        base: Ident,
+        indices: Vec<Expr>,
+    },
+    Unary {
+        op: UnOp,
+        operand: Box<Expr>,
+    },
+    Binary {
+        op: BinOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    /// `if c { a } else { b }`; an `else if` chain nests in `otherwise`'s value.
+    If {
+        cond: Box<Expr>,
+        then: Block,
+        otherwise: Block,
+    },
+    /// A builtin (`min(a, b)`), a cast (`f32(e)`), or a stage (another kernel).
+    Call {
+        func: Ident,
+        args: Vec<Expr>,
+    },
+    /// `sum(i in -1..=1, j in 0..=2) { body }`; `op` is `sum`, `prod`, `min` or `max`.
+    Reduce {
+        op: Ident,
+        vars: Vec<RangeVar>,
+        body: Block,
+    },
+    /// `[a, b, c]`: only meaningful as (part of) a `const` table.
+    List(Vec<Expr>),
+}
+
+/// `NAME in lo..=hi`
+#[derive(Clone, Debug, PartialEq)]
+pub struct RangeVar {
+    pub name: Ident,
+    pub lo: Expr,
+    pub hi: Expr,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum UnOp {
+    /// `-e`
+    Neg,
+    /// `not e` (bool only)
+    Not,
+    /// `~e` (bitwise complement of integers; logical not of bool)
+    BitNot,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BinOp {
+    Or,
+    And,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    BitOr,
+    BitXor,
+    BitAnd,
+    Shl,
+    Shr,
+    Add,
+    Sub,
+    Mul,
+    /// `/`: true division
+    Div,
+    /// `//`: floor division
+    FloorDiv,
+    /// `%`: Python modulo (sign of the divisor)
+    Mod,
+    /// `**`
+    Pow,
+}
+
+impl BinOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinOp::Or => "or",
+            BinOp::And => "and",
+            BinOp::Eq => "==",
+            BinOp::Ne => "!=",
+            BinOp::Lt => "<",
+            BinOp::Le => "<=",
+            BinOp::Gt => ">",
+            BinOp::Ge => ">=",
+            BinOp::BitOr => "|",
+            BinOp::BitXor => "^",
+            BinOp::BitAnd => "&",
+            BinOp::Shl => "<<",
+            BinOp::Shr => ">>",
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+            BinOp::FloorDiv => "//",
+            BinOp::Mod => "%",
+            BinOp::Pow => "**",
+        }
+    }
+
+    pub fn is_comparison(self) -> bool {
+        matches!(
+            self,
+            BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge
+        )
+    }
+}
+
+impl UnOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            UnOp::Neg => "-",
+            UnOp::Not => "not",
+            UnOp::BitNot => "~",
+        }
+    }
+}

@@ -1,0 +1,2 @@
+//! The front end: text to syntax tree.
+pub mod ast;

@@ -1,0 +1,137 @@
+//! Element types of arrays and of kernel values.
+//!
+//! A kernel never names the dtypes of its array inputs: they come from the
+//! data. `DType` is the closed set SPEC §2 allows, and `Ty` adds the one bit the
+//! type rules need beyond it: whether a value comes from a literal ("weak"), so
+//! that `0.25 * a` stays `f32` when `a` is `f32` (SPEC §3).
+
+use std::fmt;
+
+/// One of the eleven element types stn reads, computes with and writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DType {
+    Bool,
+    I8,
+    I16,
+    I32,
+    I64,
+    U8,
+    U16,
+    U32,
+    U64,
+    F32,
+    F64,
+}
+
+impl DType {
+    /// Every dtype, in the order of SPEC §2.
+    pub const ALL: [DType; 11] = [
+        DType::Bool,
+        DType::I8,
+        DType::I16,
+        DType::I32,
+        DType::I64,
+        DType::U8,
+        DType::U16,
+        DType::U32,
+        DType::U64,
+        DType::F32,
+        DType::F64,
+    ];
+
+    /// The name used in kernel source and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            DType::Bool => "bool",
+            DType::I8 => "i8",
+            DType::I16 => "i16",
+            DType::I32 => "i32",
+            DType::I64 => "i64",
+            DType::U8 => "u8",
+            DType::U16 => "u16",
+            DType::U32 => "u32",
+            DType::U64 => "u64",
+            DType::F32 => "f32",
+            DType::F64 => "f64",
+        }
+    }
+
+    /// Parses a dtype name as written in kernel source (`u8`, `f32`, ...).
+    pub fn from_name(name: &str) -> Option<DType> {
+        DType::ALL.iter().copied().find(|d| d.name() == name)
+    }
+
+    /// Bytes one element occupies in memory (`bool` is one byte, 0 or 1).
+    pub fn size(self) -> usize {
+        match self {
+            DType::Bool | DType::I8 | DType::U8 => 1,
+            DType::I16 | DType::U16 => 2,
+            DType::I32 | DType::U32 | DType::F32 => 4,
+            DType::I64 | DType::U64 | DType::F64 => 8,
+        }
+    }
+
+    pub fn is_float(self) -> bool {
+        matches!(self, DType::F32 | DType::F64)
+    }
+
+    /// Integer dtypes, not counting `bool`.
+    pub fn is_int(self) -> bool {
+        self.is_signed() || self.is_unsigned()
+    }
+
+    pub fn is_signed(self) -> bool {
+        matches!(self, DType::I8 | DType::I16 | DType::I32 | DType::I64)
+    }
+
+    pub fn is_unsigned(self) -> bool {
+        matches!(self, DType::U8 | DType::U16 | DType::U32 | DType::U64)
+    }
+
+    /// Integers and `bool`: the types integer arithmetic accepts.
+    pub fn is_integral(self) -> bool {
+        self == DType::Bool || self.is_int()
+    }
+}
+
+impl fmt::Display for DType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The static type of a kernel value: a dtype, and whether it is "weak".
+///
+/// Weak values come from literals and `const`s (and arithmetic on only those).
+/// They take the type of the strong operand they meet, as NumPy's NEP 50 and
+/// Numba's literal typing do; a weak value alone is `i64` or `f64`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Ty {
+    pub dtype: DType,
+    pub weak: bool,
+}
+
+impl Ty {
+    pub const fn strong(dtype: DType) -> Ty {
+        Ty { dtype, weak: false }
+    }
+
+    pub const fn weak(dtype: DType) -> Ty {
+        Ty { dtype, weak: true }
+    }
+}
+
+impl fmt::Display for Ty {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.weak {
+            let kind = if self.dtype.is_float() {
+                "float"
+            } else {
+                "integer"
+            };
+            write!(f, "{kind} literal")
+        } else {
+            write!(f, "{}", self.dtype)
+        }
+    }
+}

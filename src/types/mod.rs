@@ -1,0 +1,6 @@
+//! Dtypes, scalar values and their semantics, and the checker that types a
+//! kernel for one dtype signature.
+
+pub mod dtype;
+pub mod ops;
+pub mod scalar;
