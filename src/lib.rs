@@ -5,3 +5,4 @@ pub mod ir;
 pub mod rt;
 pub mod syntax;
 pub mod types;
+pub mod exec;

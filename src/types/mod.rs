@@ -3,4 +3,6 @@
 
 pub mod dtype;
 pub mod ops;
+pub mod promote;
 pub mod scalar;
+pub mod typed;

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Create (or update) the repo-local Python venv at .venv with the packages in
+# scripts/requirements.txt. Idempotent; prints one line on success.
+# Needs only python3 (with pip) and PyPI access.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+venv="$root/.venv"
+req="$root/scripts/requirements.txt"
+py="${PYTHON:-python3}"
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+
+fail() { cat "$log" >&2; echo "venv.sh: $*" >&2; exit 1; }
+
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -m pip --version >/dev/null 2>&1; then
+    rm -rf "$venv"
+    if ! "$py" -m venv "$venv" >"$log" 2>&1; then
+        # e.g. Debian python3 without python3-venv/ensurepip: fall back to virtualenv from PyPI.
+        rm -rf "$venv"
+        "$py" -m pip install -q --disable-pip-version-check --user virtualenv >>"$log" 2>&1 \
+            || fail "could not create venv (python3 -m venv and virtualenv both failed)"
+        "$py" -m virtualenv -q "$venv" >>"$log" 2>&1 || fail "virtualenv failed"
+    fi
+fi
+
+vpy="$venv/bin/python"
+"$vpy" -m pip install -q --disable-pip-version-check --upgrade pip >>"$log" 2>&1 \
+    || fail "pip upgrade failed"
+"$vpy" -m pip install -q --disable-pip-version-check -r "$req" >>"$log" 2>&1 \
+    || fail "pip install -r scripts/requirements.txt failed"
+
+echo "venv ready: $venv ($("$vpy" -c 'import sys,numpy,scipy; print("python %d.%d.%d, numpy %s, scipy %s" % (sys.version_info[:3] + (numpy.__version__, scipy.__version__)))'))"

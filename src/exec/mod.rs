@@ -1,0 +1,2 @@
+//! The executor: runs a compiled kernel over n-d arrays in tiles, in parallel.
+pub mod boundary;

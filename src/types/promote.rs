@@ -1,0 +1,100 @@
+//! Promotion: the dtype two operands are computed in (SPEC §3).
+//!
+//! Integer arithmetic runs in i64 (u64 with u64, or with another unsigned
+//! dtype, stays u64; u64 with a signed dtype goes to f64). f32 stays f32 with
+//! f32 and with literals; any f64, or a non-literal integer with f32, gives
+//! f64. Literals ("weak" values) take the type of the other operand. These
+//! are Numba's scalar rules, with NumPy's NEP 50 treatment of literals.
+
+use super::dtype::{DType, Ty};
+
+/// The common type of two operands: what `==`, `min`, `where` and the arms
+/// of `if` compute in. Two bools stay bool here; arithmetic uses `arith`.
+pub fn common(a: Ty, b: Ty) -> Ty {
+    let weak = a.weak && b.weak;
+    let (x, y) = (a.dtype, b.dtype);
+    let dtype = if x == DType::Bool && y == DType::Bool {
+        DType::Bool
+    } else if x.is_integral() && y.is_integral() {
+        integer(a, b)
+    } else {
+        float(a, b)
+    };
+    Ty { dtype, weak }
+}
+
+/// The type arithmetic (`+ - * // % **`, unary `-`, `abs`) computes in:
+/// like `common`, but booleans count as integers (`True + True == 2`).
+pub fn arith(a: Ty, b: Ty) -> Ty {
+    let t = common(a, b);
+    if t.dtype == DType::Bool { Ty { dtype: DType::I64, weak: t.weak } } else { t }
+}
+
+/// The type of one operand on its own in arithmetic (unary `-`, `abs`).
+pub fn arith1(a: Ty) -> Ty {
+    arith(a, a)
+}
+
+/// The float type a float-only function (`sqrt`, `/`, ...) computes in.
+pub fn to_float(t: Ty) -> Ty {
+    if t.dtype.is_float() { t } else { Ty { dtype: DType::F64, weak: t.weak } }
+}
+
+fn integer(a: Ty, b: Ty) -> DType {
+    let is_u64 = |t: Ty| t.dtype == DType::U64 && !t.weak;
+    let fits_u64 = |t: Ty| t.weak || t.dtype.is_unsigned() || t.dtype == DType::Bool;
+    match (is_u64(a), is_u64(b)) {
+        (true, true) => DType::U64,
+        (true, false) if fits_u64(b) => DType::U64,
+        (false, true) if fits_u64(a) => DType::U64,
+        (true, false) | (false, true) => DType::F64,
+        (false, false) => DType::I64,
+    }
+}
+
+fn float(a: Ty, b: Ty) -> DType {
+    // Here at least one side is a float.
+    if a.weak && b.weak {
+        return DType::F64;
+    }
+    let strong_f64 = |t: Ty| !t.weak && t.dtype == DType::F64;
+    if strong_f64(a) || strong_f64(b) {
+        return DType::F64;
+    }
+    // The strong side (there is one) decides together with the other.
+    let (s, o) = if a.weak { (b, a) } else { (a, b) };
+    match (s.dtype, o) {
+        // f32 with a literal, bool or f32 stays f32.
+        (DType::F32, o) if o.weak || o.dtype == DType::Bool || o.dtype == DType::F32 => DType::F32,
+        // bool with a float literal: the literal's f64.
+        (DType::Bool, o) if o.weak => DType::F64,
+        (DType::Bool, o) if o.dtype == DType::F32 => DType::F32,
+        _ => DType::F64,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use DType::*;
+
+    fn s(d: DType) -> Ty {
+        Ty::strong(d)
+    }
+
+    #[test]
+    fn spec_examples() {
+        // `0.25 * a` with f32 `a` is f32.
+        assert_eq!(arith(Ty::weak(F64), s(F32)), s(F32));
+        // `x + 1` with integer `x` is i64.
+        assert_eq!(arith(s(I8), Ty::weak(I64)), s(I64));
+        assert_eq!(arith(s(U64), s(U64)), s(U64));
+        assert_eq!(arith(s(U64), s(I8)), s(F64));
+        assert_eq!(arith(s(U64), s(U8)), s(U64));
+        assert_eq!(arith(s(I32), s(F32)), s(F64));
+        assert_eq!(arith(s(F32), s(F64)), s(F64));
+        assert_eq!(arith(s(Bool), s(Bool)), s(I64));
+        assert_eq!(common(s(Bool), s(Bool)), s(Bool));
+        assert_eq!(arith(Ty::weak(I64), Ty::weak(F64)), Ty::weak(F64));
+    }
+}
