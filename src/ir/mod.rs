@@ -13,7 +13,8 @@
 //!   (whose result is `Bool`);
 //! - `Div` and the float-only unary functions only see float operands; the
 //!   lowering inserts the `Cast`s that SPEC §3's promotion rules call for;
-//! - the last instruction's value, cast to `out_dtype`, is the kernel's output.
+//! - `insts[result]` has dtype `out_dtype` (the lowering ends with the final
+//!   `Cast`), and it is the value stored at the output point.
 
 pub mod print;
 
@@ -157,7 +158,7 @@ pub struct Func {
     pub params: Vec<DType>,
     pub out_dtype: DType,
     pub insts: Vec<Inst>,
-    /// The value that is cast to `out_dtype` and stored.
+    /// The value stored at the output point; its dtype is `out_dtype`.
     pub result: ValueId,
     pub footprint: Footprint,
 }
