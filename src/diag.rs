@@ -78,37 +78,56 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
     i
 }
 
-/// Renders diagnostics as plain text: `error: msg`, then ` --> file:line:col`,
-/// then the source line with a caret under the span. Uses ariadne's ASCII
-/// renderer so the output is the same on every terminal and in every log.
+/// Renders diagnostics as plain text, the way rustc does:
+///
+/// ```text
+/// error: unknown name `y`
+///  --> blur.stn:2:5
+///   |
+/// 2 |     y[0, 0] + 1
+///   |     ^ not defined
+///   = note: ...
+/// ```
+///
+/// Written by hand (about 30 lines) rather than with a report crate so the
+/// text is stable, free of colour codes and easy to assert on in tests.
 pub fn render(file_name: &str, source: &str, diags: &[Diagnostic]) -> String {
-    use ariadne::{CharSet, Config, Label, Report, ReportKind, Source};
-    let mut out = Vec::new();
+    let mut out = String::new();
     for d in diags {
         let start = floor_char_boundary(source, d.span.start.min(source.len()));
-        let end = floor_char_boundary(source, d.span.end.min(source.len())).max(start);
-        // ariadne counts in chars; convert byte offsets.
-        let cstart = source[..start].chars().count();
-        let cend = cstart + source[start..end].chars().count();
         let (line, col) = line_col(source, start);
-        let label_text = d.label.clone().unwrap_or_else(|| "here".to_string());
-        let mut report =
-            Report::build(ReportKind::Error, (file_name, cstart..cend.max(cstart + 1)))
-                .with_config(
-                    Config::default()
-                        .with_color(false)
-                        .with_char_set(CharSet::Ascii),
-                )
-                .with_message(format!("{} ({file_name}:{line}:{col})", d.message))
-                .with_label(
-                    Label::new((file_name, cstart..cend.max(cstart + 1))).with_message(label_text),
-                );
+        let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = source[start..].find('\n').map_or(source.len(), |i| start + i);
+        let text = &source[line_start..line_end];
+        let end = floor_char_boundary(source, d.span.end.min(line_end)).max(start);
+        let width = source[start..end].chars().count().max(1);
+        let gutter = " ".repeat(line.to_string().len());
+        out.push_str(&format!("error: {}\n", d.message));
+        out.push_str(&format!("{gutter}--> {file_name}:{line}:{col}\n"));
+        out.push_str(&format!("{gutter} |\n"));
+        out.push_str(&format!("{line} | {text}\n"));
+        let pad: String = text.chars().take(col - 1).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+        let label = d.label.as_deref().map(|l| format!(" {l}")).unwrap_or_default();
+        out.push_str(&format!("{gutter} | {pad}{}{label}\n", "^".repeat(width)));
         for n in &d.notes {
-            report = report.with_note(n);
+            out.push_str(&format!("{gutter} = note: {n}\n"));
         }
-        let _ = report
-            .finish()
-            .write((file_name, Source::from(source)), &mut out);
     }
-    String::from_utf8_lossy(&out).into_owned()
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn render_points_at_the_span() {
+        let src = "kernel k(x) {\n    y[0] + 1\n}\n";
+        let d = Diagnostic::new("unknown name `y`", Span::new(18, 19)).with_label("not defined");
+        let text = render("k.stn", src, &[d]);
+        assert_eq!(
+            text,
+            "error: unknown name `y`\n --> k.stn:2:5\n  |\n2 |     y[0] + 1\n  |     ^ not defined\n"
+        );
+    }
 }

@@ -1,1 +1,249 @@
-fn main() {}
+//! The `stn` runner: argument parsing and wiring, no logic of its own.
+//!
+//! Every failure ends here as one message on stderr and exit code 1.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use stn::array::ArrayRef;
+use stn::error::{Error, Result};
+use stn::exec::boundary::Mode;
+use stn::io::npy::{NpyInput, NpyOutput};
+use stn::program::{Kernel, Program};
+use stn::run::{RunOptions, parse_number};
+use stn::types::dtype::DType;
+
+#[derive(Parser)]
+#[command(name = "stn", version, about = "Run stencil kernels written in the stn language over n-d arrays")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply a kernel to input arrays and write the output array.
+    Run(RunArgs),
+    /// Parse and type-check a kernel file; exit 1 on any error.
+    Check {
+        /// The .stn file.
+        file: PathBuf,
+        /// Check for these input dtypes (one, or one per array input);
+        /// without it, every uniform dtype is tried.
+        #[arg(long = "dtype", value_name = "DTYPE")]
+        dtypes: Vec<String>,
+    },
+    /// Show a kernel's footprint, types and generated code.
+    Inspect {
+        file: PathBuf,
+        kernel: Option<String>,
+        /// Input dtypes (one, or one per array input).
+        #[arg(long = "dtype", value_name = "DTYPE", required = true)]
+        dtypes: Vec<String>,
+        /// What to print besides the summary.
+        #[arg(long, value_parser = ["ir", "clif"], default_value = "ir")]
+        emit: String,
+    },
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// The .stn file.
+    file: PathBuf,
+    /// The kernel to run (needed when the file defines several).
+    kernel: Option<String>,
+    /// An input array (.npy); repeat for kernels with several inputs.
+    #[arg(short = 'i', long = "input", value_name = "INPUT", required = true)]
+    inputs: Vec<PathBuf>,
+    /// The output array (.npy).
+    #[arg(short = 'o', long = "output", value_name = "OUTPUT")]
+    output: PathBuf,
+    /// Boundary mode: fill, constant, nearest, reflect, mirror, wrap.
+    #[arg(long)]
+    boundary: Option<String>,
+    /// The constant of `fill` and `constant` (default 0).
+    #[arg(long, allow_negative_numbers = true)]
+    cval: Option<String>,
+    /// A scalar parameter, NAME=VALUE; repeat for several.
+    #[arg(long = "param", value_name = "NAME=VALUE", allow_negative_numbers = true)]
+    params: Vec<String>,
+    /// Worker threads (default: every core).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Apply the kernel N times, each output feeding the next step.
+    #[arg(long, default_value_t = 1)]
+    steps: usize,
+    /// No progress bar.
+    #[arg(long, short = 'q')]
+    quiet: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 1 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = match cli.command {
+        Command::Run(args) => run(args),
+        Command::Check { file, dtypes } => check(&file, &dtypes),
+        Command::Inspect { file, kernel, dtypes, emit } => inspect(&file, kernel.as_deref(), &dtypes, &emit),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(args: RunArgs) -> Result<()> {
+    let program = Program::from_path(&args.file)?;
+    let kernel = program.kernel(args.kernel.as_deref())?;
+    let mut opts = RunOptions { steps: args.steps, threads: args.threads, ..RunOptions::default() };
+    if let Some(b) = &args.boundary {
+        opts.boundary = Some(parse_mode(b)?);
+    }
+    if let Some(c) = &args.cval {
+        opts.cval = parse_number(c).ok_or_else(|| Error::usage(format!("--cval `{c}` is not a number")))?;
+    }
+    for p in &args.params {
+        let (name, value) = p
+            .split_once('=')
+            .ok_or_else(|| Error::usage(format!("--param `{p}` must look like NAME=VALUE")))?;
+        let v = parse_number(value)
+            .ok_or_else(|| Error::usage(format!("bad value for parameter `{name}`: `{value}` is not a number")))?;
+        opts.params.push((name.trim().to_string(), v));
+    }
+    if opts.threads == Some(0) {
+        return Err(Error::usage("--threads must be at least 1"));
+    }
+    for p in args.inputs.iter().chain([&args.output]) {
+        require_npy(p)?;
+    }
+    let inputs = args.inputs.iter().map(|p| NpyInput::open(p)).collect::<Result<Vec<_>>>()?;
+    let views: Vec<ArrayRef> = inputs.iter().map(|i| i.view()).collect();
+    let (spec, layout) = kernel.prepare(&views, &opts)?;
+    let mut out = NpyOutput::create(&args.output, spec.typed.out_dtype, &layout.out_shape())?;
+    let bar = progress_bar(args.quiet, (stn::exec::tile_count(&layout, opts.tile_points) * opts.steps) as u64);
+    if let Some(bar) = &bar {
+        let bar = bar.clone();
+        opts.progress = Some(Arc::new(move |_| bar.inc(1)));
+    }
+    kernel.run_into(&views, &mut out.view_mut(), &opts)?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    out.commit()
+}
+
+fn progress_bar(quiet: bool, len: u64) -> Option<ProgressBar> {
+    if quiet {
+        return None;
+    }
+    // Hidden automatically when stderr is not a terminal.
+    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} tiles, {elapsed} (eta {eta})") {
+        bar.set_style(style);
+    }
+    Some(bar)
+}
+
+fn require_npy(p: &Path) -> Result<()> {
+    match p.extension().and_then(|e| e.to_str()) {
+        Some(e) if e.eq_ignore_ascii_case("npy") => Ok(()),
+        _ => Err(Error::usage(format!("`{}`: unsupported format; this version reads and writes .npy files", p.display()))),
+    }
+}
+
+fn parse_mode(s: &str) -> Result<Mode> {
+    Mode::from_name(s).ok_or_else(|| {
+        Error::usage(format!("unknown boundary mode `{s}`; modes are fill, constant, nearest, reflect, mirror, wrap"))
+    })
+}
+
+fn parse_dtypes(names: &[String]) -> Result<Vec<DType>> {
+    names
+        .iter()
+        .map(|n| {
+            DType::from_name(n).ok_or_else(|| {
+                Error::usage(format!("unknown dtype `{n}`; dtypes are bool, i8, i16, i32, i64, u8, u16, u32, u64, f32, f64"))
+            })
+        })
+        .collect()
+}
+
+/// One dtype per array input: a single `--dtype` applies to every input.
+fn signature(k: &Kernel, dtypes: &[DType]) -> Result<Vec<DType>> {
+    match dtypes.len() {
+        1 => Ok(vec![dtypes[0]; k.inputs().len()]),
+        n if n == k.inputs().len() => Ok(dtypes.to_vec()),
+        n => Err(Error::usage(format!(
+            "kernel `{}` has {} array inputs, but {n} dtypes were given",
+            k.name(),
+            k.inputs().len()
+        ))),
+    }
+}
+
+fn check(file: &Path, dtypes: &[String]) -> Result<()> {
+    let program = Program::from_path(file)?;
+    let dtypes = parse_dtypes(dtypes)?;
+    for k in program.kernels() {
+        if !dtypes.is_empty() {
+            let sig = signature(k, &dtypes)?;
+            let t = k.check(&sig)?;
+            println!("{}: ok for {} -> {} ({} core axes)", k.name(), names(&sig), t.out_dtype, t.ndim);
+            continue;
+        }
+        // Without dtypes: every uniform signature, f64 first so that its
+        // error is the one shown when none works.
+        let order = [DType::F64, DType::F32, DType::I64, DType::I32, DType::I16, DType::I8, DType::U64, DType::U32, DType::U16, DType::U8, DType::Bool];
+        let mut ok = Vec::new();
+        let mut first_err = None;
+        for d in order {
+            match k.check(&vec![d; k.inputs().len()]) {
+                Ok(_) => ok.push(d.name()),
+                Err(e) => {
+                    first_err.get_or_insert(e);
+                }
+            }
+        }
+        if ok.is_empty() {
+            return Err(first_err.expect("at least one dtype was tried"));
+        }
+        println!("{}: ok for {}", k.name(), ok.join(" "));
+    }
+    Ok(())
+}
+
+fn names(d: &[DType]) -> String {
+    d.iter().map(|d| d.name()).collect::<Vec<_>>().join(", ")
+}
+
+fn inspect(file: &Path, kernel: Option<&str>, dtypes: &[String], emit: &str) -> Result<()> {
+    let program = Program::from_path(file)?;
+    let k = program.kernel(kernel)?;
+    let sig = signature(k, &parse_dtypes(dtypes)?)?;
+    let s = k.specialize(&sig)?;
+    let fp = &s.func.footprint;
+    println!("kernel {}({}) -> {}", k.name(), names(&sig), s.typed.out_dtype);
+    println!(
+        "footprint: {}",
+        (0..fp.ndim()).map(|a| format!("[{}, {}]", fp.lo[a], fp.hi[a])).collect::<Vec<_>>().join(" x ")
+    );
+    println!("compile time: {:.2} ms", s.compile_time.as_secs_f64() * 1e3);
+    match emit {
+        "clif" => println!("{}", s.compiled.clif()),
+        _ => println!("{}", s.ir_text()),
+    }
+    Ok(())
+}

@@ -1,2 +1,251 @@
-//! The executor: runs a compiled kernel over n-d arrays in tiles, in parallel.
+//! The executor: runs a compiled tile function over n-d arrays, in tiles,
+//! in parallel.
+//!
+//! `execute` broadcasts the inputs (`broadcast`), cuts the work into tiles
+//! (`tile`), and runs the tiles on a rayon pool (`parallel`). Inside a tile
+//! the interior is computed straight from the arrays; border boxes are
+//! either filled with cval (`fill`) or computed from small padded copies of
+//! the inputs built with `boundary::map_index`. Every point is computed by
+//! the same machine code with the same operand values whatever the tiling,
+//! so the output is bit-identical for any tile size and thread count.
+
 pub mod boundary;
+pub mod broadcast;
+pub mod parallel;
+pub mod tile;
+
+use crate::array::{ArrayMut, ArrayRef};
+use crate::codegen::abi::TileArgs;
+use crate::ir::Footprint;
+use crate::types::dtype::DType;
+use crate::types::scalar::Scalar;
+use boundary::{Mode, map_index};
+use broadcast::Layout;
+use tile::CoreBox;
+
+/// Something that computes a box of output points: the compiled kernel.
+pub trait TileKernel: Sync {
+    /// Runs the kernel over one box described by `args`.
+    ///
+    /// # Safety
+    /// Every address `args` lets the kernel read or write must be valid.
+    unsafe fn run_tile(&self, args: &TileArgs);
+}
+
+/// How to run: boundary, cval, threads, tile size.
+#[derive(Clone)]
+pub struct ExecOptions {
+    pub mode: Mode,
+    pub cval: Scalar,
+    /// Worker threads; `None` uses every core.
+    pub threads: Option<usize>,
+    /// About this many core points per tile.
+    pub tile_points: usize,
+    /// Called with the number of tiles finished so far.
+    pub progress: Option<std::sync::Arc<dyn Fn(u64) + Send + Sync>>,
+}
+
+/// Default tile size: a few hundred KB of a small dtype, so a tile's rows
+/// stay in cache while the stencil sweeps them.
+pub const TILE_POINTS: usize = 1 << 16;
+
+/// What the executor needs to know about the kernel besides its code.
+#[derive(Clone, Debug)]
+pub struct KernelShape {
+    pub ndim: usize,
+    pub inputs: Vec<DType>,
+    pub out_dtype: DType,
+    pub footprint: Footprint,
+}
+
+/// The number of tiles `execute` will run (for progress bars).
+pub fn tile_count(layout: &Layout, tile_points: usize) -> usize {
+    tile::tiles(layout.loop_len(), &layout.core, tile_points.max(1)).len()
+}
+
+/// Runs `kernel` over `inputs` into `out`. Shapes must already be checked:
+/// `out` has the broadcast shape `layout.out_shape()`. `params` holds 8
+/// bytes per scalar parameter (see `codegen::abi`).
+pub fn execute(
+    kernel: &dyn TileKernel,
+    ks: &KernelShape,
+    inputs: &[ArrayRef<'_>],
+    layout: &Layout,
+    params: &[u8],
+    out: &mut ArrayMut<'_>,
+    opts: &ExecOptions,
+) {
+    let tiles = tile::tiles(layout.loop_len(), &layout.core, opts.tile_points);
+    let out_base = out.as_mut_ptr() as usize;
+    let nloop = layout.loop_shape.len();
+    let out_loop_strides = out.strides()[..nloop].to_vec();
+    let out_core_strides: Vec<i64> = out.strides()[nloop..].iter().map(|&s| s as i64).collect();
+    let job = Job {
+        kernel,
+        ks,
+        inputs,
+        layout,
+        params,
+        out_base,
+        out_loop_strides,
+        out_core_strides,
+        opts,
+        fill: opts.cval.cast(ks.out_dtype),
+    };
+    let done = std::sync::atomic::AtomicU64::new(0);
+    parallel::for_each(&tiles, opts.threads, |t| {
+        job.run(t);
+        if let Some(p) = &opts.progress {
+            p(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
+        }
+    });
+}
+
+struct Job<'a> {
+    kernel: &'a dyn TileKernel,
+    ks: &'a KernelShape,
+    inputs: &'a [ArrayRef<'a>],
+    layout: &'a Layout,
+    params: &'a [u8],
+    /// The output's address, as an integer so the job is `Sync`; tiles
+    /// write disjoint points.
+    out_base: usize,
+    out_loop_strides: Vec<isize>,
+    out_core_strides: Vec<i64>,
+    opts: &'a ExecOptions,
+    fill: Scalar,
+}
+
+impl Job<'_> {
+    fn run(&self, t: &tile::Tile) {
+        let core = &self.layout.core;
+        let ndim = core.len();
+        let loop_ix = self.layout.loop_index(t.loop_flat);
+        let out_off: isize = loop_ix.iter().zip(&self.out_loop_strides).map(|(&i, &s)| i as isize * s).sum();
+        let out = (self.out_base as *mut u8).wrapping_offset(out_off);
+        let mut b: CoreBox = vec![t.rows.clone()];
+        b.extend(core[1..].iter().map(|&n| 0..n));
+        let (inner, border) = tile::split(&b, core, &self.ks.footprint);
+        let in_bases: Vec<*const u8> = (0..self.inputs.len())
+            .map(|i| self.inputs[i].as_ptr().wrapping_offset(self.layout.input_offset(i, &loop_ix)))
+            .collect();
+        if let Some(inner) = inner {
+            let mut ptrs = Vec::with_capacity(self.inputs.len());
+            let mut strides = Vec::with_capacity(self.inputs.len() * ndim);
+            for (i, a) in self.inputs.iter().enumerate() {
+                let cs = &a.strides()[a.shape().len() - ndim..];
+                ptrs.push(in_bases[i].wrapping_offset(box_offset(&inner, cs)));
+                strides.extend(cs.iter().map(|&s| s as i64));
+            }
+            self.call(&inner, &ptrs, &strides, out);
+        }
+        for bx in &border {
+            if self.opts.mode == Mode::Fill {
+                self.fill_box(bx, out);
+            } else {
+                self.padded(bx, &in_bases, out);
+            }
+        }
+    }
+
+    /// Calls the kernel on box `bx`, reading input `i` at `ptrs[i]` (the
+    /// address of offset 0 at the box's first point) with `strides`.
+    fn call(&self, bx: &CoreBox, ptrs: &[*const u8], strides: &[i64], out: *mut u8) {
+        let ndim = bx.len();
+        let out_ptr = out.wrapping_offset(
+            bx.iter().zip(&self.out_core_strides).map(|(r, &s)| r.start as isize * s as isize).sum(),
+        );
+        let extent: Vec<u64> = bx.iter().map(|r| r.len() as u64).collect();
+        let origin: Vec<i64> = bx.iter().map(|r| r.start as i64).collect();
+        let shape: Vec<i64> = self.layout.core.iter().map(|&n| n as i64).collect();
+        debug_assert_eq!(strides.len(), ptrs.len() * ndim);
+        let args = TileArgs {
+            inputs: ptrs.as_ptr(),
+            in_strides: strides.as_ptr(),
+            out: out_ptr,
+            out_strides: self.out_core_strides.as_ptr(),
+            extent: extent.as_ptr(),
+            origin: origin.as_ptr(),
+            shape: shape.as_ptr(),
+            params: self.params.as_ptr(),
+        };
+        // SAFETY: for the interior, `tile::split` guarantees every access
+        // of the footprint is inside the arrays; for border boxes the
+        // pointers address padded copies that cover box + footprint. The
+        // output box lies inside the output.
+        unsafe { self.kernel.run_tile(&args) };
+    }
+
+    fn fill_box(&self, bx: &CoreBox, out: *mut u8) {
+        let size = self.ks.out_dtype.size();
+        let mut bytes = [0u8; 8];
+        self.fill.write(self.ks.out_dtype, &mut bytes[..size]);
+        let shape: Vec<usize> = bx.iter().map(|r| r.len()).collect();
+        crate::array::for_each_index(&shape, |ix| {
+            let off: isize = ix
+                .iter()
+                .zip(bx)
+                .zip(&self.out_core_strides)
+                .map(|((&i, r), &s)| (r.start + i) as isize * s as isize)
+                .sum();
+            // SAFETY: the point is inside the output and owned by this tile.
+            unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), out.wrapping_offset(off), size) };
+        });
+    }
+
+    /// Computes a border box from padded copies of the inputs: each copy
+    /// covers the box grown by the footprint, with out-of-array positions
+    /// resolved by the boundary mode (or cval for `constant`).
+    fn padded(&self, bx: &CoreBox, in_bases: &[*const u8], out: *mut u8) {
+        let fp = &self.ks.footprint;
+        let core = &self.layout.core;
+        let ndim = core.len();
+        let pshape: Vec<usize> =
+            bx.iter().enumerate().map(|(k, r)| (r.len() as i64 + fp.hi[k] - fp.lo[k]) as usize).collect();
+        let mut bufs: Vec<Vec<u8>> = Vec::with_capacity(self.inputs.len());
+        let mut ptrs = Vec::with_capacity(self.inputs.len());
+        let mut strides = Vec::with_capacity(self.inputs.len() * ndim);
+        for (i, a) in self.inputs.iter().enumerate() {
+            let size = a.dtype().size();
+            let cs = &a.strides()[a.shape().len() - ndim..];
+            let mut cval = [0u8; 8];
+            self.opts.cval.cast(a.dtype()).write(a.dtype(), &mut cval[..size]);
+            let mut pstrides = vec![size as i64; ndim];
+            for k in (0..ndim.saturating_sub(1)).rev() {
+                pstrides[k] = pstrides[k + 1] * pshape[k + 1] as i64;
+            }
+            let mut buf = vec![0u8; pshape.iter().product::<usize>() * size];
+            let mut pos = 0;
+            crate::array::for_each_index(&pshape, |ix| {
+                let mut off = 0isize;
+                let mut inside = true;
+                for k in 0..ndim {
+                    let p = bx[k].start as i64 + fp.lo[k] + ix[k] as i64;
+                    match map_index(p, core[k], self.opts.mode) {
+                        Some(j) => off += j as isize * cs[k],
+                        None => inside = false,
+                    }
+                }
+                let dst = &mut buf[pos..pos + size];
+                if inside {
+                    // SAFETY: every mapped index is inside the input.
+                    unsafe { std::ptr::copy_nonoverlapping(in_bases[i].wrapping_offset(off), dst.as_mut_ptr(), size) };
+                } else {
+                    dst.copy_from_slice(&cval[..size]);
+                }
+                pos += size;
+            });
+            let zero: i64 = (0..ndim).map(|k| -fp.lo[k] * pstrides[k]).sum();
+            ptrs.push(buf.as_ptr().wrapping_offset(zero as isize));
+            strides.extend_from_slice(&pstrides);
+            bufs.push(buf);
+        }
+        self.call(bx, &ptrs, &strides, out);
+        drop(bufs);
+    }
+}
+
+/// Byte offset of a box's first point in an array with core `strides`.
+fn box_offset(bx: &CoreBox, strides: &[isize]) -> isize {
+    bx.iter().zip(strides).map(|(r, &s)| r.start as isize * s).sum()
+}

@@ -88,3 +88,12 @@ pub struct TKernel {
     pub n_locals: usize,
     pub n_vars: usize,
 }
+
+/// The dtype a kernel's value is computed in, before the final cast to the
+/// output dtype (what SPEC §3's promotion rules decide).
+pub fn value_type(k: &TKernel) -> DType {
+    match &k.body.kind {
+        TKind::Cast(inner) => inner.ty.dtype,
+        _ => k.body.ty.dtype,
+    }
+}

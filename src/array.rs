@@ -1,0 +1,343 @@
+//! Dtype-erased n-d arrays: how the engine sees its inputs and outputs.
+//!
+//! A kernel is specialized at run time for whatever dtypes it is given, so
+//! the engine works on views that carry their dtype as a value: a pointer to
+//! element `[0, .., 0]`, a shape and byte strides (any sign, zero allowed for
+//! inputs). `ArrayRef`/`ArrayMut` borrow such memory from an `ndarray` view or
+//! a memory-mapped file; `DynArray` owns an `ndarray` array of one of the 11
+//! element types.
+
+use std::marker::PhantomData;
+
+use ndarray::{ArrayD, ArrayView, ArrayViewMut, Dimension, IxDyn, ShapeBuilder};
+
+use crate::types::dtype::DType;
+use crate::types::scalar::Scalar;
+
+/// A Rust element type that stn arrays can hold.
+pub trait Element: Copy + Send + Sync + Default + 'static {
+    const DTYPE: DType;
+}
+
+macro_rules! elements {
+    ($($t:ty => $d:ident),*) => { $(impl Element for $t { const DTYPE: DType = DType::$d; })* };
+}
+elements!(bool => Bool, i8 => I8, i16 => I16, i32 => I32, i64 => I64, u8 => U8, u16 => U16,
+          u32 => U32, u64 => U64, f32 => F32, f64 => F64);
+
+/// A read-only, dtype-erased view of an n-d array.
+#[derive(Clone, Debug)]
+pub struct ArrayRef<'a> {
+    ptr: *const u8,
+    dtype: DType,
+    shape: Vec<usize>,
+    /// Byte strides, one per axis.
+    strides: Vec<isize>,
+    _life: PhantomData<&'a [u8]>,
+}
+
+// SAFETY: an `ArrayRef` is a shared borrow of plain numbers.
+unsafe impl Send for ArrayRef<'_> {}
+unsafe impl Sync for ArrayRef<'_> {}
+
+impl<'a> ArrayRef<'a> {
+    /// Views an `ndarray` view of any layout.
+    pub fn new<T: Element, D: Dimension>(view: ArrayView<'a, T, D>) -> ArrayRef<'a> {
+        let size = std::mem::size_of::<T>() as isize;
+        ArrayRef {
+            ptr: view.as_ptr() as *const u8,
+            dtype: T::DTYPE,
+            shape: view.shape().to_vec(),
+            strides: view.strides().iter().map(|&s| s * size).collect(),
+            _life: PhantomData,
+        }
+    }
+
+    /// Views raw memory.
+    ///
+    /// # Safety
+    /// Every element reachable from `ptr` through `shape` and the byte
+    /// `strides` must be a valid, readable value of `dtype` for `'a`.
+    pub unsafe fn from_raw(ptr: *const u8, dtype: DType, shape: Vec<usize>, strides: Vec<isize>) -> ArrayRef<'a> {
+        ArrayRef { ptr, dtype, shape, strides, _life: PhantomData }
+    }
+
+    pub fn dtype(&self) -> DType {
+        self.dtype
+    }
+
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    /// Byte strides.
+    pub fn strides(&self) -> &[isize] {
+        &self.strides
+    }
+
+    pub fn as_ptr(&self) -> *const u8 {
+        self.ptr
+    }
+
+    pub fn len(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The element at `index` (one in-range index per axis).
+    pub fn get(&self, index: &[usize]) -> Scalar {
+        assert_eq!(index.len(), self.shape.len(), "index rank");
+        let mut off = 0isize;
+        for ((&i, &n), &s) in index.iter().zip(&self.shape).zip(&self.strides) {
+            assert!(i < n, "index {i} out of range for an axis of length {n}");
+            off += i as isize * s;
+        }
+        // SAFETY: the index is in range, so by `from_raw`'s contract (or the
+        // borrowed ndarray view) the element is readable.
+        let bytes = unsafe { std::slice::from_raw_parts(self.ptr.offset(off), self.dtype.size()) };
+        Scalar::read(self.dtype, bytes)
+    }
+
+    /// A copy in C order.
+    pub fn to_owned(&self) -> DynArray {
+        let mut out = DynArray::zeros(self.dtype, &self.shape);
+        let mut m = out.view_mut();
+        for_each_index(&self.shape, |ix| m.set(ix, self.get(ix)));
+        out
+    }
+
+    /// The typed `ndarray` view, if the dtype is `T`'s.
+    pub fn typed<T: Element>(&self) -> Option<ArrayView<'a, T, IxDyn>> {
+        if T::DTYPE != self.dtype {
+            return None;
+        }
+        let size = self.dtype.size() as isize;
+        if self.strides.iter().any(|s| s % size != 0) {
+            return None;
+        }
+        let strides: Vec<isize> = self.strides.iter().map(|s| s / size).collect();
+        // SAFETY: same memory, same element type, strides in elements.
+        Some(unsafe { ArrayView::from_shape_ptr(IxDyn(&self.shape).strides(strides_usize(&strides)), self.ptr as *const T) })
+    }
+}
+
+/// ndarray takes custom strides as `usize` and reinterprets them as signed.
+fn strides_usize(s: &[isize]) -> IxDyn {
+    IxDyn(&s.iter().map(|&v| v as usize).collect::<Vec<_>>())
+}
+
+/// A writable, dtype-erased view of an n-d array. Distinct indices must
+/// address distinct, non-overlapping elements.
+#[derive(Debug)]
+pub struct ArrayMut<'a> {
+    ptr: *mut u8,
+    dtype: DType,
+    shape: Vec<usize>,
+    strides: Vec<isize>,
+    _life: PhantomData<&'a mut [u8]>,
+}
+
+// SAFETY: an `ArrayMut` is a unique borrow of plain numbers.
+unsafe impl Send for ArrayMut<'_> {}
+unsafe impl Sync for ArrayMut<'_> {}
+
+impl<'a> ArrayMut<'a> {
+    pub fn new<T: Element, D: Dimension>(mut view: ArrayViewMut<'a, T, D>) -> ArrayMut<'a> {
+        let size = std::mem::size_of::<T>() as isize;
+        ArrayMut {
+            ptr: view.as_mut_ptr() as *mut u8,
+            dtype: T::DTYPE,
+            shape: view.shape().to_vec(),
+            strides: view.strides().iter().map(|&s| s * size).collect(),
+            _life: PhantomData,
+        }
+    }
+
+    /// Views raw writable memory.
+    ///
+    /// # Safety
+    /// As `ArrayRef::from_raw`, plus: the elements are writable, and no two
+    /// indices address overlapping bytes.
+    pub unsafe fn from_raw(ptr: *mut u8, dtype: DType, shape: Vec<usize>, strides: Vec<isize>) -> ArrayMut<'a> {
+        ArrayMut { ptr, dtype, shape, strides, _life: PhantomData }
+    }
+
+    pub fn dtype(&self) -> DType {
+        self.dtype
+    }
+
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    pub fn strides(&self) -> &[isize] {
+        &self.strides
+    }
+
+    pub fn as_mut_ptr(&mut self) -> *mut u8 {
+        self.ptr
+    }
+
+    /// A read-only view of the same memory.
+    pub fn as_ref(&self) -> ArrayRef<'_> {
+        // SAFETY: same memory, borrowed shared for the shorter lifetime.
+        unsafe { ArrayRef::from_raw(self.ptr, self.dtype, self.shape.clone(), self.strides.clone()) }
+    }
+
+    /// A shorter-lived writable view of the same memory.
+    pub fn reborrow(&mut self) -> ArrayMut<'_> {
+        // SAFETY: same memory, borrowed uniquely for the shorter lifetime.
+        unsafe { ArrayMut::from_raw(self.ptr, self.dtype, self.shape.clone(), self.strides.clone()) }
+    }
+
+    /// Writes `value` (already of this array's dtype) at `index`.
+    pub fn set(&mut self, index: &[usize], value: Scalar) {
+        assert_eq!(index.len(), self.shape.len(), "index rank");
+        let mut off = 0isize;
+        for ((&i, &n), &s) in index.iter().zip(&self.shape).zip(&self.strides) {
+            assert!(i < n, "index {i} out of range for an axis of length {n}");
+            off += i as isize * s;
+        }
+        // SAFETY: in range and writable by construction.
+        let bytes = unsafe { std::slice::from_raw_parts_mut(self.ptr.offset(off), self.dtype.size()) };
+        value.write(self.dtype, bytes);
+    }
+}
+
+/// Calls `f` with every index of `shape`, in C order (last axis fastest).
+pub fn for_each_index(shape: &[usize], mut f: impl FnMut(&[usize])) {
+    if shape.contains(&0) {
+        return;
+    }
+    let mut ix = vec![0usize; shape.len()];
+    loop {
+        f(&ix);
+        let mut k = shape.len();
+        loop {
+            if k == 0 {
+                return;
+            }
+            k -= 1;
+            ix[k] += 1;
+            if ix[k] < shape[k] {
+                break;
+            }
+            ix[k] = 0;
+        }
+    }
+}
+
+/// An owned n-d array of any supported dtype.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DynArray {
+    Bool(ArrayD<bool>),
+    I8(ArrayD<i8>),
+    I16(ArrayD<i16>),
+    I32(ArrayD<i32>),
+    I64(ArrayD<i64>),
+    U8(ArrayD<u8>),
+    U16(ArrayD<u16>),
+    U32(ArrayD<u32>),
+    U64(ArrayD<u64>),
+    F32(ArrayD<f32>),
+    F64(ArrayD<f64>),
+}
+
+/// Runs `$body` with `$a` bound to the typed array inside a `DynArray`.
+#[macro_export]
+macro_rules! dyn_dispatch {
+    ($arr:expr, $a:ident => $body:expr) => {
+        match $arr {
+            $crate::array::DynArray::Bool($a) => $body,
+            $crate::array::DynArray::I8($a) => $body,
+            $crate::array::DynArray::I16($a) => $body,
+            $crate::array::DynArray::I32($a) => $body,
+            $crate::array::DynArray::I64($a) => $body,
+            $crate::array::DynArray::U8($a) => $body,
+            $crate::array::DynArray::U16($a) => $body,
+            $crate::array::DynArray::U32($a) => $body,
+            $crate::array::DynArray::U64($a) => $body,
+            $crate::array::DynArray::F32($a) => $body,
+            $crate::array::DynArray::F64($a) => $body,
+        }
+    };
+}
+
+impl DynArray {
+    /// A zero-filled array in C order.
+    pub fn zeros(dtype: DType, shape: &[usize]) -> DynArray {
+        let s = IxDyn(shape);
+        match dtype {
+            DType::Bool => DynArray::Bool(ArrayD::default(s)),
+            DType::I8 => DynArray::I8(ArrayD::zeros(s)),
+            DType::I16 => DynArray::I16(ArrayD::zeros(s)),
+            DType::I32 => DynArray::I32(ArrayD::zeros(s)),
+            DType::I64 => DynArray::I64(ArrayD::zeros(s)),
+            DType::U8 => DynArray::U8(ArrayD::zeros(s)),
+            DType::U16 => DynArray::U16(ArrayD::zeros(s)),
+            DType::U32 => DynArray::U32(ArrayD::zeros(s)),
+            DType::U64 => DynArray::U64(ArrayD::zeros(s)),
+            DType::F32 => DynArray::F32(ArrayD::zeros(s)),
+            DType::F64 => DynArray::F64(ArrayD::zeros(s)),
+        }
+    }
+
+    pub fn dtype(&self) -> DType {
+        match self {
+            DynArray::Bool(_) => DType::Bool,
+            DynArray::I8(_) => DType::I8,
+            DynArray::I16(_) => DType::I16,
+            DynArray::I32(_) => DType::I32,
+            DynArray::I64(_) => DType::I64,
+            DynArray::U8(_) => DType::U8,
+            DynArray::U16(_) => DType::U16,
+            DynArray::U32(_) => DType::U32,
+            DynArray::U64(_) => DType::U64,
+            DynArray::F32(_) => DType::F32,
+            DynArray::F64(_) => DType::F64,
+        }
+    }
+
+    pub fn shape(&self) -> &[usize] {
+        dyn_dispatch!(self, a => a.shape())
+    }
+
+    pub fn view(&self) -> ArrayRef<'_> {
+        dyn_dispatch!(self, a => ArrayRef::new(a.view()))
+    }
+
+    pub fn view_mut(&mut self) -> ArrayMut<'_> {
+        dyn_dispatch!(self, a => ArrayMut::new(a.view_mut()))
+    }
+
+    /// The typed array, if the dtype is `T`'s.
+    pub fn into_typed<T: Element>(self) -> Option<ArrayD<T>> {
+        fn cast<A: 'static, B: 'static>(a: ArrayD<A>) -> Option<ArrayD<B>> {
+            (Box::new(a) as Box<dyn std::any::Any>).downcast::<ArrayD<B>>().ok().map(|b| *b)
+        }
+        dyn_dispatch!(self, a => cast(a))
+    }
+
+    /// Wraps a typed array.
+    pub fn from_typed<T: Element>(a: ArrayD<T>) -> DynArray {
+        fn cast<A: 'static, B: 'static>(a: ArrayD<A>) -> ArrayD<B> {
+            *(Box::new(a) as Box<dyn std::any::Any>).downcast::<ArrayD<B>>().expect("dtype matches T")
+        }
+        match T::DTYPE {
+            DType::Bool => DynArray::Bool(cast(a)),
+            DType::I8 => DynArray::I8(cast(a)),
+            DType::I16 => DynArray::I16(cast(a)),
+            DType::I32 => DynArray::I32(cast(a)),
+            DType::I64 => DynArray::I64(cast(a)),
+            DType::U8 => DynArray::U8(cast(a)),
+            DType::U16 => DynArray::U16(cast(a)),
+            DType::U32 => DynArray::U32(cast(a)),
+            DType::U64 => DynArray::U64(cast(a)),
+            DType::F32 => DynArray::F32(cast(a)),
+            DType::F64 => DynArray::F64(cast(a)),
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! Tiles: how the core index space is cut into work items, and how a tile
+//! splits into the interior (run straight on the arrays) and the border
+//! (run on padded copies, or filled with cval).
+//!
+//! A tile is one loop point times a block of rows along core axis 0. Within a
+//! tile, the interior is where every access of the footprint lands inside
+//! the array; there the compiled code reads the arrays directly and never
+//! checks a bound. The rest of the tile is cut into at most `2 * ndim`
+//! disjoint boxes.
+
+use std::ops::Range;
+
+use crate::ir::Footprint;
+
+/// An axis-aligned box of core indices: one half-open range per axis.
+pub type CoreBox = Vec<Range<usize>>;
+
+/// One work item: the loop point `loop_flat` (C-order flat index) and rows
+/// `rows` of core axis 0.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tile {
+    pub loop_flat: usize,
+    pub rows: Range<usize>,
+}
+
+/// Splits the work into tiles of about `points` core points each (at least
+/// one row), loop point by loop point.
+pub fn tiles(loop_len: usize, core: &[usize], points: usize) -> Vec<Tile> {
+    if core.contains(&0) {
+        return Vec::new();
+    }
+    let row: usize = core[1..].iter().product();
+    let rows = (points / row.max(1)).max(1);
+    let mut out = Vec::new();
+    for loop_flat in 0..loop_len {
+        let mut r = 0;
+        while r < core[0] {
+            let end = (r + rows).min(core[0]);
+            out.push(Tile { loop_flat, rows: r..end });
+            r = end;
+        }
+    }
+    out
+}
+
+/// The points of an axis of length `n` whose whole footprint `lo..=hi` is
+/// inside the axis. Possibly empty (then `start == end`).
+pub fn interior_range(n: usize, lo: i64, hi: i64) -> Range<usize> {
+    let start = (-lo).clamp(0, n as i64) as usize;
+    let end = (n as i64 - hi).clamp(0, n as i64) as usize;
+    start..end.max(start)
+}
+
+/// Splits `tile` into its interior box (if not empty) and disjoint border
+/// boxes that together cover the rest of it.
+pub fn split(tile: &CoreBox, core: &[usize], fp: &Footprint) -> (Option<CoreBox>, Vec<CoreBox>) {
+    let mut rest = tile.clone();
+    let mut border = Vec::new();
+    for k in 0..core.len() {
+        let inner = interior_range(core[k], fp.lo[k], fp.hi[k]);
+        let r = rest[k].clone();
+        let below = r.start..inner.start.min(r.end).max(r.start);
+        let above = inner.end.max(r.start).min(r.end)..r.end;
+        for part in [below, above] {
+            if !part.is_empty() {
+                let mut b = rest.clone();
+                b[k] = part;
+                border.push(b);
+            }
+        }
+        rest[k] = inner.start.max(r.start)..inner.end.min(r.end).max(inner.start.max(r.start));
+        if rest[k].is_empty() {
+            return (None, border);
+        }
+    }
+    (Some(rest), border)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn count(b: &CoreBox) -> usize {
+        b.iter().map(|r| r.len()).product()
+    }
+
+    #[test]
+    fn split_covers_the_tile_exactly_once() {
+        let fp = Footprint { lo: vec![-1, -2], hi: vec![1, 0] };
+        for core in [[5usize, 7], [1, 1], [2, 3], [3, 1]] {
+            for rows in [0..core[0], 0..1.min(core[0])] {
+                let tile = vec![rows, 0..core[1]];
+                let (inner, border) = split(&tile, &core, &fp);
+                let mut seen = vec![0u8; core[0] * core[1]];
+                for b in inner.iter().chain(&border) {
+                    for i in b[0].clone() {
+                        for j in b[1].clone() {
+                            seen[i * core[1] + j] += 1;
+                        }
+                    }
+                }
+                let total: usize = inner.iter().chain(&border).map(count).sum();
+                assert_eq!(total, count(&tile), "{core:?}");
+                for i in tile[0].clone() {
+                    for j in 0..core[1] {
+                        assert_eq!(seen[i * core[1] + j], 1);
+                        let interior = i >= 1 && i + 1 < core[0] && j >= 2;
+                        let in_inner = inner.as_ref().is_some_and(|b| b[0].contains(&i) && b[1].contains(&j));
+                        assert_eq!(interior, in_inner, "{core:?} ({i},{j})");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn tiles_are_row_blocks() {
+        let t = tiles(2, &[5, 10], 20);
+        assert_eq!(t.len(), 6);
+        assert_eq!(t[0], Tile { loop_flat: 0, rows: 0..2 });
+        assert_eq!(t[2], Tile { loop_flat: 0, rows: 4..5 });
+        assert!(tiles(3, &[0, 4], 20).is_empty());
+    }
+}

@@ -1,0 +1,298 @@
+//! The reference interpreter: slow, obviously correct, the test oracle.
+//!
+//! It walks the typed tree point by point. Reductions are loops, `let`s are
+//! slots, and every array access maps its index through
+//! `boundary::map_index` on the spot; nothing is unrolled, padded or tiled.
+//! Because the compiled path does all of those things differently (unrolling,
+//! constant folding, padded border tiles, parallel tiles), agreement between
+//! the two is strong evidence that both are right.
+//!
+//! The checker also uses `eval_const` to fold compile-time expressions.
+
+use crate::array::{ArrayMut, ArrayRef, for_each_index};
+use crate::diag::{Diagnostic, Span};
+use crate::exec::boundary::{Mode, map_index};
+use crate::exec::broadcast::Layout;
+use crate::ir::Footprint;
+use crate::types::ops;
+use crate::types::scalar::Scalar;
+use crate::types::typed::{TExpr, TKernel, TKind};
+
+/// Why an expression could not be evaluated.
+#[derive(Clone, Debug, PartialEq)]
+pub enum EvalError {
+    /// It reads data (an array, a param, `index`, `shape`) but no point was given.
+    NotConst(Span),
+    /// A const table index out of range.
+    TableIndex { span: Span, message: String },
+}
+
+impl EvalError {
+    pub fn into_diagnostic(self) -> Diagnostic {
+        match self {
+            EvalError::NotConst(span) => Diagnostic::new("this must be a compile-time constant", span)
+                .with_note("constants are built from literals, consts and reduction variables"),
+            EvalError::TableIndex { span, message } => Diagnostic::new(message, span),
+        }
+    }
+}
+
+/// What a point gives the expressions that read data.
+pub trait Point {
+    fn load(&self, input: usize, offsets: &[i64]) -> Scalar;
+    fn param(&self, n: usize) -> Scalar;
+    fn index(&self, axis: usize) -> i64;
+    fn shape(&self, axis: usize) -> i64;
+}
+
+/// Values of `let` slots and reduction variables.
+pub struct Env {
+    pub locals: Vec<Scalar>,
+    pub vars: Vec<i64>,
+}
+
+impl Env {
+    pub fn new(n_locals: usize, n_vars: usize) -> Env {
+        Env { locals: vec![Scalar::Bool(false); n_locals], vars: vec![0; n_vars] }
+    }
+}
+
+/// Evaluates a compile-time expression with every reduction variable at 0
+/// (the checker only folds expressions that use none).
+pub fn eval_const(e: &TExpr, n_locals: usize, n_vars: usize) -> Result<Scalar, EvalError> {
+    eval(e, &mut Env::new(n_locals, n_vars), None)
+}
+
+/// Evaluates `e` at `point` (or as a constant when `point` is `None`).
+pub fn eval(e: &TExpr, env: &mut Env, point: Option<&dyn Point>) -> Result<Scalar, EvalError> {
+    Ok(match &e.kind {
+        TKind::Lit(v) => *v,
+        TKind::Table { table, index } => {
+            let mut flat = 0usize;
+            for (k, ix) in index.iter().enumerate() {
+                let i = eval(ix, env, point)?.as_i64().unwrap_or(-1);
+                let n = table.shape[k];
+                if i < 0 || i as usize >= n {
+                    return Err(EvalError::TableIndex {
+                        span: ix.span,
+                        message: format!("index {i} is out of range for axis {k} of table `{}` (length {n})", table.name),
+                    });
+                }
+                flat = flat * n + i as usize;
+            }
+            table.data[flat]
+        }
+        TKind::Load { input, offsets } => {
+            let p = point.ok_or(EvalError::NotConst(e.span))?;
+            let offs = offsets
+                .iter()
+                .map(|o| Ok(eval(o, env, point)?.as_i64().unwrap_or(0)))
+                .collect::<Result<Vec<_>, _>>()?;
+            p.load(*input, &offs)
+        }
+        TKind::Param(n) => point.ok_or(EvalError::NotConst(e.span))?.param(*n),
+        TKind::Index(k) => Scalar::Int(point.ok_or(EvalError::NotConst(e.span))?.index(*k)),
+        TKind::Shape(k) => Scalar::Int(point.ok_or(EvalError::NotConst(e.span))?.shape(*k)),
+        TKind::Local(slot) => env.locals[*slot],
+        TKind::Var(slot) => Scalar::Int(env.vars[*slot]),
+        TKind::Cast(a) => eval(a, env, point)?.cast(e.ty.dtype),
+        TKind::Unary(op, a) => ops::unary(*op, eval(a, env, point)?),
+        TKind::Binary(op, a, b) => {
+            let x = eval(a, env, point)?;
+            let y = eval(b, env, point)?;
+            ops::binary(*op, x, y)
+        }
+        TKind::Select(c, a, b) => {
+            let c = eval(c, env, point)?;
+            let x = eval(a, env, point)?;
+            let y = eval(b, env, point)?;
+            if c == Scalar::Bool(true) { x } else { y }
+        }
+        TKind::Let { slot, value, body } => {
+            let v = eval(value, env, point)?;
+            env.locals[*slot] = v;
+            eval(body, env, point)?
+        }
+        TKind::Reduce { op, vars, body } => {
+            let mut ranges = Vec::new();
+            for v in vars {
+                let lo = eval(&v.lo, env, point)?.as_i64().unwrap_or(0);
+                let hi = eval(&v.hi, env, point)?.as_i64().unwrap_or(0);
+                ranges.push((v.slot, lo, hi));
+            }
+            let mut acc = None;
+            reduce_loop(&ranges, 0, env, &mut |env| {
+                let t = eval(body, env, point)?;
+                acc = Some(match acc {
+                    None => t,
+                    Some(a) => ops::binary(*op, a, t),
+                });
+                Ok(())
+            })?;
+            acc.expect("the checker rejects empty ranges")
+        }
+    })
+}
+
+/// Runs `f` at every point of the ranges' cartesian product, first range outermost.
+fn reduce_loop(
+    ranges: &[(usize, i64, i64)],
+    k: usize,
+    env: &mut Env,
+    f: &mut dyn FnMut(&mut Env) -> Result<(), EvalError>,
+) -> Result<(), EvalError> {
+    if k == ranges.len() {
+        return f(env);
+    }
+    let (slot, lo, hi) = ranges[k];
+    for v in lo..=hi {
+        env.vars[slot] = v;
+        reduce_loop(ranges, k + 1, env, f)?;
+    }
+    Ok(())
+}
+
+/// The footprint: per core axis, min and max offset over every access the
+/// kernel could make (both arms of every `if`, every reduction point).
+pub fn footprint(k: &TKernel) -> Result<Footprint, EvalError> {
+    let mut fp: Option<Footprint> = None;
+    walk_loads(&k.body, &mut Env::new(k.n_locals, k.n_vars), &mut |offs| {
+        let f = fp.get_or_insert_with(|| Footprint { lo: offs.to_vec(), hi: offs.to_vec() });
+        for (a, &o) in offs.iter().enumerate() {
+            f.lo[a] = f.lo[a].min(o);
+            f.hi[a] = f.hi[a].max(o);
+        }
+    })?;
+    Ok(fp.unwrap_or_else(|| Footprint::zero(k.ndim)))
+}
+
+fn walk_loads(e: &TExpr, env: &mut Env, f: &mut dyn FnMut(&[i64])) -> Result<(), EvalError> {
+    match &e.kind {
+        TKind::Load { offsets, .. } => {
+            let offs =
+                offsets.iter().map(|o| Ok(eval(o, env, None)?.as_i64().unwrap_or(0))).collect::<Result<Vec<_>, _>>()?;
+            f(&offs);
+        }
+        TKind::Reduce { vars, body, .. } => {
+            let mut ranges = Vec::new();
+            for v in vars {
+                let lo = eval(&v.lo, env, None)?.as_i64().unwrap_or(0);
+                let hi = eval(&v.hi, env, None)?.as_i64().unwrap_or(0);
+                ranges.push((v.slot, lo, hi));
+            }
+            reduce_loop(&ranges, 0, env, &mut |env| walk_loads(body, env, f))?;
+        }
+        TKind::Let { value, body, .. } => {
+            walk_loads(value, env, f)?;
+            walk_loads(body, env, f)?;
+        }
+        TKind::Cast(a) | TKind::Unary(_, a) => walk_loads(a, env, f)?,
+        TKind::Binary(_, a, b) => {
+            walk_loads(a, env, f)?;
+            walk_loads(b, env, f)?;
+        }
+        TKind::Select(c, a, b) => {
+            walk_loads(c, env, f)?;
+            walk_loads(a, env, f)?;
+            walk_loads(b, env, f)?;
+        }
+        TKind::Table { index, .. } => {
+            for i in index {
+                walk_loads(i, env, f)?;
+            }
+        }
+        TKind::Lit(_)
+        | TKind::Param(_)
+        | TKind::Index(_)
+        | TKind::Shape(_)
+        | TKind::Local(_)
+        | TKind::Var(_) => {}
+    }
+    Ok(())
+}
+
+struct At<'a> {
+    inputs: &'a [ArrayRef<'a>],
+    layout: &'a Layout,
+    loop_ix: &'a [usize],
+    core_ix: &'a [usize],
+    params: &'a [Scalar],
+    mode: Mode,
+    cval: Scalar,
+}
+
+impl Point for At<'_> {
+    fn load(&self, input: usize, offsets: &[i64]) -> Scalar {
+        let a = &self.inputs[input];
+        let nloop_a = a.shape().len() - self.core_ix.len();
+        // Loop axes: the broadcast rule (a length-1 or missing axis reads index 0).
+        let skip = self.loop_ix.len() - nloop_a;
+        let mut ix: Vec<usize> =
+            self.loop_ix[skip..].iter().zip(a.shape()).map(|(&i, &n)| if n == 1 { 0 } else { i }).collect();
+        for (k, (&p, &o)) in self.core_ix.iter().zip(offsets).enumerate() {
+            match map_index(p as i64 + o, self.layout.core[k], self.mode) {
+                Some(j) => ix.push(j),
+                None => return self.cval.cast(a.dtype()),
+            }
+        }
+        a.get(&ix)
+    }
+
+    fn param(&self, n: usize) -> Scalar {
+        self.params[n]
+    }
+
+    fn index(&self, axis: usize) -> i64 {
+        self.core_ix[axis] as i64
+    }
+
+    fn shape(&self, axis: usize) -> i64 {
+        self.layout.core[axis] as i64
+    }
+}
+
+/// Runs `k` over `inputs` point by point into `out` (shape: the broadcast
+/// loop shape, then the core shape). `params` are already of the params'
+/// dtypes. Errors only where the checker let an out-of-range table index through.
+pub fn run(
+    k: &TKernel,
+    inputs: &[ArrayRef<'_>],
+    params: &[Scalar],
+    mode: Mode,
+    cval: Scalar,
+    out: &mut ArrayMut<'_>,
+) -> Result<(), EvalError> {
+    let layout = Layout::new(inputs, k.ndim).expect("the caller checked the shapes");
+    assert_eq!(out.shape(), layout.out_shape().as_slice(), "output shape");
+    let fp = footprint(k)?;
+    let fill = cval.cast(k.out_dtype);
+    let mut env = Env::new(k.n_locals, k.n_vars);
+    let mut result = Ok(());
+    for flat in 0..layout.loop_len() {
+        let loop_ix = layout.loop_index(flat);
+        for_each_index(&layout.core, |core_ix| {
+            if result.is_err() {
+                return;
+            }
+            let outside = (0..k.ndim).any(|a| {
+                let p = core_ix[a] as i64;
+                p + fp.lo[a] < 0 || p + fp.hi[a] >= layout.core[a] as i64
+            });
+            let value = if mode == Mode::Fill && outside {
+                fill
+            } else {
+                let at = At { inputs, layout: &layout, loop_ix: &loop_ix, core_ix, params, mode, cval };
+                match eval(&k.body, &mut env, Some(&at)) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        result = Err(e);
+                        return;
+                    }
+                }
+            };
+            let ix: Vec<usize> = loop_ix.iter().chain(core_ix).copied().collect();
+            out.set(&ix, value);
+        });
+    }
+    result
+}

@@ -1,0 +1,179 @@
+//! Lowering: the typed tree of one kernel to the flat IR.
+//!
+//! Guarantees: reductions are fully unrolled in SPEC §2's order (first
+//! variable outermost, left fold); every compile-time subtree becomes one
+//! `Const` (folded by the interpreter, so folding cannot disagree with it);
+//! identical instructions are shared (CSE), which is exact because every
+//! operation is a pure function of its operands; every `Load` carries plain
+//! offsets, and `Func::footprint` is their per-axis min and max.
+
+use std::collections::HashMap;
+
+use crate::diag::Diagnostic;
+use crate::interp::{self, Env};
+use crate::ir::{Footprint, Func, Inst, Op, ValueId};
+use crate::types::dtype::DType;
+use crate::types::typed::{TExpr, TKernel, TKind};
+
+/// Unrolling stops with an error past this many instructions.
+pub const MAX_INSTS: usize = 100_000;
+
+/// Lowers `k` to IR.
+pub fn lower(k: &TKernel) -> Result<Func, Diagnostic> {
+    let mut l = Lower {
+        insts: Vec::new(),
+        cse: HashMap::new(),
+        env: Env::new(k.n_locals, k.n_vars),
+        locals: vec![0; k.n_locals],
+        footprint: None,
+        inputs: &k.inputs,
+        params: k.params.iter().map(|p| p.1).collect(),
+    };
+    let result = l.expr(&k.body)?;
+    let footprint = l.footprint.take().unwrap_or_else(|| Footprint::zero(k.ndim));
+    Ok(Func {
+        name: k.name.clone(),
+        ndim: k.ndim,
+        inputs: k.inputs.clone(),
+        params: l.params,
+        out_dtype: k.out_dtype,
+        insts: l.insts,
+        result,
+        footprint,
+    })
+}
+
+struct Lower<'k> {
+    insts: Vec<Inst>,
+    /// Debug text of an instruction -> its value, for sharing.
+    cse: HashMap<String, ValueId>,
+    /// Current values of reduction variables (and locals, for folding).
+    env: Env,
+    /// The IR value of each `let` slot.
+    locals: Vec<ValueId>,
+    footprint: Option<Footprint>,
+    inputs: &'k [DType],
+    params: Vec<DType>,
+}
+
+impl Lower<'_> {
+    fn emit(&mut self, op: Op, dtype: DType, span: crate::diag::Span) -> Result<ValueId, Diagnostic> {
+        let inst = Inst { op, dtype };
+        let key = format!("{inst:?}");
+        if let Some(&v) = self.cse.get(&key) {
+            return Ok(v);
+        }
+        if self.insts.len() >= MAX_INSTS {
+            return Err(Diagnostic::new(
+                format!("the kernel is too large: more than {MAX_INSTS} operations after unrolling reductions"),
+                span,
+            ));
+        }
+        let v = self.insts.len() as ValueId;
+        self.insts.push(inst);
+        self.cse.insert(key, v);
+        Ok(v)
+    }
+
+    fn fold(&mut self, e: &TExpr) -> Result<crate::types::scalar::Scalar, Diagnostic> {
+        interp::eval(e, &mut self.env, None).map_err(|err| err.into_diagnostic())
+    }
+
+    fn expr(&mut self, e: &TExpr) -> Result<ValueId, Diagnostic> {
+        if e.konst {
+            let v = self.fold(e)?;
+            return self.emit(Op::Const(v), e.ty.dtype, e.span);
+        }
+        let dtype = e.ty.dtype;
+        match &e.kind {
+            TKind::Lit(v) => self.emit(Op::Const(*v), dtype, e.span),
+            TKind::Table { .. } | TKind::Var(_) => {
+                let v = self.fold(e)?;
+                self.emit(Op::Const(v), dtype, e.span)
+            }
+            TKind::Load { input, offsets } => {
+                let mut offset = Vec::with_capacity(offsets.len());
+                for o in offsets {
+                    offset.push(self.fold(o)?.as_i64().unwrap_or(0));
+                }
+                let fp = self.footprint.get_or_insert_with(|| Footprint { lo: offset.clone(), hi: offset.clone() });
+                for (a, &o) in offset.iter().enumerate() {
+                    fp.lo[a] = fp.lo[a].min(o);
+                    fp.hi[a] = fp.hi[a].max(o);
+                }
+                let dtype = self.inputs[*input];
+                self.emit(Op::Load { input: *input as u32, offset }, dtype, e.span)
+            }
+            TKind::Param(n) => {
+                let dtype = self.params[*n];
+                self.emit(Op::Param(*n as u32), dtype, e.span)
+            }
+            TKind::Index(k) => self.emit(Op::Index(*k as u32), DType::I64, e.span),
+            TKind::Shape(k) => self.emit(Op::Shape(*k as u32), DType::I64, e.span),
+            TKind::Local(slot) => Ok(self.locals[*slot]),
+            TKind::Cast(a) => {
+                let v = self.expr(a)?;
+                if a.ty.dtype == dtype { Ok(v) } else { self.emit(Op::Cast(v), dtype, e.span) }
+            }
+            TKind::Unary(op, a) => {
+                let v = self.expr(a)?;
+                self.emit(Op::Unary(*op, v), dtype, e.span)
+            }
+            TKind::Binary(op, a, b) => {
+                let x = self.expr(a)?;
+                let y = self.expr(b)?;
+                self.emit(Op::Binary(*op, x, y), dtype, e.span)
+            }
+            TKind::Select(c, a, b) => {
+                let c = self.expr(c)?;
+                let x = self.expr(a)?;
+                let y = self.expr(b)?;
+                self.emit(Op::Select(c, x, y), dtype, e.span)
+            }
+            TKind::Let { slot, value, body } => {
+                let v = self.expr(value)?;
+                self.locals[*slot] = v;
+                if value.konst {
+                    // Folding a later use of the slot needs its value.
+                    self.env.locals[*slot] = self.fold(value)?;
+                }
+                self.expr(body)
+            }
+            TKind::Reduce { op, vars, body } => {
+                let mut ranges = Vec::new();
+                for v in vars {
+                    let lo = self.fold(&v.lo)?.as_i64().unwrap_or(0);
+                    let hi = self.fold(&v.hi)?.as_i64().unwrap_or(0);
+                    ranges.push((v.slot, lo, hi));
+                }
+                let mut acc = None;
+                self.unroll(&ranges, 0, &mut |l| {
+                    let t = l.expr(body)?;
+                    acc = Some(match acc {
+                        None => t,
+                        Some(a) => l.emit(Op::Binary(*op, a, t), dtype, e.span)?,
+                    });
+                    Ok(())
+                })?;
+                Ok(acc.expect("the checker rejects empty ranges"))
+            }
+        }
+    }
+
+    fn unroll(
+        &mut self,
+        ranges: &[(usize, i64, i64)],
+        k: usize,
+        f: &mut dyn FnMut(&mut Self) -> Result<(), Diagnostic>,
+    ) -> Result<(), Diagnostic> {
+        if k == ranges.len() {
+            return f(self);
+        }
+        let (slot, lo, hi) = ranges[k];
+        for v in lo..=hi {
+            self.env.vars[slot] = v;
+            self.unroll(ranges, k + 1, f)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,160 @@
+//! Programs and kernels: the library's entry points, and the
+//! specialization cache.
+//!
+//! A `Program` is a parsed and resolved `.stn` file. Each of its `Kernel`s
+//! is specialized lazily: the first run with a new signature of input dtypes
+//! type-checks, lowers and JIT-compiles it; later runs with the same dtypes
+//! reuse the machine code. `Kernel::signatures` shows what has been compiled.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::codegen::{self, Compiled};
+use crate::error::{Error, Result};
+use crate::interp;
+use crate::ir::{self, Func};
+use crate::syntax;
+use crate::types::check;
+use crate::types::dtype::DType;
+use crate::types::module::{self, KernelSig, Module};
+use crate::types::typed::TKernel;
+
+/// A `.stn` file, parsed and resolved.
+#[derive(Clone)]
+pub struct Program {
+    kernels: Vec<Kernel>,
+}
+
+struct Source {
+    file: String,
+    text: String,
+    module: Module,
+}
+
+impl Program {
+    /// Parses `text`; `file` is the name used in diagnostics.
+    pub fn from_source(file: &str, text: &str) -> Result<Program> {
+        let (ast, mut diags) = syntax::parse(text);
+        if diags.is_empty() {
+            let (module, more) = module::resolve(&ast);
+            diags = more;
+            if diags.is_empty() {
+                let src = Arc::new(Source { file: file.to_string(), text: text.to_string(), module });
+                let kernels = (0..src.module.kernels.len())
+                    .map(|index| Kernel { src: Arc::clone(&src), index, cache: Arc::default() })
+                    .collect();
+                return Ok(Program { kernels });
+            }
+        }
+        Err(Error::kernel(file, text, diags))
+    }
+
+    /// Reads and parses a `.stn` file.
+    pub fn from_path(path: impl AsRef<std::path::Path>) -> Result<Program> {
+        let path = path.as_ref();
+        let text = crate::io::read_text(path)?;
+        Program::from_source(&path.display().to_string(), &text)
+    }
+
+    /// The kernels, in file order.
+    pub fn kernels(&self) -> &[Kernel] {
+        &self.kernels
+    }
+
+    /// The kernel called `name`, or with `None` the file's only kernel.
+    pub fn kernel(&self, name: Option<&str>) -> Result<&Kernel> {
+        let names = || self.kernels.iter().map(|k| format!("`{}`", k.name())).collect::<Vec<_>>().join(", ");
+        match name {
+            Some(n) => self.kernels.iter().find(|k| k.name() == n).ok_or_else(|| {
+                Error::usage(format!("no kernel named `{n}`; the file defines {}", names()))
+            }),
+            None => match self.kernels.as_slice() {
+                [k] => Ok(k),
+                [] => Err(Error::usage("the file defines no kernel")),
+                _ => Err(Error::usage(format!("the file defines several kernels ({}): name one", names()))),
+            },
+        }
+    }
+}
+
+/// One kernel of a program, with its cache of specializations. Cloning
+/// shares the cache.
+#[derive(Clone)]
+pub struct Kernel {
+    src: Arc<Source>,
+    index: usize,
+    cache: Arc<Mutex<HashMap<Vec<DType>, Arc<Specialized>>>>,
+}
+
+/// A kernel typed, lowered and compiled for one signature of input dtypes.
+pub struct Specialized {
+    pub typed: TKernel,
+    pub func: Func,
+    pub compiled: Compiled,
+    /// Time spent checking, lowering and compiling.
+    pub compile_time: Duration,
+}
+
+impl Specialized {
+    /// The IR in its text form (`stn inspect --emit ir`).
+    pub fn ir_text(&self) -> String {
+        ir::print::print(&self.func)
+    }
+}
+
+impl Kernel {
+    pub fn sig(&self) -> &KernelSig {
+        &self.src.module.kernels[self.index]
+    }
+
+    pub fn name(&self) -> &str {
+        &self.sig().name
+    }
+
+    /// Names of the array inputs, in order.
+    pub fn inputs(&self) -> &[String] {
+        &self.sig().inputs
+    }
+
+    /// Scalar parameters and their dtypes, in order.
+    pub fn params(&self) -> &[(String, DType)] {
+        &self.sig().params
+    }
+
+    /// Types the kernel for `dtypes` without compiling (`stn check`).
+    pub fn check(&self, dtypes: &[DType]) -> Result<TKernel> {
+        let t = check::check_kernel(&self.src.module, self.sig(), dtypes).map_err(|d| self.error(d))?;
+        // Lowering finds the remaining errors (table index range, size).
+        ir::lower::lower(&t).map_err(|d| self.error(d))?;
+        interp::footprint(&t).map_err(|e| self.error(e.into_diagnostic()))?;
+        Ok(t)
+    }
+
+    fn error(&self, d: crate::diag::Diagnostic) -> Error {
+        Error::kernel(&self.src.file, &self.src.text, vec![d])
+    }
+
+    /// The specialization for `dtypes`, compiled on first use.
+    pub fn specialize(&self, dtypes: &[DType]) -> Result<Arc<Specialized>> {
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(s) = cache.get(dtypes) {
+            return Ok(Arc::clone(s));
+        }
+        let start = Instant::now();
+        let typed = check::check_kernel(&self.src.module, self.sig(), dtypes).map_err(|d| self.error(d))?;
+        let func = ir::lower::lower(&typed).map_err(|d| self.error(d))?;
+        let compiled = codegen::compile(&func).map_err(|e| Error::Internal(format!("code generation failed: {e}")))?;
+        let s = Arc::new(Specialized { typed, func, compiled, compile_time: start.elapsed() });
+        cache.insert(dtypes.to_vec(), Arc::clone(&s));
+        Ok(s)
+    }
+
+    /// The dtype signatures compiled so far, sorted.
+    pub fn signatures(&self) -> Vec<Vec<DType>> {
+        let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        let mut v: Vec<_> = cache.keys().cloned().collect();
+        v.sort_by_key(|s| s.iter().map(|d| d.name()).collect::<Vec<_>>());
+        v
+    }
+}

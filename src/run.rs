@@ -1,0 +1,328 @@
+//! Running a kernel: options, parameter values, time steps, and the choice
+//! between compiled code and the reference interpreter.
+
+use std::sync::Arc;
+
+use ndarray::{ArrayD, ArrayView, Dimension};
+
+use crate::array::{ArrayMut, ArrayRef, DynArray, Element};
+use crate::codegen::Compiled;
+use crate::codegen::abi::TileArgs;
+use crate::error::{Error, Result};
+use crate::exec::boundary::Mode;
+use crate::exec::broadcast::Layout;
+use crate::exec::{self, ExecOptions, KernelShape, TILE_POINTS, TileKernel};
+use crate::interp;
+use crate::program::{Kernel, Specialized};
+use crate::types::dtype::DType;
+use crate::types::scalar::Scalar;
+
+/// Which engine computes the points.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Engine {
+    /// JIT-compiled tiles on a thread pool.
+    #[default]
+    Jit,
+    /// The reference interpreter, one point at a time (the test oracle).
+    Interpreter,
+}
+
+/// How to run a kernel.
+#[derive(Clone)]
+pub struct RunOptions {
+    /// Boundary mode; `None` uses the kernel's own `boundary`, else `fill`.
+    pub boundary: Option<Mode>,
+    /// The constant of `fill` and `constant`.
+    pub cval: Scalar,
+    /// Scalar parameters by name.
+    pub params: Vec<(String, Scalar)>,
+    /// Worker threads; `None` uses every core.
+    pub threads: Option<usize>,
+    /// Apply the kernel this many times, each output feeding the next step.
+    pub steps: usize,
+    /// About this many core points per tile.
+    pub tile_points: usize,
+    pub engine: Engine,
+    /// Called with the number of tiles finished so far (progress bars).
+    pub progress: Option<Arc<dyn Fn(u64) + Send + Sync>>,
+}
+
+impl Default for RunOptions {
+    fn default() -> RunOptions {
+        RunOptions {
+            boundary: None,
+            cval: Scalar::Int(0),
+            params: Vec::new(),
+            threads: None,
+            steps: 1,
+            tile_points: TILE_POINTS,
+            engine: Engine::Jit,
+            progress: None,
+        }
+    }
+}
+
+impl RunOptions {
+    pub fn boundary(mut self, mode: Mode) -> Self {
+        self.boundary = Some(mode);
+        self
+    }
+
+    pub fn cval(mut self, v: impl Into<Scalar>) -> Self {
+        self.cval = v.into();
+        self
+    }
+
+    pub fn param(mut self, name: &str, v: impl Into<Scalar>) -> Self {
+        self.params.push((name.to_string(), v.into()));
+        self
+    }
+
+    pub fn threads(mut self, n: usize) -> Self {
+        self.threads = Some(n);
+        self
+    }
+
+    pub fn steps(mut self, n: usize) -> Self {
+        self.steps = n;
+        self
+    }
+
+    pub fn engine(mut self, e: Engine) -> Self {
+        self.engine = e;
+        self
+    }
+}
+
+// SAFETY (of the impl's contract): `Compiled`'s entry reads and writes only
+// through the pointers in `args`, which the executor makes valid.
+impl TileKernel for Compiled {
+    unsafe fn run_tile(&self, args: &TileArgs) {
+        // SAFETY: forwarded from the caller.
+        unsafe { Compiled::run_tile(self, args) }
+    }
+}
+
+/// Parses a number as given on a command line: an integer when the text is
+/// one, else a float (`nan`, `inf` and `-inf` included).
+pub fn parse_number(text: &str) -> Option<Scalar> {
+    let t = text.trim();
+    if let Ok(v) = t.parse::<i64>() {
+        return Some(Scalar::Int(v));
+    }
+    if let Ok(v) = t.parse::<u64>() {
+        return Some(Scalar::U64(v));
+    }
+    match t.parse::<f64>() {
+        Ok(v) => Some(Scalar::F64(v)),
+        Err(_) => match t {
+            "true" | "True" => Some(Scalar::Bool(true)),
+            "false" | "False" => Some(Scalar::Bool(false)),
+            _ => None,
+        },
+    }
+}
+
+/// Converts a parameter value to the parameter's dtype: integers must be
+/// integers that fit, floats take any number.
+pub fn param_value(name: &str, dtype: DType, v: Scalar) -> Result<Scalar> {
+    let bad = |why: &str| Error::usage(format!("bad value for parameter `{name}` ({dtype}): {why}"));
+    match (dtype, v) {
+        (DType::Bool, Scalar::Bool(_)) => Ok(v),
+        (DType::Bool, _) => Err(bad("expected true or false")),
+        (d, Scalar::F32(_) | Scalar::F64(_)) if d.is_int() => Err(bad("expected an integer")),
+        (d, Scalar::Bool(_)) if d.is_int() || d.is_float() => Err(bad("expected a number")),
+        (d, Scalar::Int(_) | Scalar::U64(_)) if d.is_int() => {
+            let fits = match v {
+                Scalar::Int(i) => {
+                    let (lo, hi) = crate::types::scalar::int_range(d);
+                    d == DType::U64 && i >= 0 || (lo..=hi).contains(&i)
+                }
+                Scalar::U64(_) => d == DType::U64,
+                _ => false,
+            };
+            if fits { Ok(v.cast(d)) } else { Err(bad("out of range")) }
+        }
+        (d, v) => Ok(v.cast(d)),
+    }
+}
+
+impl Kernel {
+    /// Matches `given` against the kernel's scalar parameters, by name.
+    fn param_values(&self, given: &[(String, Scalar)]) -> Result<Vec<Scalar>> {
+        let declared = self.params();
+        for (i, (name, _)) in given.iter().enumerate() {
+            if !declared.iter().any(|(n, _)| n == name) {
+                let list = if declared.is_empty() {
+                    "it has none".to_string()
+                } else {
+                    format!("it has {}", declared.iter().map(|(n, d)| format!("{n}: {d}")).collect::<Vec<_>>().join(", "))
+                };
+                return Err(Error::usage(format!("kernel `{}` has no parameter `{name}` ({list})", self.name())));
+            }
+            if given[..i].iter().any(|(n, _)| n == name) {
+                return Err(Error::usage(format!("parameter `{name}` is given twice")));
+            }
+        }
+        declared
+            .iter()
+            .map(|(name, dtype)| match given.iter().find(|(n, _)| n == name) {
+                Some((_, v)) => param_value(name, *dtype, *v),
+                None => Err(Error::usage(format!(
+                    "missing parameter `{name}` ({dtype}) of kernel `{}`: pass --param {name}=VALUE",
+                    self.name()
+                ))),
+            })
+            .collect()
+    }
+
+    /// Checks inputs and options and returns the output's dtype and shape,
+    /// compiling the kernel for the inputs' dtypes if needed.
+    pub fn prepare(&self, inputs: &[ArrayRef<'_>], opts: &RunOptions) -> Result<(Arc<Specialized>, Layout)> {
+        if inputs.len() != self.inputs().len() {
+            return Err(Error::usage(format!(
+                "kernel `{}` takes {} array input{} ({}), but {} were given",
+                self.name(),
+                self.inputs().len(),
+                if self.inputs().len() == 1 { "" } else { "s" },
+                self.inputs().join(", "),
+                inputs.len()
+            )));
+        }
+        let dtypes: Vec<DType> = inputs.iter().map(|a| a.dtype()).collect();
+        let spec = self.specialize(&dtypes)?;
+        self.param_values(&opts.params)?;
+        let layout = Layout::new(inputs, spec.typed.ndim).map_err(|e| Error::usage(e.to_string()))?;
+        if opts.steps == 0 {
+            return Err(Error::usage("--steps must be at least 1"));
+        }
+        if opts.steps > 1 && (inputs.len() != 1 || spec.typed.out_dtype != dtypes[0] || layout.out_shape() != inputs[0].shape()) {
+            return Err(Error::usage(format!(
+                "--steps needs a kernel with one array input whose dtype and shape equal the output's; `{}` maps {} to {}",
+                self.name(),
+                dtypes.iter().map(|d| d.name()).collect::<Vec<_>>().join(", "),
+                spec.typed.out_dtype
+            )));
+        }
+        Ok((spec, layout))
+    }
+
+    /// Runs the kernel and returns a new C-order array.
+    pub fn run(&self, inputs: &[ArrayRef<'_>], opts: &RunOptions) -> Result<DynArray> {
+        let (spec, layout) = self.prepare(inputs, opts)?;
+        let mut out = DynArray::zeros(spec.typed.out_dtype, &layout.out_shape());
+        self.run_into(inputs, &mut out.view_mut(), opts)?;
+        Ok(out)
+    }
+
+    /// Runs the kernel into `out`, which must have the output's dtype and
+    /// shape (any strides).
+    pub fn run_into(&self, inputs: &[ArrayRef<'_>], out: &mut ArrayMut<'_>, opts: &RunOptions) -> Result<()> {
+        let (spec, layout) = self.prepare(inputs, opts)?;
+        if out.dtype() != spec.typed.out_dtype || out.shape() != layout.out_shape().as_slice() {
+            return Err(Error::usage(format!(
+                "the output array is {} {:?}, but kernel `{}` makes {} {:?}",
+                out.dtype(),
+                out.shape(),
+                self.name(),
+                spec.typed.out_dtype,
+                layout.out_shape()
+            )));
+        }
+        let params = self.param_values(&opts.params)?;
+        let mode = opts.boundary.or(spec.typed.boundary).unwrap_or(Mode::Fill);
+        if opts.steps == 1 {
+            return self.step(&spec, inputs, &layout, &params, mode, out, opts);
+        }
+        // Time stepping: ping-pong between two buffers, the last step into `out`.
+        let mut a = inputs[0].to_owned();
+        let mut b = DynArray::zeros(a.dtype(), a.shape());
+        for _ in 0..opts.steps - 1 {
+            self.step(&spec, &[a.view()], &layout, &params, mode, &mut b.view_mut(), opts)?;
+            std::mem::swap(&mut a, &mut b);
+        }
+        self.step(&spec, &[a.view()], &layout, &params, mode, out, opts)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn step(
+        &self,
+        spec: &Specialized,
+        inputs: &[ArrayRef<'_>],
+        layout: &Layout,
+        params: &[Scalar],
+        mode: Mode,
+        out: &mut ArrayMut<'_>,
+        opts: &RunOptions,
+    ) -> Result<()> {
+        match opts.engine {
+            Engine::Interpreter => interp::run(&spec.typed, inputs, params, mode, opts.cval, out)
+                .map_err(|e| Error::Internal(e.into_diagnostic().message)),
+            Engine::Jit => {
+                let mut bytes = vec![0u8; 8 * params.len()];
+                for (i, (p, (_, d))) in params.iter().zip(self.params()).enumerate() {
+                    p.write(*d, &mut bytes[8 * i..8 * i + d.size()]);
+                }
+                let ks = KernelShape {
+                    ndim: spec.func.ndim,
+                    inputs: spec.func.inputs.clone(),
+                    out_dtype: spec.func.out_dtype,
+                    footprint: spec.func.footprint.clone(),
+                };
+                let eo = ExecOptions {
+                    mode,
+                    cval: opts.cval,
+                    threads: opts.threads,
+                    tile_points: opts.tile_points.max(1),
+                    progress: opts.progress.clone(),
+                };
+                exec::execute(&spec.compiled, &ks, inputs, layout, &bytes, out, &eo);
+                Ok(())
+            }
+        }
+    }
+
+    /// Typed convenience: runs on views of one element type and returns
+    /// the output as `U` (an error if the kernel's output dtype is not `U`).
+    pub fn apply<T: Element, U: Element, D: Dimension>(
+        &self,
+        inputs: &[ArrayView<'_, T, D>],
+        opts: &RunOptions,
+    ) -> Result<ArrayD<U>> {
+        let views: Vec<ArrayRef> = inputs.iter().map(|v| ArrayRef::new(v.view())).collect();
+        let out = self.run(&views, opts)?;
+        let dtype = out.dtype();
+        out.into_typed::<U>()
+            .ok_or_else(|| Error::usage(format!("kernel `{}` returns {dtype}, not {}", self.name(), U::DTYPE)))
+    }
+}
+
+impl From<f64> for Scalar {
+    fn from(v: f64) -> Scalar {
+        Scalar::F64(v)
+    }
+}
+
+impl From<f32> for Scalar {
+    fn from(v: f32) -> Scalar {
+        Scalar::F32(v)
+    }
+}
+
+impl From<i64> for Scalar {
+    fn from(v: i64) -> Scalar {
+        Scalar::Int(v)
+    }
+}
+
+impl From<i32> for Scalar {
+    fn from(v: i32) -> Scalar {
+        Scalar::Int(v as i64)
+    }
+}
+
+impl From<bool> for Scalar {
+    fn from(v: bool) -> Scalar {
+        Scalar::Bool(v)
+    }
+}

@@ -1,0 +1,628 @@
+//! The checker: types one kernel for one signature of input dtypes.
+//!
+//! `check_kernel` resolves every name, checks access arity and that offsets,
+//! table indices and ranges are compile-time integers, applies SPEC §3's
+//! promotion rules and makes every implicit conversion an explicit `Cast`.
+//! What it returns is the typed tree that both the interpreter and the
+//! lowering consume. It never panics on user input: every problem is a
+//! `Diagnostic` with the span of the offending text.
+
+use std::sync::Arc;
+
+use crate::diag::{Diagnostic, Span};
+use crate::interp;
+use crate::ir::{BinaryOp, UnaryOp};
+use crate::syntax::ast::{self, BinOp, ExprKind, UnOp};
+use crate::types::dtype::{DType, Ty};
+use crate::types::module::{ConstVal, KernelSig, Module};
+use crate::types::promote;
+use crate::types::scalar::Scalar;
+use crate::types::typed::{ReduceVar, TExpr, TKernel, TKind};
+
+/// The largest number of core axes a kernel may have.
+pub const MAX_NDIM: usize = 4;
+
+type Res<T> = Result<T, Diagnostic>;
+
+#[derive(Clone, Debug)]
+enum Binding {
+    Local { slot: usize, ty: Ty, konst: bool },
+    Var { slot: usize },
+}
+
+/// Per-kernel checking state: scopes, slot counters and the core rank as
+/// soon as the first access fixes it.
+pub struct Checker<'m> {
+    module: &'m Module,
+    sig: Option<&'m KernelSig>,
+    inputs: Vec<DType>,
+    scopes: Vec<(String, Binding)>,
+    n_locals: usize,
+    n_vars: usize,
+    ndim: Option<(usize, Span)>,
+    /// `index(k)` / `shape(k)` uses, checked against the rank at the end.
+    axes: Vec<(i64, Span)>,
+}
+
+/// Types `sig`'s body for arrays of dtypes `inputs` (one per array
+/// parameter, in order).
+pub fn check_kernel(module: &Module, sig: &KernelSig, inputs: &[DType]) -> Res<TKernel> {
+    let def = &sig.def;
+    if inputs.len() != sig.inputs.len() {
+        return Err(Diagnostic::new(
+            format!(
+                "kernel `{}` takes {} array input{}, but {} {} given",
+                sig.name,
+                sig.inputs.len(),
+                plural(sig.inputs.len()),
+                inputs.len(),
+                if inputs.len() == 1 { "was" } else { "were" }
+            ),
+            def.name.span,
+        ));
+    }
+    let mut c = Checker {
+        module,
+        sig: Some(sig),
+        inputs: inputs.to_vec(),
+        scopes: Vec::new(),
+        n_locals: 0,
+        n_vars: 0,
+        ndim: None,
+        axes: Vec::new(),
+    };
+    let value = c.block(&def.body)?;
+    let Some((ndim, _)) = c.ndim else {
+        return Err(Diagnostic::new(
+            format!("kernel `{}` never reads an array with offsets", sig.name),
+            def.name.span,
+        )
+        .with_note("the number of core axes comes from accesses like `x[0, 0]`"));
+    };
+    for &(axis, span) in &c.axes {
+        if axis < 0 || axis as usize >= ndim {
+            return Err(Diagnostic::new(
+                format!("axis {axis} is out of range: the kernel has {ndim} core axes"),
+                span,
+            ));
+        }
+    }
+    let out_dtype = sig.output.unwrap_or(inputs[0]);
+    let span = value.span;
+    let body = cast_to(value, Ty::strong(out_dtype), span);
+    Ok(TKernel {
+        name: sig.name.clone(),
+        ndim,
+        inputs: inputs.to_vec(),
+        input_names: sig.inputs.clone(),
+        params: sig.params.clone(),
+        out_dtype,
+        boundary: sig.boundary,
+        body,
+        n_locals: c.n_locals,
+        n_vars: c.n_vars,
+    })
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// Wraps `e` in a conversion to `ty` unless it already has that dtype.
+fn cast_to(e: TExpr, ty: Ty, span: Span) -> TExpr {
+    if e.ty.dtype == ty.dtype {
+        return TExpr { ty: Ty { dtype: ty.dtype, weak: e.ty.weak && ty.weak }, ..e };
+    }
+    let konst = e.konst;
+    TExpr { kind: TKind::Cast(Box::new(e)), ty, konst, span }
+}
+
+fn node(kind: TKind, ty: Ty, konst: bool, span: Span) -> TExpr {
+    TExpr { kind, ty, konst, span }
+}
+
+const BUILTINS: &str = "abs min max clamp sqrt exp log sin cos tan tanh floor ceil round pow hypot isnan where index shape";
+
+impl<'m> Checker<'m> {
+    /// Evaluates a `const` definition's scalar right-hand side: literals,
+    /// earlier consts and operations on them.
+    pub fn const_scalar(module: &Module, e: &ast::Expr) -> Res<(Scalar, Ty)> {
+        let mut c = Checker {
+            module,
+            sig: None,
+            inputs: Vec::new(),
+            scopes: Vec::new(),
+            n_locals: 0,
+            n_vars: 0,
+            ndim: None,
+            axes: Vec::new(),
+        };
+        let t = c.expr(e)?;
+        let v = c.fold(&t)?;
+        Ok((v, t.ty))
+    }
+
+    /// The value of a compile-time expression that uses no reduction variable.
+    fn fold(&self, t: &TExpr) -> Res<Scalar> {
+        if !t.konst {
+            return Err(Diagnostic::new("this must be a compile-time constant", t.span)
+                .with_note("constants are built from literals, consts and reduction variables"));
+        }
+        interp::eval_const(t, self.n_locals, self.n_vars).map_err(|e| e.into_diagnostic())
+    }
+
+    fn lookup(&self, name: &str) -> Option<&Binding> {
+        self.scopes.iter().rev().find(|(n, _)| n == name).map(|(_, b)| b)
+    }
+
+    fn input_index(&self, name: &str) -> Option<usize> {
+        self.sig?.inputs.iter().position(|n| n == name)
+    }
+
+    fn param_index(&self, name: &str) -> Option<usize> {
+        self.sig?.params.iter().position(|(n, _)| n == name)
+    }
+
+    fn block(&mut self, b: &ast::Block) -> Res<TExpr> {
+        let depth = self.scopes.len();
+        let mut lets = Vec::new();
+        for l in &b.lets {
+            if let ExprKind::Call { func, .. } = &l.value.kind
+                && self.module.kernel(&func.name).is_some()
+            {
+                return Err(Diagnostic::new(
+                    format!("`{}` is a kernel: stages (kernels used by other kernels) are not supported yet", func.name),
+                    l.value.span,
+                ));
+            }
+            let value = self.expr(&l.value)?;
+            let slot = self.n_locals;
+            self.n_locals += 1;
+            self.scopes.push((l.name.name.clone(), Binding::Local { slot, ty: value.ty, konst: value.konst }));
+            lets.push((slot, value, l.span));
+        }
+        let mut body = self.expr(&b.value)?;
+        self.scopes.truncate(depth);
+        for (slot, value, span) in lets.into_iter().rev() {
+            let ty = body.ty;
+            let konst = body.konst && value.konst;
+            body = node(TKind::Let { slot, value: Box::new(value), body: Box::new(body) }, ty, konst, span.to(b.span));
+        }
+        Ok(body)
+    }
+
+    fn expr(&mut self, e: &ast::Expr) -> Res<TExpr> {
+        let span = e.span;
+        match &e.kind {
+            ExprKind::Int(v) => Ok(node(TKind::Lit(Scalar::Int(*v)), Ty::weak(DType::I64), true, span)),
+            ExprKind::Float(v) => Ok(node(TKind::Lit(Scalar::F64(*v)), Ty::weak(DType::F64), true, span)),
+            ExprKind::Bool(v) => Ok(node(TKind::Lit(Scalar::Bool(*v)), Ty::weak(DType::Bool), true, span)),
+            ExprKind::Name(n) => self.name(n, span),
+            ExprKind::Index { base, indices } => self.index(base, indices, span),
+            ExprKind::Unary { op, operand } => {
+                let a = self.expr(operand)?;
+                self.unary(*op, a, span)
+            }
+            ExprKind::Binary { op, lhs, rhs } => {
+                let a = self.expr(lhs)?;
+                let b = self.expr(rhs)?;
+                self.binary(*op, a, b, span)
+            }
+            ExprKind::If { cond, then, otherwise } => {
+                let c = self.expr(cond)?;
+                let a = self.block(then)?;
+                let b = self.block(otherwise)?;
+                self.select(c, a, b, span, "if")
+            }
+            ExprKind::Call { func, args } => self.call(func, args, span),
+            ExprKind::Reduce { op, vars, body } => self.reduce(op, vars, body, span),
+            ExprKind::List(_) => Err(Diagnostic::new("a list is only allowed as the value of a `const`", span)),
+        }
+    }
+
+    fn name(&mut self, n: &str, span: Span) -> Res<TExpr> {
+        match self.lookup(n) {
+            Some(&Binding::Local { slot, ty, konst }) => return Ok(node(TKind::Local(slot), ty, konst, span)),
+            Some(&Binding::Var { slot }) => return Ok(node(TKind::Var(slot), Ty::weak(DType::I64), true, span)),
+            None => {}
+        }
+        if let Some(i) = self.param_index(n) {
+            let dtype = self.sig.expect("params imply a kernel").params[i].1;
+            return Ok(node(TKind::Param(i), Ty::strong(dtype), false, span));
+        }
+        if self.input_index(n).is_some() {
+            let rank = self.ndim.map_or(2, |(d, _)| d);
+            let zeros = vec!["0"; rank].join(", ");
+            return Err(Diagnostic::new(format!("array `{n}` must be read with offsets"), span)
+                .with_label("an array, not a value")
+                .with_note(format!("write `{n}[{zeros}]` for the element at the output point")));
+        }
+        match self.module.consts.get(n) {
+            Some(ConstVal::Scalar(v, ty)) => Ok(node(TKind::Lit(*v), *ty, true, span)),
+            Some(ConstVal::Table(t)) => Err(Diagnostic::new(format!("`{n}` is a table and must be indexed"), span)
+                .with_note(format!("it has {} axes: write `{n}[{}]`", t.shape.len(), vec!["0"; t.shape.len()].join(", ")))),
+            None => Err(self.unknown(n, span, "name")),
+        }
+    }
+
+    fn unknown(&self, n: &str, span: Span, what: &str) -> Diagnostic {
+        if self.module.kernel(n).is_some() {
+            return Diagnostic::new(format!("`{n}` is a kernel, not a value"), span);
+        }
+        Diagnostic::new(format!("unknown {what} `{n}`"), span).with_label("not defined")
+    }
+
+    fn offsets(&mut self, indices: &[ast::Expr], what: &str) -> Res<Vec<TExpr>> {
+        let mut out = Vec::new();
+        for ix in indices {
+            let t = self.expr(ix)?;
+            if !t.konst {
+                return Err(Diagnostic::new(format!("{what} must be a compile-time constant"), t.span)
+                    .with_label("depends on the data")
+                    .with_note("use literals, consts and reduction variables, e.g. `x[i - 1, 0]`"));
+            }
+            if !t.ty.dtype.is_int() {
+                return Err(Diagnostic::new(
+                    format!("{what} must be an integer, found {}", t.ty.dtype),
+                    t.span,
+                ));
+            }
+            let span = t.span;
+            out.push(cast_to(t, Ty::weak(DType::I64), span));
+        }
+        Ok(out)
+    }
+
+    fn index(&mut self, base: &ast::Ident, indices: &[ast::Expr], span: Span) -> Res<TExpr> {
+        let n = base.name.as_str();
+        if let Some(Binding::Local { .. } | Binding::Var { .. }) = self.lookup(n) {
+            return Err(Diagnostic::new(format!("`{n}` is a value, not an array or table"), base.span));
+        }
+        if let Some(input) = self.input_index(n) {
+            let offsets = self.offsets(indices, "an offset")?;
+            match self.ndim {
+                None => {
+                    if offsets.is_empty() || offsets.len() > MAX_NDIM {
+                        return Err(Diagnostic::new(
+                            format!("an access has {} offsets; kernels have 1 to {MAX_NDIM} core axes", offsets.len()),
+                            span,
+                        ));
+                    }
+                    self.ndim = Some((offsets.len(), span));
+                }
+                Some((d, _)) if d != offsets.len() => {
+                    return Err(Diagnostic::new(
+                        format!("`{n}` is read with {} offset{} here, but the kernel has {d} core axes", offsets.len(), plural(offsets.len())),
+                        span,
+                    )
+                    .with_label(format!("expected {d} offsets"))
+                    .with_note("every access uses one offset per core axis, the same number for every array"));
+                }
+                Some(_) => {}
+            }
+            let dtype = self.inputs[input];
+            return Ok(node(TKind::Load { input, offsets }, Ty::strong(dtype), false, span));
+        }
+        if let Some(ConstVal::Table(t)) = self.module.consts.get(n) {
+            let t = Arc::clone(t);
+            let index = self.offsets(indices, "a table index")?;
+            if index.len() != t.shape.len() {
+                return Err(Diagnostic::new(
+                    format!("table `{n}` has {} axes but is indexed with {}", t.shape.len(), index.len()),
+                    span,
+                ));
+            }
+            let ty = t.ty;
+            return Ok(node(TKind::Table { table: t, index }, ty, true, span));
+        }
+        if self.param_index(n).is_some() || self.module.consts.contains_key(n) {
+            return Err(Diagnostic::new(format!("`{n}` is a scalar and cannot be indexed"), base.span));
+        }
+        Err(self.unknown(n, base.span, "array"))
+    }
+
+    fn unary(&mut self, op: UnOp, a: TExpr, span: Span) -> Res<TExpr> {
+        let konst = a.konst;
+        match op {
+            UnOp::Neg => {
+                let ty = promote::arith1(a.ty);
+                let a = cast_to(a, ty, span);
+                Ok(node(TKind::Unary(UnaryOp::Neg, Box::new(a)), ty, konst, span))
+            }
+            UnOp::Not => {
+                expect_bool(&a, "`not`")?;
+                let ty = a.ty;
+                Ok(node(TKind::Unary(UnaryOp::Not, Box::new(a)), ty, konst, span))
+            }
+            UnOp::BitNot => {
+                if !a.ty.dtype.is_int() {
+                    return Err(type_error("`~` takes an integer", &[&a], span));
+                }
+                let ty = promote::arith1(a.ty);
+                let a = cast_to(a, ty, span);
+                Ok(node(TKind::Unary(UnaryOp::BitNot, Box::new(a)), ty, konst, span))
+            }
+        }
+    }
+
+    fn binary(&mut self, op: BinOp, a: TExpr, b: TExpr, span: Span) -> Res<TExpr> {
+        let konst = a.konst && b.konst;
+        let sym = op.symbol();
+        let (bop, ty, result) = match op {
+            BinOp::Or | BinOp::And => {
+                if a.ty.dtype != DType::Bool || b.ty.dtype != DType::Bool {
+                    return Err(type_error(&format!("`{sym}` takes bool operands"), &[&a, &b], span)
+                        .with_note("compare first, e.g. `x[0, 0] > 0`; use `&` and `|` for bits"));
+                }
+                let bop = if op == BinOp::Or { BinaryOp::Or } else { BinaryOp::And };
+                let ty = promote::common(a.ty, b.ty);
+                (bop, ty, ty)
+            }
+            BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
+                let ty = promote::common(a.ty, b.ty);
+                let bop = match op {
+                    BinOp::Eq => BinaryOp::Eq,
+                    BinOp::Ne => BinaryOp::Ne,
+                    BinOp::Lt => BinaryOp::Lt,
+                    BinOp::Le => BinaryOp::Le,
+                    BinOp::Gt => BinaryOp::Gt,
+                    _ => BinaryOp::Ge,
+                };
+                (bop, ty, Ty { dtype: DType::Bool, weak: ty.weak })
+            }
+            BinOp::BitOr | BinOp::BitXor | BinOp::BitAnd => {
+                let bop = match op {
+                    BinOp::BitOr => BinaryOp::BitOr,
+                    BinOp::BitXor => BinaryOp::BitXor,
+                    _ => BinaryOp::BitAnd,
+                };
+                let ty = promote::common(a.ty, b.ty);
+                if !ty.dtype.is_integral() || !a.ty.dtype.is_integral() || !b.ty.dtype.is_integral() {
+                    return Err(type_error(&format!("`{sym}` takes integers or bools"), &[&a, &b], span));
+                }
+                (bop, ty, ty)
+            }
+            BinOp::Shl | BinOp::Shr => {
+                let ty = promote::arith(a.ty, b.ty);
+                if !ty.dtype.is_int() || !a.ty.dtype.is_integral() || !b.ty.dtype.is_integral() {
+                    return Err(type_error(&format!("`{sym}` takes integers"), &[&a, &b], span));
+                }
+                let bop = if op == BinOp::Shl { BinaryOp::Shl } else { BinaryOp::Shr };
+                (bop, ty, ty)
+            }
+            BinOp::Div => {
+                let ty = promote::to_float(promote::arith(a.ty, b.ty));
+                (BinaryOp::Div, ty, ty)
+            }
+            BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::FloorDiv | BinOp::Mod | BinOp::Pow => {
+                let ty = promote::arith(a.ty, b.ty);
+                let bop = match op {
+                    BinOp::Add => BinaryOp::Add,
+                    BinOp::Sub => BinaryOp::Sub,
+                    BinOp::Mul => BinaryOp::Mul,
+                    BinOp::FloorDiv => BinaryOp::FloorDiv,
+                    BinOp::Mod => BinaryOp::Mod,
+                    _ => BinaryOp::Pow,
+                };
+                (bop, ty, ty)
+            }
+        };
+        Ok(self.bin_node(bop, a, b, ty, result, konst, span))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn bin_node(&self, op: BinaryOp, a: TExpr, b: TExpr, ty: Ty, result: Ty, konst: bool, span: Span) -> TExpr {
+        let a = cast_to(a, ty, span);
+        let b = cast_to(b, ty, span);
+        node(TKind::Binary(op, Box::new(a), Box::new(b)), result, konst, span)
+    }
+
+    fn select(&mut self, c: TExpr, a: TExpr, b: TExpr, span: Span, what: &str) -> Res<TExpr> {
+        expect_bool(&c, &format!("the condition of `{what}`"))?;
+        let ty = promote::common(a.ty, b.ty);
+        let konst = c.konst && a.konst && b.konst;
+        let a = cast_to(a, ty, span);
+        let b = cast_to(b, ty, span);
+        Ok(node(TKind::Select(Box::new(c), Box::new(a), Box::new(b)), ty, konst, span))
+    }
+
+    fn args(&mut self, func: &ast::Ident, args: &[ast::Expr], n: std::ops::RangeInclusive<usize>, span: Span) -> Res<Vec<TExpr>> {
+        if !n.contains(&args.len()) {
+            let want = if n.start() == n.end() {
+                format!("{} argument{}", n.start(), plural(*n.start()))
+            } else if *n.end() == usize::MAX {
+                format!("at least {} arguments", n.start())
+            } else {
+                format!("{} to {} arguments", n.start(), n.end())
+            };
+            return Err(Diagnostic::new(
+                format!("`{}` takes {want}, found {}", func.name, args.len()),
+                span,
+            ));
+        }
+        args.iter().map(|a| self.expr(a)).collect()
+    }
+
+    fn call(&mut self, func: &ast::Ident, args: &[ast::Expr], span: Span) -> Res<TExpr> {
+        let name = func.name.as_str();
+        if let Some(dtype) = DType::from_name(name) {
+            let mut a = self.args(func, args, 1..=1, span)?;
+            let a = a.remove(0);
+            let konst = a.konst;
+            return Ok(node(TKind::Cast(Box::new(a)), Ty::strong(dtype), konst, span));
+        }
+        let float1 = |op| Some(op);
+        let unary_float = match name {
+            "sqrt" => float1(UnaryOp::Sqrt),
+            "exp" => float1(UnaryOp::Exp),
+            "log" => float1(UnaryOp::Log),
+            "sin" => float1(UnaryOp::Sin),
+            "cos" => float1(UnaryOp::Cos),
+            "tan" => float1(UnaryOp::Tan),
+            "tanh" => float1(UnaryOp::Tanh),
+            "floor" => float1(UnaryOp::Floor),
+            "ceil" => float1(UnaryOp::Ceil),
+            "round" => float1(UnaryOp::Round),
+            _ => None,
+        };
+        if let Some(op) = unary_float {
+            let a = self.args(func, args, 1..=1, span)?.remove(0);
+            let ty = promote::to_float(promote::arith1(a.ty));
+            let konst = a.konst;
+            let a = cast_to(a, ty, span);
+            return Ok(node(TKind::Unary(op, Box::new(a)), ty, konst, span));
+        }
+        match name {
+            "abs" => {
+                let a = self.args(func, args, 1..=1, span)?.remove(0);
+                let ty = promote::arith1(a.ty);
+                let konst = a.konst;
+                let a = cast_to(a, ty, span);
+                Ok(node(TKind::Unary(UnaryOp::Abs, Box::new(a)), ty, konst, span))
+            }
+            "isnan" => {
+                let a = self.args(func, args, 1..=1, span)?.remove(0);
+                let weak = a.ty.weak;
+                if a.ty.dtype.is_float() {
+                    let konst = a.konst;
+                    Ok(node(TKind::Unary(UnaryOp::IsNan, Box::new(a)), Ty { dtype: DType::Bool, weak }, konst, span))
+                } else {
+                    // Integers are never NaN; the operand has no effects to keep.
+                    Ok(node(TKind::Lit(Scalar::Bool(false)), Ty { dtype: DType::Bool, weak }, true, span))
+                }
+            }
+            "min" | "max" => {
+                let op = if name == "min" { BinaryOp::Min } else { BinaryOp::Max };
+                let mut it = self.args(func, args, 2..=usize::MAX, span)?.into_iter();
+                let mut acc = it.next().expect("at least two arguments");
+                for b in it {
+                    let ty = promote::common(acc.ty, b.ty);
+                    let konst = acc.konst && b.konst;
+                    acc = self.bin_node(op, acc, b, ty, ty, konst, span);
+                }
+                Ok(acc)
+            }
+            "clamp" => {
+                let mut a = self.args(func, args, 3..=3, span)?.into_iter();
+                let (x, lo, hi) = (a.next().unwrap(), a.next().unwrap(), a.next().unwrap());
+                let ty = promote::common(promote::common(x.ty, lo.ty), hi.ty);
+                let k1 = x.konst && lo.konst;
+                let m = self.bin_node(BinaryOp::Max, x, lo, ty, ty, k1, span);
+                let k2 = m.konst && hi.konst;
+                Ok(self.bin_node(BinaryOp::Min, m, hi, ty, ty, k2, span))
+            }
+            "pow" => {
+                let mut a = self.args(func, args, 2..=2, span)?.into_iter();
+                let (x, y) = (a.next().unwrap(), a.next().unwrap());
+                self.binary(BinOp::Pow, x, y, span)
+            }
+            "hypot" => {
+                let mut a = self.args(func, args, 2..=2, span)?.into_iter();
+                let (x, y) = (a.next().unwrap(), a.next().unwrap());
+                let ty = promote::to_float(promote::arith(x.ty, y.ty));
+                let konst = x.konst && y.konst;
+                Ok(self.bin_node(BinaryOp::Hypot, x, y, ty, ty, konst, span))
+            }
+            "where" => {
+                let mut a = self.args(func, args, 3..=3, span)?.into_iter();
+                let (c, x, y) = (a.next().unwrap(), a.next().unwrap(), a.next().unwrap());
+                self.select(c, x, y, span, "where")
+            }
+            "index" | "shape" => {
+                let a = self.args(func, args, 1..=1, span)?.remove(0);
+                if a.ty.dtype.is_float() || a.ty.dtype == DType::Bool {
+                    return Err(Diagnostic::new(format!("the axis of `{name}` must be an integer"), a.span));
+                }
+                let axis = self.fold(&a).map_err(|_| {
+                    Diagnostic::new(format!("the axis of `{name}` must be a constant"), a.span)
+                })?;
+                let axis = axis.as_i64().unwrap_or(-1);
+                self.axes.push((axis, a.span));
+                let k = axis.max(0) as usize;
+                let kind = if name == "index" { TKind::Index(k) } else { TKind::Shape(k) };
+                Ok(node(kind, Ty::strong(DType::I64), false, span))
+            }
+            _ => {
+                if self.module.kernel(name).is_some() {
+                    return Err(Diagnostic::new(
+                        format!("`{name}` is a kernel: stages are used as `let b = {name}(x);`, and are not supported yet"),
+                        span,
+                    ));
+                }
+                if looks_like_dtype(name) {
+                    return Err(Diagnostic::new(format!("unknown dtype `{name}` in a cast"), func.span)
+                        .with_note("dtypes are bool, i8, i16, i32, i64, u8, u16, u32, u64, f32, f64"));
+                }
+                Err(Diagnostic::new(format!("unknown function `{name}`"), func.span)
+                    .with_note(format!("builtins are {BUILTINS}, and casts named by a dtype")))
+            }
+        }
+    }
+
+    fn reduce(&mut self, op: &ast::Ident, vars: &[ast::RangeVar], body: &ast::Block, span: Span) -> Res<TExpr> {
+        let bop = match op.name.as_str() {
+            "sum" => BinaryOp::Add,
+            "prod" => BinaryOp::Mul,
+            "min" => BinaryOp::Min,
+            "max" => BinaryOp::Max,
+            other => {
+                return Err(Diagnostic::new(format!("unknown reduction `{other}`"), op.span)
+                    .with_note("reductions are sum, prod, min, max"));
+            }
+        };
+        let depth = self.scopes.len();
+        let mut rvars = Vec::new();
+        for v in vars {
+            let bound = |c: &mut Checker, e: &ast::Expr| -> Res<(TExpr, i64)> {
+                let t = c.expr(e)?;
+                if !t.ty.dtype.is_int() {
+                    return Err(Diagnostic::new("a range bound must be an integer", t.span));
+                }
+                let value = c.fold(&t).map_err(|d| {
+                    Diagnostic::new("a range bound must be a compile-time constant", t.span).with_note(d.message)
+                })?;
+                Ok((t, value.as_i64().unwrap_or(0)))
+            };
+            let (lo, l) = bound(self, &v.lo)?;
+            let (hi, h) = bound(self, &v.hi)?;
+            if l > h {
+                return Err(Diagnostic::new(format!("the range {l}..={h} is empty"), v.span));
+            }
+            let slot = self.n_vars;
+            self.n_vars += 1;
+            rvars.push(ReduceVar { slot, lo, hi, span: v.span });
+            self.scopes.push((v.name.name.clone(), Binding::Var { slot }));
+        }
+        let b = self.block(body)?;
+        self.scopes.truncate(depth);
+        let ty = match bop {
+            BinaryOp::Add | BinaryOp::Mul => promote::arith1(b.ty),
+            _ => b.ty,
+        };
+        let konst = b.konst;
+        let b = cast_to(b, ty, span);
+        Ok(node(TKind::Reduce { op: bop, vars: rvars, body: Box::new(b) }, ty, konst, span))
+    }
+}
+
+fn looks_like_dtype(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some('i' | 'u' | 'f' | 'c')) && {
+        let rest: String = chars.collect();
+        !rest.is_empty() && rest.chars().all(|c| c.is_ascii_digit())
+    }
+}
+
+fn expect_bool(a: &TExpr, what: &str) -> Res<()> {
+    if a.ty.dtype != DType::Bool {
+        return Err(Diagnostic::new(format!("{what} must be a bool, found {}", a.ty.dtype), a.span)
+            .with_label(format!("this is {}", a.ty.dtype))
+            .with_note("compare to get a bool, e.g. `x[0, 0] != 0`"));
+    }
+    Ok(())
+}
+
+fn type_error(what: &str, operands: &[&TExpr], span: Span) -> Diagnostic {
+    let found: Vec<String> = operands.iter().map(|t| t.ty.dtype.to_string()).collect();
+    Diagnostic::new(format!("{what}, found {}", found.join(" and ")), span)
+}
