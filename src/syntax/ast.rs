@@ -208,3 +208,30 @@ impl UnOp {
         }
     }
 }
+
+impl Expr {
+    pub fn new(kind: ExprKind, span: Span) -> Expr {
+        Expr { kind, span }
+    }
+
+    pub fn binary(op: BinOp, lhs: Expr, rhs: Expr, span: Span) -> Expr {
+        Expr::new(
+            ExprKind::Binary {
+                op,
+                lhs: Box::new(lhs),
+                rhs: Box::new(rhs),
+            },
+            span,
+        )
+    }
+
+    pub fn unary(op: UnOp, operand: Expr, span: Span) -> Expr {
+        Expr::new(
+            ExprKind::Unary {
+                op,
+                operand: Box::new(operand),
+            },
+            span,
+        )
+    }
+}
