@@ -52,7 +52,9 @@ fn diagnose(src: &str, err: ParseError<usize, Tok<'_>, LexError>) -> Diagnostic 
         } => {
             let span = Span::new(l, r);
             let found = src.get(l..r).unwrap_or_default();
-            if tok.is_comparison() && expected.iter().any(|e| e == "\"+\"") {
+            // A comparison right after a complete operand (where `and` could
+            // go) can only be a second comparison in a chain.
+            if tok.is_comparison() && expected.iter().any(|e| e == "\"and\"") {
                 return Diagnostic::new("comparison operators cannot be chained", span)
                     .with_label("second comparison")
                     .with_note("help: write `a < b and b < c`, or add parentheses");
@@ -128,5 +130,78 @@ fn expected_list(expected: &[String]) -> String {
         0 => String::new(),
         1 => parts.remove(0),
         _ => format!("one of {}", parts.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ast::{ExprKind, Item};
+    use super::*;
+
+    fn body(src: &str) -> ast::Block {
+        let (file, diags) = parse(src);
+        assert!(diags.is_empty(), "{diags:?}");
+        match file.items.into_iter().next() {
+            Some(Item::Kernel(k)) => k.body,
+            other => panic!("not a kernel: {other:?}"),
+        }
+    }
+
+    fn text(src: &str, span: Span) -> &str {
+        &src[span.start..span.end]
+    }
+
+    #[test]
+    fn spans_cover_source_text() {
+        let src = "kernel k(x) { let a = -x[0] ** 2; (a + 1) * sum(i in 0..=1) { x[i] } }";
+        let b = body(src);
+        assert_eq!(
+            text(src, b.span),
+            "{ let a = -x[0] ** 2; (a + 1) * sum(i in 0..=1) { x[i] } }"
+        );
+        assert_eq!(text(src, b.lets[0].span), "let a = -x[0] ** 2;");
+        assert_eq!(text(src, b.lets[0].value.span), "-x[0] ** 2");
+        let ExprKind::Binary { lhs, rhs, .. } = &b.value.kind else {
+            panic!("{:?}", b.value)
+        };
+        // Parentheses group without a node of their own.
+        assert_eq!(text(src, lhs.span), "a + 1");
+        assert_eq!(text(src, rhs.span), "sum(i in 0..=1) { x[i] }");
+        let ExprKind::Reduce { vars, .. } = &rhs.kind else {
+            panic!("{rhs:?}")
+        };
+        assert_eq!(text(src, vars[0].span), "i in 0..=1");
+    }
+
+    #[test]
+    fn else_if_block_is_spanned_like_its_if() {
+        let src = "kernel k(x) { if x { 1 } else if x { 2 } else { 3 } }";
+        let b = body(src);
+        let ExprKind::If { otherwise, .. } = &b.value.kind else {
+            panic!("{:?}", b.value)
+        };
+        assert!(otherwise.lets.is_empty());
+        assert_eq!(text(src, otherwise.span), "if x { 2 } else { 3 }");
+        assert_eq!(otherwise.value.span, otherwise.span);
+    }
+
+    #[test]
+    fn errors_point_at_the_token_or_the_end() {
+        let (file, diags) = parse("kernel k(x) { x[0] ]");
+        assert!(file.items.is_empty());
+        assert_eq!(diags[0].span, Span::new(19, 20));
+        let (_, diags) = parse("kernel k(x) { x[0]");
+        assert_eq!(diags[0].span, Span::new(18, 18));
+        assert!(diags[0].message.starts_with("unexpected end of input"));
+    }
+
+    #[test]
+    fn expected_lists_are_short_and_sorted() {
+        let names = |v: &[&str]| v.iter().map(|s| format!("\"{s}\"")).collect::<Vec<_>>();
+        assert_eq!(expected_list(&names(&[")", ","])), "one of `)`, `,`");
+        assert_eq!(expected_list(&names(&["identifier"])), "a name");
+        let mut all: Vec<&str> = EXPR_START.to_vec();
+        all.push("]");
+        assert_eq!(expected_list(&names(&all)), "one of `]`, an expression");
     }
 }

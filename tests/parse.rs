@@ -1,0 +1,215 @@
+//! Parser tests as data: every `tests/data/parse/ok/*.stn` must parse cleanly
+//! to the tree in its sibling `.ast`; every `tests/data/parse/err/*.stn` must
+//! fail with the `line:col: message` in its sibling `.err`.
+//!
+//! `STN_BLESS=1 cargo test --test parse` rewrites the expected files.
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use std::fs;
+use std::path::{Path, PathBuf};
+use stn::diag::line_col;
+use stn::syntax::{dump::dump, parse};
+
+fn data_files(kind: &str) -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/parse")
+        .join(kind);
+    let mut files: Vec<PathBuf> = fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "stn"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no .stn files in {}", dir.display());
+    files
+}
+
+/// Compares `actual` with the file at `expect_path`, or rewrites that file
+/// when `STN_BLESS=1`. Returns a failure description, if any.
+fn check(expect_path: &Path, actual: &str) -> Option<String> {
+    if std::env::var_os("STN_BLESS").is_some_and(|v| v == "1") {
+        fs::write(expect_path, actual).unwrap();
+        return None;
+    }
+    let expected = fs::read_to_string(expect_path).unwrap_or_default();
+    (expected != actual).then(|| {
+        format!(
+            "{}\n--- expected\n{expected}--- actual\n{actual}",
+            expect_path.display()
+        )
+    })
+}
+
+fn run_all(kind: &str, ext: &str, render: impl Fn(&Path, &str) -> String) {
+    let failures: Vec<String> = data_files(kind)
+        .iter()
+        .filter_map(|path| {
+            let src = fs::read_to_string(path).unwrap();
+            check(&path.with_extension(ext), &render(path, &src))
+        })
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} mismatches (STN_BLESS=1 rewrites them):\n\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn ok_files_parse_to_expected_trees() {
+    run_all("ok", "ast", |path, src| {
+        let (file, diags) = parse(src);
+        assert!(diags.is_empty(), "{}: {diags:?}", path.display());
+        dump(&file)
+    });
+}
+
+#[test]
+fn err_files_give_expected_diagnostics() {
+    run_all("err", "err", |path, src| {
+        let (_, diags) = parse(src);
+        assert!(!diags.is_empty(), "{} parsed without error", path.display());
+        diags
+            .iter()
+            .map(|d| {
+                let (line, col) = line_col(src, d.span.start);
+                format!("{line}:{col}: {}\n", d.message)
+            })
+            .collect()
+    });
+}
+
+#[test]
+fn empty_file_has_no_items() {
+    for src in ["", "   \n", "# only a comment\n"] {
+        let (file, diags) = parse(src);
+        assert!(file.items.is_empty() && diags.is_empty(), "{src:?}");
+    }
+}
+
+/// Pieces that make up plausible and implausible programs alike.
+const PIECES: &[&str] = &[
+    "kernel",
+    "const",
+    "let",
+    "if",
+    "else",
+    "in",
+    "and",
+    "or",
+    "not",
+    "true",
+    "false",
+    "boundary",
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    ";",
+    ":",
+    "=",
+    "->",
+    "..=",
+    "+",
+    "-",
+    "*",
+    "/",
+    "//",
+    "%",
+    "**",
+    "&",
+    "|",
+    "^",
+    "~",
+    "<<",
+    ">>",
+    "==",
+    "!=",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "x",
+    "f32",
+    "sum",
+    "0",
+    "1",
+    "2.5",
+    "1e3",
+    "99999999999999999999",
+    "#c\n",
+    " ",
+    "\n",
+    "$",
+    "é",
+    ".",
+];
+
+fn soup(rng: &mut StdRng, seeds: &[String]) -> String {
+    let len = rng.random_range(0..60);
+    let kind = rng.random_range(0..10);
+    if kind < 3 {
+        // A valid program with a few pieces cut out or spliced in.
+        let mut s = seeds[rng.random_range(0..seeds.len())].clone();
+        for _ in 0..rng.random_range(1..4) {
+            let at = rng.random_range(0..=s.len());
+            let at = (0..=at).rev().find(|&i| s.is_char_boundary(i)).unwrap_or(0);
+            if rng.random_bool(0.5) {
+                s.insert_str(at, PIECES[rng.random_range(0..PIECES.len())]);
+            } else {
+                let end = (at..=s.len().min(at + 8))
+                    .rev()
+                    .find(|&i| s.is_char_boundary(i))
+                    .unwrap_or(at);
+                s.replace_range(at..end, "");
+            }
+        }
+        s
+    } else if kind < 5 {
+        // Raw bytes, made valid UTF-8 lossily.
+        let bytes: Vec<u8> = (0..len).map(|_| rng.random()).collect();
+        String::from_utf8_lossy(&bytes).into_owned()
+    } else {
+        let mut s = String::new();
+        for _ in 0..len {
+            s.push_str(PIECES[rng.random_range(0..PIECES.len())]);
+            if rng.random_bool(0.5) {
+                s.push(' ');
+            }
+        }
+        s
+    }
+}
+
+#[test]
+fn random_soups_never_panic() {
+    let seed: u64 = std::env::var("STN_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(rand::random);
+    let mut rng = StdRng::seed_from_u64(seed);
+    let seeds: Vec<String> = data_files("ok")
+        .iter()
+        .map(|p| fs::read_to_string(p).unwrap())
+        .collect();
+    for i in 0..2000 {
+        let src = soup(&mut rng, &seeds);
+        let outcome = std::panic::catch_unwind(|| {
+            let (file, diags) = parse(&src);
+            // A clean parse must print; a failed one must say where.
+            let _ = dump(&file);
+            for d in &diags {
+                assert!(d.span.start <= d.span.end && d.span.end <= src.len());
+            }
+        });
+        assert!(
+            outcome.is_ok(),
+            "parse panicked on soup {i} with STN_SEED={seed}: {src:?}"
+        );
+    }
+}
