@@ -266,6 +266,26 @@ macro_rules! dyn_dispatch {
     };
 }
 
+/// Runs `$body` with `$t` as the Rust element type of the `DType` `$dtype`.
+#[macro_export]
+macro_rules! with_element_type {
+    ($dtype:expr, $t:ident => $body:expr) => {
+        match $dtype {
+            $crate::types::dtype::DType::Bool => { type $t = bool; $body }
+            $crate::types::dtype::DType::I8 => { type $t = i8; $body }
+            $crate::types::dtype::DType::I16 => { type $t = i16; $body }
+            $crate::types::dtype::DType::I32 => { type $t = i32; $body }
+            $crate::types::dtype::DType::I64 => { type $t = i64; $body }
+            $crate::types::dtype::DType::U8 => { type $t = u8; $body }
+            $crate::types::dtype::DType::U16 => { type $t = u16; $body }
+            $crate::types::dtype::DType::U32 => { type $t = u32; $body }
+            $crate::types::dtype::DType::U64 => { type $t = u64; $body }
+            $crate::types::dtype::DType::F32 => { type $t = f32; $body }
+            $crate::types::dtype::DType::F64 => { type $t = f64; $body }
+        }
+    };
+}
+
 impl DynArray {
     /// A zero-filled array in C order.
     pub fn zeros(dtype: DType, shape: &[usize]) -> DynArray {

@@ -82,6 +82,9 @@ struct RunArgs {
     quiet: bool,
 }
 
+/// Stack of the thread that does the work (virtual memory; only touched pages cost).
+const STACK_BYTES: usize = 1 << 30;
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
@@ -91,10 +94,25 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    let result = match cli.command {
+    // The front end and the checker recurse over the tree; a generous stack
+    // keeps pathological nesting (tens of thousands of levels) from
+    // overflowing it.
+    let work = move || match cli.command {
         Command::Run(args) => run(args),
         Command::Check { file, dtypes } => check(&file, &dtypes),
         Command::Inspect { file, kernel, dtypes, emit } => inspect(&file, kernel.as_deref(), &dtypes, &emit),
+    };
+    // A panic is a bug in stn: one line that says so, never a backtrace.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("error: internal error in stn (please report it): {info}");
+    }));
+    let result = match std::thread::Builder::new().stack_size(STACK_BYTES).spawn(work) {
+        Ok(handle) => match handle.join() {
+            Ok(r) => r,
+            // The hook has printed the message.
+            Err(_) => return ExitCode::from(1),
+        },
+        Err(e) => Err(Error::Internal(format!("cannot start the worker thread: {e}"))),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

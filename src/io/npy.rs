@@ -28,25 +28,6 @@ pub struct NpyInput {
     strides: Vec<isize>,
 }
 
-/// Runs `$body` with `$t` as the Rust element type of `$dtype`.
-macro_rules! with_type {
-    ($dtype:expr, $t:ident => $body:expr) => {
-        match $dtype {
-            DType::Bool => { type $t = bool; $body }
-            DType::I8 => { type $t = i8; $body }
-            DType::I16 => { type $t = i16; $body }
-            DType::I32 => { type $t = i32; $body }
-            DType::I64 => { type $t = i64; $body }
-            DType::U8 => { type $t = u8; $body }
-            DType::U16 => { type $t = u16; $body }
-            DType::U32 => { type $t = u32; $body }
-            DType::U64 => { type $t = u64; $body }
-            DType::F32 => { type $t = f32; $body }
-            DType::F64 => { type $t = f64; $body }
-        }
-    };
-}
-
 impl NpyInput {
     /// Opens and validates `path`.
     pub fn open(path: &Path) -> Result<NpyInput> {
@@ -58,7 +39,7 @@ impl NpyInput {
         let mut found = None;
         let mut unsupported = None;
         for dtype in DType::ALL {
-            let r: std::result::Result<(Vec<usize>, usize, Vec<isize>), ViewNpyError> = with_type!(dtype, T => {
+            let r: std::result::Result<(Vec<usize>, usize, Vec<isize>), ViewNpyError> = crate::with_element_type!(dtype, T => {
                 ArrayViewD::<T>::view_npy(&map).map(|v| {
                     let size = std::mem::size_of::<T>() as isize;
                     let offset = v.as_ptr() as usize - map.as_ptr() as usize;
@@ -134,10 +115,10 @@ impl NpyOutput {
             .suffix(".npy.part")
             .tempfile_in(&dir)
             .map_err(|e| bad(describe(&e)))?;
-        with_type!(dtype, T => zeroed::<T>(temp.as_file(), shape)).map_err(|e| bad(e.to_string()))?;
+        crate::with_element_type!(dtype, T => zeroed::<T>(temp.as_file(), shape)).map_err(|e| bad(e.to_string()))?;
         // SAFETY: the file is ours (just created, unique name) and not shared.
         let mut map = unsafe { MmapMut::map_mut(temp.as_file()) }.map_err(|e| bad(describe(&e)))?;
-        let offset = with_type!(dtype, T => {
+        let offset = crate::with_element_type!(dtype, T => {
             ArrayViewMutD::<T>::view_mut_npy(&mut map).map(|mut v| v.as_mut_ptr() as usize)
         })
         .map_err(|e| Error::Internal(format!("cannot view the new .npy file: {e}")))?

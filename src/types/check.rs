@@ -597,7 +597,8 @@ impl<'m> Checker<'m> {
         self.scopes.truncate(depth);
         let ty = match bop {
             BinaryOp::Add | BinaryOp::Mul => promote::arith1(b.ty),
-            _ => b.ty,
+            // `min`/`max` compute in the common type (an i8 body folds in i64).
+            _ => promote::common(b.ty, b.ty),
         };
         let konst = b.konst;
         let b = cast_to(b, ty, span);

@@ -1,0 +1,299 @@
+//! The `stn` binary, run as a user runs it: `.npy` files in and out,
+//! options, and every user error ending in one message and exit code 1.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use ndarray::{Array2, Array3, ArrayD, IxDyn, ShapeBuilder};
+use ndarray_npy::{ReadNpyExt, WriteNpyExt, read_npy, write_npy};
+use stn::array::{ArrayRef, DynArray};
+use stn::program::Program;
+use stn::run::RunOptions;
+
+fn stn(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_stn")).args(args).output().expect("the stn binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn example(name: &str) -> String {
+    format!("{}/examples/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn tmp() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+fn p(dir: &Path, name: &str) -> String {
+    dir.join(name).display().to_string()
+}
+
+fn write_kernel(dir: &Path, name: &str, src: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, src).unwrap();
+    path.display().to_string()
+}
+
+/// Asserts a clean user error: exit code 1, the message, no panic, and no
+/// file left in `dir` besides `keep`.
+fn assert_user_error(o: &Output, needle: &str, dir: &Path, keep: &[&str]) {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(1), "stderr: {err}");
+    assert!(err.contains(needle), "expected {needle:?} in:\n{err}");
+    assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE"), "{err}");
+    assert!(o.stdout.is_empty(), "stdout: {}", String::from_utf8_lossy(&o.stdout));
+    let mut left: Vec<String> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    left.retain(|f| !keep.contains(&f.as_str()));
+    assert!(left.is_empty(), "files left behind: {left:?}");
+}
+
+fn noise3(shape: (usize, usize, usize)) -> Array3<i8> {
+    Array3::from_shape_fn(shape, |(f, i, j)| ((f * 31 + i * 7 + j * 13) % 256) as u8 as i8)
+}
+
+#[test]
+fn run_smooth_on_int8_matches_the_library() {
+    let d = tmp();
+    let x = noise3((3, 20, 30));
+    write_npy(d.path().join("x.npy"), &x).unwrap();
+    let o = stn(&["run", &example("smooth.stn"), "-i", &p(d.path(), "x.npy"), "-o", &p(d.path(), "y.npy"), "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(o.stderr.is_empty(), "--quiet prints nothing: {}", stderr(&o));
+    let y: ArrayD<i8> = read_npy(d.path().join("y.npy")).unwrap();
+    let k = Program::from_path(example("smooth.stn")).unwrap();
+    let want: ArrayD<i8> = k.kernel(None).unwrap().apply(&[x.view()], &RunOptions::default()).unwrap();
+    assert_eq!(y, want);
+}
+
+#[test]
+fn every_dtype_in_c_and_fortran_order() {
+    let d = tmp();
+    let kernel = write_kernel(d.path(), "shift.stn", "kernel shift(x) boundary nearest { x[0, -1] }\n");
+    fn check<T: ndarray_npy::WritableElement + ndarray_npy::ReadableElement + stn::array::Element + PartialEq + std::fmt::Debug>(
+        d: &Path,
+        kernel: &str,
+        make: impl Fn(usize) -> T,
+    ) {
+        for fortran in [false, true] {
+            let x = Array2::from_shape_vec((3, 4).set_f(fortran), (0..12).map(&make).collect()).unwrap();
+            let mut f = std::fs::File::create(d.join("in.npy")).unwrap();
+            x.write_npy(&mut f).unwrap();
+            let o = stn(&["run", kernel, "-i", &p(d, "in.npy"), "-o", &p(d, "out.npy"), "-q"]);
+            assert!(o.status.success(), "{}", stderr(&o));
+            let y = ArrayD::<T>::read_npy(std::fs::File::open(d.join("out.npy")).unwrap()).unwrap();
+            for i in 0..3 {
+                for j in 0..4 {
+                    assert_eq!(y[[i, j]], x[[i, j.saturating_sub(1)]], "{} fortran={fortran}", std::any::type_name::<T>());
+                }
+            }
+        }
+    }
+    check(d.path(), &kernel, |i| i % 3 == 0);
+    check(d.path(), &kernel, |i| i as i8 - 5);
+    check(d.path(), &kernel, |i| i as i16 * -300);
+    check(d.path(), &kernel, |i| i as i32 * 100_000);
+    check(d.path(), &kernel, |i| i as i64 * -(1 << 40));
+    check(d.path(), &kernel, |i| i as u8 * 20);
+    check(d.path(), &kernel, |i| i as u16 * 5000);
+    check(d.path(), &kernel, |i| i as u32 * 300_000_000);
+    check(d.path(), &kernel, |i| u64::MAX - i as u64);
+    check(d.path(), &kernel, |i| i as f32 * 0.1);
+    check(d.path(), &kernel, |i| i as f64 * -1e300);
+}
+
+#[test]
+fn steps_params_cval_and_threads() {
+    let d = tmp();
+    let u = Array2::from_shape_fn((17, 23), |(i, j)| ((i * j) % 7) as f32);
+    write_npy(d.path().join("u.npy"), &u).unwrap();
+    let heat = example("heat.stn");
+    let run = |extra: &[&str], out: &str| {
+        let mut args = vec!["run", &heat, "-i", &p(d.path(), "u.npy"), "-o", out, "-q"]
+            .into_iter()
+            .map(String::from)
+            .collect::<Vec<_>>();
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = stn(&refs);
+        assert!(o.status.success(), "{}", stderr(&o));
+        read_npy::<_, ArrayD<f32>>(out).unwrap()
+    };
+    let three = run(&["--param", "alpha=0.2", "--steps", "3", "--threads", "1"], &p(d.path(), "a.npy"));
+    let three_2t = run(&["--param", "alpha=0.2", "--steps", "3", "--threads", "2"], &p(d.path(), "b.npy"));
+    assert_eq!(three, three_2t, "thread count changes nothing");
+    // Three steps equal three single runs fed into each other.
+    let k = Program::from_path(&heat).unwrap();
+    let k = k.kernel(None).unwrap();
+    let opts = RunOptions::default().param("alpha", 0.2);
+    let mut v: ArrayD<f32> = u.clone().into_dyn();
+    for _ in 0..3 {
+        v = k.apply(&[v.view()], &opts).unwrap();
+    }
+    assert_eq!(three, v);
+    // Negative option values, and a boundary override.
+    let c = run(&["--param", "alpha=-0.1", "--boundary", "constant", "--cval", "-9"], &p(d.path(), "c.npy"));
+    let want: ArrayD<f32> =
+        k.apply(&[u.view()], &RunOptions::default().param("alpha", -0.1).boundary(stn::exec::boundary::Mode::Constant).cval(-9)).unwrap();
+    assert_eq!(c, want);
+    assert_eq!(c[[0, 0]], u[[0, 0]] + (-0.1f64 * (-9.0 + u[[1, 0]] as f64 - 9.0 + u[[0, 1]] as f64 - 4.0 * u[[0, 0]] as f64)) as f32);
+}
+
+#[test]
+fn broadcasting_two_inputs() {
+    let d = tmp();
+    let kernel = write_kernel(d.path(), "add.stn", "kernel add(a, b) { a[0, 0] + b[0, 1] }\n");
+    let a = ArrayD::from_shape_fn(IxDyn(&[2, 1, 3, 4]), |ix| (ix[0] * 100 + ix[2] * 4 + ix[3]) as i32);
+    let b = ArrayD::from_shape_fn(IxDyn(&[5, 3, 4]), |ix| (ix[0] * 1000) as i32);
+    write_npy(d.path().join("a.npy"), &a).unwrap();
+    write_npy(d.path().join("b.npy"), &b).unwrap();
+    let o = stn(&["run", &kernel, "-i", &p(d.path(), "a.npy"), "-i", &p(d.path(), "b.npy"), "-o", &p(d.path(), "c.npy"), "--boundary", "wrap"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let c: ArrayD<i32> = read_npy(d.path().join("c.npy")).unwrap();
+    assert_eq!(c.shape(), &[2, 5, 3, 4]);
+    assert_eq!(c[[1, 4, 2, 3]], a[[1, 0, 2, 3]] + b[[4, 2, 0]]);
+}
+
+#[test]
+fn check_reports_ok_and_errors() {
+    let d = tmp();
+    let o = stn(&["check", &example("gaussian.stn")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("gaussian: ok for"));
+    let o = stn(&["check", &example("life.stn"), "--dtype", "u8"]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("life: ok for u8 -> u8 (2 core axes)"));
+    let bad = write_kernel(d.path(), "bad.stn", "kernel k(x) {\n    x[0, 0] and 1\n}\n");
+    let o = stn(&["check", &bad]);
+    assert_user_error(&o, "`and` takes bool operands", d.path(), &["bad.stn"]);
+}
+
+/// One kernel-source error case: the message, and where the caret goes.
+fn kernel_error(src: &str, needle: &str, line_col: &str, extra: &[&str]) {
+    let d = tmp();
+    let kernel = write_kernel(d.path(), "k.stn", src);
+    let x = Array2::<i16>::from_elem((4, 5), 3);
+    write_npy(d.path().join("x.npy"), &x).unwrap();
+    let before = std::fs::read(d.path().join("x.npy")).unwrap();
+    let mut args = vec!["run", kernel.as_str(), "-i", "X", "-o", "Y"];
+    let (xi, yo) = (p(d.path(), "x.npy"), p(d.path(), "y.npy"));
+    args[3] = &xi;
+    args[5] = &yo;
+    args.extend_from_slice(extra);
+    let o = stn(&args);
+    assert_user_error(&o, needle, d.path(), &["k.stn", "x.npy"]);
+    let err = stderr(&o);
+    assert!(err.contains(&format!("k.stn:{line_col}")), "expected k.stn:{line_col} in\n{err}");
+    assert!(err.lines().any(|l| l.trim_start().starts_with('|') && l.contains('^')), "a caret line:\n{err}");
+    assert_eq!(std::fs::read(d.path().join("x.npy")).unwrap(), before, "input untouched");
+}
+
+#[test]
+fn kernel_errors_point_at_the_source() {
+    kernel_error("kernel k(x) {\n  x[0, 0] + + }\n", "expected an expression; found `+`", "2:13", &[]);
+    kernel_error("kernel k(x) {\n  x[0, 0] + y\n}\n", "unknown name `y`", "2:13", &[]);
+    kernel_error("kernel k(x) {\n  x[0, 0] + x[1]\n}\n", "read with 1 offset here, but the kernel has 2 core axes", "2:13", &[]);
+    kernel_error("kernel k(x) {\n  x[x[0, 0], 0]\n}\n", "an offset must be a compile-time constant", "2:5", &[]);
+    kernel_error("kernel k(x) {\n  x[0, 0] and 1\n}\n", "`and` takes bool operands", "2:3", &[]);
+    kernel_error("kernel k(x) {\n  f16(x[0, 0])\n}\n", "unknown dtype `f16` in a cast", "2:3", &[]);
+    kernel_error("const K = [1, 2];\nkernel k(x) {\n  x[0, 0] * K[2]\n}\n", "out of range for axis 0 of table `K`", "3:15", &[]);
+}
+
+#[test]
+fn unknown_kernel_and_params() {
+    let d = tmp();
+    let x = Array2::<f32>::zeros((3, 3));
+    write_npy(d.path().join("x.npy"), &x).unwrap();
+    let (xi, yo) = (p(d.path(), "x.npy"), p(d.path(), "y.npy"));
+    let heat = example("heat.stn");
+    let keep = &["x.npy"];
+    let o = stn(&["run", &heat, "nosuch", "-i", &xi, "-o", &yo]);
+    assert_user_error(&o, "no kernel named `nosuch`", d.path(), keep);
+    let o = stn(&["run", &heat, "-i", &xi, "-o", &yo]);
+    assert_user_error(&o, "missing parameter `alpha` (f64)", d.path(), keep);
+    let o = stn(&["run", &heat, "-i", &xi, "-o", &yo, "--param", "alpha=0.1", "--param", "beta=2"]);
+    assert_user_error(&o, "has no parameter `beta`", d.path(), keep);
+    let o = stn(&["run", &heat, "-i", &xi, "-o", &yo, "--param", "alpha=fast"]);
+    assert_user_error(&o, "bad value for parameter `alpha`", d.path(), keep);
+    let o = stn(&["run", &heat, "-i", &xi, "-o", &yo, "--param", "alpha"]);
+    assert_user_error(&o, "must look like NAME=VALUE", d.path(), keep);
+    let o = stn(&["run", &heat, "-i", &xi, "-o", &yo, "--param", "alpha=0.1", "--boundary", "bounce"]);
+    assert_user_error(&o, "unknown boundary mode `bounce`", d.path(), keep);
+}
+
+#[test]
+fn shape_errors() {
+    let d = tmp();
+    let kernel = write_kernel(d.path(), "add.stn", "kernel add(a, b) { a[0, 0] + b[0, 0] }\n");
+    write_npy(d.path().join("a.npy"), &Array3::<u8>::zeros((2, 3, 4))).unwrap();
+    write_npy(d.path().join("b.npy"), &Array3::<u8>::zeros((2, 3, 5))).unwrap();
+    write_npy(d.path().join("c.npy"), &Array3::<u8>::zeros((3, 3, 4))).unwrap();
+    let keep = &["add.stn", "a.npy", "b.npy", "c.npy"];
+    let run = |x: &str, y: &str| {
+        stn(&["run", &kernel, "-i", &p(d.path(), x), "-i", &p(d.path(), y), "-o", &p(d.path(), "out.npy")])
+    };
+    assert_user_error(&run("a.npy", "b.npy"), "the core axes of the inputs differ", d.path(), keep);
+    assert_user_error(&run("a.npy", "c.npy"), "do not broadcast", d.path(), keep);
+    let o = stn(&["run", &kernel, "-i", &p(d.path(), "a.npy"), "-o", &p(d.path(), "out.npy")]);
+    assert_user_error(&o, "takes 2 array inputs", d.path(), keep);
+}
+
+#[test]
+fn bad_files() {
+    let d = tmp();
+    let smooth = example("smooth.stn");
+    let out = p(d.path(), "out.npy");
+    // Complex numbers: a valid .npy that stn does not support.
+    let mut header = b"\x93NUMPY\x01\x00".to_vec();
+    let h = "{'descr': '<c16', 'fortran_order': False, 'shape': (2, 2), }";
+    let h = format!("{h}{}\n", " ".repeat(64 - (10 + h.len() + 1) % 64));
+    header.extend_from_slice(&(h.len() as u16).to_le_bytes());
+    header.extend_from_slice(h.as_bytes());
+    let mut complex = header.clone();
+    complex.extend_from_slice(&[0u8; 64]);
+    std::fs::write(d.path().join("complex.npy"), &complex).unwrap();
+    std::fs::write(d.path().join("garbage.npy"), b"this is not an npy file").unwrap();
+    let mut short = Vec::new();
+    Array2::<f64>::zeros((8, 8)).write_npy(&mut short).unwrap();
+    short.truncate(short.len() - 100);
+    std::fs::write(d.path().join("short.npy"), &short).unwrap();
+    let keep = &["complex.npy", "garbage.npy", "short.npy", "ok.npy"];
+    for (file, needle) in [
+        ("complex.npy", "unsupported dtype"),
+        ("garbage.npy", "not a valid .npy file"),
+        ("short.npy", "truncated"),
+        ("missing.npy", "No such file"),
+    ] {
+        let o = stn(&["run", &smooth, "-i", &p(d.path(), file), "-o", &out]);
+        assert_user_error(&o, needle, d.path(), keep);
+    }
+    write_npy(d.path().join("ok.npy"), &Array2::<f64>::zeros((4, 4))).unwrap();
+    let o = stn(&["run", &smooth, "-i", &p(d.path(), "ok.npy"), "-o", "/nonexistent-dir/out.npy"]);
+    assert_user_error(&o, "cannot write `/nonexistent-dir/out.npy`", d.path(), keep);
+    let o = stn(&["run", &smooth, "-i", &p(d.path(), "ok.npy"), "-o", &d.path().display().to_string()]);
+    assert_user_error(&o, "unsupported format", d.path(), keep);
+    let o = stn(&["run", &smooth, "-i", &p(d.path(), "ok.npy"), "-o", &p(d.path(), "out.png")]);
+    assert_user_error(&o, "unsupported format", d.path(), keep);
+    let o = stn(&["run", "/nonexistent.stn", "-i", &p(d.path(), "ok.npy"), "-o", &out]);
+    assert_user_error(&o, "cannot read `/nonexistent.stn`", d.path(), keep);
+}
+
+#[test]
+fn the_bundled_example_runs() {
+    let d = tmp();
+    let out = p(d.path(), "smoothed.npy");
+    let o = stn(&["run", &example("smooth.stn"), "-i", &example("data/stack.npy"), "-o", &out]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let y: ArrayD<i8> = read_npy(&out).unwrap();
+    assert_eq!(y.shape(), &[8, 128, 128]);
+    let x: ArrayD<i8> = read_npy(example("data/stack.npy")).unwrap();
+    let want = Program::from_path(example("smooth.stn"))
+        .unwrap()
+        .kernel(None)
+        .unwrap()
+        .run(&[ArrayRef::new(x.view())], &RunOptions::default().engine(stn::run::Engine::Interpreter))
+        .unwrap();
+    assert_eq!(DynArray::I8(y), want);
+    let _: PathBuf = out.into();
+}
