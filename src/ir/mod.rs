@@ -16,6 +16,7 @@
 //! - `insts[result]` has dtype `out_dtype` (the lowering ends with the final
 //!   `Cast`), and it is the value stored at the output point.
 
+pub mod eval;
 pub mod lower;
 pub mod print;
 

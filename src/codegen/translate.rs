@@ -1,0 +1,434 @@
+//! The loop nest: one Cranelift function that runs a `Func` over a tile.
+//!
+//! Shape of the generated code, for `ndim` core axes:
+//!
+//! ```text
+//! entry:    read TileArgs; per-input strides, load offsets (in bytes), params,
+//!           shape, and every value that depends on no axis; exit if any
+//!           extent is 0
+//! loop_k:   (counter, one row pointer per loaded input and the output)
+//!           values whose innermost axis is k (e.g. uses of `Index(k)`)
+//!           k < ndim-1: enter loop_{k+1} with this row's pointers
+//!           k = ndim-1: loads, the rest of the kernel, the store, and the
+//!                       latch, all in this one block
+//! latch_k:  advance counter and pointers by axis k's strides; loop or leave
+//! ```
+//!
+//! All loops run at least once (the entry tests the extents), so hoisting a
+//! value into an outer loop or the entry never computes anything that would
+//! not have been computed anyway. The innermost loop is a single block so that
+//! a vector variant can later sit beside it.
+
+use super::CodegenError;
+use super::abi::{PARAM_SLOT, field};
+use crate::ir::{Func, Op, ValueId};
+use crate::types::dtype::DType;
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{
+    BlockArg, FuncRef, Function, InstBuilder, MemFlagsData, Type, Value, types,
+};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_jit::JITModule;
+use cranelift_module::Module;
+use std::collections::HashMap;
+
+/// Checks the structural invariants of `ir` that translation relies on.
+/// Dtype rules of individual operations are checked as they are translated.
+pub(super) fn check(f: &Func) -> Result<(), CodegenError> {
+    let bad = |m: String| Err(CodegenError::InvalidIr(m));
+    if !(1..=4).contains(&f.ndim) {
+        return bad(format!("ndim {} is not 1 to 4", f.ndim));
+    }
+    if f.result as usize >= f.insts.len() {
+        return bad(format!("result v{} is not defined", f.result));
+    }
+    if f.insts[f.result as usize].dtype != f.out_dtype {
+        return bad("the result's dtype is not out_dtype".into());
+    }
+    for (i, inst) in f.insts.iter().enumerate() {
+        let before = |v: ValueId| (v as usize) < i;
+        let ok = match &inst.op {
+            Op::Const(_) => true,
+            Op::Load { input, offset } => {
+                f.inputs.get(*input as usize) == Some(&inst.dtype) && offset.len() == f.ndim
+            }
+            Op::Param(n) => f.params.get(*n as usize) == Some(&inst.dtype),
+            Op::Index(k) | Op::Shape(k) => (*k as usize) < f.ndim && inst.dtype == DType::I64,
+            Op::Cast(a) | Op::Unary(_, a) => before(*a),
+            Op::Binary(_, a, b) => before(*a) && before(*b),
+            Op::Select(c, a, b) => {
+                before(*c)
+                    && before(*a)
+                    && before(*b)
+                    && f.insts[*c as usize].dtype == DType::Bool
+                    && f.insts[*a as usize].dtype == inst.dtype
+                    && f.insts[*b as usize].dtype == inst.dtype
+            }
+        };
+        if !ok {
+            return bad(format!("v{i} = {:?}: {}", inst.op, inst.dtype));
+        }
+    }
+    Ok(())
+}
+
+/// The Cranelift type that holds a value of `d` (`Bool` is an `i8`, 0 or 1).
+pub(super) fn clif_type(d: DType) -> Type {
+    match d {
+        DType::Bool | DType::I8 | DType::U8 => types::I8,
+        DType::I16 | DType::U16 => types::I16,
+        DType::I32 | DType::U32 => types::I32,
+        DType::I64 | DType::U64 => types::I64,
+        DType::F32 => types::F32,
+        DType::F64 => types::F64,
+    }
+}
+
+/// Flags for loads and stores of array data: never traps (the caller
+/// guarantees the address), possibly unaligned.
+fn data_flags() -> MemFlagsData {
+    MemFlagsData::new().with_notrap()
+}
+
+/// State while one `Func` is translated; `arith` adds the per-operation parts.
+pub(super) struct Lowering<'a, 'b> {
+    pub(super) f: &'a Func,
+    pub(super) b: FunctionBuilder<'b>,
+    pub(super) module: &'a mut JITModule,
+    pub(super) helpers: HashMap<String, FuncRef>,
+    vals: Vec<Option<Value>>,
+    /// Row pointer slots: the loaded inputs, then the output.
+    slot_of_input: HashMap<u32, usize>,
+    /// Byte displacement of each distinct (input, offset) load; `None` for 0.
+    disp: HashMap<(u32, Vec<i64>), Option<Value>>,
+    /// Per axis: the loop counter and the slots' pointers in the current row.
+    counters: Vec<Value>,
+    rows: Vec<Vec<Value>>,
+    origin: Vec<Option<Value>>,
+    shape_ptr: Value,
+    params_ptr: Value,
+}
+
+/// Builds the tile function for `f` into `func` (whose signature is set).
+pub(super) fn build(
+    f: &Func,
+    module: &mut JITModule,
+    func: &mut Function,
+    fctx: &mut FunctionBuilderContext,
+) -> Result<(), CodegenError> {
+    let ptr = module.target_config().pointer_type();
+    let config = module.target_config();
+    let b = FunctionBuilder::new(func, fctx);
+    let mut l = Lowering {
+        f,
+        b,
+        module,
+        helpers: HashMap::new(),
+        vals: vec![None; f.insts.len()],
+        slot_of_input: HashMap::new(),
+        disp: HashMap::new(),
+        counters: Vec::new(),
+        rows: Vec::new(),
+        origin: vec![None; f.ndim],
+        shape_ptr: Value::from_u32(0),
+        params_ptr: Value::from_u32(0),
+    };
+    l.body(ptr)?;
+    l.b.seal_all_blocks();
+    l.b.finalize(config);
+    Ok(())
+}
+
+impl Lowering<'_, '_> {
+    fn body(&mut self, ptr: Type) -> Result<(), CodegenError> {
+        let f = self.f;
+        let n = f.ndim;
+        let live = liveness(f);
+        let level = levels(f);
+
+        let entry = self.b.create_block();
+        self.b.append_block_params_for_function_params(entry);
+        self.b.switch_to_block(entry);
+        let args = self.b.block_params(entry)[0];
+        let arg = |l: &mut Self, off: i32| l.b.ins().load(ptr, MemFlagsData::trusted(), args, off);
+
+        // Row pointer slots and their strides per axis.
+        let mut bases = Vec::new();
+        let mut strides: Vec<Vec<Value>> = Vec::new();
+        let inputs = arg(self, field::INPUTS);
+        let in_strides = arg(self, field::IN_STRIDES);
+        for (i, inst) in f.insts.iter().enumerate() {
+            let Op::Load { input, offset } = &inst.op else {
+                continue;
+            };
+            if !live[i] {
+                continue;
+            }
+            let slot = match self.slot_of_input.get(input) {
+                Some(&s) => s,
+                None => {
+                    let s = bases.len();
+                    self.slot_of_input.insert(*input, s);
+                    let at = (*input as usize * 8) as i32;
+                    bases.push(self.b.ins().load(ptr, MemFlagsData::trusted(), inputs, at));
+                    let st = (0..n)
+                        .map(|k| {
+                            let at = ((*input as usize * n + k) * 8) as i32;
+                            self.b
+                                .ins()
+                                .load(types::I64, MemFlagsData::trusted(), in_strides, at)
+                        })
+                        .collect();
+                    strides.push(st);
+                    s
+                }
+            };
+            let key = (*input, offset.clone());
+            if !self.disp.contains_key(&key) {
+                let mut d: Option<Value> = None;
+                for (k, &o) in offset.iter().enumerate() {
+                    if o != 0 {
+                        let t = self.b.ins().imul_imm_s(strides[slot][k], o);
+                        d = Some(match d {
+                            Some(d) => self.b.ins().iadd(d, t),
+                            None => t,
+                        });
+                    }
+                }
+                self.disp.insert(key, d);
+            }
+        }
+        let out_slot = bases.len();
+        bases.push(arg(self, field::OUT));
+        let out_strides = arg(self, field::OUT_STRIDES);
+        strides.push(
+            (0..n)
+                .map(|k| {
+                    let at = (k * 8) as i32;
+                    self.b
+                        .ins()
+                        .load(types::I64, MemFlagsData::trusted(), out_strides, at)
+                })
+                .collect(),
+        );
+        let extent_ptr = arg(self, field::EXTENT);
+        let extents: Vec<Value> = (0..n)
+            .map(|k| {
+                let at = (k * 8) as i32;
+                self.b
+                    .ins()
+                    .load(types::I64, MemFlagsData::trusted(), extent_ptr, at)
+            })
+            .collect();
+        let origin_ptr = arg(self, field::ORIGIN);
+        for (i, inst) in f.insts.iter().enumerate() {
+            if let Op::Index(k) = inst.op
+                && live[i]
+                && self.origin[k as usize].is_none()
+            {
+                let at = (k as usize * 8) as i32;
+                let o = self
+                    .b
+                    .ins()
+                    .load(types::I64, MemFlagsData::trusted(), origin_ptr, at);
+                self.origin[k as usize] = Some(o);
+            }
+        }
+        self.shape_ptr = arg(self, field::SHAPE);
+        self.params_ptr = arg(self, field::PARAMS);
+        self.emit_level(-1, &live, &level)?;
+
+        let loops: Vec<_> = (0..n).map(|_| self.b.create_block()).collect();
+        let latches: Vec<_> = (0..n.saturating_sub(1))
+            .map(|_| self.b.create_block())
+            .collect();
+        let exit = self.b.create_block();
+        for &lp in &loops {
+            self.b.append_block_param(lp, types::I64);
+            for _ in &bases {
+                self.b.append_block_param(lp, ptr);
+            }
+        }
+
+        let mut empty = self.b.ins().icmp_imm_s(IntCC::Equal, extents[0], 0);
+        for &e in &extents[1..] {
+            let z = self.b.ins().icmp_imm_s(IntCC::Equal, e, 0);
+            empty = self.b.ins().bor(empty, z);
+        }
+        let zero = self.b.ins().iconst(types::I64, 0);
+        let start = block_args(zero, &bases);
+        self.b.ins().brif(empty, exit, &[], loops[0], &start);
+
+        for k in 0..n {
+            self.b.switch_to_block(loops[k]);
+            let params = self.b.block_params(loops[k]).to_vec();
+            self.counters.push(params[0]);
+            self.rows.push(params[1..].to_vec());
+            self.emit_level(k as i32, &live, &level)?;
+            if k + 1 < n {
+                let zero = self.b.ins().iconst(types::I64, 0);
+                let next = block_args(zero, &self.rows[k]);
+                self.b.ins().jump(loops[k + 1], &next);
+            } else {
+                let v = self.value(f.result);
+                let at = self.rows[k][out_slot];
+                self.b.ins().store(data_flags(), v, at, 0);
+            }
+        }
+        // Latches, innermost first; the innermost one closes its own block.
+        for k in (0..n).rev() {
+            if k + 1 < n {
+                self.b.switch_to_block(latches[k]);
+            }
+            let i = self.b.ins().iadd_imm_s(self.counters[k], 1);
+            let moved: Vec<Value> = (0..bases.len())
+                .map(|s| self.b.ins().iadd(self.rows[k][s], strides[s][k]))
+                .collect();
+            let more = self.b.ins().icmp(IntCC::UnsignedLessThan, i, extents[k]);
+            let again = block_args(i, &moved);
+            let done = if k > 0 { latches[k - 1] } else { exit };
+            self.b.ins().brif(more, loops[k], &again, done, &[]);
+        }
+        self.b.switch_to_block(exit);
+        self.b.ins().return_(&[]);
+        Ok(())
+    }
+
+    /// Translates the live instructions of one loop level, in order.
+    fn emit_level(&mut self, lv: i32, live: &[bool], level: &[i32]) -> Result<(), CodegenError> {
+        for i in 0..self.f.insts.len() {
+            if live[i] && level[i] == lv {
+                let v = self.inst(i)?;
+                self.vals[i] = Some(v);
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn value(&self, v: ValueId) -> Value {
+        self.vals[v as usize].expect("operands are translated before their users")
+    }
+
+    fn inst(&mut self, i: usize) -> Result<Value, CodegenError> {
+        let f = self.f;
+        let inst = &f.insts[i];
+        let d = inst.dtype;
+        let ty = clif_type(d);
+        Ok(match &inst.op {
+            Op::Const(s) => self.constant(*s, d),
+            Op::Load { input, offset } => {
+                let row = self.rows[f.ndim - 1][self.slot_of_input[input]];
+                let addr = match self.disp[&(*input, offset.clone())] {
+                    Some(disp) => self.b.ins().iadd(row, disp),
+                    None => row,
+                };
+                let v = self.b.ins().load(ty, data_flags(), addr, 0);
+                self.normalize(v, d)
+            }
+            Op::Param(n) => {
+                let at = (*n as usize * PARAM_SLOT) as i32;
+                let v = self
+                    .b
+                    .ins()
+                    .load(ty, MemFlagsData::trusted(), self.params_ptr, at);
+                self.normalize(v, d)
+            }
+            Op::Index(k) => {
+                let o = self.origin[*k as usize].expect("origin of a live index is read");
+                self.b.ins().iadd(o, self.counters[*k as usize])
+            }
+            Op::Shape(k) => {
+                let at = (*k as usize * 8) as i32;
+                self.b
+                    .ins()
+                    .load(types::I64, MemFlagsData::trusted(), self.shape_ptr, at)
+            }
+            Op::Cast(a) => {
+                let from = f.insts[*a as usize].dtype;
+                let v = self.value(*a);
+                self.cast(v, from, d)
+            }
+            Op::Unary(op, a) => {
+                let from = f.insts[*a as usize].dtype;
+                let v = self.value(*a);
+                self.unary(*op, from, d, v)?
+            }
+            Op::Binary(op, a, b) => {
+                let from = f.insts[*a as usize].dtype;
+                if f.insts[*b as usize].dtype != from {
+                    return Err(CodegenError::InvalidIr(format!(
+                        "v{i}: operands of {op:?} differ in dtype"
+                    )));
+                }
+                let (x, y) = (self.value(*a), self.value(*b));
+                self.binary(*op, from, d, x, y)?
+            }
+            Op::Select(c, a, b) => {
+                let (c, x, y) = (self.value(*c), self.value(*a), self.value(*b));
+                self.b.ins().select(c, x, y)
+            }
+        })
+    }
+
+    /// A `bool` read from memory is true for any nonzero byte, as
+    /// `Scalar::read` has it; in registers it is 0 or 1.
+    fn normalize(&mut self, v: Value, d: DType) -> Value {
+        if d == DType::Bool {
+            self.b.ins().icmp_imm_s(IntCC::NotEqual, v, 0)
+        } else {
+            v
+        }
+    }
+}
+
+fn block_args(first: Value, rest: &[Value]) -> Vec<BlockArg> {
+    std::iter::once(first)
+        .chain(rest.iter().copied())
+        .map(BlockArg::Value)
+        .collect()
+}
+
+/// Which instructions the result depends on.
+fn liveness(f: &Func) -> Vec<bool> {
+    let mut live = vec![false; f.insts.len()];
+    live[f.result as usize] = true;
+    for i in (0..f.insts.len()).rev() {
+        if !live[i] {
+            continue;
+        }
+        match f.insts[i].op {
+            Op::Cast(a) | Op::Unary(_, a) => live[a as usize] = true,
+            Op::Binary(_, a, b) => {
+                live[a as usize] = true;
+                live[b as usize] = true;
+            }
+            Op::Select(c, a, b) => {
+                for v in [c, a, b] {
+                    live[v as usize] = true;
+                }
+            }
+            _ => {}
+        }
+    }
+    live
+}
+
+/// The loop each instruction belongs in: the innermost axis it depends on,
+/// or -1 for the entry block (depends on no axis).
+fn levels(f: &Func) -> Vec<i32> {
+    let mut level = Vec::with_capacity(f.insts.len());
+    for inst in &f.insts {
+        let l = match inst.op {
+            Op::Const(_) | Op::Param(_) | Op::Shape(_) => -1,
+            Op::Index(k) => k as i32,
+            Op::Load { .. } => f.ndim as i32 - 1,
+            Op::Cast(a) | Op::Unary(_, a) => level[a as usize],
+            Op::Binary(_, a, b) => level[a as usize].max(level[b as usize]),
+            Op::Select(c, a, b) => level[c as usize]
+                .max(level[a as usize])
+                .max(level[b as usize]),
+        };
+        level.push(l);
+    }
+    level
+}
