@@ -26,7 +26,10 @@ fn main() -> Result<(), stn::error::Error> {
     // Typed convenience: int8 in, int8 out, with a leading loop axis.
     let frames = Array3::<i8>::from_shape_fn((2, 5, 6), |(f, i, j)| (f * 30 + i * 6 + j) as i8);
     let out: ndarray::ArrayD<i8> = smooth.apply(&[frames.view()], &RunOptions::default())?;
-    println!("smooth, fill with cval 0:\n{}", out.index_axis(ndarray::Axis(0), 0));
+    println!(
+        "smooth, fill with cval 0:\n{}",
+        out.index_axis(ndarray::Axis(0), 0)
+    );
 
     // Other dtypes compile new specializations; the cache shows which exist.
     let f = Array2::<f64>::from_shape_fn((4, 4), |(i, j)| (i * 4 + j) as f64);

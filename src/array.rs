@@ -58,8 +58,19 @@ impl<'a> ArrayRef<'a> {
     /// # Safety
     /// Every element reachable from `ptr` through `shape` and the byte
     /// `strides` must be a valid, readable value of `dtype` for `'a`.
-    pub unsafe fn from_raw(ptr: *const u8, dtype: DType, shape: Vec<usize>, strides: Vec<isize>) -> ArrayRef<'a> {
-        ArrayRef { ptr, dtype, shape, strides, _life: PhantomData }
+    pub unsafe fn from_raw(
+        ptr: *const u8,
+        dtype: DType,
+        shape: Vec<usize>,
+        strides: Vec<isize>,
+    ) -> ArrayRef<'a> {
+        ArrayRef {
+            ptr,
+            dtype,
+            shape,
+            strides,
+            _life: PhantomData,
+        }
     }
 
     pub fn dtype(&self) -> DType {
@@ -120,7 +131,12 @@ impl<'a> ArrayRef<'a> {
         }
         let strides: Vec<isize> = self.strides.iter().map(|s| s / size).collect();
         // SAFETY: same memory, same element type, strides in elements.
-        Some(unsafe { ArrayView::from_shape_ptr(IxDyn(&self.shape).strides(strides_usize(&strides)), self.ptr as *const T) })
+        Some(unsafe {
+            ArrayView::from_shape_ptr(
+                IxDyn(&self.shape).strides(strides_usize(&strides)),
+                self.ptr as *const T,
+            )
+        })
     }
 }
 
@@ -161,8 +177,19 @@ impl<'a> ArrayMut<'a> {
     /// # Safety
     /// As `ArrayRef::from_raw`, plus: the elements are writable, and no two
     /// indices address overlapping bytes.
-    pub unsafe fn from_raw(ptr: *mut u8, dtype: DType, shape: Vec<usize>, strides: Vec<isize>) -> ArrayMut<'a> {
-        ArrayMut { ptr, dtype, shape, strides, _life: PhantomData }
+    pub unsafe fn from_raw(
+        ptr: *mut u8,
+        dtype: DType,
+        shape: Vec<usize>,
+        strides: Vec<isize>,
+    ) -> ArrayMut<'a> {
+        ArrayMut {
+            ptr,
+            dtype,
+            shape,
+            strides,
+            _life: PhantomData,
+        }
     }
 
     pub fn dtype(&self) -> DType {
@@ -184,13 +211,27 @@ impl<'a> ArrayMut<'a> {
     /// A read-only view of the same memory.
     pub fn as_ref(&self) -> ArrayRef<'_> {
         // SAFETY: same memory, borrowed shared for the shorter lifetime.
-        unsafe { ArrayRef::from_raw(self.ptr, self.dtype, self.shape.clone(), self.strides.clone()) }
+        unsafe {
+            ArrayRef::from_raw(
+                self.ptr,
+                self.dtype,
+                self.shape.clone(),
+                self.strides.clone(),
+            )
+        }
     }
 
     /// A shorter-lived writable view of the same memory.
     pub fn reborrow(&mut self) -> ArrayMut<'_> {
         // SAFETY: same memory, borrowed uniquely for the shorter lifetime.
-        unsafe { ArrayMut::from_raw(self.ptr, self.dtype, self.shape.clone(), self.strides.clone()) }
+        unsafe {
+            ArrayMut::from_raw(
+                self.ptr,
+                self.dtype,
+                self.shape.clone(),
+                self.strides.clone(),
+            )
+        }
     }
 
     /// Writes `value` (already of this array's dtype) at `index`.
@@ -202,7 +243,8 @@ impl<'a> ArrayMut<'a> {
             off += i as isize * s;
         }
         // SAFETY: in range and writable by construction.
-        let bytes = unsafe { std::slice::from_raw_parts_mut(self.ptr.offset(off), self.dtype.size()) };
+        let bytes =
+            unsafe { std::slice::from_raw_parts_mut(self.ptr.offset(off), self.dtype.size()) };
         value.write(self.dtype, bytes);
     }
 }
@@ -271,17 +313,50 @@ macro_rules! dyn_dispatch {
 macro_rules! with_element_type {
     ($dtype:expr, $t:ident => $body:expr) => {
         match $dtype {
-            $crate::types::dtype::DType::Bool => { type $t = bool; $body }
-            $crate::types::dtype::DType::I8 => { type $t = i8; $body }
-            $crate::types::dtype::DType::I16 => { type $t = i16; $body }
-            $crate::types::dtype::DType::I32 => { type $t = i32; $body }
-            $crate::types::dtype::DType::I64 => { type $t = i64; $body }
-            $crate::types::dtype::DType::U8 => { type $t = u8; $body }
-            $crate::types::dtype::DType::U16 => { type $t = u16; $body }
-            $crate::types::dtype::DType::U32 => { type $t = u32; $body }
-            $crate::types::dtype::DType::U64 => { type $t = u64; $body }
-            $crate::types::dtype::DType::F32 => { type $t = f32; $body }
-            $crate::types::dtype::DType::F64 => { type $t = f64; $body }
+            $crate::types::dtype::DType::Bool => {
+                type $t = bool;
+                $body
+            }
+            $crate::types::dtype::DType::I8 => {
+                type $t = i8;
+                $body
+            }
+            $crate::types::dtype::DType::I16 => {
+                type $t = i16;
+                $body
+            }
+            $crate::types::dtype::DType::I32 => {
+                type $t = i32;
+                $body
+            }
+            $crate::types::dtype::DType::I64 => {
+                type $t = i64;
+                $body
+            }
+            $crate::types::dtype::DType::U8 => {
+                type $t = u8;
+                $body
+            }
+            $crate::types::dtype::DType::U16 => {
+                type $t = u16;
+                $body
+            }
+            $crate::types::dtype::DType::U32 => {
+                type $t = u32;
+                $body
+            }
+            $crate::types::dtype::DType::U64 => {
+                type $t = u64;
+                $body
+            }
+            $crate::types::dtype::DType::F32 => {
+                type $t = f32;
+                $body
+            }
+            $crate::types::dtype::DType::F64 => {
+                type $t = f64;
+                $body
+            }
         }
     };
 }
@@ -336,7 +411,10 @@ impl DynArray {
     /// The typed array, if the dtype is `T`'s.
     pub fn into_typed<T: Element>(self) -> Option<ArrayD<T>> {
         fn cast<A: 'static, B: 'static>(a: ArrayD<A>) -> Option<ArrayD<B>> {
-            (Box::new(a) as Box<dyn std::any::Any>).downcast::<ArrayD<B>>().ok().map(|b| *b)
+            (Box::new(a) as Box<dyn std::any::Any>)
+                .downcast::<ArrayD<B>>()
+                .ok()
+                .map(|b| *b)
         }
         dyn_dispatch!(self, a => cast(a))
     }
@@ -344,7 +422,9 @@ impl DynArray {
     /// Wraps a typed array.
     pub fn from_typed<T: Element>(a: ArrayD<T>) -> DynArray {
         fn cast<A: 'static, B: 'static>(a: ArrayD<A>) -> ArrayD<B> {
-            *(Box::new(a) as Box<dyn std::any::Any>).downcast::<ArrayD<B>>().expect("dtype matches T")
+            *(Box::new(a) as Box<dyn std::any::Any>)
+                .downcast::<ArrayD<B>>()
+                .expect("dtype matches T")
         }
         match T::DTYPE {
             DType::Bool => DynArray::Bool(cast(a)),

@@ -97,7 +97,9 @@ pub fn render(file_name: &str, source: &str, diags: &[Diagnostic]) -> String {
         let start = floor_char_boundary(source, d.span.start.min(source.len()));
         let (line, col) = line_col(source, start);
         let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
-        let line_end = source[start..].find('\n').map_or(source.len(), |i| start + i);
+        let line_end = source[start..]
+            .find('\n')
+            .map_or(source.len(), |i| start + i);
         let text = &source[line_start..line_end];
         let end = floor_char_boundary(source, d.span.end.min(line_end)).max(start);
         let width = source[start..end].chars().count().max(1);
@@ -106,8 +108,16 @@ pub fn render(file_name: &str, source: &str, diags: &[Diagnostic]) -> String {
         out.push_str(&format!("{gutter}--> {file_name}:{line}:{col}\n"));
         out.push_str(&format!("{gutter} |\n"));
         out.push_str(&format!("{line} | {text}\n"));
-        let pad: String = text.chars().take(col - 1).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
-        let label = d.label.as_deref().map(|l| format!(" {l}")).unwrap_or_default();
+        let pad: String = text
+            .chars()
+            .take(col - 1)
+            .map(|c| if c == '\t' { '\t' } else { ' ' })
+            .collect();
+        let label = d
+            .label
+            .as_deref()
+            .map(|l| format!(" {l}"))
+            .unwrap_or_default();
         out.push_str(&format!("{gutter} | {pad}{}{label}\n", "^".repeat(width)));
         for n in &d.notes {
             out.push_str(&format!("{gutter} = note: {n}\n"));

@@ -9,7 +9,11 @@ use crate::diag::{self, Diagnostic};
 pub enum Error {
     /// Problems in kernel source, with spans; `rendered` already shows the
     /// file name, `line:col` and a caret under each span.
-    Kernel { file: String, diagnostics: Vec<Diagnostic>, rendered: String },
+    Kernel {
+        file: String,
+        diagnostics: Vec<Diagnostic>,
+        rendered: String,
+    },
     /// A bad option, parameter, shape or dtype.
     Usage(String),
     /// A file could not be read or written.
@@ -21,7 +25,11 @@ pub enum Error {
 impl Error {
     pub fn kernel(file: &str, source: &str, diagnostics: Vec<Diagnostic>) -> Error {
         let rendered = diag::render(file, source, &diagnostics);
-        Error::Kernel { file: file.to_string(), diagnostics, rendered }
+        Error::Kernel {
+            file: file.to_string(),
+            diagnostics,
+            rendered,
+        }
     }
 
     pub fn usage(msg: impl Into<String>) -> Error {

@@ -30,8 +30,10 @@ pub enum EvalError {
 impl EvalError {
     pub fn into_diagnostic(self) -> Diagnostic {
         match self {
-            EvalError::NotConst(span) => Diagnostic::new("this must be a compile-time constant", span)
-                .with_note("constants are built from literals, consts and reduction variables"),
+            EvalError::NotConst(span) => {
+                Diagnostic::new("this must be a compile-time constant", span)
+                    .with_note("constants are built from literals, consts and reduction variables")
+            }
             EvalError::TableIndex { span, message } => Diagnostic::new(message, span),
         }
     }
@@ -53,7 +55,10 @@ pub struct Env {
 
 impl Env {
     pub fn new(n_locals: usize, n_vars: usize) -> Env {
-        Env { locals: vec![Scalar::Bool(false); n_locals], vars: vec![0; n_vars] }
+        Env {
+            locals: vec![Scalar::Bool(false); n_locals],
+            vars: vec![0; n_vars],
+        }
     }
 }
 
@@ -75,7 +80,10 @@ pub fn eval(e: &TExpr, env: &mut Env, point: Option<&dyn Point>) -> Result<Scala
                 if i < 0 || i as usize >= n {
                     return Err(EvalError::TableIndex {
                         span: ix.span,
-                        message: format!("index {i} is out of range for axis {k} of table `{}` (length {n})", table.name),
+                        message: format!(
+                            "index {i} is out of range for axis {k} of table `{}` (length {n})",
+                            table.name
+                        ),
                     });
                 }
                 flat = flat * n + i as usize;
@@ -157,7 +165,10 @@ fn reduce_loop(
 pub fn footprint(k: &TKernel) -> Result<Footprint, EvalError> {
     let mut fp: Option<Footprint> = None;
     walk_loads(&k.body, &mut Env::new(k.n_locals, k.n_vars), &mut |offs| {
-        let f = fp.get_or_insert_with(|| Footprint { lo: offs.to_vec(), hi: offs.to_vec() });
+        let f = fp.get_or_insert_with(|| Footprint {
+            lo: offs.to_vec(),
+            hi: offs.to_vec(),
+        });
         for (a, &o) in offs.iter().enumerate() {
             f.lo[a] = f.lo[a].min(o);
             f.hi[a] = f.hi[a].max(o);
@@ -169,8 +180,10 @@ pub fn footprint(k: &TKernel) -> Result<Footprint, EvalError> {
 fn walk_loads(e: &TExpr, env: &mut Env, f: &mut dyn FnMut(&[i64])) -> Result<(), EvalError> {
     match &e.kind {
         TKind::Load { offsets, .. } => {
-            let offs =
-                offsets.iter().map(|o| Ok(eval(o, env, None)?.as_i64().unwrap_or(0))).collect::<Result<Vec<_>, _>>()?;
+            let offs = offsets
+                .iter()
+                .map(|o| Ok(eval(o, env, None)?.as_i64().unwrap_or(0)))
+                .collect::<Result<Vec<_>, _>>()?;
             f(&offs);
         }
         TKind::Reduce { vars, body, .. } => {
@@ -227,8 +240,11 @@ impl Point for At<'_> {
         let nloop_a = a.shape().len() - self.core_ix.len();
         // Loop axes: the broadcast rule (a length-1 or missing axis reads index 0).
         let skip = self.loop_ix.len() - nloop_a;
-        let mut ix: Vec<usize> =
-            self.loop_ix[skip..].iter().zip(a.shape()).map(|(&i, &n)| if n == 1 { 0 } else { i }).collect();
+        let mut ix: Vec<usize> = self.loop_ix[skip..]
+            .iter()
+            .zip(a.shape())
+            .map(|(&i, &n)| if n == 1 { 0 } else { i })
+            .collect();
         for (k, (&p, &o)) in self.core_ix.iter().zip(offsets).enumerate() {
             match map_index(p as i64 + o, self.layout.core[k], self.mode) {
                 Some(j) => ix.push(j),
@@ -281,7 +297,15 @@ pub fn run(
             let value = if mode == Mode::Fill && outside {
                 fill
             } else {
-                let at = At { inputs, layout: &layout, loop_ix: &loop_ix, core_ix, params, mode, cval };
+                let at = At {
+                    inputs,
+                    layout: &layout,
+                    loop_ix: &loop_ix,
+                    core_ix,
+                    params,
+                    mode,
+                    cval,
+                };
                 match eval(&k.body, &mut env, Some(&at)) {
                     Ok(v) => v,
                     Err(e) => {

@@ -18,7 +18,11 @@ use stn::run::{RunOptions, parse_number};
 use stn::types::dtype::DType;
 
 #[derive(Parser)]
-#[command(name = "stn", version, about = "Run stencil kernels written in the stn language over n-d arrays")]
+#[command(
+    name = "stn",
+    version,
+    about = "Run stencil kernels written in the stn language over n-d arrays"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -69,7 +73,11 @@ struct RunArgs {
     #[arg(long, allow_negative_numbers = true)]
     cval: Option<String>,
     /// A scalar parameter, NAME=VALUE; repeat for several.
-    #[arg(long = "param", value_name = "NAME=VALUE", allow_negative_numbers = true)]
+    #[arg(
+        long = "param",
+        value_name = "NAME=VALUE",
+        allow_negative_numbers = true
+    )]
     params: Vec<String>,
     /// Worker threads (default: every core).
     #[arg(long)]
@@ -100,19 +108,29 @@ fn main() -> ExitCode {
     let work = move || match cli.command {
         Command::Run(args) => run(args),
         Command::Check { file, dtypes } => check(&file, &dtypes),
-        Command::Inspect { file, kernel, dtypes, emit } => inspect(&file, kernel.as_deref(), &dtypes, &emit),
+        Command::Inspect {
+            file,
+            kernel,
+            dtypes,
+            emit,
+        } => inspect(&file, kernel.as_deref(), &dtypes, &emit),
     };
     // A panic is a bug in stn: one line that says so, never a backtrace.
     std::panic::set_hook(Box::new(|info| {
         eprintln!("error: internal error in stn (please report it): {info}");
     }));
-    let result = match std::thread::Builder::new().stack_size(STACK_BYTES).spawn(work) {
+    let result = match std::thread::Builder::new()
+        .stack_size(STACK_BYTES)
+        .spawn(work)
+    {
         Ok(handle) => match handle.join() {
             Ok(r) => r,
             // The hook has printed the message.
             Err(_) => return ExitCode::from(1),
         },
-        Err(e) => Err(Error::Internal(format!("cannot start the worker thread: {e}"))),
+        Err(e) => Err(Error::Internal(format!(
+            "cannot start the worker thread: {e}"
+        ))),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -126,19 +144,27 @@ fn main() -> ExitCode {
 fn run(args: RunArgs) -> Result<()> {
     let program = Program::from_path(&args.file)?;
     let kernel = program.kernel(args.kernel.as_deref())?;
-    let mut opts = RunOptions { steps: args.steps, threads: args.threads, ..RunOptions::default() };
+    let mut opts = RunOptions {
+        steps: args.steps,
+        threads: args.threads,
+        ..RunOptions::default()
+    };
     if let Some(b) = &args.boundary {
         opts.boundary = Some(parse_mode(b)?);
     }
     if let Some(c) = &args.cval {
-        opts.cval = parse_number(c).ok_or_else(|| Error::usage(format!("--cval `{c}` is not a number")))?;
+        opts.cval =
+            parse_number(c).ok_or_else(|| Error::usage(format!("--cval `{c}` is not a number")))?;
     }
     for p in &args.params {
         let (name, value) = p
             .split_once('=')
             .ok_or_else(|| Error::usage(format!("--param `{p}` must look like NAME=VALUE")))?;
-        let v = parse_number(value)
-            .ok_or_else(|| Error::usage(format!("bad value for parameter `{name}`: `{value}` is not a number")))?;
+        let v = parse_number(value).ok_or_else(|| {
+            Error::usage(format!(
+                "bad value for parameter `{name}`: `{value}` is not a number"
+            ))
+        })?;
         opts.params.push((name.trim().to_string(), v));
     }
     if opts.threads == Some(0) {
@@ -147,11 +173,18 @@ fn run(args: RunArgs) -> Result<()> {
     for p in args.inputs.iter().chain([&args.output]) {
         require_npy(p)?;
     }
-    let inputs = args.inputs.iter().map(|p| NpyInput::open(p)).collect::<Result<Vec<_>>>()?;
+    let inputs = args
+        .inputs
+        .iter()
+        .map(|p| NpyInput::open(p))
+        .collect::<Result<Vec<_>>>()?;
     let views: Vec<ArrayRef> = inputs.iter().map(|i| i.view()).collect();
     let (spec, layout) = kernel.prepare(&views, &opts)?;
     let mut out = NpyOutput::create(&args.output, spec.typed.out_dtype, &layout.out_shape())?;
-    let bar = progress_bar(args.quiet, (stn::exec::tile_count(&layout, opts.tile_points) * opts.steps) as u64);
+    let bar = progress_bar(
+        args.quiet,
+        (stn::exec::tile_count(&layout, opts.tile_points) * opts.steps) as u64,
+    );
     if let Some(bar) = &bar {
         let bar = bar.clone();
         opts.progress = Some(Arc::new(move |_| bar.inc(1)));
@@ -169,7 +202,9 @@ fn progress_bar(quiet: bool, len: u64) -> Option<ProgressBar> {
     }
     // Hidden automatically when stderr is not a terminal.
     let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
-    if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} tiles, {elapsed} (eta {eta})") {
+    if let Ok(style) =
+        ProgressStyle::with_template("{bar:40} {pos}/{len} tiles, {elapsed} (eta {eta})")
+    {
         bar.set_style(style);
     }
     Some(bar)
@@ -178,13 +213,18 @@ fn progress_bar(quiet: bool, len: u64) -> Option<ProgressBar> {
 fn require_npy(p: &Path) -> Result<()> {
     match p.extension().and_then(|e| e.to_str()) {
         Some(e) if e.eq_ignore_ascii_case("npy") => Ok(()),
-        _ => Err(Error::usage(format!("`{}`: unsupported format; this version reads and writes .npy files", p.display()))),
+        _ => Err(Error::usage(format!(
+            "`{}`: unsupported format; this version reads and writes .npy files",
+            p.display()
+        ))),
     }
 }
 
 fn parse_mode(s: &str) -> Result<Mode> {
     Mode::from_name(s).ok_or_else(|| {
-        Error::usage(format!("unknown boundary mode `{s}`; modes are fill, constant, nearest, reflect, mirror, wrap"))
+        Error::usage(format!(
+            "unknown boundary mode `{s}`; modes are fill, constant, nearest, reflect, mirror, wrap"
+        ))
     })
 }
 
@@ -219,12 +259,30 @@ fn check(file: &Path, dtypes: &[String]) -> Result<()> {
         if !dtypes.is_empty() {
             let sig = signature(k, &dtypes)?;
             let t = k.check(&sig)?;
-            println!("{}: ok for {} -> {} ({} core axes)", k.name(), names(&sig), t.out_dtype, t.ndim);
+            println!(
+                "{}: ok for {} -> {} ({} core axes)",
+                k.name(),
+                names(&sig),
+                t.out_dtype,
+                t.ndim
+            );
             continue;
         }
         // Without dtypes: every uniform signature, f64 first so that its
         // error is the one shown when none works.
-        let order = [DType::F64, DType::F32, DType::I64, DType::I32, DType::I16, DType::I8, DType::U64, DType::U32, DType::U16, DType::U8, DType::Bool];
+        let order = [
+            DType::F64,
+            DType::F32,
+            DType::I64,
+            DType::I32,
+            DType::I16,
+            DType::I8,
+            DType::U64,
+            DType::U32,
+            DType::U16,
+            DType::U8,
+            DType::Bool,
+        ];
         let mut ok = Vec::new();
         let mut first_err = None;
         for d in order {
@@ -253,10 +311,18 @@ fn inspect(file: &Path, kernel: Option<&str>, dtypes: &[String], emit: &str) -> 
     let sig = signature(k, &parse_dtypes(dtypes)?)?;
     let s = k.specialize(&sig)?;
     let fp = &s.func.footprint;
-    println!("kernel {}({}) -> {}", k.name(), names(&sig), s.typed.out_dtype);
+    println!(
+        "kernel {}({}) -> {}",
+        k.name(),
+        names(&sig),
+        s.typed.out_dtype
+    );
     println!(
         "footprint: {}",
-        (0..fp.ndim()).map(|a| format!("[{}, {}]", fp.lo[a], fp.hi[a])).collect::<Vec<_>>().join(" x ")
+        (0..fp.ndim())
+            .map(|a| format!("[{}, {}]", fp.lo[a], fp.hi[a]))
+            .collect::<Vec<_>>()
+            .join(" x ")
     );
     println!("compile time: {:.2} ms", s.compile_time.as_secs_f64() * 1e3);
     match emit {

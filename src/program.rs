@@ -40,9 +40,17 @@ impl Program {
             let (module, more) = module::resolve(&ast);
             diags = more;
             if diags.is_empty() {
-                let src = Arc::new(Source { file: file.to_string(), text: text.to_string(), module });
+                let src = Arc::new(Source {
+                    file: file.to_string(),
+                    text: text.to_string(),
+                    module,
+                });
                 let kernels = (0..src.module.kernels.len())
-                    .map(|index| Kernel { src: Arc::clone(&src), index, cache: Arc::default() })
+                    .map(|index| Kernel {
+                        src: Arc::clone(&src),
+                        index,
+                        cache: Arc::default(),
+                    })
                     .collect();
                 return Ok(Program { kernels });
             }
@@ -64,15 +72,27 @@ impl Program {
 
     /// The kernel called `name`, or with `None` the file's only kernel.
     pub fn kernel(&self, name: Option<&str>) -> Result<&Kernel> {
-        let names = || self.kernels.iter().map(|k| format!("`{}`", k.name())).collect::<Vec<_>>().join(", ");
+        let names = || {
+            self.kernels
+                .iter()
+                .map(|k| format!("`{}`", k.name()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         match name {
             Some(n) => self.kernels.iter().find(|k| k.name() == n).ok_or_else(|| {
-                Error::usage(format!("no kernel named `{n}`; the file defines {}", names()))
+                Error::usage(format!(
+                    "no kernel named `{n}`; the file defines {}",
+                    names()
+                ))
             }),
             None => match self.kernels.as_slice() {
                 [k] => Ok(k),
                 [] => Err(Error::usage("the file defines no kernel")),
-                _ => Err(Error::usage(format!("the file defines several kernels ({}): name one", names()))),
+                _ => Err(Error::usage(format!(
+                    "the file defines several kernels ({}): name one",
+                    names()
+                ))),
             },
         }
     }
@@ -124,7 +144,8 @@ impl Kernel {
 
     /// Types the kernel for `dtypes` without compiling (`stn check`).
     pub fn check(&self, dtypes: &[DType]) -> Result<TKernel> {
-        let t = check::check_kernel(&self.src.module, self.sig(), dtypes).map_err(|d| self.error(d))?;
+        let t =
+            check::check_kernel(&self.src.module, self.sig(), dtypes).map_err(|d| self.error(d))?;
         // Lowering finds the remaining errors (table index range, size).
         ir::lower::lower(&t).map_err(|d| self.error(d))?;
         interp::footprint(&t).map_err(|e| self.error(e.into_diagnostic()))?;
@@ -142,10 +163,17 @@ impl Kernel {
             return Ok(Arc::clone(s));
         }
         let start = Instant::now();
-        let typed = check::check_kernel(&self.src.module, self.sig(), dtypes).map_err(|d| self.error(d))?;
+        let typed =
+            check::check_kernel(&self.src.module, self.sig(), dtypes).map_err(|d| self.error(d))?;
         let func = ir::lower::lower(&typed).map_err(|d| self.error(d))?;
-        let compiled = codegen::compile(&func).map_err(|e| Error::Internal(format!("code generation failed: {e}")))?;
-        let s = Arc::new(Specialized { typed, func, compiled, compile_time: start.elapsed() });
+        let compiled = codegen::compile(&func)
+            .map_err(|e| Error::Internal(format!("code generation failed: {e}")))?;
+        let s = Arc::new(Specialized {
+            typed,
+            func,
+            compiled,
+            compile_time: start.elapsed(),
+        });
         cache.insert(dtypes.to_vec(), Arc::clone(&s));
         Ok(s)
     }

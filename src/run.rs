@@ -126,7 +126,8 @@ pub fn parse_number(text: &str) -> Option<Scalar> {
 /// Converts a parameter value to the parameter's dtype: integers must be
 /// integers that fit, floats take any number.
 pub fn param_value(name: &str, dtype: DType, v: Scalar) -> Result<Scalar> {
-    let bad = |why: &str| Error::usage(format!("bad value for parameter `{name}` ({dtype}): {why}"));
+    let bad =
+        |why: &str| Error::usage(format!("bad value for parameter `{name}` ({dtype}): {why}"));
     match (dtype, v) {
         (DType::Bool, Scalar::Bool(_)) => Ok(v),
         (DType::Bool, _) => Err(bad("expected true or false")),
@@ -141,7 +142,11 @@ pub fn param_value(name: &str, dtype: DType, v: Scalar) -> Result<Scalar> {
                 Scalar::U64(_) => d == DType::U64,
                 _ => false,
             };
-            if fits { Ok(v.cast(d)) } else { Err(bad("out of range")) }
+            if fits {
+                Ok(v.cast(d))
+            } else {
+                Err(bad("out of range"))
+            }
         }
         (d, v) => Ok(v.cast(d)),
     }
@@ -156,9 +161,19 @@ impl Kernel {
                 let list = if declared.is_empty() {
                     "it has none".to_string()
                 } else {
-                    format!("it has {}", declared.iter().map(|(n, d)| format!("{n}: {d}")).collect::<Vec<_>>().join(", "))
+                    format!(
+                        "it has {}",
+                        declared
+                            .iter()
+                            .map(|(n, d)| format!("{n}: {d}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
                 };
-                return Err(Error::usage(format!("kernel `{}` has no parameter `{name}` ({list})", self.name())));
+                return Err(Error::usage(format!(
+                    "kernel `{}` has no parameter `{name}` ({list})",
+                    self.name()
+                )));
             }
             if given[..i].iter().any(|(n, _)| n == name) {
                 return Err(Error::usage(format!("parameter `{name}` is given twice")));
@@ -178,7 +193,11 @@ impl Kernel {
 
     /// Checks inputs and options and returns the output's dtype and shape,
     /// compiling the kernel for the inputs' dtypes if needed.
-    pub fn prepare(&self, inputs: &[ArrayRef<'_>], opts: &RunOptions) -> Result<(Arc<Specialized>, Layout)> {
+    pub fn prepare(
+        &self,
+        inputs: &[ArrayRef<'_>],
+        opts: &RunOptions,
+    ) -> Result<(Arc<Specialized>, Layout)> {
         if inputs.len() != self.inputs().len() {
             return Err(Error::usage(format!(
                 "kernel `{}` takes {} array input{} ({}), but {} were given",
@@ -192,15 +211,24 @@ impl Kernel {
         let dtypes: Vec<DType> = inputs.iter().map(|a| a.dtype()).collect();
         let spec = self.specialize(&dtypes)?;
         self.param_values(&opts.params)?;
-        let layout = Layout::new(inputs, spec.typed.ndim).map_err(|e| Error::usage(e.to_string()))?;
+        let layout =
+            Layout::new(inputs, spec.typed.ndim).map_err(|e| Error::usage(e.to_string()))?;
         if opts.steps == 0 {
             return Err(Error::usage("--steps must be at least 1"));
         }
-        if opts.steps > 1 && (inputs.len() != 1 || spec.typed.out_dtype != dtypes[0] || layout.out_shape() != inputs[0].shape()) {
+        if opts.steps > 1
+            && (inputs.len() != 1
+                || spec.typed.out_dtype != dtypes[0]
+                || layout.out_shape() != inputs[0].shape())
+        {
             return Err(Error::usage(format!(
                 "--steps needs a kernel with one array input whose dtype and shape equal the output's; `{}` maps {} to {}",
                 self.name(),
-                dtypes.iter().map(|d| d.name()).collect::<Vec<_>>().join(", "),
+                dtypes
+                    .iter()
+                    .map(|d| d.name())
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 spec.typed.out_dtype
             )));
         }
@@ -217,7 +245,12 @@ impl Kernel {
 
     /// Runs the kernel into `out`, which must have the output's dtype and
     /// shape (any strides).
-    pub fn run_into(&self, inputs: &[ArrayRef<'_>], out: &mut ArrayMut<'_>, opts: &RunOptions) -> Result<()> {
+    pub fn run_into(
+        &self,
+        inputs: &[ArrayRef<'_>],
+        out: &mut ArrayMut<'_>,
+        opts: &RunOptions,
+    ) -> Result<()> {
         let (spec, layout) = self.prepare(inputs, opts)?;
         if out.dtype() != spec.typed.out_dtype || out.shape() != layout.out_shape().as_slice() {
             return Err(Error::usage(format!(
@@ -238,7 +271,15 @@ impl Kernel {
         let mut a = inputs[0].to_owned();
         let mut b = DynArray::zeros(a.dtype(), a.shape());
         for _ in 0..opts.steps - 1 {
-            self.step(&spec, &[a.view()], &layout, &params, mode, &mut b.view_mut(), opts)?;
+            self.step(
+                &spec,
+                &[a.view()],
+                &layout,
+                &params,
+                mode,
+                &mut b.view_mut(),
+                opts,
+            )?;
             std::mem::swap(&mut a, &mut b);
         }
         self.step(&spec, &[a.view()], &layout, &params, mode, out, opts)
@@ -292,8 +333,13 @@ impl Kernel {
         let views: Vec<ArrayRef> = inputs.iter().map(|v| ArrayRef::new(v.view())).collect();
         let out = self.run(&views, opts)?;
         let dtype = out.dtype();
-        out.into_typed::<U>()
-            .ok_or_else(|| Error::usage(format!("kernel `{}` returns {dtype}, not {}", self.name(), U::DTYPE)))
+        out.into_typed::<U>().ok_or_else(|| {
+            Error::usage(format!(
+                "kernel `{}` returns {dtype}, not {}",
+                self.name(),
+                U::DTYPE
+            ))
+        })
     }
 }
 

@@ -11,7 +11,10 @@ use stn::program::Program;
 use stn::run::RunOptions;
 
 fn stn(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_stn")).args(args).output().expect("the stn binary runs")
+    Command::new(env!("CARGO_BIN_EXE_stn"))
+        .args(args)
+        .output()
+        .expect("the stn binary runs")
 }
 
 fn stderr(o: &Output) -> String {
@@ -42,16 +45,27 @@ fn assert_user_error(o: &Output, needle: &str, dir: &Path, keep: &[&str]) {
     let err = stderr(o);
     assert_eq!(o.status.code(), Some(1), "stderr: {err}");
     assert!(err.contains(needle), "expected {needle:?} in:\n{err}");
-    assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE"), "{err}");
-    assert!(o.stdout.is_empty(), "stdout: {}", String::from_utf8_lossy(&o.stdout));
-    let mut left: Vec<String> =
-        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert!(
+        !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
+        "{err}"
+    );
+    assert!(
+        o.stdout.is_empty(),
+        "stdout: {}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    let mut left: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
     left.retain(|f| !keep.contains(&f.as_str()));
     assert!(left.is_empty(), "files left behind: {left:?}");
 }
 
 fn noise3(shape: (usize, usize, usize)) -> Array3<i8> {
-    Array3::from_shape_fn(shape, |(f, i, j)| ((f * 31 + i * 7 + j * 13) % 256) as u8 as i8)
+    Array3::from_shape_fn(shape, |(f, i, j)| {
+        ((f * 31 + i * 7 + j * 13) % 256) as u8 as i8
+    })
 }
 
 #[test]
@@ -59,34 +73,74 @@ fn run_smooth_on_int8_matches_the_library() {
     let d = tmp();
     let x = noise3((3, 20, 30));
     write_npy(d.path().join("x.npy"), &x).unwrap();
-    let o = stn(&["run", &example("smooth.stn"), "-i", &p(d.path(), "x.npy"), "-o", &p(d.path(), "y.npy"), "--quiet"]);
+    let o = stn(&[
+        "run",
+        &example("smooth.stn"),
+        "-i",
+        &p(d.path(), "x.npy"),
+        "-o",
+        &p(d.path(), "y.npy"),
+        "--quiet",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(o.stderr.is_empty(), "--quiet prints nothing: {}", stderr(&o));
+    assert!(
+        o.stderr.is_empty(),
+        "--quiet prints nothing: {}",
+        stderr(&o)
+    );
     let y: ArrayD<i8> = read_npy(d.path().join("y.npy")).unwrap();
     let k = Program::from_path(example("smooth.stn")).unwrap();
-    let want: ArrayD<i8> = k.kernel(None).unwrap().apply(&[x.view()], &RunOptions::default()).unwrap();
+    let want: ArrayD<i8> = k
+        .kernel(None)
+        .unwrap()
+        .apply(&[x.view()], &RunOptions::default())
+        .unwrap();
     assert_eq!(y, want);
 }
 
 #[test]
 fn every_dtype_in_c_and_fortran_order() {
     let d = tmp();
-    let kernel = write_kernel(d.path(), "shift.stn", "kernel shift(x) boundary nearest { x[0, -1] }\n");
-    fn check<T: ndarray_npy::WritableElement + ndarray_npy::ReadableElement + stn::array::Element + PartialEq + std::fmt::Debug>(
+    let kernel = write_kernel(
+        d.path(),
+        "shift.stn",
+        "kernel shift(x) boundary nearest { x[0, -1] }\n",
+    );
+    fn check<
+        T: ndarray_npy::WritableElement
+            + ndarray_npy::ReadableElement
+            + stn::array::Element
+            + PartialEq
+            + std::fmt::Debug,
+    >(
         d: &Path,
         kernel: &str,
         make: impl Fn(usize) -> T,
     ) {
         for fortran in [false, true] {
-            let x = Array2::from_shape_vec((3, 4).set_f(fortran), (0..12).map(&make).collect()).unwrap();
+            let x = Array2::from_shape_vec((3, 4).set_f(fortran), (0..12).map(&make).collect())
+                .unwrap();
             let mut f = std::fs::File::create(d.join("in.npy")).unwrap();
             x.write_npy(&mut f).unwrap();
-            let o = stn(&["run", kernel, "-i", &p(d, "in.npy"), "-o", &p(d, "out.npy"), "-q"]);
+            let o = stn(&[
+                "run",
+                kernel,
+                "-i",
+                &p(d, "in.npy"),
+                "-o",
+                &p(d, "out.npy"),
+                "-q",
+            ]);
             assert!(o.status.success(), "{}", stderr(&o));
             let y = ArrayD::<T>::read_npy(std::fs::File::open(d.join("out.npy")).unwrap()).unwrap();
             for i in 0..3 {
                 for j in 0..4 {
-                    assert_eq!(y[[i, j]], x[[i, j.saturating_sub(1)]], "{} fortran={fortran}", std::any::type_name::<T>());
+                    assert_eq!(
+                        y[[i, j]],
+                        x[[i, j.saturating_sub(1)]],
+                        "{} fortran={fortran}",
+                        std::any::type_name::<T>()
+                    );
                 }
             }
         }
@@ -121,8 +175,14 @@ fn steps_params_cval_and_threads() {
         assert!(o.status.success(), "{}", stderr(&o));
         read_npy::<_, ArrayD<f32>>(out).unwrap()
     };
-    let three = run(&["--param", "alpha=0.2", "--steps", "3", "--threads", "1"], &p(d.path(), "a.npy"));
-    let three_2t = run(&["--param", "alpha=0.2", "--steps", "3", "--threads", "2"], &p(d.path(), "b.npy"));
+    let three = run(
+        &["--param", "alpha=0.2", "--steps", "3", "--threads", "1"],
+        &p(d.path(), "a.npy"),
+    );
+    let three_2t = run(
+        &["--param", "alpha=0.2", "--steps", "3", "--threads", "2"],
+        &p(d.path(), "b.npy"),
+    );
     assert_eq!(three, three_2t, "thread count changes nothing");
     // Three steps equal three single runs fed into each other.
     let k = Program::from_path(&heat).unwrap();
@@ -134,22 +194,62 @@ fn steps_params_cval_and_threads() {
     }
     assert_eq!(three, v);
     // Negative option values, and a boundary override.
-    let c = run(&["--param", "alpha=-0.1", "--boundary", "constant", "--cval", "-9"], &p(d.path(), "c.npy"));
-    let want: ArrayD<f32> =
-        k.apply(&[u.view()], &RunOptions::default().param("alpha", -0.1).boundary(stn::exec::boundary::Mode::Constant).cval(-9)).unwrap();
+    let c = run(
+        &[
+            "--param",
+            "alpha=-0.1",
+            "--boundary",
+            "constant",
+            "--cval",
+            "-9",
+        ],
+        &p(d.path(), "c.npy"),
+    );
+    let want: ArrayD<f32> = k
+        .apply(
+            &[u.view()],
+            &RunOptions::default()
+                .param("alpha", -0.1)
+                .boundary(stn::exec::boundary::Mode::Constant)
+                .cval(-9),
+        )
+        .unwrap();
     assert_eq!(c, want);
-    assert_eq!(c[[0, 0]], u[[0, 0]] + (-0.1f64 * (-9.0 + u[[1, 0]] as f64 - 9.0 + u[[0, 1]] as f64 - 4.0 * u[[0, 0]] as f64)) as f32);
+    assert_eq!(
+        c[[0, 0]],
+        u[[0, 0]]
+            + (-0.1f64
+                * (-9.0 + u[[1, 0]] as f64 - 9.0 + u[[0, 1]] as f64 - 4.0 * u[[0, 0]] as f64))
+                as f32
+    );
 }
 
 #[test]
 fn broadcasting_two_inputs() {
     let d = tmp();
-    let kernel = write_kernel(d.path(), "add.stn", "kernel add(a, b) { a[0, 0] + b[0, 1] }\n");
-    let a = ArrayD::from_shape_fn(IxDyn(&[2, 1, 3, 4]), |ix| (ix[0] * 100 + ix[2] * 4 + ix[3]) as i32);
+    let kernel = write_kernel(
+        d.path(),
+        "add.stn",
+        "kernel add(a, b) { a[0, 0] + b[0, 1] }\n",
+    );
+    let a = ArrayD::from_shape_fn(IxDyn(&[2, 1, 3, 4]), |ix| {
+        (ix[0] * 100 + ix[2] * 4 + ix[3]) as i32
+    });
     let b = ArrayD::from_shape_fn(IxDyn(&[5, 3, 4]), |ix| (ix[0] * 1000) as i32);
     write_npy(d.path().join("a.npy"), &a).unwrap();
     write_npy(d.path().join("b.npy"), &b).unwrap();
-    let o = stn(&["run", &kernel, "-i", &p(d.path(), "a.npy"), "-i", &p(d.path(), "b.npy"), "-o", &p(d.path(), "c.npy"), "--boundary", "wrap"]);
+    let o = stn(&[
+        "run",
+        &kernel,
+        "-i",
+        &p(d.path(), "a.npy"),
+        "-i",
+        &p(d.path(), "b.npy"),
+        "-o",
+        &p(d.path(), "c.npy"),
+        "--boundary",
+        "wrap",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let c: ArrayD<i32> = read_npy(d.path().join("c.npy")).unwrap();
     assert_eq!(c.shape(), &[2, 5, 3, 4]);
@@ -184,20 +284,66 @@ fn kernel_error(src: &str, needle: &str, line_col: &str, extra: &[&str]) {
     let o = stn(&args);
     assert_user_error(&o, needle, d.path(), &["k.stn", "x.npy"]);
     let err = stderr(&o);
-    assert!(err.contains(&format!("k.stn:{line_col}")), "expected k.stn:{line_col} in\n{err}");
-    assert!(err.lines().any(|l| l.trim_start().starts_with('|') && l.contains('^')), "a caret line:\n{err}");
-    assert_eq!(std::fs::read(d.path().join("x.npy")).unwrap(), before, "input untouched");
+    assert!(
+        err.contains(&format!("k.stn:{line_col}")),
+        "expected k.stn:{line_col} in\n{err}"
+    );
+    assert!(
+        err.lines()
+            .any(|l| l.trim_start().starts_with('|') && l.contains('^')),
+        "a caret line:\n{err}"
+    );
+    assert_eq!(
+        std::fs::read(d.path().join("x.npy")).unwrap(),
+        before,
+        "input untouched"
+    );
 }
 
 #[test]
 fn kernel_errors_point_at_the_source() {
-    kernel_error("kernel k(x) {\n  x[0, 0] + + }\n", "expected an expression; found `+`", "2:13", &[]);
-    kernel_error("kernel k(x) {\n  x[0, 0] + y\n}\n", "unknown name `y`", "2:13", &[]);
-    kernel_error("kernel k(x) {\n  x[0, 0] + x[1]\n}\n", "read with 1 offset here, but the kernel has 2 core axes", "2:13", &[]);
-    kernel_error("kernel k(x) {\n  x[x[0, 0], 0]\n}\n", "an offset must be a compile-time constant", "2:5", &[]);
-    kernel_error("kernel k(x) {\n  x[0, 0] and 1\n}\n", "`and` takes bool operands", "2:3", &[]);
-    kernel_error("kernel k(x) {\n  f16(x[0, 0])\n}\n", "unknown dtype `f16` in a cast", "2:3", &[]);
-    kernel_error("const K = [1, 2];\nkernel k(x) {\n  x[0, 0] * K[2]\n}\n", "out of range for axis 0 of table `K`", "3:15", &[]);
+    kernel_error(
+        "kernel k(x) {\n  x[0, 0] + + }\n",
+        "expected an expression; found `+`",
+        "2:13",
+        &[],
+    );
+    kernel_error(
+        "kernel k(x) {\n  x[0, 0] + y\n}\n",
+        "unknown name `y`",
+        "2:13",
+        &[],
+    );
+    kernel_error(
+        "kernel k(x) {\n  x[0, 0] + x[1]\n}\n",
+        "read with 1 offset here, but the kernel has 2 core axes",
+        "2:13",
+        &[],
+    );
+    kernel_error(
+        "kernel k(x) {\n  x[x[0, 0], 0]\n}\n",
+        "an offset must be a compile-time constant",
+        "2:5",
+        &[],
+    );
+    kernel_error(
+        "kernel k(x) {\n  x[0, 0] and 1\n}\n",
+        "`and` takes bool operands",
+        "2:3",
+        &[],
+    );
+    kernel_error(
+        "kernel k(x) {\n  f16(x[0, 0])\n}\n",
+        "unknown dtype `f16` in a cast",
+        "2:3",
+        &[],
+    );
+    kernel_error(
+        "const K = [1, 2];\nkernel k(x) {\n  x[0, 0] * K[2]\n}\n",
+        "out of range for axis 0 of table `K`",
+        "3:15",
+        &[],
+    );
 }
 
 #[test]
@@ -212,30 +358,77 @@ fn unknown_kernel_and_params() {
     assert_user_error(&o, "no kernel named `nosuch`", d.path(), keep);
     let o = stn(&["run", &heat, "-i", &xi, "-o", &yo]);
     assert_user_error(&o, "missing parameter `alpha` (f64)", d.path(), keep);
-    let o = stn(&["run", &heat, "-i", &xi, "-o", &yo, "--param", "alpha=0.1", "--param", "beta=2"]);
+    let o = stn(&[
+        "run",
+        &heat,
+        "-i",
+        &xi,
+        "-o",
+        &yo,
+        "--param",
+        "alpha=0.1",
+        "--param",
+        "beta=2",
+    ]);
     assert_user_error(&o, "has no parameter `beta`", d.path(), keep);
     let o = stn(&["run", &heat, "-i", &xi, "-o", &yo, "--param", "alpha=fast"]);
     assert_user_error(&o, "bad value for parameter `alpha`", d.path(), keep);
     let o = stn(&["run", &heat, "-i", &xi, "-o", &yo, "--param", "alpha"]);
     assert_user_error(&o, "must look like NAME=VALUE", d.path(), keep);
-    let o = stn(&["run", &heat, "-i", &xi, "-o", &yo, "--param", "alpha=0.1", "--boundary", "bounce"]);
+    let o = stn(&[
+        "run",
+        &heat,
+        "-i",
+        &xi,
+        "-o",
+        &yo,
+        "--param",
+        "alpha=0.1",
+        "--boundary",
+        "bounce",
+    ]);
     assert_user_error(&o, "unknown boundary mode `bounce`", d.path(), keep);
 }
 
 #[test]
 fn shape_errors() {
     let d = tmp();
-    let kernel = write_kernel(d.path(), "add.stn", "kernel add(a, b) { a[0, 0] + b[0, 0] }\n");
+    let kernel = write_kernel(
+        d.path(),
+        "add.stn",
+        "kernel add(a, b) { a[0, 0] + b[0, 0] }\n",
+    );
     write_npy(d.path().join("a.npy"), &Array3::<u8>::zeros((2, 3, 4))).unwrap();
     write_npy(d.path().join("b.npy"), &Array3::<u8>::zeros((2, 3, 5))).unwrap();
     write_npy(d.path().join("c.npy"), &Array3::<u8>::zeros((3, 3, 4))).unwrap();
     let keep = &["add.stn", "a.npy", "b.npy", "c.npy"];
     let run = |x: &str, y: &str| {
-        stn(&["run", &kernel, "-i", &p(d.path(), x), "-i", &p(d.path(), y), "-o", &p(d.path(), "out.npy")])
+        stn(&[
+            "run",
+            &kernel,
+            "-i",
+            &p(d.path(), x),
+            "-i",
+            &p(d.path(), y),
+            "-o",
+            &p(d.path(), "out.npy"),
+        ])
     };
-    assert_user_error(&run("a.npy", "b.npy"), "the core axes of the inputs differ", d.path(), keep);
+    assert_user_error(
+        &run("a.npy", "b.npy"),
+        "the core axes of the inputs differ",
+        d.path(),
+        keep,
+    );
     assert_user_error(&run("a.npy", "c.npy"), "do not broadcast", d.path(), keep);
-    let o = stn(&["run", &kernel, "-i", &p(d.path(), "a.npy"), "-o", &p(d.path(), "out.npy")]);
+    let o = stn(&[
+        "run",
+        &kernel,
+        "-i",
+        &p(d.path(), "a.npy"),
+        "-o",
+        &p(d.path(), "out.npy"),
+    ]);
     assert_user_error(&o, "takes 2 array inputs", d.path(), keep);
 }
 
@@ -269,13 +462,46 @@ fn bad_files() {
         assert_user_error(&o, needle, d.path(), keep);
     }
     write_npy(d.path().join("ok.npy"), &Array2::<f64>::zeros((4, 4))).unwrap();
-    let o = stn(&["run", &smooth, "-i", &p(d.path(), "ok.npy"), "-o", "/nonexistent-dir/out.npy"]);
-    assert_user_error(&o, "cannot write `/nonexistent-dir/out.npy`", d.path(), keep);
-    let o = stn(&["run", &smooth, "-i", &p(d.path(), "ok.npy"), "-o", &d.path().display().to_string()]);
+    let o = stn(&[
+        "run",
+        &smooth,
+        "-i",
+        &p(d.path(), "ok.npy"),
+        "-o",
+        "/nonexistent-dir/out.npy",
+    ]);
+    assert_user_error(
+        &o,
+        "cannot write `/nonexistent-dir/out.npy`",
+        d.path(),
+        keep,
+    );
+    let o = stn(&[
+        "run",
+        &smooth,
+        "-i",
+        &p(d.path(), "ok.npy"),
+        "-o",
+        &d.path().display().to_string(),
+    ]);
     assert_user_error(&o, "unsupported format", d.path(), keep);
-    let o = stn(&["run", &smooth, "-i", &p(d.path(), "ok.npy"), "-o", &p(d.path(), "out.png")]);
+    let o = stn(&[
+        "run",
+        &smooth,
+        "-i",
+        &p(d.path(), "ok.npy"),
+        "-o",
+        &p(d.path(), "out.png"),
+    ]);
     assert_user_error(&o, "unsupported format", d.path(), keep);
-    let o = stn(&["run", "/nonexistent.stn", "-i", &p(d.path(), "ok.npy"), "-o", &out]);
+    let o = stn(&[
+        "run",
+        "/nonexistent.stn",
+        "-i",
+        &p(d.path(), "ok.npy"),
+        "-o",
+        &out,
+    ]);
     assert_user_error(&o, "cannot read `/nonexistent.stn`", d.path(), keep);
 }
 
@@ -283,7 +509,14 @@ fn bad_files() {
 fn the_bundled_example_runs() {
     let d = tmp();
     let out = p(d.path(), "smoothed.npy");
-    let o = stn(&["run", &example("smooth.stn"), "-i", &example("data/stack.npy"), "-o", &out]);
+    let o = stn(&[
+        "run",
+        &example("smooth.stn"),
+        "-i",
+        &example("data/stack.npy"),
+        "-o",
+        &out,
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let y: ArrayD<i8> = read_npy(&out).unwrap();
     assert_eq!(y.shape(), &[8, 128, 128]);
@@ -292,7 +525,10 @@ fn the_bundled_example_runs() {
         .unwrap()
         .kernel(None)
         .unwrap()
-        .run(&[ArrayRef::new(x.view())], &RunOptions::default().engine(stn::run::Engine::Interpreter))
+        .run(
+            &[ArrayRef::new(x.view())],
+            &RunOptions::default().engine(stn::run::Engine::Interpreter),
+        )
         .unwrap();
     assert_eq!(DynArray::I8(y), want);
     let _: PathBuf = out.into();

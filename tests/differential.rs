@@ -30,7 +30,9 @@ struct Gen {
     lets: Vec<String>,
 }
 
-const DTYPES: [&str; 11] = ["bool", "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "f32", "f64"];
+const DTYPES: [&str; 11] = [
+    "bool", "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "f32", "f64",
+];
 
 impl Gen {
     fn offset(&mut self) -> String {
@@ -43,7 +45,11 @@ impl Gen {
             };
         }
         let o: i64 = self.rng.random_range(-2..=2);
-        if self.rng.random_bool(0.1) { format!("1 + {}", o - 1) } else { o.to_string() }
+        if self.rng.random_bool(0.1) {
+            format!("1 + {}", o - 1)
+        } else {
+            o.to_string()
+        }
     }
 
     fn load(&mut self) -> String {
@@ -55,14 +61,31 @@ impl Gen {
     fn leaf(&mut self) -> String {
         match self.rng.random_range(0..10) {
             0..=4 => self.load(),
-            5 => ["0", "1", "2", "3", "7", "100", "255", "1000000", "9223372036854775807"]
+            5 => [
+                "0",
+                "1",
+                "2",
+                "3",
+                "7",
+                "100",
+                "255",
+                "1000000",
+                "9223372036854775807",
+            ]
+            .choose(&mut self.rng)
+            .unwrap()
+            .to_string(),
+            6 => ["0.5", "1.5", "2.25", "1e10", "0.1", "0.0", "3.0"]
                 .choose(&mut self.rng)
                 .unwrap()
                 .to_string(),
-            6 => ["0.5", "1.5", "2.25", "1e10", "0.1", "0.0", "3.0"].choose(&mut self.rng).unwrap().to_string(),
             7 if !self.params.is_empty() => self.params.choose(&mut self.rng).unwrap().clone(),
             7 | 8 => {
-                let f = if self.rng.random_bool(0.5) { "index" } else { "shape" };
+                let f = if self.rng.random_bool(0.5) {
+                    "index"
+                } else {
+                    "shape"
+                };
                 format!("{f}({})", self.rng.random_range(0..self.ndim))
             }
             _ if !self.vars.is_empty() => self.vars.choose(&mut self.rng).unwrap().clone(),
@@ -78,7 +101,9 @@ impl Gen {
         let d = depth - 1;
         match self.rng.random_range(0..14) {
             0..=2 => {
-                let op = ["+", "-", "*", "/", "//", "%", "**", "+", "-", "*"].choose(&mut self.rng).unwrap();
+                let op = ["+", "-", "*", "/", "//", "%", "**", "+", "-", "*"]
+                    .choose(&mut self.rng)
+                    .unwrap();
                 format!("({} {op} {})", self.num(d), self.num(d))
             }
             3 => {
@@ -92,19 +117,34 @@ impl Gen {
                 _ => format!("-({})", self.num(d)),
             },
             5 => {
-                let f = ["abs", "sqrt", "exp", "log", "sin", "cos", "tan", "tanh", "floor", "ceil", "round"]
-                    .choose(&mut self.rng)
-                    .unwrap();
+                let f = [
+                    "abs", "sqrt", "exp", "log", "sin", "cos", "tan", "tanh", "floor", "ceil",
+                    "round",
+                ]
+                .choose(&mut self.rng)
+                .unwrap();
                 format!("{f}({})", self.num(d))
             }
             6 => {
-                let f = ["min", "max", "hypot", "pow"].choose(&mut self.rng).unwrap();
+                let f = ["min", "max", "hypot", "pow"]
+                    .choose(&mut self.rng)
+                    .unwrap();
                 format!("{f}({}, {})", self.num(d), self.num(d))
             }
             7 => format!("clamp({}, {}, {})", self.num(d), self.num(d), self.num(d)),
             8 => format!("{}({})", DTYPES.choose(&mut self.rng).unwrap(), self.num(d)),
-            9 => format!("where({}, {}, {})", self.boolean(d), self.num(d), self.num(d)),
-            10 => format!("if {} {{ {} }} else {{ {} }}", self.boolean(d), self.num(d), self.num(d)),
+            9 => format!(
+                "where({}, {}, {})",
+                self.boolean(d),
+                self.num(d),
+                self.num(d)
+            ),
+            10 => format!(
+                "if {} {{ {} }} else {{ {} }}",
+                self.boolean(d),
+                self.num(d),
+                self.num(d)
+            ),
             11 => {
                 let op = ["sum", "prod", "min", "max"].choose(&mut self.rng).unwrap();
                 let v = format!("r{}", self.vars.len());
@@ -115,20 +155,28 @@ impl Gen {
                 self.vars.pop();
                 format!("{op}({v} in {lo}..={hi}) {{ {body} }}")
             }
-            12 => format!("{}({})", DTYPES.choose(&mut self.rng).unwrap(), self.boolean(d)),
+            12 => format!(
+                "{}({})",
+                DTYPES.choose(&mut self.rng).unwrap(),
+                self.boolean(d)
+            ),
             _ => self.leaf(),
         }
     }
 
     fn int_cast(&mut self) -> &'static str {
-        ["i8", "i16", "i32", "i64", "u8", "u32", "u64"].choose(&mut self.rng).unwrap()
+        ["i8", "i16", "i32", "i64", "u8", "u32", "u64"]
+            .choose(&mut self.rng)
+            .unwrap()
     }
 
     fn boolean(&mut self, depth: u32) -> String {
         let d = depth.saturating_sub(1);
         match self.rng.random_range(0..6) {
             0..=2 => {
-                let op = ["==", "!=", "<", "<=", ">", ">="].choose(&mut self.rng).unwrap();
+                let op = ["==", "!=", "<", "<=", ">", ">="]
+                    .choose(&mut self.rng)
+                    .unwrap();
                 format!("({} {op} {})", self.num(d), self.num(d))
             }
             3 if depth > 0 => {
@@ -152,8 +200,9 @@ fn gen_kernel(rng: &mut StdRng) -> Case {
     let n_in = rng.random_range(1..=3);
     let inputs: Vec<String> = (0..n_in).map(|i| format!("x{i}")).collect();
     let n_params = rng.random_range(0..=2);
-    let params: Vec<(String, DType)> =
-        (0..n_params).map(|i| (format!("p{i}"), *DType::ALL.choose(rng).unwrap())).collect();
+    let params: Vec<(String, DType)> = (0..n_params)
+        .map(|i| (format!("p{i}"), *DType::ALL.choose(rng).unwrap()))
+        .collect();
     let mut g = Gen {
         rng: StdRng::seed_from_u64(rng.random()),
         ndim,
@@ -171,12 +220,25 @@ fn gen_kernel(rng: &mut StdRng) -> Case {
     let load = g.load();
     let value = g.num(4);
     body += &format!("    {load} + {value}\n");
-    let out = if rng.random_bool(0.5) { format!(" -> {}", DTYPES.choose(rng).unwrap()) } else { String::new() };
-    let sig: Vec<String> =
-        inputs.iter().cloned().chain(params.iter().map(|(n, d)| format!("{n}: {d}"))).collect();
+    let out = if rng.random_bool(0.5) {
+        format!(" -> {}", DTYPES.choose(rng).unwrap())
+    } else {
+        String::new()
+    };
+    let sig: Vec<String> = inputs
+        .iter()
+        .cloned()
+        .chain(params.iter().map(|(n, d)| format!("{n}: {d}")))
+        .collect();
     let source = format!("kernel k({}){out} {{\n{body}}}\n", sig.join(", "));
-    let dtypes = (0..n_in).map(|_| *DType::ALL.choose(rng).unwrap()).collect();
-    Case { source, dtypes, params }
+    let dtypes = (0..n_in)
+        .map(|_| *DType::ALL.choose(rng).unwrap())
+        .collect();
+    Case {
+        source,
+        dtypes,
+        params,
+    }
 }
 
 fn random_value(rng: &mut StdRng, dtype: DType) -> Scalar {
@@ -185,14 +247,33 @@ fn random_value(rng: &mut StdRng, dtype: DType) -> Scalar {
         DType::Bool => Scalar::Bool(rng.random()),
         DType::F32 | DType::F64 => {
             let v = if special {
-                *[f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -0.0, 1e300, -1e-300, 0.5].choose(rng).unwrap()
+                *[
+                    f64::NAN,
+                    f64::INFINITY,
+                    f64::NEG_INFINITY,
+                    -0.0,
+                    1e300,
+                    -1e-300,
+                    0.5,
+                ]
+                .choose(rng)
+                .unwrap()
             } else {
                 rng.random_range(-100.0..100.0)
             };
             Scalar::F64(v).cast(dtype)
         }
-        DType::U64 => Scalar::U64(if special { rng.random() } else { rng.random_range(0..10) }),
-        _ => Scalar::Int(if special { rng.random::<i64>() } else { rng.random_range(-5..10) }).cast(dtype),
+        DType::U64 => Scalar::U64(if special {
+            rng.random()
+        } else {
+            rng.random_range(0..10)
+        }),
+        _ => Scalar::Int(if special {
+            rng.random::<i64>()
+        } else {
+            rng.random_range(-5..10)
+        })
+        .cast(dtype),
     }
 }
 
@@ -251,22 +332,38 @@ fn random_array(rng: &mut StdRng, dtype: DType, shape: &[usize]) -> Input {
         stn::array::for_each_index(shape, |ix| out.set(ix, random_value(rng, dtype)));
         let offset = out.as_mut_ptr() as isize - base;
         let strides = out.strides().to_vec();
-        Input { parent: DynArray::from_typed(parent), offset, shape: shape.to_vec(), strides }
+        Input {
+            parent: DynArray::from_typed(parent),
+            offset,
+            shape: shape.to_vec(),
+            strides,
+        }
     }
     stn::with_element_type!(dtype, T => build::<T>(rng, dtype, shape))
 }
 
 #[test]
 fn jit_equals_interpreter_on_generated_kernels() {
-    let base: u64 = std::env::var("STN_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5eed);
+    let base: u64 = std::env::var("STN_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x5eed);
     let single = std::env::var("STN_SEED").is_ok();
-    let cases: u64 = if single { 1 } else { std::env::var("STN_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(300) };
+    let cases: u64 = if single {
+        1
+    } else {
+        std::env::var("STN_CASES")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(300)
+    };
     let (mut ran, mut rejected) = (0, 0);
     for i in 0..cases {
         let seed = base + i;
         let mut rng = StdRng::seed_from_u64(seed);
         let case = gen_kernel(&mut rng);
-        let program = Program::from_source("gen.stn", &case.source).unwrap_or_else(|e| panic!("seed {seed}: parse\n{}\n{e}", case.source));
+        let program = Program::from_source("gen.stn", &case.source)
+            .unwrap_or_else(|e| panic!("seed {seed}: parse\n{}\n{e}", case.source));
         let k = program.kernel(None).unwrap();
         let t = match k.check(&case.dtypes) {
             Ok(t) => t,
@@ -277,7 +374,9 @@ fn jit_equals_interpreter_on_generated_kernels() {
             }
         };
         // Shapes: shared core shape, loop axes that broadcast.
-        let core: Vec<usize> = (0..t.ndim).map(|_| *[1usize, 2, 3, 4, 5, 7].choose(&mut rng).unwrap()).collect();
+        let core: Vec<usize> = (0..t.ndim)
+            .map(|_| *[1usize, 2, 3, 4, 5, 7].choose(&mut rng).unwrap())
+            .collect();
         let n_loop = rng.random_range(0..=2);
         let loop_shape: Vec<usize> = (0..n_loop).map(|_| rng.random_range(1..=3)).collect();
         let arrays: Vec<Input> = case
@@ -285,15 +384,24 @@ fn jit_equals_interpreter_on_generated_kernels() {
             .iter()
             .map(|&d| {
                 let keep = rng.random_range(0..=n_loop);
-                let lp: Vec<usize> =
-                    loop_shape[n_loop - keep..].iter().map(|&n| if rng.random_bool(0.3) { 1 } else { n }).collect();
+                let lp: Vec<usize> = loop_shape[n_loop - keep..]
+                    .iter()
+                    .map(|&n| if rng.random_bool(0.3) { 1 } else { n })
+                    .collect();
                 random_array(&mut rng, d, &[lp, core.clone()].concat())
             })
             .collect();
         let views: Vec<ArrayRef> = arrays.iter().map(|a| a.view()).collect();
         let mut opts = RunOptions {
             boundary: Some(*Mode::ALL.choose(&mut rng).unwrap()),
-            cval: *[Scalar::Int(0), Scalar::Int(-3), Scalar::F64(1.5), Scalar::F64(f64::NAN)].choose(&mut rng).unwrap(),
+            cval: *[
+                Scalar::Int(0),
+                Scalar::Int(-3),
+                Scalar::F64(1.5),
+                Scalar::F64(f64::NAN),
+            ]
+            .choose(&mut rng)
+            .unwrap(),
             threads: Some(rng.random_range(1..=3)),
             tile_points: *[1usize, 3, 17, 1 << 16].choose(&mut rng).unwrap(),
             ..RunOptions::default()
@@ -306,7 +414,10 @@ fn jit_equals_interpreter_on_generated_kernels() {
                 "seed {seed} (rerun: STN_SEED={seed} cargo test --test differential)\n{}\ndtypes {:?}, shapes {:?}, mode {:?}, cval {:?}, threads {:?}, tile {}, params {:?}",
                 case.source,
                 case.dtypes,
-                views.iter().map(|v| (v.shape().to_vec(), v.strides().to_vec())).collect::<Vec<_>>(),
+                views
+                    .iter()
+                    .map(|v| (v.shape().to_vec(), v.strides().to_vec()))
+                    .collect::<Vec<_>>(),
                 opts.boundary,
                 opts.cval,
                 opts.threads,
@@ -314,16 +425,29 @@ fn jit_equals_interpreter_on_generated_kernels() {
                 opts.params
             )
         };
-        let jit = k.run(&views, &opts.clone().engine(Engine::Jit)).unwrap_or_else(|e| panic!("{}\n{e}", describe()));
-        let int = k.run(&views, &opts.clone().engine(Engine::Interpreter)).unwrap_or_else(|e| panic!("{}\n{e}", describe()));
+        let jit = k
+            .run(&views, &opts.clone().engine(Engine::Jit))
+            .unwrap_or_else(|e| panic!("{}\n{e}", describe()));
+        let int = k
+            .run(&views, &opts.clone().engine(Engine::Interpreter))
+            .unwrap_or_else(|e| panic!("{}\n{e}", describe()));
         assert_eq!(jit.shape(), int.shape(), "{}", describe());
         let (a, b) = (jit.view(), int.view());
         stn::array::for_each_index(jit.shape(), |ix| {
             let (x, y) = (a.get(ix), b.get(ix));
-            assert!(x.same(y), "{}\nat {ix:?}: jit {x:?}, interpreter {y:?}", describe());
+            assert!(
+                x.same(y),
+                "{}\nat {ix:?}: jit {x:?}, interpreter {y:?}",
+                describe()
+            );
         });
         ran += 1;
     }
-    eprintln!("differential: {ran} kernels agreed, {rejected} generated kernels were ill-typed and skipped");
-    assert!(ran * 2 >= cases, "too many ill-typed kernels: the generator needs fixing ({ran} of {cases} ran)");
+    eprintln!(
+        "differential: {ran} kernels agreed, {rejected} generated kernels were ill-typed and skipped"
+    );
+    assert!(
+        ran * 2 >= cases,
+        "too many ill-typed kernels: the generator needs fixing ({ran} of {cases} ran)"
+    );
 }

@@ -31,22 +31,42 @@ fn numba_smooth(x: ArrayView3<i8>) -> Array3<i8> {
 
 #[test]
 fn smooth_on_int8_equals_numbas_rule() {
-    let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/smooth.stn")).unwrap();
+    let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/smooth.stn"))
+        .unwrap();
     let program = Program::from_source("smooth.stn", &src).unwrap();
     let smooth = program.kernel(None).unwrap();
     let mut rng = StdRng::seed_from_u64(2);
-    for shape in [(3, 37, 41), (2, 1, 5), (1, 2, 2), (1, 3, 3), (2, 3, 1), (1, 64, 300)] {
+    for shape in [
+        (3, 37, 41),
+        (2, 1, 5),
+        (1, 2, 2),
+        (1, 3, 3),
+        (2, 3, 1),
+        (1, 64, 300),
+    ] {
         let x = Array3::<i8>::from_shape_fn(shape, |_| rng.random());
         let want = numba_smooth(x.view());
         for (threads, tile_points) in [(1, 1 << 16), (2, 7), (3, 100)] {
             for engine in [Engine::Jit, Engine::Interpreter] {
-                let opts = RunOptions { threads: Some(threads), tile_points, engine, ..RunOptions::default() };
+                let opts = RunOptions {
+                    threads: Some(threads),
+                    tile_points,
+                    engine,
+                    ..RunOptions::default()
+                };
                 let got: ndarray::ArrayD<i8> = smooth.apply(&[x.view()], &opts).unwrap();
-                assert_eq!(got.into_dimensionality::<ndarray::Ix3>().unwrap(), want, "{shape:?} {threads} {tile_points} {engine:?}");
+                assert_eq!(
+                    got.into_dimensionality::<ndarray::Ix3>().unwrap(),
+                    want,
+                    "{shape:?} {threads} {tile_points} {engine:?}"
+                );
             }
         }
     }
-    assert_eq!(smooth.signatures(), vec![vec![stn::types::dtype::DType::I8]]);
+    assert_eq!(
+        smooth.signatures(),
+        vec![vec![stn::types::dtype::DType::I8]]
+    );
 }
 
 #[test]
@@ -55,7 +75,8 @@ fn floor_division_rounds_toward_minus_infinity() {
     let x = Array3::<i8>::from_elem((1, 3, 3), -1);
     let mut y = x.clone();
     y[[0, 0, 0]] = 0;
-    let program = Program::from_path(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/smooth.stn")).unwrap();
+    let program =
+        Program::from_path(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/smooth.stn")).unwrap();
     let k = program.kernel(None).unwrap();
     let a: ndarray::ArrayD<i8> = k.apply(&[x.view()], &RunOptions::default()).unwrap();
     let b: ndarray::ArrayD<i8> = k.apply(&[y.view()], &RunOptions::default()).unwrap();

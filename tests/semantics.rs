@@ -21,7 +21,14 @@ fn table(name: &str) -> Vec<Vec<String>> {
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     text.lines()
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        .map(|l| l.split('#').next().unwrap().split_whitespace().map(String::from).collect())
+        .map(|l| {
+            l.split('#')
+                .next()
+                .unwrap()
+                .split_whitespace()
+                .map(String::from)
+                .collect()
+        })
         .collect()
 }
 
@@ -30,12 +37,21 @@ fn table(name: &str) -> Vec<Vec<String>> {
 fn run_both(src: &str, inputs: &[ArrayRef], opts: RunOptions) -> DynArray {
     let program = Program::from_source("t.stn", src).unwrap_or_else(|e| panic!("{e}"));
     let k = program.kernel(None).unwrap();
-    let jit = k.run(inputs, &opts.clone().engine(Engine::Jit)).unwrap_or_else(|e| panic!("{e}"));
-    let int = k.run(inputs, &opts.engine(Engine::Interpreter)).unwrap_or_else(|e| panic!("{e}"));
+    let jit = k
+        .run(inputs, &opts.clone().engine(Engine::Jit))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let int = k
+        .run(inputs, &opts.engine(Engine::Interpreter))
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(jit.shape(), int.shape());
     let (a, b) = (jit.view(), int.view());
     stn::array::for_each_index(jit.shape(), |ix| {
-        assert!(a.get(ix).same(b.get(ix)), "{src}: jit {:?} != interpreter {:?} at {ix:?}", a.get(ix), b.get(ix));
+        assert!(
+            a.get(ix).same(b.get(ix)),
+            "{src}: jit {:?} != interpreter {:?} at {ix:?}",
+            a.get(ix),
+            b.get(ix)
+        );
     });
     jit
 }
@@ -71,12 +87,32 @@ fn check_divmod(file: &str, dtype: DType) {
     let col = |c: usize| rows.iter().map(|r| parse(dtype, &r[c])).collect::<Vec<_>>();
     let (a, b) = (array_of(dtype, &col(0)), array_of(dtype, &col(1)));
     let inputs = [a.view(), b.view()];
-    let fd = values(&run_both("kernel k(a, b) { a[0] // b[0] }", &inputs, RunOptions::default()));
-    let md = values(&run_both("kernel k(a, b) { a[0] % b[0] }", &inputs, RunOptions::default()));
+    let fd = values(&run_both(
+        "kernel k(a, b) { a[0] // b[0] }",
+        &inputs,
+        RunOptions::default(),
+    ));
+    let md = values(&run_both(
+        "kernel k(a, b) { a[0] % b[0] }",
+        &inputs,
+        RunOptions::default(),
+    ));
     for (i, r) in rows.iter().enumerate() {
         let (q, m) = (parse(dtype, &r[2]), parse(dtype, &r[3]));
-        assert!(fd[i].same(q), "{} // {}: got {:?}, expected {q:?}", r[0], r[1], fd[i]);
-        assert!(md[i].same(m), "{} % {}: got {:?}, expected {m:?}", r[0], r[1], md[i]);
+        assert!(
+            fd[i].same(q),
+            "{} // {}: got {:?}, expected {q:?}",
+            r[0],
+            r[1],
+            fd[i]
+        );
+        assert!(
+            md[i].same(m),
+            "{} % {}: got {:?}, expected {m:?}",
+            r[0],
+            r[1],
+            md[i]
+        );
     }
 }
 
@@ -99,15 +135,29 @@ fn check_casts(file: &str) {
     // Group rows by (source, destination) so each kernel compiles once.
     let mut groups: BTreeMap<(String, String), Vec<(String, String)>> = BTreeMap::new();
     for r in table(file) {
-        groups.entry((r[0].clone(), r[2].clone())).or_default().push((r[1].clone(), r[3].clone()));
+        groups
+            .entry((r[0].clone(), r[2].clone()))
+            .or_default()
+            .push((r[1].clone(), r[3].clone()));
     }
     assert!(groups.len() >= 10, "{file} looks truncated");
     for ((src, dst), rows) in groups {
-        let (s, d) = (DType::from_name(&src).unwrap(), DType::from_name(&dst).unwrap());
+        let (s, d) = (
+            DType::from_name(&src).unwrap(),
+            DType::from_name(&dst).unwrap(),
+        );
         let input = array_of(s, &rows.iter().map(|r| parse(s, &r.0)).collect::<Vec<_>>());
-        let out = values(&run_both(&format!("kernel k(x) -> {dst} {{ x[0] }}"), &[input.view()], RunOptions::default()));
+        let out = values(&run_both(
+            &format!("kernel k(x) -> {dst} {{ x[0] }}"),
+            &[input.view()],
+            RunOptions::default(),
+        ));
         for (i, (v, want)) in rows.iter().enumerate() {
-            assert!(out[i].same(parse(d, want)), "{src} {v} -> {dst}: got {:?}, expected {want}", out[i]);
+            assert!(
+                out[i].same(parse(d, want)),
+                "{src} {v} -> {dst}: got {:?}, expected {want}",
+                out[i]
+            );
         }
     }
 }
@@ -139,7 +189,10 @@ fn boundary_modes_match_scipy_in_1d() {
             let x = Array1::from_shape_fn(n, |i| i as f64);
             let opts = RunOptions::default().boundary(mode(&r[0])).cval(-1.0);
             let got = values(&run_both(&src, &[ArrayRef::new(x.view())], opts));
-            let want: Vec<Scalar> = r[3..].iter().map(|v| Scalar::F64(v.parse().unwrap())).collect();
+            let want: Vec<Scalar> = r[3..]
+                .iter()
+                .map(|v| Scalar::F64(v.parse().unwrap()))
+                .collect();
             assert_eq!(got, want, "mode {} n {n} offset {o}", r[0]);
         }
     }
@@ -149,7 +202,10 @@ fn boundary_modes_match_scipy_in_1d() {
 fn boundary_modes_match_scipy_in_2d() {
     let mut by_offset: BTreeMap<(i64, i64), Vec<Vec<String>>> = BTreeMap::new();
     for r in table("boundary_2d.txt") {
-        by_offset.entry((r[3].parse().unwrap(), r[4].parse().unwrap())).or_default().push(r);
+        by_offset
+            .entry((r[3].parse().unwrap(), r[4].parse().unwrap()))
+            .or_default()
+            .push(r);
     }
     for ((di, dj), rows) in by_offset {
         let src = format!("kernel k(x) {{ x[{di}, {dj}] }}");
@@ -157,10 +213,22 @@ fn boundary_modes_match_scipy_in_2d() {
             let (rr, cc): (usize, usize) = (r[1].parse().unwrap(), r[2].parse().unwrap());
             let x = Array2::from_shape_fn((rr, cc), |(i, j)| (i * cc + j) as f64);
             // Small tiles so that interior and border boxes both occur.
-            let opts = RunOptions { tile_points: 3, ..RunOptions::default() }.boundary(mode(&r[0])).cval(-1.0);
+            let opts = RunOptions {
+                tile_points: 3,
+                ..RunOptions::default()
+            }
+            .boundary(mode(&r[0]))
+            .cval(-1.0);
             let got = values(&run_both(&src, &[ArrayRef::new(x.view())], opts));
-            let want: Vec<Scalar> = r[5..].iter().map(|v| Scalar::F64(v.parse().unwrap())).collect();
-            assert_eq!(got, want, "mode {} shape ({rr}, {cc}) offset ({di}, {dj})", r[0]);
+            let want: Vec<Scalar> = r[5..]
+                .iter()
+                .map(|v| Scalar::F64(v.parse().unwrap()))
+                .collect();
+            assert_eq!(
+                got, want,
+                "mode {} shape ({rr}, {cc}) offset ({di}, {dj})",
+                r[0]
+            );
         }
     }
 }
@@ -192,15 +260,30 @@ fn promotion_of_mixed_dtypes() {
         (F64, I64, F64),
         (F64, U64, F64),
     ];
-    let program = Program::from_source("t.stn", "kernel add(a, b) -> f64 { a[0] + b[0] }\nkernel div(a, b) -> f64 { a[0] / b[0] }").unwrap();
-    let (add, div) = (program.kernel(Some("add")).unwrap(), program.kernel(Some("div")).unwrap());
+    let program = Program::from_source(
+        "t.stn",
+        "kernel add(a, b) -> f64 { a[0] + b[0] }\nkernel div(a, b) -> f64 { a[0] / b[0] }",
+    )
+    .unwrap();
+    let (add, div) = (
+        program.kernel(Some("add")).unwrap(),
+        program.kernel(Some("div")).unwrap(),
+    );
     for &(a, b, want) in cases {
         for (x, y) in [(a, b), (b, a)] {
-            assert_eq!(stn::types::typed::value_type(&add.check(&[x, y]).unwrap()), want, "{x} + {y}");
+            assert_eq!(
+                stn::types::typed::value_type(&add.check(&[x, y]).unwrap()),
+                want,
+                "{x} + {y}"
+            );
         }
         // True division: the float of the same promotion.
         let want_div = if want.is_float() { want } else { F64 };
-        assert_eq!(stn::types::typed::value_type(&div.check(&[a, b]).unwrap()), want_div, "{a} / {b}");
+        assert_eq!(
+            stn::types::typed::value_type(&div.check(&[a, b]).unwrap()),
+            want_div,
+            "{a} / {b}"
+        );
     }
     // Literals are weak: they take the array's type.
     let lit = Program::from_source(
@@ -208,7 +291,9 @@ fn promotion_of_mixed_dtypes() {
         "kernel a(x) -> f64 { x[0] * 0.25 }\nkernel b(x) -> f64 { x[0] + 1 }\nkernel c(x) -> f64 { x[0] + 1.5 }",
     )
     .unwrap();
-    let ty = |k: &str, d: DType| stn::types::typed::value_type(&lit.kernel(Some(k)).unwrap().check(&[d]).unwrap());
+    let ty = |k: &str, d: DType| {
+        stn::types::typed::value_type(&lit.kernel(Some(k)).unwrap().check(&[d]).unwrap())
+    };
     assert_eq!(ty("a", F32), F32);
     assert_eq!(ty("a", F64), F64);
     assert_eq!(ty("b", I8), I64);
@@ -222,10 +307,18 @@ fn mixed_dtype_arithmetic_runs_in_the_promoted_type() {
     // u64 + i8 is computed in f64: 2**64 - 1 rounds to 2**64 and back to u64 saturates.
     let a = ArrayD::from_elem(IxDyn(&[1]), u64::MAX);
     let b = ArrayD::from_elem(IxDyn(&[1]), 0i8);
-    let out = run_both("kernel k(a, b) -> f64 { a[0] + b[0] }", &[ArrayRef::new(a.view()), ArrayRef::new(b.view())], RunOptions::default());
+    let out = run_both(
+        "kernel k(a, b) -> f64 { a[0] + b[0] }",
+        &[ArrayRef::new(a.view()), ArrayRef::new(b.view())],
+        RunOptions::default(),
+    );
     assert_eq!(values(&out), vec![Scalar::F64(18446744073709551616.0)]);
     // i8 + i8 is computed in i64: no wrap at 127.
     let c = ArrayD::from_elem(IxDyn(&[1]), 100i8);
-    let out = run_both("kernel k(a) -> i16 { a[0] + a[0] }", &[ArrayRef::new(c.view())], RunOptions::default());
+    let out = run_both(
+        "kernel k(a) -> i16 { a[0] + a[0] }",
+        &[ArrayRef::new(c.view())],
+        RunOptions::default(),
+    );
     assert_eq!(values(&out), vec![Scalar::Int(200)]);
 }

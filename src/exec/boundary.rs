@@ -25,8 +25,14 @@ pub enum Mode {
 }
 
 impl Mode {
-    pub const ALL: [Mode; 6] =
-        [Mode::Fill, Mode::Constant, Mode::Nearest, Mode::Reflect, Mode::Mirror, Mode::Wrap];
+    pub const ALL: [Mode; 6] = [
+        Mode::Fill,
+        Mode::Constant,
+        Mode::Nearest,
+        Mode::Reflect,
+        Mode::Mirror,
+        Mode::Wrap,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -91,7 +97,11 @@ mod tests {
     #[test]
     fn modes_match_the_spec_pictures() {
         // Pictures of SPEC §4 on `a b c d`, three cells out on each side.
-        let s = |v: Vec<Option<usize>>| v.into_iter().map(|i| (b'a' + i.unwrap() as u8) as char).collect::<String>();
+        let s = |v: Vec<Option<usize>>| {
+            v.into_iter()
+                .map(|i| (b'a' + i.unwrap() as u8) as char)
+                .collect::<String>()
+        };
         assert_eq!(s(line(Mode::Nearest, 4, -3..=6)), "aaaabcdddd");
         assert_eq!(s(line(Mode::Reflect, 4, -3..=6)), "cbaabcddcb");
         assert_eq!(s(line(Mode::Mirror, 4, -3..=6)), "dcbabcdcba");

@@ -10,14 +10,29 @@ use crate::array::ArrayRef;
 /// Why inputs cannot be mapped together.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ShapeError {
-    #[error("input {input} has shape {shape:?}, but the kernel needs at least {ndim} axes (its core axes)")]
-    TooFewAxes { input: usize, shape: Vec<usize>, ndim: usize },
-    #[error("the core axes of the inputs differ: input 1 has {first:?}, input {input} has {other:?}")]
-    CoreMismatch { input: usize, first: Vec<usize>, other: Vec<usize> },
+    #[error(
+        "input {input} has shape {shape:?}, but the kernel needs at least {ndim} axes (its core axes)"
+    )]
+    TooFewAxes {
+        input: usize,
+        shape: Vec<usize>,
+        ndim: usize,
+    },
+    #[error(
+        "the core axes of the inputs differ: input 1 has {first:?}, input {input} has {other:?}"
+    )]
+    CoreMismatch {
+        input: usize,
+        first: Vec<usize>,
+        other: Vec<usize>,
+    },
     #[error("the loop axes of the inputs do not broadcast: {shapes}")]
     LoopMismatch { shapes: String },
     #[error("the output has shape {found:?}, expected {expected:?}")]
-    OutputShape { found: Vec<usize>, expected: Vec<usize> },
+    OutputShape {
+        found: Vec<usize>,
+        expected: Vec<usize>,
+    },
 }
 
 /// How a set of inputs maps onto the output's loop axes.
@@ -37,17 +52,29 @@ impl Layout {
     pub fn new(inputs: &[ArrayRef<'_>], ndim: usize) -> Result<Layout, ShapeError> {
         for (i, a) in inputs.iter().enumerate() {
             if a.shape().len() < ndim {
-                return Err(ShapeError::TooFewAxes { input: i + 1, shape: a.shape().to_vec(), ndim });
+                return Err(ShapeError::TooFewAxes {
+                    input: i + 1,
+                    shape: a.shape().to_vec(),
+                    ndim,
+                });
             }
         }
         let core_of = |a: &ArrayRef| a.shape()[a.shape().len() - ndim..].to_vec();
         let core = core_of(&inputs[0]);
         for (i, a) in inputs.iter().enumerate().skip(1) {
             if core_of(a) != core {
-                return Err(ShapeError::CoreMismatch { input: i + 1, first: core, other: core_of(a) });
+                return Err(ShapeError::CoreMismatch {
+                    input: i + 1,
+                    first: core,
+                    other: core_of(a),
+                });
             }
         }
-        let nloop = inputs.iter().map(|a| a.shape().len() - ndim).max().unwrap_or(0);
+        let nloop = inputs
+            .iter()
+            .map(|a| a.shape().len() - ndim)
+            .max()
+            .unwrap_or(0);
         let mut loop_shape = vec![1usize; nloop];
         for a in inputs {
             let l = a.shape().len() - ndim;
@@ -56,7 +83,11 @@ impl Layout {
                 if *slot == 1 {
                     *slot = n;
                 } else if n != 1 && n != *slot {
-                    let shapes = inputs.iter().map(|a| format!("{:?}", a.shape())).collect::<Vec<_>>().join(", ");
+                    let shapes = inputs
+                        .iter()
+                        .map(|a| format!("{:?}", a.shape()))
+                        .collect::<Vec<_>>()
+                        .join(", ");
                     return Err(ShapeError::LoopMismatch { shapes });
                 }
             }
@@ -74,7 +105,11 @@ impl Layout {
                 s
             })
             .collect();
-        Ok(Layout { loop_shape, core, loop_strides })
+        Ok(Layout {
+            loop_shape,
+            core,
+            loop_strides,
+        })
     }
 
     /// The output's full shape: loop axes, then core axes.
@@ -99,7 +134,10 @@ impl Layout {
 
     /// Byte offset of input `input`'s core block at loop index `ix`.
     pub fn input_offset(&self, input: usize, ix: &[usize]) -> isize {
-        ix.iter().zip(&self.loop_strides[input]).map(|(&i, &s)| i as isize * s).sum()
+        ix.iter()
+            .zip(&self.loop_strides[input])
+            .map(|(&i, &s)| i as isize * s)
+            .sum()
     }
 }
 
@@ -109,7 +147,10 @@ mod tests {
     use ndarray::{Array, IxDyn};
 
     fn layout(shapes: &[&[usize]], ndim: usize) -> Result<Layout, ShapeError> {
-        let arrays: Vec<_> = shapes.iter().map(|s| Array::<u8, _>::zeros(IxDyn(s))).collect();
+        let arrays: Vec<_> = shapes
+            .iter()
+            .map(|s| Array::<u8, _>::zeros(IxDyn(s)))
+            .collect();
         let views: Vec<_> = arrays.iter().map(|a| ArrayRef::new(a.view())).collect();
         Layout::new(&views, ndim)
     }
@@ -126,8 +167,17 @@ mod tests {
 
     #[test]
     fn mismatches_are_errors() {
-        assert!(matches!(layout(&[&[4, 5], &[4, 6]], 2), Err(ShapeError::CoreMismatch { .. })));
-        assert!(matches!(layout(&[&[2, 4, 5], &[3, 4, 5]], 2), Err(ShapeError::LoopMismatch { .. })));
-        assert!(matches!(layout(&[&[5]], 2), Err(ShapeError::TooFewAxes { .. })));
+        assert!(matches!(
+            layout(&[&[4, 5], &[4, 6]], 2),
+            Err(ShapeError::CoreMismatch { .. })
+        ));
+        assert!(matches!(
+            layout(&[&[2, 4, 5], &[3, 4, 5]], 2),
+            Err(ShapeError::LoopMismatch { .. })
+        ));
+        assert!(matches!(
+            layout(&[&[5]], 2),
+            Err(ShapeError::TooFewAxes { .. })
+        ));
     }
 }

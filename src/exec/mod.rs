@@ -121,13 +121,21 @@ impl Job<'_> {
         let core = &self.layout.core;
         let ndim = core.len();
         let loop_ix = self.layout.loop_index(t.loop_flat);
-        let out_off: isize = loop_ix.iter().zip(&self.out_loop_strides).map(|(&i, &s)| i as isize * s).sum();
+        let out_off: isize = loop_ix
+            .iter()
+            .zip(&self.out_loop_strides)
+            .map(|(&i, &s)| i as isize * s)
+            .sum();
         let out = (self.out_base as *mut u8).wrapping_offset(out_off);
         let mut b: CoreBox = vec![t.rows.clone()];
         b.extend(core[1..].iter().map(|&n| 0..n));
         let (inner, border) = tile::split(&b, core, &self.ks.footprint);
         let in_bases: Vec<*const u8> = (0..self.inputs.len())
-            .map(|i| self.inputs[i].as_ptr().wrapping_offset(self.layout.input_offset(i, &loop_ix)))
+            .map(|i| {
+                self.inputs[i]
+                    .as_ptr()
+                    .wrapping_offset(self.layout.input_offset(i, &loop_ix))
+            })
             .collect();
         if let Some(inner) = inner {
             let mut ptrs = Vec::with_capacity(self.inputs.len());
@@ -153,7 +161,10 @@ impl Job<'_> {
     fn call(&self, bx: &CoreBox, ptrs: &[*const u8], strides: &[i64], out: *mut u8) {
         let ndim = bx.len();
         let out_ptr = out.wrapping_offset(
-            bx.iter().zip(&self.out_core_strides).map(|(r, &s)| r.start as isize * s as isize).sum(),
+            bx.iter()
+                .zip(&self.out_core_strides)
+                .map(|(r, &s)| r.start as isize * s as isize)
+                .sum(),
         );
         let extent: Vec<u64> = bx.iter().map(|r| r.len() as u64).collect();
         let origin: Vec<i64> = bx.iter().map(|r| r.start as i64).collect();
@@ -189,7 +200,9 @@ impl Job<'_> {
                 .map(|((&i, r), &s)| (r.start + i) as isize * s as isize)
                 .sum();
             // SAFETY: the point is inside the output and owned by this tile.
-            unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), out.wrapping_offset(off), size) };
+            unsafe {
+                std::ptr::copy_nonoverlapping(bytes.as_ptr(), out.wrapping_offset(off), size)
+            };
         });
     }
 
@@ -200,8 +213,11 @@ impl Job<'_> {
         let fp = &self.ks.footprint;
         let core = &self.layout.core;
         let ndim = core.len();
-        let pshape: Vec<usize> =
-            bx.iter().enumerate().map(|(k, r)| (r.len() as i64 + fp.hi[k] - fp.lo[k]) as usize).collect();
+        let pshape: Vec<usize> = bx
+            .iter()
+            .enumerate()
+            .map(|(k, r)| (r.len() as i64 + fp.hi[k] - fp.lo[k]) as usize)
+            .collect();
         let mut bufs: Vec<Vec<u8>> = Vec::with_capacity(self.inputs.len());
         let mut ptrs = Vec::with_capacity(self.inputs.len());
         let mut strides = Vec::with_capacity(self.inputs.len() * ndim);
@@ -209,7 +225,10 @@ impl Job<'_> {
             let size = a.dtype().size();
             let cs = &a.strides()[a.shape().len() - ndim..];
             let mut cval = [0u8; 8];
-            self.opts.cval.cast(a.dtype()).write(a.dtype(), &mut cval[..size]);
+            self.opts
+                .cval
+                .cast(a.dtype())
+                .write(a.dtype(), &mut cval[..size]);
             let mut pstrides = vec![size as i64; ndim];
             for k in (0..ndim.saturating_sub(1)).rev() {
                 pstrides[k] = pstrides[k + 1] * pshape[k + 1] as i64;
@@ -229,7 +248,13 @@ impl Job<'_> {
                 let dst = &mut buf[pos..pos + size];
                 if inside {
                     // SAFETY: every mapped index is inside the input.
-                    unsafe { std::ptr::copy_nonoverlapping(in_bases[i].wrapping_offset(off), dst.as_mut_ptr(), size) };
+                    unsafe {
+                        std::ptr::copy_nonoverlapping(
+                            in_bases[i].wrapping_offset(off),
+                            dst.as_mut_ptr(),
+                            size,
+                        )
+                    };
                 } else {
                     dst.copy_from_slice(&cval[..size]);
                 }
@@ -247,5 +272,8 @@ impl Job<'_> {
 
 /// Byte offset of a box's first point in an array with core `strides`.
 fn box_offset(bx: &CoreBox, strides: &[isize]) -> isize {
-    bx.iter().zip(strides).map(|(r, &s)| r.start as isize * s).sum()
+    bx.iter()
+        .zip(strides)
+        .map(|(r, &s)| r.start as isize * s)
+        .sum()
 }

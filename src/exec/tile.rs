@@ -36,7 +36,10 @@ pub fn tiles(loop_len: usize, core: &[usize], points: usize) -> Vec<Tile> {
         let mut r = 0;
         while r < core[0] {
             let end = (r + rows).min(core[0]);
-            out.push(Tile { loop_flat, rows: r..end });
+            out.push(Tile {
+                loop_flat,
+                rows: r..end,
+            });
             r = end;
         }
     }
@@ -86,7 +89,10 @@ mod tests {
 
     #[test]
     fn split_covers_the_tile_exactly_once() {
-        let fp = Footprint { lo: vec![-1, -2], hi: vec![1, 0] };
+        let fp = Footprint {
+            lo: vec![-1, -2],
+            hi: vec![1, 0],
+        };
         for core in [[5usize, 7], [1, 1], [2, 3], [3, 1]] {
             for rows in [0..core[0], 0..1.min(core[0])] {
                 let tile = vec![rows, 0..core[1]];
@@ -105,7 +111,9 @@ mod tests {
                     for j in 0..core[1] {
                         assert_eq!(seen[i * core[1] + j], 1);
                         let interior = i >= 1 && i + 1 < core[0] && j >= 2;
-                        let in_inner = inner.as_ref().is_some_and(|b| b[0].contains(&i) && b[1].contains(&j));
+                        let in_inner = inner
+                            .as_ref()
+                            .is_some_and(|b| b[0].contains(&i) && b[1].contains(&j));
                         assert_eq!(interior, in_inner, "{core:?} ({i},{j})");
                     }
                 }
@@ -117,8 +125,20 @@ mod tests {
     fn tiles_are_row_blocks() {
         let t = tiles(2, &[5, 10], 20);
         assert_eq!(t.len(), 6);
-        assert_eq!(t[0], Tile { loop_flat: 0, rows: 0..2 });
-        assert_eq!(t[2], Tile { loop_flat: 0, rows: 4..5 });
+        assert_eq!(
+            t[0],
+            Tile {
+                loop_flat: 0,
+                rows: 0..2
+            }
+        );
+        assert_eq!(
+            t[2],
+            Tile {
+                loop_flat: 0,
+                rows: 4..5
+            }
+        );
         assert!(tiles(3, &[0, 4], 20).is_empty());
     }
 }

@@ -12,7 +12,13 @@ use crate::error::{Error, Result};
 
 /// Reads a kernel source file.
 pub fn read_text(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|e| Error::Io(format!("cannot read `{}`: {}", path.display(), describe(&e))))
+    std::fs::read_to_string(path).map_err(|e| {
+        Error::Io(format!(
+            "cannot read `{}`: {}",
+            path.display(),
+            describe(&e)
+        ))
+    })
 }
 
 /// An I/O error as a short sentence fragment, without Rust's debug noise.

@@ -61,7 +61,14 @@ impl NpyInput {
                 unsupported.unwrap_or_default()
             )));
         };
-        Ok(NpyInput { path: path.to_path_buf(), map, dtype, shape, offset, strides })
+        Ok(NpyInput {
+            path: path.to_path_buf(),
+            map,
+            dtype,
+            shape,
+            offset,
+            strides,
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -72,7 +79,12 @@ impl NpyInput {
         // SAFETY: ndarray-npy validated that shape and strides address
         // elements of `dtype` inside the mapping, which lives as long as `self`.
         unsafe {
-            ArrayRef::from_raw(self.map.as_ptr().add(self.offset), self.dtype, self.shape.clone(), self.strides.clone())
+            ArrayRef::from_raw(
+                self.map.as_ptr().add(self.offset),
+                self.dtype,
+                self.shape.clone(),
+                self.strides.clone(),
+            )
         }
     }
 }
@@ -82,7 +94,9 @@ fn npy_error(e: ViewNpyError) -> String {
         ViewNpyError::Io(e) => describe(&e),
         ViewNpyError::ParseHeader(e) => format!("not a valid .npy file ({e})"),
         ViewNpyError::NonNativeEndian => "big-endian data is not supported".to_string(),
-        ViewNpyError::MissingBytes(n) => format!("the file is truncated ({n} bytes of data missing)"),
+        ViewNpyError::MissingBytes(n) => {
+            format!("the file is truncated ({n} bytes of data missing)")
+        }
         ViewNpyError::ExtraBytes(n) => format!("the file has {n} unexpected bytes after the data"),
         ViewNpyError::InvalidData(e) => format!("invalid data ({e})"),
         other => format!("not a valid .npy file ({other})"),
@@ -115,7 +129,8 @@ impl NpyOutput {
             .suffix(".npy.part")
             .tempfile_in(&dir)
             .map_err(|e| bad(describe(&e)))?;
-        crate::with_element_type!(dtype, T => zeroed::<T>(temp.as_file(), shape)).map_err(|e| bad(e.to_string()))?;
+        crate::with_element_type!(dtype, T => zeroed::<T>(temp.as_file(), shape))
+            .map_err(|e| bad(e.to_string()))?;
         // SAFETY: the file is ours (just created, unique name) and not shared.
         let mut map = unsafe { MmapMut::map_mut(temp.as_file()) }.map_err(|e| bad(describe(&e)))?;
         let offset = crate::with_element_type!(dtype, T => {
@@ -123,7 +138,14 @@ impl NpyOutput {
         })
         .map_err(|e| Error::Internal(format!("cannot view the new .npy file: {e}")))?
             - map.as_ptr() as usize;
-        Ok(NpyOutput { path: path.to_path_buf(), temp, map, dtype, shape: shape.to_vec(), offset })
+        Ok(NpyOutput {
+            path: path.to_path_buf(),
+            temp,
+            map,
+            dtype,
+            shape: shape.to_vec(),
+            offset,
+        })
     }
 
     pub fn view_mut(&mut self) -> ArrayMut<'_> {
@@ -133,7 +155,14 @@ impl NpyOutput {
             strides[k] = strides[k + 1] * self.shape[k + 1] as isize;
         }
         // SAFETY: a C-order array of `shape` fills the mapping after the header.
-        unsafe { ArrayMut::from_raw(self.map.as_mut_ptr().add(self.offset), self.dtype, self.shape.clone(), strides) }
+        unsafe {
+            ArrayMut::from_raw(
+                self.map.as_mut_ptr().add(self.offset),
+                self.dtype,
+                self.shape.clone(),
+                strides,
+            )
+        }
     }
 
     /// Flushes the data and renames the file to its final name.
@@ -141,11 +170,16 @@ impl NpyOutput {
         let bad = |why: String| Error::Io(format!("cannot write `{}`: {why}", self.path.display()));
         self.map.flush().map_err(|e| bad(describe(&e)))?;
         drop(self.map);
-        self.temp.persist(&self.path).map_err(|e| bad(describe(&e.error)))?;
+        self.temp
+            .persist(&self.path)
+            .map_err(|e| bad(describe(&e.error)))?;
         Ok(())
     }
 }
 
-fn zeroed<T: WritableElement>(file: &File, shape: &[usize]) -> std::result::Result<(), ndarray_npy::WriteNpyError> {
+fn zeroed<T: WritableElement>(
+    file: &File,
+    shape: &[usize],
+) -> std::result::Result<(), ndarray_npy::WriteNpyError> {
     write_zeroed_npy::<T, _>(file, ndarray::IxDyn(shape))
 }

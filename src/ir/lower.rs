@@ -30,7 +30,10 @@ pub fn lower(k: &TKernel) -> Result<Func, Diagnostic> {
         params: k.params.iter().map(|p| p.1).collect(),
     };
     let result = l.expr(&k.body)?;
-    let footprint = l.footprint.take().unwrap_or_else(|| Footprint::zero(k.ndim));
+    let footprint = l
+        .footprint
+        .take()
+        .unwrap_or_else(|| Footprint::zero(k.ndim));
     Ok(Func {
         name: k.name.clone(),
         ndim: k.ndim,
@@ -57,7 +60,12 @@ struct Lower<'k> {
 }
 
 impl Lower<'_> {
-    fn emit(&mut self, op: Op, dtype: DType, span: crate::diag::Span) -> Result<ValueId, Diagnostic> {
+    fn emit(
+        &mut self,
+        op: Op,
+        dtype: DType,
+        span: crate::diag::Span,
+    ) -> Result<ValueId, Diagnostic> {
         let inst = Inst { op, dtype };
         let key = format!("{inst:?}");
         if let Some(&v) = self.cse.get(&key) {
@@ -65,7 +73,9 @@ impl Lower<'_> {
         }
         if self.insts.len() >= MAX_INSTS {
             return Err(Diagnostic::new(
-                format!("the kernel is too large: more than {MAX_INSTS} operations after unrolling reductions"),
+                format!(
+                    "the kernel is too large: more than {MAX_INSTS} operations after unrolling reductions"
+                ),
                 span,
             ));
         }
@@ -96,13 +106,23 @@ impl Lower<'_> {
                 for o in offsets {
                     offset.push(self.fold(o)?.as_i64().unwrap_or(0));
                 }
-                let fp = self.footprint.get_or_insert_with(|| Footprint { lo: offset.clone(), hi: offset.clone() });
+                let fp = self.footprint.get_or_insert_with(|| Footprint {
+                    lo: offset.clone(),
+                    hi: offset.clone(),
+                });
                 for (a, &o) in offset.iter().enumerate() {
                     fp.lo[a] = fp.lo[a].min(o);
                     fp.hi[a] = fp.hi[a].max(o);
                 }
                 let dtype = self.inputs[*input];
-                self.emit(Op::Load { input: *input as u32, offset }, dtype, e.span)
+                self.emit(
+                    Op::Load {
+                        input: *input as u32,
+                        offset,
+                    },
+                    dtype,
+                    e.span,
+                )
             }
             TKind::Param(n) => {
                 let dtype = self.params[*n];
@@ -113,7 +133,11 @@ impl Lower<'_> {
             TKind::Local(slot) => Ok(self.locals[*slot]),
             TKind::Cast(a) => {
                 let v = self.expr(a)?;
-                if a.ty.dtype == dtype { Ok(v) } else { self.emit(Op::Cast(v), dtype, e.span) }
+                if a.ty.dtype == dtype {
+                    Ok(v)
+                } else {
+                    self.emit(Op::Cast(v), dtype, e.span)
+                }
             }
             TKind::Unary(op, a) => {
                 let v = self.expr(a)?;

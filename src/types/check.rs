@@ -111,14 +111,30 @@ fn plural(n: usize) -> &'static str {
 /// Wraps `e` in a conversion to `ty` unless it already has that dtype.
 fn cast_to(e: TExpr, ty: Ty, span: Span) -> TExpr {
     if e.ty.dtype == ty.dtype {
-        return TExpr { ty: Ty { dtype: ty.dtype, weak: e.ty.weak && ty.weak }, ..e };
+        return TExpr {
+            ty: Ty {
+                dtype: ty.dtype,
+                weak: e.ty.weak && ty.weak,
+            },
+            ..e
+        };
     }
     let konst = e.konst;
-    TExpr { kind: TKind::Cast(Box::new(e)), ty, konst, span }
+    TExpr {
+        kind: TKind::Cast(Box::new(e)),
+        ty,
+        konst,
+        span,
+    }
 }
 
 fn node(kind: TKind, ty: Ty, konst: bool, span: Span) -> TExpr {
-    TExpr { kind, ty, konst, span }
+    TExpr {
+        kind,
+        ty,
+        konst,
+        span,
+    }
 }
 
 const BUILTINS: &str = "abs min max clamp sqrt exp log sin cos tan tanh floor ceil round pow hypot isnan where index shape";
@@ -145,14 +161,20 @@ impl<'m> Checker<'m> {
     /// The value of a compile-time expression that uses no reduction variable.
     fn fold(&self, t: &TExpr) -> Res<Scalar> {
         if !t.konst {
-            return Err(Diagnostic::new("this must be a compile-time constant", t.span)
-                .with_note("constants are built from literals, consts and reduction variables"));
+            return Err(
+                Diagnostic::new("this must be a compile-time constant", t.span)
+                    .with_note("constants are built from literals, consts and reduction variables"),
+            );
         }
         interp::eval_const(t, self.n_locals, self.n_vars).map_err(|e| e.into_diagnostic())
     }
 
     fn lookup(&self, name: &str) -> Option<&Binding> {
-        self.scopes.iter().rev().find(|(n, _)| n == name).map(|(_, b)| b)
+        self.scopes
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, b)| b)
     }
 
     fn input_index(&self, name: &str) -> Option<usize> {
@@ -171,14 +193,24 @@ impl<'m> Checker<'m> {
                 && self.module.kernel(&func.name).is_some()
             {
                 return Err(Diagnostic::new(
-                    format!("`{}` is a kernel: stages (kernels used by other kernels) are not supported yet", func.name),
+                    format!(
+                        "`{}` is a kernel: stages (kernels used by other kernels) are not supported yet",
+                        func.name
+                    ),
                     l.value.span,
                 ));
             }
             let value = self.expr(&l.value)?;
             let slot = self.n_locals;
             self.n_locals += 1;
-            self.scopes.push((l.name.name.clone(), Binding::Local { slot, ty: value.ty, konst: value.konst }));
+            self.scopes.push((
+                l.name.name.clone(),
+                Binding::Local {
+                    slot,
+                    ty: value.ty,
+                    konst: value.konst,
+                },
+            ));
             lets.push((slot, value, l.span));
         }
         let mut body = self.expr(&b.value)?;
@@ -186,7 +218,16 @@ impl<'m> Checker<'m> {
         for (slot, value, span) in lets.into_iter().rev() {
             let ty = body.ty;
             let konst = body.konst && value.konst;
-            body = node(TKind::Let { slot, value: Box::new(value), body: Box::new(body) }, ty, konst, span.to(b.span));
+            body = node(
+                TKind::Let {
+                    slot,
+                    value: Box::new(value),
+                    body: Box::new(body),
+                },
+                ty,
+                konst,
+                span.to(b.span),
+            );
         }
         Ok(body)
     }
@@ -194,9 +235,24 @@ impl<'m> Checker<'m> {
     fn expr(&mut self, e: &ast::Expr) -> Res<TExpr> {
         let span = e.span;
         match &e.kind {
-            ExprKind::Int(v) => Ok(node(TKind::Lit(Scalar::Int(*v)), Ty::weak(DType::I64), true, span)),
-            ExprKind::Float(v) => Ok(node(TKind::Lit(Scalar::F64(*v)), Ty::weak(DType::F64), true, span)),
-            ExprKind::Bool(v) => Ok(node(TKind::Lit(Scalar::Bool(*v)), Ty::weak(DType::Bool), true, span)),
+            ExprKind::Int(v) => Ok(node(
+                TKind::Lit(Scalar::Int(*v)),
+                Ty::weak(DType::I64),
+                true,
+                span,
+            )),
+            ExprKind::Float(v) => Ok(node(
+                TKind::Lit(Scalar::F64(*v)),
+                Ty::weak(DType::F64),
+                true,
+                span,
+            )),
+            ExprKind::Bool(v) => Ok(node(
+                TKind::Lit(Scalar::Bool(*v)),
+                Ty::weak(DType::Bool),
+                true,
+                span,
+            )),
             ExprKind::Name(n) => self.name(n, span),
             ExprKind::Index { base, indices } => self.index(base, indices, span),
             ExprKind::Unary { op, operand } => {
@@ -208,7 +264,11 @@ impl<'m> Checker<'m> {
                 let b = self.expr(rhs)?;
                 self.binary(*op, a, b, span)
             }
-            ExprKind::If { cond, then, otherwise } => {
+            ExprKind::If {
+                cond,
+                then,
+                otherwise,
+            } => {
                 let c = self.expr(cond)?;
                 let a = self.block(then)?;
                 let b = self.block(otherwise)?;
@@ -216,14 +276,21 @@ impl<'m> Checker<'m> {
             }
             ExprKind::Call { func, args } => self.call(func, args, span),
             ExprKind::Reduce { op, vars, body } => self.reduce(op, vars, body, span),
-            ExprKind::List(_) => Err(Diagnostic::new("a list is only allowed as the value of a `const`", span)),
+            ExprKind::List(_) => Err(Diagnostic::new(
+                "a list is only allowed as the value of a `const`",
+                span,
+            )),
         }
     }
 
     fn name(&mut self, n: &str, span: Span) -> Res<TExpr> {
         match self.lookup(n) {
-            Some(&Binding::Local { slot, ty, konst }) => return Ok(node(TKind::Local(slot), ty, konst, span)),
-            Some(&Binding::Var { slot }) => return Ok(node(TKind::Var(slot), Ty::weak(DType::I64), true, span)),
+            Some(&Binding::Local { slot, ty, konst }) => {
+                return Ok(node(TKind::Local(slot), ty, konst, span));
+            }
+            Some(&Binding::Var { slot }) => {
+                return Ok(node(TKind::Var(slot), Ty::weak(DType::I64), true, span));
+            }
             None => {}
         }
         if let Some(i) = self.param_index(n) {
@@ -233,14 +300,25 @@ impl<'m> Checker<'m> {
         if self.input_index(n).is_some() {
             let rank = self.ndim.map_or(2, |(d, _)| d);
             let zeros = vec!["0"; rank].join(", ");
-            return Err(Diagnostic::new(format!("array `{n}` must be read with offsets"), span)
-                .with_label("an array, not a value")
-                .with_note(format!("write `{n}[{zeros}]` for the element at the output point")));
+            return Err(
+                Diagnostic::new(format!("array `{n}` must be read with offsets"), span)
+                    .with_label("an array, not a value")
+                    .with_note(format!(
+                        "write `{n}[{zeros}]` for the element at the output point"
+                    )),
+            );
         }
         match self.module.consts.get(n) {
             Some(ConstVal::Scalar(v, ty)) => Ok(node(TKind::Lit(*v), *ty, true, span)),
-            Some(ConstVal::Table(t)) => Err(Diagnostic::new(format!("`{n}` is a table and must be indexed"), span)
-                .with_note(format!("it has {} axes: write `{n}[{}]`", t.shape.len(), vec!["0"; t.shape.len()].join(", ")))),
+            Some(ConstVal::Table(t)) => Err(Diagnostic::new(
+                format!("`{n}` is a table and must be indexed"),
+                span,
+            )
+            .with_note(format!(
+                "it has {} axes: write `{n}[{}]`",
+                t.shape.len(),
+                vec!["0"; t.shape.len()].join(", ")
+            ))),
             None => Err(self.unknown(n, span, "name")),
         }
     }
@@ -257,9 +335,12 @@ impl<'m> Checker<'m> {
         for ix in indices {
             let t = self.expr(ix)?;
             if !t.konst {
-                return Err(Diagnostic::new(format!("{what} must be a compile-time constant"), t.span)
-                    .with_label("depends on the data")
-                    .with_note("use literals, consts and reduction variables, e.g. `x[i - 1, 0]`"));
+                return Err(Diagnostic::new(
+                    format!("{what} must be a compile-time constant"),
+                    t.span,
+                )
+                .with_label("depends on the data")
+                .with_note("use literals, consts and reduction variables, e.g. `x[i - 1, 0]`"));
             }
             if !t.ty.dtype.is_int() {
                 return Err(Diagnostic::new(
@@ -276,7 +357,10 @@ impl<'m> Checker<'m> {
     fn index(&mut self, base: &ast::Ident, indices: &[ast::Expr], span: Span) -> Res<TExpr> {
         let n = base.name.as_str();
         if let Some(Binding::Local { .. } | Binding::Var { .. }) = self.lookup(n) {
-            return Err(Diagnostic::new(format!("`{n}` is a value, not an array or table"), base.span));
+            return Err(Diagnostic::new(
+                format!("`{n}` is a value, not an array or table"),
+                base.span,
+            ));
         }
         if let Some(input) = self.input_index(n) {
             let offsets = self.offsets(indices, "an offset")?;
@@ -284,7 +368,10 @@ impl<'m> Checker<'m> {
                 None => {
                     if offsets.is_empty() || offsets.len() > MAX_NDIM {
                         return Err(Diagnostic::new(
-                            format!("an access has {} offsets; kernels have 1 to {MAX_NDIM} core axes", offsets.len()),
+                            format!(
+                                "an access has {} offsets; kernels have 1 to {MAX_NDIM} core axes",
+                                offsets.len()
+                            ),
                             span,
                         ));
                     }
@@ -301,14 +388,23 @@ impl<'m> Checker<'m> {
                 Some(_) => {}
             }
             let dtype = self.inputs[input];
-            return Ok(node(TKind::Load { input, offsets }, Ty::strong(dtype), false, span));
+            return Ok(node(
+                TKind::Load { input, offsets },
+                Ty::strong(dtype),
+                false,
+                span,
+            ));
         }
         if let Some(ConstVal::Table(t)) = self.module.consts.get(n) {
             let t = Arc::clone(t);
             let index = self.offsets(indices, "a table index")?;
             if index.len() != t.shape.len() {
                 return Err(Diagnostic::new(
-                    format!("table `{n}` has {} axes but is indexed with {}", t.shape.len(), index.len()),
+                    format!(
+                        "table `{n}` has {} axes but is indexed with {}",
+                        t.shape.len(),
+                        index.len()
+                    ),
                     span,
                 ));
             }
@@ -316,7 +412,10 @@ impl<'m> Checker<'m> {
             return Ok(node(TKind::Table { table: t, index }, ty, true, span));
         }
         if self.param_index(n).is_some() || self.module.consts.contains_key(n) {
-            return Err(Diagnostic::new(format!("`{n}` is a scalar and cannot be indexed"), base.span));
+            return Err(Diagnostic::new(
+                format!("`{n}` is a scalar and cannot be indexed"),
+                base.span,
+            ));
         }
         Err(self.unknown(n, base.span, "array"))
     }
@@ -327,12 +426,22 @@ impl<'m> Checker<'m> {
             UnOp::Neg => {
                 let ty = promote::arith1(a.ty);
                 let a = cast_to(a, ty, span);
-                Ok(node(TKind::Unary(UnaryOp::Neg, Box::new(a)), ty, konst, span))
+                Ok(node(
+                    TKind::Unary(UnaryOp::Neg, Box::new(a)),
+                    ty,
+                    konst,
+                    span,
+                ))
             }
             UnOp::Not => {
                 expect_bool(&a, "`not`")?;
                 let ty = a.ty;
-                Ok(node(TKind::Unary(UnaryOp::Not, Box::new(a)), ty, konst, span))
+                Ok(node(
+                    TKind::Unary(UnaryOp::Not, Box::new(a)),
+                    ty,
+                    konst,
+                    span,
+                ))
             }
             UnOp::BitNot => {
                 if !a.ty.dtype.is_int() {
@@ -340,7 +449,12 @@ impl<'m> Checker<'m> {
                 }
                 let ty = promote::arith1(a.ty);
                 let a = cast_to(a, ty, span);
-                Ok(node(TKind::Unary(UnaryOp::BitNot, Box::new(a)), ty, konst, span))
+                Ok(node(
+                    TKind::Unary(UnaryOp::BitNot, Box::new(a)),
+                    ty,
+                    konst,
+                    span,
+                ))
             }
         }
     }
@@ -351,10 +465,18 @@ impl<'m> Checker<'m> {
         let (bop, ty, result) = match op {
             BinOp::Or | BinOp::And => {
                 if a.ty.dtype != DType::Bool || b.ty.dtype != DType::Bool {
-                    return Err(type_error(&format!("`{sym}` takes bool operands"), &[&a, &b], span)
-                        .with_note("compare first, e.g. `x[0, 0] > 0`; use `&` and `|` for bits"));
+                    return Err(type_error(
+                        &format!("`{sym}` takes bool operands"),
+                        &[&a, &b],
+                        span,
+                    )
+                    .with_note("compare first, e.g. `x[0, 0] > 0`; use `&` and `|` for bits"));
                 }
-                let bop = if op == BinOp::Or { BinaryOp::Or } else { BinaryOp::And };
+                let bop = if op == BinOp::Or {
+                    BinaryOp::Or
+                } else {
+                    BinaryOp::And
+                };
                 let ty = promote::common(a.ty, b.ty);
                 (bop, ty, ty)
             }
@@ -368,7 +490,14 @@ impl<'m> Checker<'m> {
                     BinOp::Gt => BinaryOp::Gt,
                     _ => BinaryOp::Ge,
                 };
-                (bop, ty, Ty { dtype: DType::Bool, weak: ty.weak })
+                (
+                    bop,
+                    ty,
+                    Ty {
+                        dtype: DType::Bool,
+                        weak: ty.weak,
+                    },
+                )
             }
             BinOp::BitOr | BinOp::BitXor | BinOp::BitAnd => {
                 let bop = match op {
@@ -377,17 +506,30 @@ impl<'m> Checker<'m> {
                     _ => BinaryOp::BitAnd,
                 };
                 let ty = promote::common(a.ty, b.ty);
-                if !ty.dtype.is_integral() || !a.ty.dtype.is_integral() || !b.ty.dtype.is_integral() {
-                    return Err(type_error(&format!("`{sym}` takes integers or bools"), &[&a, &b], span));
+                if !ty.dtype.is_integral() || !a.ty.dtype.is_integral() || !b.ty.dtype.is_integral()
+                {
+                    return Err(type_error(
+                        &format!("`{sym}` takes integers or bools"),
+                        &[&a, &b],
+                        span,
+                    ));
                 }
                 (bop, ty, ty)
             }
             BinOp::Shl | BinOp::Shr => {
                 let ty = promote::arith(a.ty, b.ty);
                 if !ty.dtype.is_int() || !a.ty.dtype.is_integral() || !b.ty.dtype.is_integral() {
-                    return Err(type_error(&format!("`{sym}` takes integers"), &[&a, &b], span));
+                    return Err(type_error(
+                        &format!("`{sym}` takes integers"),
+                        &[&a, &b],
+                        span,
+                    ));
                 }
-                let bop = if op == BinOp::Shl { BinaryOp::Shl } else { BinaryOp::Shr };
+                let bop = if op == BinOp::Shl {
+                    BinaryOp::Shl
+                } else {
+                    BinaryOp::Shr
+                };
                 (bop, ty, ty)
             }
             BinOp::Div => {
@@ -411,10 +553,24 @@ impl<'m> Checker<'m> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn bin_node(&self, op: BinaryOp, a: TExpr, b: TExpr, ty: Ty, result: Ty, konst: bool, span: Span) -> TExpr {
+    fn bin_node(
+        &self,
+        op: BinaryOp,
+        a: TExpr,
+        b: TExpr,
+        ty: Ty,
+        result: Ty,
+        konst: bool,
+        span: Span,
+    ) -> TExpr {
         let a = cast_to(a, ty, span);
         let b = cast_to(b, ty, span);
-        node(TKind::Binary(op, Box::new(a), Box::new(b)), result, konst, span)
+        node(
+            TKind::Binary(op, Box::new(a), Box::new(b)),
+            result,
+            konst,
+            span,
+        )
     }
 
     fn select(&mut self, c: TExpr, a: TExpr, b: TExpr, span: Span, what: &str) -> Res<TExpr> {
@@ -423,10 +579,21 @@ impl<'m> Checker<'m> {
         let konst = c.konst && a.konst && b.konst;
         let a = cast_to(a, ty, span);
         let b = cast_to(b, ty, span);
-        Ok(node(TKind::Select(Box::new(c), Box::new(a), Box::new(b)), ty, konst, span))
+        Ok(node(
+            TKind::Select(Box::new(c), Box::new(a), Box::new(b)),
+            ty,
+            konst,
+            span,
+        ))
     }
 
-    fn args(&mut self, func: &ast::Ident, args: &[ast::Expr], n: std::ops::RangeInclusive<usize>, span: Span) -> Res<Vec<TExpr>> {
+    fn args(
+        &mut self,
+        func: &ast::Ident,
+        args: &[ast::Expr],
+        n: std::ops::RangeInclusive<usize>,
+        span: Span,
+    ) -> Res<Vec<TExpr>> {
         if !n.contains(&args.len()) {
             let want = if n.start() == n.end() {
                 format!("{} argument{}", n.start(), plural(*n.start()))
@@ -449,7 +616,12 @@ impl<'m> Checker<'m> {
             let mut a = self.args(func, args, 1..=1, span)?;
             let a = a.remove(0);
             let konst = a.konst;
-            return Ok(node(TKind::Cast(Box::new(a)), Ty::strong(dtype), konst, span));
+            return Ok(node(
+                TKind::Cast(Box::new(a)),
+                Ty::strong(dtype),
+                konst,
+                span,
+            ));
         }
         let float1 = |op| Some(op);
         let unary_float = match name {
@@ -478,21 +650,46 @@ impl<'m> Checker<'m> {
                 let ty = promote::arith1(a.ty);
                 let konst = a.konst;
                 let a = cast_to(a, ty, span);
-                Ok(node(TKind::Unary(UnaryOp::Abs, Box::new(a)), ty, konst, span))
+                Ok(node(
+                    TKind::Unary(UnaryOp::Abs, Box::new(a)),
+                    ty,
+                    konst,
+                    span,
+                ))
             }
             "isnan" => {
                 let a = self.args(func, args, 1..=1, span)?.remove(0);
                 let weak = a.ty.weak;
                 if a.ty.dtype.is_float() {
                     let konst = a.konst;
-                    Ok(node(TKind::Unary(UnaryOp::IsNan, Box::new(a)), Ty { dtype: DType::Bool, weak }, konst, span))
+                    Ok(node(
+                        TKind::Unary(UnaryOp::IsNan, Box::new(a)),
+                        Ty {
+                            dtype: DType::Bool,
+                            weak,
+                        },
+                        konst,
+                        span,
+                    ))
                 } else {
                     // Integers are never NaN; the operand has no effects to keep.
-                    Ok(node(TKind::Lit(Scalar::Bool(false)), Ty { dtype: DType::Bool, weak }, true, span))
+                    Ok(node(
+                        TKind::Lit(Scalar::Bool(false)),
+                        Ty {
+                            dtype: DType::Bool,
+                            weak,
+                        },
+                        true,
+                        span,
+                    ))
                 }
             }
             "min" | "max" => {
-                let op = if name == "min" { BinaryOp::Min } else { BinaryOp::Max };
+                let op = if name == "min" {
+                    BinaryOp::Min
+                } else {
+                    BinaryOp::Max
+                };
                 let mut it = self.args(func, args, 2..=usize::MAX, span)?.into_iter();
                 let mut acc = it.next().expect("at least two arguments");
                 for b in it {
@@ -531,7 +728,10 @@ impl<'m> Checker<'m> {
             "index" | "shape" => {
                 let a = self.args(func, args, 1..=1, span)?.remove(0);
                 if a.ty.dtype.is_float() || a.ty.dtype == DType::Bool {
-                    return Err(Diagnostic::new(format!("the axis of `{name}` must be an integer"), a.span));
+                    return Err(Diagnostic::new(
+                        format!("the axis of `{name}` must be an integer"),
+                        a.span,
+                    ));
                 }
                 let axis = self.fold(&a).map_err(|_| {
                     Diagnostic::new(format!("the axis of `{name}` must be a constant"), a.span)
@@ -539,35 +739,55 @@ impl<'m> Checker<'m> {
                 let axis = axis.as_i64().unwrap_or(-1);
                 self.axes.push((axis, a.span));
                 let k = axis.max(0) as usize;
-                let kind = if name == "index" { TKind::Index(k) } else { TKind::Shape(k) };
+                let kind = if name == "index" {
+                    TKind::Index(k)
+                } else {
+                    TKind::Shape(k)
+                };
                 Ok(node(kind, Ty::strong(DType::I64), false, span))
             }
             _ => {
                 if self.module.kernel(name).is_some() {
                     return Err(Diagnostic::new(
-                        format!("`{name}` is a kernel: stages are used as `let b = {name}(x);`, and are not supported yet"),
+                        format!(
+                            "`{name}` is a kernel: stages are used as `let b = {name}(x);`, and are not supported yet"
+                        ),
                         span,
                     ));
                 }
                 if looks_like_dtype(name) {
-                    return Err(Diagnostic::new(format!("unknown dtype `{name}` in a cast"), func.span)
-                        .with_note("dtypes are bool, i8, i16, i32, i64, u8, u16, u32, u64, f32, f64"));
+                    return Err(Diagnostic::new(
+                        format!("unknown dtype `{name}` in a cast"),
+                        func.span,
+                    )
+                    .with_note("dtypes are bool, i8, i16, i32, i64, u8, u16, u32, u64, f32, f64"));
                 }
-                Err(Diagnostic::new(format!("unknown function `{name}`"), func.span)
-                    .with_note(format!("builtins are {BUILTINS}, and casts named by a dtype")))
+                Err(
+                    Diagnostic::new(format!("unknown function `{name}`"), func.span).with_note(
+                        format!("builtins are {BUILTINS}, and casts named by a dtype"),
+                    ),
+                )
             }
         }
     }
 
-    fn reduce(&mut self, op: &ast::Ident, vars: &[ast::RangeVar], body: &ast::Block, span: Span) -> Res<TExpr> {
+    fn reduce(
+        &mut self,
+        op: &ast::Ident,
+        vars: &[ast::RangeVar],
+        body: &ast::Block,
+        span: Span,
+    ) -> Res<TExpr> {
         let bop = match op.name.as_str() {
             "sum" => BinaryOp::Add,
             "prod" => BinaryOp::Mul,
             "min" => BinaryOp::Min,
             "max" => BinaryOp::Max,
             other => {
-                return Err(Diagnostic::new(format!("unknown reduction `{other}`"), op.span)
-                    .with_note("reductions are sum, prod, min, max"));
+                return Err(
+                    Diagnostic::new(format!("unknown reduction `{other}`"), op.span)
+                        .with_note("reductions are sum, prod, min, max"),
+                );
             }
         };
         let depth = self.scopes.len();
@@ -579,19 +799,29 @@ impl<'m> Checker<'m> {
                     return Err(Diagnostic::new("a range bound must be an integer", t.span));
                 }
                 let value = c.fold(&t).map_err(|d| {
-                    Diagnostic::new("a range bound must be a compile-time constant", t.span).with_note(d.message)
+                    Diagnostic::new("a range bound must be a compile-time constant", t.span)
+                        .with_note(d.message)
                 })?;
                 Ok((t, value.as_i64().unwrap_or(0)))
             };
             let (lo, l) = bound(self, &v.lo)?;
             let (hi, h) = bound(self, &v.hi)?;
             if l > h {
-                return Err(Diagnostic::new(format!("the range {l}..={h} is empty"), v.span));
+                return Err(Diagnostic::new(
+                    format!("the range {l}..={h} is empty"),
+                    v.span,
+                ));
             }
             let slot = self.n_vars;
             self.n_vars += 1;
-            rvars.push(ReduceVar { slot, lo, hi, span: v.span });
-            self.scopes.push((v.name.name.clone(), Binding::Var { slot }));
+            rvars.push(ReduceVar {
+                slot,
+                lo,
+                hi,
+                span: v.span,
+            });
+            self.scopes
+                .push((v.name.name.clone(), Binding::Var { slot }));
         }
         let b = self.block(body)?;
         self.scopes.truncate(depth);
@@ -602,7 +832,16 @@ impl<'m> Checker<'m> {
         };
         let konst = b.konst;
         let b = cast_to(b, ty, span);
-        Ok(node(TKind::Reduce { op: bop, vars: rvars, body: Box::new(b) }, ty, konst, span))
+        Ok(node(
+            TKind::Reduce {
+                op: bop,
+                vars: rvars,
+                body: Box::new(b),
+            },
+            ty,
+            konst,
+            span,
+        ))
     }
 }
 
@@ -616,9 +855,12 @@ fn looks_like_dtype(name: &str) -> bool {
 
 fn expect_bool(a: &TExpr, what: &str) -> Res<()> {
     if a.ty.dtype != DType::Bool {
-        return Err(Diagnostic::new(format!("{what} must be a bool, found {}", a.ty.dtype), a.span)
-            .with_label(format!("this is {}", a.ty.dtype))
-            .with_note("compare to get a bool, e.g. `x[0, 0] != 0`"));
+        return Err(Diagnostic::new(
+            format!("{what} must be a bool, found {}", a.ty.dtype),
+            a.span,
+        )
+        .with_label(format!("this is {}", a.ty.dtype))
+        .with_note("compare to get a bool, e.g. `x[0, 0] != 0`"));
     }
     Ok(())
 }

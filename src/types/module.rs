@@ -77,9 +77,10 @@ pub fn resolve(file: &ast::File) -> (Module, Vec<Diagnostic>) {
                 match const_value(&module, &c.value) {
                     Ok(v) => {
                         let v = match v {
-                            ConstVal::Table(t) => {
-                                ConstVal::Table(Arc::new(Table { name: c.name.name.clone(), ..(*t).clone() }))
-                            }
+                            ConstVal::Table(t) => ConstVal::Table(Arc::new(Table {
+                                name: c.name.name.clone(),
+                                ..(*t).clone()
+                            })),
                             s => s,
                         };
                         module.consts.insert(c.name.name.clone(), v);
@@ -115,7 +116,10 @@ fn signature(k: &ast::KernelDef) -> Result<KernelSig, Vec<Diagnostic>> {
     let mut names: Vec<&str> = Vec::new();
     for p in &k.params {
         if names.contains(&p.name.name.as_str()) {
-            diags.push(Diagnostic::new(format!("parameter `{}` is declared twice", p.name.name), p.name.span));
+            diags.push(Diagnostic::new(
+                format!("parameter `{}` is declared twice", p.name.name),
+                p.name.span,
+            ));
             continue;
         }
         names.push(&p.name.name);
@@ -157,7 +161,14 @@ fn signature(k: &ast::KernelDef) -> Result<KernelSig, Vec<Diagnostic>> {
         },
     };
     if diags.is_empty() {
-        Ok(KernelSig { name: k.name.name.clone(), inputs, params, output, boundary, def: k.clone() })
+        Ok(KernelSig {
+            name: k.name.name.clone(),
+            inputs,
+            params,
+            output,
+            boundary,
+            def: k.clone(),
+        })
     } else {
         Err(diags)
     }
@@ -170,9 +181,18 @@ fn const_value(module: &Module, e: &ast::Expr) -> Result<ConstVal, Diagnostic> {
         let mut shape = Vec::new();
         let mut items = Vec::new();
         flatten(module, e, 0, &mut shape, &mut items)?;
-        let ty = items.iter().map(|(_, t)| *t).reduce(promote::common).expect("tables are not empty");
+        let ty = items
+            .iter()
+            .map(|(_, t)| *t)
+            .reduce(promote::common)
+            .expect("tables are not empty");
         let data = items.into_iter().map(|(v, _)| v.cast(ty.dtype)).collect();
-        return Ok(ConstVal::Table(Arc::new(Table { name: String::new(), shape, data, ty })));
+        return Ok(ConstVal::Table(Arc::new(Table {
+            name: String::new(),
+            shape,
+            data,
+            ty,
+        })));
     }
     let (v, ty) = Checker::const_scalar(module, e)?;
     Ok(ConstVal::Scalar(v, ty))
@@ -214,5 +234,8 @@ fn flatten(
 }
 
 fn ragged(span: Span) -> Diagnostic {
-    Diagnostic::new("a const table must be rectangular: every row the same length", span)
+    Diagnostic::new(
+        "a const table must be rectangular: every row the same length",
+        span,
+    )
 }

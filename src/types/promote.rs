@@ -27,7 +27,14 @@ pub fn common(a: Ty, b: Ty) -> Ty {
 /// like `common`, but booleans count as integers (`True + True == 2`).
 pub fn arith(a: Ty, b: Ty) -> Ty {
     let t = common(a, b);
-    if t.dtype == DType::Bool { Ty { dtype: DType::I64, weak: t.weak } } else { t }
+    if t.dtype == DType::Bool {
+        Ty {
+            dtype: DType::I64,
+            weak: t.weak,
+        }
+    } else {
+        t
+    }
 }
 
 /// The type of one operand on its own in arithmetic (unary `-`, `abs`).
@@ -37,7 +44,14 @@ pub fn arith1(a: Ty) -> Ty {
 
 /// The float type a float-only function (`sqrt`, `/`, ...) computes in.
 pub fn to_float(t: Ty) -> Ty {
-    if t.dtype.is_float() { t } else { Ty { dtype: DType::F64, weak: t.weak } }
+    if t.dtype.is_float() {
+        t
+    } else {
+        Ty {
+            dtype: DType::F64,
+            weak: t.weak,
+        }
+    }
 }
 
 fn integer(a: Ty, b: Ty) -> DType {

@@ -40,9 +40,15 @@ pub enum TKind {
     /// A literal or scalar const, in its type's representation.
     Lit(Scalar),
     /// `K[i, j]` with compile-time indices.
-    Table { table: Arc<Table>, index: Vec<TExpr> },
+    Table {
+        table: Arc<Table>,
+        index: Vec<TExpr>,
+    },
     /// Relative access to array input `input`; offsets are compile-time ints.
-    Load { input: usize, offsets: Vec<TExpr> },
+    Load {
+        input: usize,
+        offsets: Vec<TExpr>,
+    },
     Param(usize),
     Index(usize),
     Shape(usize),
@@ -57,11 +63,19 @@ pub enum TKind {
     /// `cond ? a : b`
     Select(Box<TExpr>, Box<TExpr>, Box<TExpr>),
     /// `let slot = value; body`
-    Let { slot: usize, value: Box<TExpr>, body: Box<TExpr> },
+    Let {
+        slot: usize,
+        value: Box<TExpr>,
+        body: Box<TExpr>,
+    },
     /// Left fold of `op` over the body at every point of the ranges'
     /// cartesian product, first variable outermost. `body` is already cast
     /// to the accumulator type (`ty`).
-    Reduce { op: BinaryOp, vars: Vec<ReduceVar>, body: Box<TExpr> },
+    Reduce {
+        op: BinaryOp,
+        vars: Vec<ReduceVar>,
+        body: Box<TExpr>,
+    },
 }
 
 #[derive(Clone, Debug)]
