@@ -22,6 +22,9 @@ use crate::types::typed::{ReduceVar, TExpr, TKernel, TKind};
 /// The largest number of core axes a kernel may have.
 pub const MAX_NDIM: usize = 4;
 
+/// The most points a reduction (with the reductions around it) may unroll to.
+pub const MAX_UNROLL: u128 = 1 << 18;
+
 type Res<T> = Result<T, Diagnostic>;
 
 #[derive(Clone, Debug)]
@@ -39,6 +42,8 @@ pub struct Checker<'m> {
     scopes: Vec<(String, Binding)>,
     n_locals: usize,
     n_vars: usize,
+    /// Points of all enclosing reductions' ranges, multiplied.
+    unrolled: u128,
     ndim: Option<(usize, Span)>,
     /// `index(k)` / `shape(k)` uses, checked against the rank at the end.
     axes: Vec<(i64, Span)>,
@@ -70,6 +75,7 @@ pub fn check_kernel(module: &Module, sig: &KernelSig, inputs: &[DType]) -> Res<T
         n_vars: 0,
         ndim: None,
         axes: Vec::new(),
+        unrolled: 1,
     };
     let value = c.block(&def.body)?;
     let Some((ndim, _)) = c.ndim else {
@@ -152,6 +158,7 @@ impl<'m> Checker<'m> {
             n_vars: 0,
             ndim: None,
             axes: Vec::new(),
+        unrolled: 1,
         };
         let t = c.expr(e)?;
         let v = c.fold(&t)?;
@@ -315,8 +322,9 @@ impl<'m> Checker<'m> {
                 span,
             )
             .with_note(format!(
-                "it has {} axes: write `{n}[{}]`",
+                "it has {} ax{}: write `{n}[{}]`",
                 t.shape.len(),
+                if t.shape.len() == 1 { "is" } else { "es" },
                 vec!["0"; t.shape.len()].join(", ")
             ))),
             None => Err(self.unknown(n, span, "name")),
@@ -434,7 +442,7 @@ impl<'m> Checker<'m> {
                 ))
             }
             UnOp::Not => {
-                expect_bool(&a, "`not`")?;
+                expect_bool(&a, "the operand of `not`")?;
                 let ty = a.ty;
                 Ok(node(
                     TKind::Unary(UnaryOp::Not, Box::new(a)),
@@ -792,15 +800,16 @@ impl<'m> Checker<'m> {
         };
         let depth = self.scopes.len();
         let mut rvars = Vec::new();
+        let mut points: u128 = 1;
         for v in vars {
             let bound = |c: &mut Checker, e: &ast::Expr| -> Res<(TExpr, i64)> {
                 let t = c.expr(e)?;
                 if !t.ty.dtype.is_int() {
                     return Err(Diagnostic::new("a range bound must be an integer", t.span));
                 }
-                let value = c.fold(&t).map_err(|d| {
+                let value = c.fold(&t).map_err(|_| {
                     Diagnostic::new("a range bound must be a compile-time constant", t.span)
-                        .with_note(d.message)
+                        .with_note("ranges are unrolled when the kernel is compiled: use literals and consts")
                 })?;
                 Ok((t, value.as_i64().unwrap_or(0)))
             };
@@ -811,6 +820,14 @@ impl<'m> Checker<'m> {
                     format!("the range {l}..={h} is empty"),
                     v.span,
                 ));
+            }
+            points *= (h as i128 - l as i128 + 1) as u128;
+            if points.saturating_mul(self.unrolled) > MAX_UNROLL {
+                return Err(Diagnostic::new(
+                    format!("this reduction is too large: more than {MAX_UNROLL} points, counting enclosing reductions"),
+                    span,
+                )
+                .with_note("reductions are unrolled at compile time"));
             }
             let slot = self.n_vars;
             self.n_vars += 1;
@@ -823,7 +840,11 @@ impl<'m> Checker<'m> {
             self.scopes
                 .push((v.name.name.clone(), Binding::Var { slot }));
         }
-        let b = self.block(body)?;
+        let outer = self.unrolled;
+        self.unrolled = self.unrolled.saturating_mul(points);
+        let b = self.block(body);
+        self.unrolled = outer;
+        let b = b?;
         self.scopes.truncate(depth);
         let ty = match bop {
             BinaryOp::Add | BinaryOp::Mul => promote::arith1(b.ty),

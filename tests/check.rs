@@ -1,0 +1,78 @@
+//! Checker tests as data: each `tests/data/check/*.stn` names the input
+//! dtypes on its first line (`# dtypes: i8 f32`); its last kernel is
+//! specialized for them. The sibling `.out` holds either a summary (`ok: ...`
+//! with output dtype, core axes and footprint) or the rendered diagnostic,
+//! exactly as the runner prints it.
+//!
+//! `STN_BLESS=1 cargo test --test check` rewrites the expected files.
+
+use std::fs;
+use std::path::Path;
+
+use stn::program::Program;
+use stn::types::dtype::DType;
+
+fn outcome(name: &str, src: &str) -> String {
+    let dtypes: Vec<DType> = src
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("# dtypes:"))
+        .unwrap_or_else(|| panic!("{name}: first line must be `# dtypes: ...`"))
+        .split_whitespace()
+        .map(|d| DType::from_name(d).unwrap_or_else(|| panic!("{name}: dtype {d}")))
+        .collect();
+    let program = match Program::from_source(name, src) {
+        Ok(p) => p,
+        Err(e) => return format!("{e}\n"),
+    };
+    let k = program.kernels().last().expect("a kernel");
+    match k.specialize(&dtypes) {
+        Err(e) => format!("{e}\n"),
+        Ok(s) => {
+            let fp = &s.func.footprint;
+            // The interpreter computes the footprint on its own; they must agree.
+            assert_eq!(&stn::interp::footprint(&s.typed).unwrap(), fp, "{name}: footprints differ");
+            let axes: Vec<String> = (0..fp.ndim()).map(|a| format!("[{}, {}]", fp.lo[a], fp.hi[a])).collect();
+            let names: Vec<&str> = dtypes.iter().map(|d| d.name()).collect();
+            format!(
+                "ok: {}({}) -> {}, {} core axes, footprint {}\n",
+                k.name(),
+                names.join(", "),
+                s.typed.out_dtype,
+                s.typed.ndim,
+                axes.join(" x ")
+            )
+        }
+    }
+}
+
+#[test]
+fn checker_cases() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/check");
+    let bless = std::env::var_os("STN_BLESS").is_some_and(|v| v == "1");
+    let mut files: Vec<_> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "stn"))
+        .collect();
+    files.sort();
+    assert!(files.len() > 30);
+    let mut failures = Vec::new();
+    for path in files {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let src = fs::read_to_string(&path).unwrap();
+        let got = outcome(&name, &src);
+        let expect_path = path.with_extension("out");
+        if bless {
+            fs::write(&expect_path, &got).unwrap();
+            continue;
+        }
+        let want = fs::read_to_string(&expect_path).unwrap_or_default();
+        if want != got {
+            failures.push(format!("{name}\n--- expected\n{want}--- actual\n{got}"));
+        }
+        // Names say which outcome a case is about.
+        assert_eq!(name.starts_with("ok_"), got.starts_with("ok:"), "{name}: {got}");
+    }
+    assert!(failures.is_empty(), "{} mismatches (STN_BLESS=1 rewrites them):\n\n{}", failures.len(), failures.join("\n"));
+}
