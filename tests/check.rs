@@ -31,8 +31,14 @@ fn outcome(name: &str, src: &str) -> String {
         Ok(s) => {
             let fp = &s.func.footprint;
             // The interpreter computes the footprint on its own; they must agree.
-            assert_eq!(&stn::interp::footprint(&s.typed).unwrap(), fp, "{name}: footprints differ");
-            let axes: Vec<String> = (0..fp.ndim()).map(|a| format!("[{}, {}]", fp.lo[a], fp.hi[a])).collect();
+            assert_eq!(
+                &stn::interp::footprint(&s.typed).unwrap(),
+                fp,
+                "{name}: footprints differ"
+            );
+            let axes: Vec<String> = (0..fp.ndim())
+                .map(|a| format!("[{}, {}]", fp.lo[a], fp.hi[a]))
+                .collect();
             let names: Vec<&str> = dtypes.iter().map(|d| d.name()).collect();
             format!(
                 "ok: {}({}) -> {}, {} core axes, footprint {}\n",
@@ -72,7 +78,16 @@ fn checker_cases() {
             failures.push(format!("{name}\n--- expected\n{want}--- actual\n{got}"));
         }
         // Names say which outcome a case is about.
-        assert_eq!(name.starts_with("ok_"), got.starts_with("ok:"), "{name}: {got}");
+        assert_eq!(
+            name.starts_with("ok_"),
+            got.starts_with("ok:"),
+            "{name}: {got}"
+        );
     }
-    assert!(failures.is_empty(), "{} mismatches (STN_BLESS=1 rewrites them):\n\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} mismatches (STN_BLESS=1 rewrites them):\n\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -122,6 +122,47 @@ fn int_floordiv_and_mod_follow_python() {
 }
 
 #[test]
+fn int_floordiv_and_mod_by_a_constant_follow_python() {
+    // A literal divisor takes a different code path (inline, no call).
+    let rows = table("int_floordiv_mod.txt");
+    let mut by_divisor: BTreeMap<i64, Vec<&Vec<String>>> = BTreeMap::new();
+    for r in &rows {
+        by_divisor.entry(r[1].parse().unwrap()).or_default().push(r);
+    }
+    for (b, rows) in by_divisor {
+        if b == i64::MIN {
+            continue; // not writable as a literal
+        }
+        let a = array_of(
+            DType::I64,
+            &rows
+                .iter()
+                .map(|r| parse(DType::I64, &r[0]))
+                .collect::<Vec<_>>(),
+        );
+        let lit = if b < 0 {
+            format!("({b})")
+        } else {
+            b.to_string()
+        };
+        let fd = values(&run_both(
+            &format!("kernel k(a) {{ a[0] // {lit} }}"),
+            &[a.view()],
+            RunOptions::default(),
+        ));
+        let md = values(&run_both(
+            &format!("kernel k(a) {{ a[0] % {lit} }}"),
+            &[a.view()],
+            RunOptions::default(),
+        ));
+        for (i, r) in rows.iter().enumerate() {
+            assert_eq!(fd[i], parse(DType::I64, &r[2]), "{} // {b}", r[0]);
+            assert_eq!(md[i], parse(DType::I64, &r[3]), "{} % {b}", r[0]);
+        }
+    }
+}
+
+#[test]
 fn float64_floordiv_and_mod_follow_numpy() {
     check_divmod("float_floordiv_mod.txt", DType::F64);
 }

@@ -254,6 +254,41 @@ impl Lowering<'_, '_> {
         })
     }
 
+    /// Integer `//` or `%` by a constant divisor `c`, inline (no call):
+    /// truncating division, then Python's floor adjustment when the
+    /// remainder and the divisor differ in sign. `c` must be nonzero, and
+    /// not -1 for `I64` (where `sdiv` could trap on `i64::MIN`); the caller
+    /// leaves those to `rt`.
+    pub(super) fn div_by_const(&mut self, op: BinaryOp, d: DType, x: Value, c: i64) -> Value {
+        let ty = types::I64;
+        let cv = self.b.ins().iconst(ty, c);
+        if d == DType::U64 {
+            return match op {
+                BinaryOp::FloorDiv => self.b.ins().udiv(x, cv),
+                _ => self.b.ins().urem(x, cv),
+            };
+        }
+        let q = self.b.ins().sdiv(x, cv);
+        let qc = self.b.ins().imul(q, cv);
+        let r = self.b.ins().isub(x, qc);
+        // Adjust when r != 0 and sign(r) != sign(c): for a constant c that
+        // is `r < 0` (c > 0) or `r > 0` (c < 0).
+        let cc = if c > 0 {
+            IntCC::SignedLessThan
+        } else {
+            IntCC::SignedGreaterThan
+        };
+        let adjust = self.b.ins().icmp_imm_s(cc, r, 0);
+        let adjust = self.b.ins().uextend(ty, adjust);
+        match op {
+            BinaryOp::FloorDiv => self.b.ins().isub(q, adjust),
+            _ => {
+                let fix = self.b.ins().imul(adjust, cv);
+                self.b.ins().iadd(r, fix)
+            }
+        }
+    }
+
     /// `rt::{shl,shr}_{i64,u64}` inline: counts outside 0..=63 give 0, or the
     /// sign fill for an arithmetic right shift by 64 or more.
     fn shift(&mut self, x: Value, n: Value, right: bool, signed: bool) -> Value {

@@ -21,8 +21,9 @@
 
 use super::CodegenError;
 use super::abi::{PARAM_SLOT, field};
-use crate::ir::{Func, Op, ValueId};
+use crate::ir::{BinaryOp, Func, Op, ValueId};
 use crate::types::dtype::DType;
+use crate::types::scalar::Scalar;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
     BlockArg, FuncRef, Function, InstBuilder, MemFlagsData, Type, Value, types,
@@ -360,7 +361,11 @@ impl Lowering<'_, '_> {
                         "v{i}: operands of {op:?} differ in dtype"
                     )));
                 }
-                let (x, y) = (self.value(*a), self.value(*b));
+                let x = self.value(*a);
+                if let Some(c) = const_divisor(f, *op, *b) {
+                    return Ok(self.div_by_const(*op, from, x, c));
+                }
+                let y = self.value(*b);
                 self.binary(*op, from, d, x, y)?
             }
             Op::Select(c, a, b) => {
@@ -378,6 +383,26 @@ impl Lowering<'_, '_> {
         } else {
             v
         }
+    }
+}
+
+/// The divisor of an integer `//` or `%` when it is a constant the inline
+/// sequence handles (nonzero; not -1 for signed), as its 64 bits.
+fn const_divisor(f: &Func, op: BinaryOp, b: ValueId) -> Option<i64> {
+    if !matches!(op, BinaryOp::FloorDiv | BinaryOp::Mod) {
+        return None;
+    }
+    let inst = &f.insts[b as usize];
+    match (&inst.op, inst.dtype) {
+        (Op::Const(s), DType::I64) => match s.cast(DType::I64) {
+            Scalar::Int(c) if c != 0 && c != -1 => Some(c),
+            _ => None,
+        },
+        (Op::Const(s), DType::U64) => match s.cast(DType::U64) {
+            Scalar::U64(c) if c != 0 => Some(c as i64),
+            _ => None,
+        },
+        _ => None,
     }
 }
 

@@ -158,7 +158,7 @@ impl<'m> Checker<'m> {
             n_vars: 0,
             ndim: None,
             axes: Vec::new(),
-        unrolled: 1,
+            unrolled: 1,
         };
         let t = c.expr(e)?;
         let v = c.fold(&t)?;
