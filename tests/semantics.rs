@@ -163,6 +163,63 @@ fn int_floordiv_and_mod_by_a_constant_follow_python() {
 }
 
 #[test]
+fn int_floordiv_and_mod_by_many_constants_agree_with_the_interpreter() {
+    // Inline division by a constant multiplies by a magic number; check it
+    // over many divisors and dividends, edge values included.
+    let mut xs: Vec<Scalar> = [
+        0,
+        1,
+        -1,
+        2,
+        -2,
+        8,
+        -8,
+        9,
+        -9,
+        10,
+        -10,
+        i64::MAX,
+        i64::MIN,
+        i64::MIN + 1,
+        i64::MAX - 1,
+    ]
+    .into_iter()
+    .map(Scalar::Int)
+    .collect();
+    let mut state = 0x9e3779b97f4a7c15u64;
+    for _ in 0..200 {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        xs.push(Scalar::Int(state as i64 >> (state % 60)));
+    }
+    let a = array_of(DType::I64, &xs);
+    let mut divisors: Vec<i64> = (2..=40).collect();
+    for k in 2..63 {
+        divisors.extend([(1i64 << k) - 1, 1 << k, (1 << k) + 1]);
+    }
+    divisors.extend([i64::MAX, -2, -3, -7, -1024, i64::MIN + 1]);
+    for c in divisors {
+        let lit = if c < 0 {
+            format!("({c})")
+        } else {
+            c.to_string()
+        };
+        // `run_both` asserts JIT == interpreter bit for bit.
+        run_both(
+            &format!("kernel k(a) {{ a[0] // {lit} }}"),
+            &[a.view()],
+            RunOptions::default(),
+        );
+        run_both(
+            &format!("kernel k(a) {{ a[0] % {lit} }}"),
+            &[a.view()],
+            RunOptions::default(),
+        );
+    }
+}
+
+#[test]
 fn float64_floordiv_and_mod_follow_numpy() {
     check_divmod("float_floordiv_mod.txt", DType::F64);
 }

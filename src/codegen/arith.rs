@@ -25,6 +25,19 @@ fn rt_suffix(d: DType) -> &'static str {
     }
 }
 
+/// Multiplier and shift for dividing a value below 2^63 by `c` (>= 2):
+/// `t / c == umulhi(t, m) >> shift`. With `l = ceil(log2 c)` and
+/// `m = ceil(2^(63 + l) / c)`, `m * c - 2^(63 + l) < c <= 2^l`, which is
+/// Granlund and Montgomery's condition (Theorem 4.2) for 63-bit dividends;
+/// `m < 2^64`, so it fits a register.
+pub(super) fn magic_63(c: u64) -> (u64, u32) {
+    debug_assert!(c >= 2);
+    let l = 64 - (c - 1).leading_zeros(); // ceil(log2 c)
+    let m = ((1u128 << (63 + l)) + c as u128 - 1) / c as u128;
+    debug_assert!(m < 1u128 << 64);
+    (m as u64, l - 1)
+}
+
 fn unsupported(what: impl std::fmt::Debug, d: DType) -> CodegenError {
     CodegenError::InvalidIr(format!("{what:?} on {d}"))
 }
@@ -268,23 +281,38 @@ impl Lowering<'_, '_> {
                 _ => self.b.ins().urem(x, cv),
             };
         }
-        let q = self.b.ins().sdiv(x, cv);
-        let qc = self.b.ins().imul(q, cv);
-        let r = self.b.ins().isub(x, qc);
-        // Adjust when r != 0 and sign(r) != sign(c): for a constant c that
-        // is `r < 0` (c > 0) or `r > 0` (c < 0).
-        let cc = if c > 0 {
-            IntCC::SignedLessThan
+        if c == 1 {
+            return match op {
+                BinaryOp::FloorDiv => x,
+                _ => self.b.ins().iconst(ty, 0),
+            };
+        }
+        let q = if c > 1 {
+            // floor(x / c) = x >= 0 ? x / c : !(!x / c), and `!x` of a
+            // negative x is non-negative: one unsigned division of a 63-bit
+            // value, done as a multiply by a magic number.
+            let sign = self.b.ins().sshr_imm_u(x, 63i64);
+            let t = self.b.ins().bxor(x, sign);
+            let (m, shift) = magic_63(c as u64);
+            let m = self.b.ins().iconst(ty, m as i64);
+            let hi = self.b.ins().umulhi(t, m);
+            let q = self.b.ins().ushr_imm_u(hi, shift as i64);
+            self.b.ins().bxor(q, sign)
         } else {
-            IntCC::SignedGreaterThan
+            // Negative divisors: truncating division, then the floor fix
+            // when the remainder is positive (the divisor's sign differs).
+            let q = self.b.ins().sdiv(x, cv);
+            let qc = self.b.ins().imul(q, cv);
+            let r = self.b.ins().isub(x, qc);
+            let adjust = self.b.ins().icmp_imm_s(IntCC::SignedGreaterThan, r, 0);
+            let adjust = self.b.ins().uextend(ty, adjust);
+            self.b.ins().isub(q, adjust)
         };
-        let adjust = self.b.ins().icmp_imm_s(cc, r, 0);
-        let adjust = self.b.ins().uextend(ty, adjust);
         match op {
-            BinaryOp::FloorDiv => self.b.ins().isub(q, adjust),
+            BinaryOp::FloorDiv => q,
             _ => {
-                let fix = self.b.ins().imul(adjust, cv);
-                self.b.ins().iadd(r, fix)
+                let qc = self.b.ins().imul(q, cv);
+                self.b.ins().isub(x, qc)
             }
         }
     }
