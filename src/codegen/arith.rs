@@ -33,7 +33,7 @@ fn rt_suffix(d: DType) -> &'static str {
 pub(super) fn magic_63(c: u64) -> (u64, u32) {
     debug_assert!(c >= 2);
     let l = 64 - (c - 1).leading_zeros(); // ceil(log2 c)
-    let m = ((1u128 << (63 + l)) + c as u128 - 1) / c as u128;
+    let m = (1u128 << (63 + l)).div_ceil(c as u128);
     debug_assert!(m < 1u128 << 64);
     (m as u64, l - 1)
 }
