@@ -354,40 +354,46 @@ fn unknown_kernel_and_params() {
     let (xi, yo) = (p(d.path(), "x.npy"), p(d.path(), "y.npy"));
     let heat = example("heat.stn");
     let keep = &["x.npy"];
-    let o = stn(&["run", &heat, "nosuch", "-i", &xi, "-o", &yo]);
-    assert_user_error(&o, "no kernel named `nosuch`", d.path(), keep);
-    let o = stn(&["run", &heat, "-i", &xi, "-o", &yo]);
-    assert_user_error(&o, "missing parameter `alpha` (f64)", d.path(), keep);
-    let o = stn(&[
-        "run",
-        &heat,
-        "-i",
-        &xi,
-        "-o",
-        &yo,
-        "--param",
-        "alpha=0.1",
-        "--param",
-        "beta=2",
-    ]);
-    assert_user_error(&o, "has no parameter `beta`", d.path(), keep);
-    let o = stn(&["run", &heat, "-i", &xi, "-o", &yo, "--param", "alpha=fast"]);
-    assert_user_error(&o, "bad value for parameter `alpha`", d.path(), keep);
-    let o = stn(&["run", &heat, "-i", &xi, "-o", &yo, "--param", "alpha"]);
-    assert_user_error(&o, "must look like NAME=VALUE", d.path(), keep);
-    let o = stn(&[
-        "run",
-        &heat,
-        "-i",
-        &xi,
-        "-o",
-        &yo,
-        "--param",
-        "alpha=0.1",
-        "--boundary",
-        "bounce",
-    ]);
-    assert_user_error(&o, "unknown boundary mode `bounce`", d.path(), keep);
+    let run = |extra: &[&str]| {
+        let mut args = vec!["run", heat.as_str(), "-i", xi.as_str(), "-o", yo.as_str()];
+        args.extend_from_slice(extra);
+        stn(&args)
+    };
+    for (extra, needle) in [
+        (&["nosuch"][..], "no kernel named `nosuch`"),
+        (&[], "missing parameter `alpha` (f64)"),
+        (
+            &["--param", "alpha=0.1", "--param", "beta=2"],
+            "has no parameter `beta`",
+        ),
+        (
+            &["--param", "alpha=fast"],
+            "bad value for parameter `alpha`",
+        ),
+        (&["--param", "alpha"], "must look like NAME=VALUE"),
+        (
+            &["--param", "alpha=0.1", "--param", "alpha=0.2"],
+            "parameter `alpha` is given twice",
+        ),
+        (
+            &["--param", "alpha=0.1", "--boundary", "bounce"],
+            "unknown boundary mode `bounce`",
+        ),
+        (
+            &["--param", "alpha=0.1", "--steps", "0"],
+            "--steps must be at least 1",
+        ),
+        (
+            &["--param", "alpha=0.1", "--threads", "0"],
+            "--threads must be at least 1",
+        ),
+        (
+            &["--param", "alpha=0.1", "--cval", "abc"],
+            "--cval `abc` is not a number",
+        ),
+    ] {
+        assert_user_error(&run(extra), needle, d.path(), keep);
+    }
 }
 
 #[test]

@@ -143,6 +143,13 @@ fn node(kind: TKind, ty: Ty, konst: bool, span: Span) -> TExpr {
     }
 }
 
+/// `op` applied to `a` converted to `ty`, the operation's compute type.
+fn unary_node(op: UnaryOp, a: TExpr, ty: Ty, span: Span) -> TExpr {
+    let konst = a.konst;
+    let a = cast_to(a, ty, span);
+    node(TKind::Unary(op, Box::new(a)), ty, konst, span)
+}
+
 const BUILTINS: &str = "abs min max clamp sqrt exp log sin cos tan tanh floor ceil round pow hypot isnan where index shape";
 
 impl<'m> Checker<'m> {
@@ -429,40 +436,22 @@ impl<'m> Checker<'m> {
     }
 
     fn unary(&mut self, op: UnOp, a: TExpr, span: Span) -> Res<TExpr> {
-        let konst = a.konst;
         match op {
             UnOp::Neg => {
                 let ty = promote::arith1(a.ty);
-                let a = cast_to(a, ty, span);
-                Ok(node(
-                    TKind::Unary(UnaryOp::Neg, Box::new(a)),
-                    ty,
-                    konst,
-                    span,
-                ))
+                Ok(unary_node(UnaryOp::Neg, a, ty, span))
             }
             UnOp::Not => {
                 expect_bool(&a, "the operand of `not`")?;
                 let ty = a.ty;
-                Ok(node(
-                    TKind::Unary(UnaryOp::Not, Box::new(a)),
-                    ty,
-                    konst,
-                    span,
-                ))
+                Ok(unary_node(UnaryOp::Not, a, ty, span))
             }
             UnOp::BitNot => {
                 if !a.ty.dtype.is_int() {
                     return Err(type_error("`~` takes an integer", &[&a], span));
                 }
                 let ty = promote::arith1(a.ty);
-                let a = cast_to(a, ty, span);
-                Ok(node(
-                    TKind::Unary(UnaryOp::BitNot, Box::new(a)),
-                    ty,
-                    konst,
-                    span,
-                ))
+                Ok(unary_node(UnaryOp::BitNot, a, ty, span))
             }
         }
     }
@@ -648,37 +637,25 @@ impl<'m> Checker<'m> {
         if let Some(op) = unary_float {
             let a = self.args(func, args, 1..=1, span)?.remove(0);
             let ty = promote::to_float(promote::arith1(a.ty));
-            let konst = a.konst;
-            let a = cast_to(a, ty, span);
-            return Ok(node(TKind::Unary(op, Box::new(a)), ty, konst, span));
+            return Ok(unary_node(op, a, ty, span));
         }
         match name {
             "abs" => {
                 let a = self.args(func, args, 1..=1, span)?.remove(0);
                 let ty = promote::arith1(a.ty);
-                let konst = a.konst;
-                let a = cast_to(a, ty, span);
-                Ok(node(
-                    TKind::Unary(UnaryOp::Abs, Box::new(a)),
-                    ty,
-                    konst,
-                    span,
-                ))
+                Ok(unary_node(UnaryOp::Abs, a, ty, span))
             }
             "isnan" => {
                 let a = self.args(func, args, 1..=1, span)?.remove(0);
                 let weak = a.ty.weak;
                 if a.ty.dtype.is_float() {
-                    let konst = a.konst;
-                    Ok(node(
-                        TKind::Unary(UnaryOp::IsNan, Box::new(a)),
-                        Ty {
-                            dtype: DType::Bool,
-                            weak,
-                        },
-                        konst,
-                        span,
-                    ))
+                    let ty = a.ty;
+                    let mut t = unary_node(UnaryOp::IsNan, a, ty, span);
+                    t.ty = Ty {
+                        dtype: DType::Bool,
+                        weak,
+                    };
+                    Ok(t)
                 } else {
                     // Integers are never NaN; the operand has no effects to keep.
                     Ok(node(
