@@ -28,11 +28,8 @@ pub enum ShapeError {
     },
     #[error("the loop axes of the inputs do not broadcast: {shapes}")]
     LoopMismatch { shapes: String },
-    #[error("the output has shape {found:?}, expected {expected:?}")]
-    OutputShape {
-        found: Vec<usize>,
-        expected: Vec<usize>,
-    },
+    #[error("the broadcast output shape {shape:?} is too large")]
+    TooLarge { shape: Vec<usize> },
 }
 
 /// How a set of inputs maps onto the output's loop axes.
@@ -91,6 +88,16 @@ impl Layout {
                     return Err(ShapeError::LoopMismatch { shapes });
                 }
             }
+        }
+        let out: Vec<usize> = loop_shape.iter().chain(&core).copied().collect();
+        // Counting elements (and bytes, up to 8 per element) must not overflow,
+        // whatever shapes a file header declares; zero-size axes included.
+        if out
+            .iter()
+            .try_fold(8usize, |n, &k| n.checked_mul(k.max(1)))
+            .is_none()
+        {
+            return Err(ShapeError::TooLarge { shape: out });
         }
         let loop_strides = inputs
             .iter()
