@@ -1,0 +1,161 @@
+//! The library API as an embedding program uses it: compile from a string,
+//! the specialization cache, typed and dtype-erased calls, `_into` with a
+//! caller's strided buffer, options.
+
+use std::sync::Arc;
+
+use ndarray::{Array2, Array3, ArrayD, s};
+use stn::array::{ArrayMut, ArrayRef, DynArray};
+use stn::exec::boundary::Mode;
+use stn::program::Program;
+use stn::run::{Engine, RunOptions};
+use stn::types::dtype::DType;
+
+const SRC: &str = "
+kernel blur(x) boundary nearest { (x[0, -1] + x[0, 0] + x[0, 1]) / 3 }
+kernel scale(x, k: f32) -> f32 { x[0, 0] * k }
+";
+
+#[test]
+fn the_cache_compiles_once_per_dtype_signature() {
+    let p = Program::from_source("t.stn", SRC).unwrap();
+    let k = p.kernel(Some("blur")).unwrap();
+    assert!(
+        k.signatures().is_empty(),
+        "nothing is compiled before the first call"
+    );
+    let first = k.specialize(&[DType::U8]).unwrap();
+    let again = k.specialize(&[DType::U8]).unwrap();
+    assert!(
+        Arc::ptr_eq(&first, &again),
+        "the second call reuses the compiled kernel"
+    );
+    let x = Array2::<f32>::zeros((3, 4));
+    k.apply::<f32, f32, _>(&[x.view()], &RunOptions::default())
+        .unwrap();
+    assert_eq!(k.signatures(), vec![vec![DType::F32], vec![DType::U8]]);
+    // Clones of a kernel share its cache.
+    let k2 = p.kernel(Some("blur")).unwrap().clone();
+    assert_eq!(k2.signatures().len(), 2);
+}
+
+#[test]
+fn run_into_a_strided_buffer_equals_run() {
+    let p = Program::from_source("t.stn", SRC).unwrap();
+    let k = p.kernel(Some("blur")).unwrap();
+    let x = Array3::from_shape_fn((2, 5, 7), |(f, i, j)| (f * 100 + i * 7 + j) as i16);
+    let want = k
+        .run(&[ArrayRef::new(x.view())], &RunOptions::default())
+        .unwrap();
+    // Every other column of a wider buffer, rows reversed.
+    let mut buf = Array3::<i16>::from_elem((2, 5, 14), -1);
+    let mut view = buf.slice_mut(s![.., ..;-1, ..;2]);
+    k.run_into(
+        &[ArrayRef::new(x.view())],
+        &mut ArrayMut::new(view.view_mut()),
+        &RunOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(DynArray::I16(view.to_owned().into_dyn()), want);
+    assert!(
+        buf.slice(s![.., .., 1..;2]).iter().all(|&v| v == -1),
+        "nothing written between the columns"
+    );
+}
+
+#[test]
+fn wrong_output_and_inputs_are_errors() {
+    let p = Program::from_source("t.stn", SRC).unwrap();
+    let k = p.kernel(Some("scale")).unwrap();
+    let x = Array2::<u16>::zeros((3, 4));
+    let opts = RunOptions::default().param("k", 2.0);
+    let e = k.apply::<u16, u16, _>(&[x.view()], &opts).unwrap_err();
+    assert_eq!(e.to_string(), "error: kernel `scale` returns f32, not u16");
+    let e = k.run(&[], &opts).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("takes 1 array input (x), but 0 were given"),
+        "{e}"
+    );
+    let mut small = Array2::<f32>::zeros((3, 3));
+    let e = k
+        .run_into(
+            &[ArrayRef::new(x.view())],
+            &mut ArrayMut::new(small.view_mut()),
+            &opts,
+        )
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("the output array is f32 [3, 3]"),
+        "{e}"
+    );
+    let e = k
+        .run(
+            &[ArrayRef::new(x.view())],
+            &RunOptions::default().param("k", true),
+        )
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("bad value for parameter `k` (f32)"),
+        "{e}"
+    );
+    assert!(
+        Program::from_source("t.stn", "kernel a(x) { x[0] }\nkernel b(x) { x[1] }")
+            .unwrap()
+            .kernel(None)
+            .is_err()
+    );
+}
+
+#[test]
+fn steps_equal_repeated_runs_on_both_engines() {
+    let p = Program::from_source("t.stn", SRC).unwrap();
+    let k = p.kernel(Some("blur")).unwrap();
+    let x = Array2::from_shape_fn((6, 9), |(i, j)| ((i * 9 + j) * 37 % 101) as f64);
+    let mut want: ArrayD<f64> = x.clone().into_dyn();
+    for _ in 0..4 {
+        want = k.apply(&[want.view()], &RunOptions::default()).unwrap();
+    }
+    for engine in [Engine::Jit, Engine::Interpreter] {
+        let got: ArrayD<f64> = k
+            .apply(&[x.view()], &RunOptions::default().steps(4).engine(engine))
+            .unwrap();
+        assert_eq!(got, want, "{engine:?}");
+    }
+    // A kernel that changes the dtype cannot be stepped.
+    let s = p.kernel(Some("scale")).unwrap();
+    let e = s
+        .run(
+            &[ArrayRef::new(x.view())],
+            &RunOptions::default().param("k", 1.0).steps(2),
+        )
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("--steps needs a kernel with one array input"),
+        "{e}"
+    );
+}
+
+#[test]
+fn options_override_the_kernels_boundary() {
+    let p = Program::from_source("t.stn", SRC).unwrap();
+    let k = p.kernel(Some("blur")).unwrap();
+    let x = Array2::from_shape_fn((1, 3), |(_, j)| (j * 3) as f32);
+    let nearest: ArrayD<f32> = k.apply(&[x.view()], &RunOptions::default()).unwrap();
+    assert_eq!(nearest.as_slice().unwrap(), &[1.0, 3.0, 5.0]);
+    let constant: ArrayD<f32> = k
+        .apply(
+            &[x.view()],
+            &RunOptions::default().boundary(Mode::Constant).cval(30),
+        )
+        .unwrap();
+    assert_eq!(constant.as_slice().unwrap(), &[11.0, 3.0, 13.0]);
+    let fill: ArrayD<f32> = k
+        .apply(
+            &[x.view()],
+            &RunOptions::default().boundary(Mode::Fill).cval(-1),
+        )
+        .unwrap();
+    assert_eq!(fill.as_slice().unwrap(), &[-1.0, 3.0, -1.0]);
+}
