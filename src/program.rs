@@ -162,12 +162,33 @@ impl Kernel {
         if let Some(s) = cache.get(dtypes) {
             return Ok(Arc::clone(s));
         }
+        // The compile stages, in order. `STN_TRACE=1` prints each stage's
+        // time and the IR it produced.
         let start = Instant::now();
         let typed =
             check::check_kernel(&self.src.module, self.sig(), dtypes).map_err(|d| self.error(d))?;
+        let checked = start.elapsed();
         let func = ir::lower::lower(&typed).map_err(|d| self.error(d))?;
+        let lowered = start.elapsed();
         let compiled = codegen::compile(&func)
             .map_err(|e| Error::Internal(format!("code generation failed: {e}")))?;
+        if std::env::var_os("STN_TRACE").is_some() {
+            let ms = |d: Duration| d.as_secs_f64() * 1e3;
+            eprintln!(
+                "stn: {}({}): check {:.3} ms, lower {:.3} ms ({} instructions), codegen {:.3} ms",
+                self.name(),
+                dtypes
+                    .iter()
+                    .map(|d| d.name())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                ms(checked),
+                ms(lowered - checked),
+                func.insts.len(),
+                ms(start.elapsed() - lowered)
+            );
+            eprintln!("{}", ir::print::print(&func));
+        }
         let s = Arc::new(Specialized {
             typed,
             func,
