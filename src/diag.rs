@@ -100,7 +100,7 @@ pub fn render(file_name: &str, source: &str, diags: &[Diagnostic]) -> String {
         let line_end = source[start..]
             .find('\n')
             .map_or(source.len(), |i| start + i);
-        let text = &source[line_start..line_end];
+        let text = source[line_start..line_end].trim_end_matches('\r');
         let end = floor_char_boundary(source, d.span.end.min(line_end)).max(start);
         let width = source[start..end].chars().count().max(1);
         let gutter = " ".repeat(line.to_string().len());
