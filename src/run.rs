@@ -101,6 +101,15 @@ impl TileKernel for Compiled {
         // SAFETY: forwarded from the caller.
         unsafe { Compiled::run_tile(self, args) }
     }
+
+    fn lanes(&self) -> usize {
+        Compiled::lanes(self)
+    }
+
+    unsafe fn run_tile_vector(&self, args: &TileArgs) {
+        // SAFETY: forwarded from the caller, who checked layout and extent.
+        unsafe { Compiled::run_tile_vector(self, args) }
+    }
 }
 
 /// Parses a number as given on a command line: an integer when the text is

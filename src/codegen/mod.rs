@@ -14,6 +14,7 @@
 pub mod abi;
 mod arith;
 mod translate;
+mod vector;
 
 pub use abi::{TileArgs, TileFn};
 
@@ -50,6 +51,10 @@ pub struct Compiled {
     module: Option<JITModule>,
     entry: TileFn,
     clif: String,
+    /// The vector variant and its lanes, when the kernel has one (see
+    /// `vector`): it needs contiguous innermost rows and an innermost
+    /// extent that is a multiple of the lanes.
+    vector: Option<(TileFn, usize)>,
 }
 
 // SAFETY: after `finalize_definitions` the module's code is immutable, and the
@@ -69,6 +74,24 @@ impl Compiled {
     /// optimizations), for `--emit clif`.
     pub fn clif(&self) -> &str {
         &self.clif
+    }
+
+    /// Points per iteration of the vector variant; 1 when there is none.
+    pub fn lanes(&self) -> usize {
+        self.vector.map_or(1, |v| v.1)
+    }
+
+    /// Runs the vector variant over one tile.
+    ///
+    /// # Safety
+    ///
+    /// As `run_tile`, and moreover: `self.lanes() > 1`, every loaded input
+    /// and the output have an innermost byte stride equal to their element
+    /// size, and the innermost extent is a multiple of `self.lanes()`.
+    pub unsafe fn run_tile_vector(&self, args: &TileArgs) {
+        let (entry, _) = self.vector.expect("a vector variant");
+        // SAFETY: forwarded to the caller.
+        unsafe { entry(args) }
     }
 
     /// Runs the kernel over one tile.
@@ -114,10 +137,11 @@ pub fn compile(func: &Func) -> Result<Compiled, CodegenError> {
     }
     let mut module = JITModule::new(builder);
     match define(func, &mut module) {
-        Ok((entry, clif)) => Ok(Compiled {
+        Ok((entry, clif, vector)) => Ok(Compiled {
             module: Some(module),
             entry,
             clif,
+            vector,
         }),
         Err(e) => {
             // SAFETY: nothing from this module was handed out.
@@ -127,17 +151,45 @@ pub fn compile(func: &Func) -> Result<Compiled, CodegenError> {
     }
 }
 
-/// Builds, compiles and links the tile function into `module`.
-fn define(func: &Func, module: &mut JITModule) -> Result<(TileFn, String), CodegenError> {
+/// Builds, compiles and links the tile function, and its vector variant
+/// when the kernel has one, into `module`.
+#[allow(clippy::type_complexity)]
+fn define(
+    func: &Func,
+    module: &mut JITModule,
+) -> Result<(TileFn, String, Option<(TileFn, usize)>), CodegenError> {
+    let (scalar, clif) = declare(func, module, "stn_tile", 1)?;
+    let vector = match vector::lanes(func) {
+        Some(lanes) => Some((declare(func, module, "stn_tile_vector", lanes)?.0, lanes)),
+        None => None,
+    };
+    module.finalize_definitions().map_err(cl_err)?;
+    let entry = |id| {
+        let code = module.get_finalized_function(id);
+        // SAFETY: the function was built with the signature `TileFn` names:
+        // one pointer argument, no results, the platform's C calling convention.
+        unsafe { std::mem::transmute::<*const u8, TileFn>(code) }
+    };
+    Ok((entry(scalar), clif, vector.map(|(id, l)| (entry(id), l))))
+}
+
+/// Builds and defines one tile function with `lanes` points per innermost
+/// iteration; returns its id and its CLIF text.
+fn declare(
+    func: &Func,
+    module: &mut JITModule,
+    name: &str,
+    lanes: usize,
+) -> Result<(cranelift_module::FuncId, String), CodegenError> {
     let mut ctx = module.make_context();
     let ptr = module.target_config().pointer_type();
     ctx.func.signature.params.push(AbiParam::new(ptr));
     let id = module
-        .declare_function("stn_tile", Linkage::Local, &ctx.func.signature)
+        .declare_function(name, Linkage::Local, &ctx.func.signature)
         .map_err(cl_err)?;
     ctx.func.name = UserFuncName::user(0, id.as_u32());
     let mut fctx = FunctionBuilderContext::new();
-    translate::build(func, module, &mut ctx.func, &mut fctx)?;
+    translate::build(func, module, &mut ctx.func, &mut fctx, lanes)?;
     let clif = ctx.func.display().to_string();
     module.define_function(id, &mut ctx).map_err(|e| match e {
         cranelift_module::ModuleError::Compilation(e) => {
@@ -145,10 +197,5 @@ fn define(func: &Func, module: &mut JITModule) -> Result<(TileFn, String), Codeg
         }
         e => cl_err(e),
     })?;
-    module.finalize_definitions().map_err(cl_err)?;
-    let code = module.get_finalized_function(id);
-    // SAFETY: the function was built with the signature `TileFn` names: one
-    // pointer argument, no results, the platform's C calling convention.
-    let entry = unsafe { std::mem::transmute::<*const u8, TileFn>(code) };
-    Ok((entry, clif))
+    Ok((id, clif))
 }

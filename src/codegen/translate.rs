@@ -87,7 +87,7 @@ pub(super) fn clif_type(d: DType) -> Type {
 
 /// Flags for loads and stores of array data: never traps (the caller
 /// guarantees the address), possibly unaligned.
-fn data_flags() -> MemFlagsData {
+pub(super) fn data_flags() -> MemFlagsData {
     MemFlagsData::new().with_notrap()
 }
 
@@ -108,6 +108,12 @@ pub(super) struct Lowering<'a, 'b> {
     origin: Vec<Option<Value>>,
     shape_ptr: Value,
     params_ptr: Value,
+    /// Points per innermost iteration: 1, or the vector variant's lanes.
+    pub(super) lanes: usize,
+    /// The loop level of each instruction (see `levels`).
+    level: Vec<i32>,
+    /// Scalars splatted for use in vector code, by value.
+    pub(super) splats: HashMap<u32, Value>,
 }
 
 /// Builds the tile function for `f` into `func` (whose signature is set).
@@ -116,6 +122,7 @@ pub(super) fn build(
     module: &mut JITModule,
     func: &mut Function,
     fctx: &mut FunctionBuilderContext,
+    lanes: usize,
 ) -> Result<(), CodegenError> {
     let ptr = module.target_config().pointer_type();
     let config = module.target_config();
@@ -133,6 +140,9 @@ pub(super) fn build(
         origin: vec![None; f.ndim],
         shape_ptr: Value::from_u32(0),
         params_ptr: Value::from_u32(0),
+        lanes,
+        level: levels(f),
+        splats: HashMap::new(),
     };
     l.body(ptr)?;
     l.b.seal_all_blocks();
@@ -145,7 +155,7 @@ impl Lowering<'_, '_> {
         let f = self.f;
         let n = f.ndim;
         let live = liveness(f);
-        let level = levels(f);
+        let level = self.level.clone();
 
         let entry = self.b.create_block();
         self.b.append_block_params_for_function_params(entry);
@@ -271,7 +281,11 @@ impl Lowering<'_, '_> {
                 let next = block_args(zero, &self.rows[k]);
                 self.b.ins().jump(loops[k + 1], &next);
             } else {
-                let v = self.value(f.result);
+                let v = if self.lanes > 1 {
+                    self.vector_of(f.result)
+                } else {
+                    self.value(f.result)
+                };
                 let at = self.rows[k][out_slot];
                 self.b.ins().store(data_flags(), v, at, 0);
             }
@@ -281,9 +295,17 @@ impl Lowering<'_, '_> {
             if k + 1 < n {
                 self.b.switch_to_block(latches[k]);
             }
-            let i = self.b.ins().iadd_imm_s(self.counters[k], 1);
+            let step = if k + 1 == n { self.lanes as i64 } else { 1 };
+            let i = self.b.ins().iadd_imm_s(self.counters[k], step);
             let moved: Vec<Value> = (0..bases.len())
-                .map(|s| self.b.ins().iadd(self.rows[k][s], strides[s][k]))
+                .map(|s| {
+                    let by = if step == 1 {
+                        strides[s][k]
+                    } else {
+                        self.b.ins().imul_imm_s(strides[s][k], step)
+                    };
+                    self.b.ins().iadd(self.rows[k][s], by)
+                })
                 .collect();
             let more = self.b.ins().icmp(IntCC::UnsignedLessThan, i, extents[k]);
             let again = block_args(i, &moved);
@@ -299,11 +321,29 @@ impl Lowering<'_, '_> {
     fn emit_level(&mut self, lv: i32, live: &[bool], level: &[i32]) -> Result<(), CodegenError> {
         for i in 0..self.f.insts.len() {
             if live[i] && level[i] == lv {
-                let v = self.inst(i)?;
+                let v = if self.lanes > 1 && lv == self.f.ndim as i32 - 1 {
+                    self.vinst(i)?
+                } else {
+                    self.inst(i)?
+                };
                 self.vals[i] = Some(v);
             }
         }
         Ok(())
+    }
+
+    /// The address input `input` is read at, `offset` from the current point.
+    pub(super) fn load_address(&mut self, input: u32, offset: &[i64]) -> Value {
+        let row = self.rows[self.f.ndim - 1][self.slot_of_input[&input]];
+        match self.disp[&(input, offset.to_vec())] {
+            Some(disp) => self.b.ins().iadd(row, disp),
+            None => row,
+        }
+    }
+
+    /// Whether value `v` is a vector (computed in a vector innermost loop).
+    pub(super) fn is_vector(&self, v: ValueId) -> bool {
+        self.lanes > 1 && self.level[v as usize] == self.f.ndim as i32 - 1
     }
 
     pub(super) fn value(&self, v: ValueId) -> Value {
@@ -318,11 +358,7 @@ impl Lowering<'_, '_> {
         Ok(match &inst.op {
             Op::Const(s) => self.constant(*s, d),
             Op::Load { input, offset } => {
-                let row = self.rows[f.ndim - 1][self.slot_of_input[input]];
-                let addr = match self.disp[&(*input, offset.clone())] {
-                    Some(disp) => self.b.ins().iadd(row, disp),
-                    None => row,
-                };
+                let addr = self.load_address(*input, offset);
                 let v = self.b.ins().load(ty, data_flags(), addr, 0);
                 self.normalize(v, d)
             }

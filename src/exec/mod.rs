@@ -30,6 +30,21 @@ pub trait TileKernel: Sync {
     /// # Safety
     /// Every address `args` lets the kernel read or write must be valid.
     unsafe fn run_tile(&self, args: &TileArgs);
+
+    /// Points the vector variant computes per innermost step; 1 if none.
+    fn lanes(&self) -> usize {
+        1
+    }
+
+    /// Runs the vector variant over one box.
+    ///
+    /// # Safety
+    /// As `run_tile`; besides, every input and the output have contiguous
+    /// innermost rows and the innermost extent is a multiple of `lanes()`.
+    unsafe fn run_tile_vector(&self, args: &TileArgs) {
+        // SAFETY: forwarded.
+        unsafe { self.run_tile(args) }
+    }
 }
 
 /// How to run: boundary, cval, threads, tile size.
@@ -157,8 +172,47 @@ impl Job<'_> {
     }
 
     /// Calls the kernel on box `bx`, reading input `i` at `ptrs[i]` (the
-    /// address of offset 0 at the box's first point) with `strides`.
+    /// address of offset 0 at the box's first point) with `strides`. Where
+    /// rows are contiguous, the columns that fill whole vectors go to the
+    /// vector variant and the rest to the scalar code.
     fn call(&self, bx: &CoreBox, ptrs: &[*const u8], strides: &[i64], out: *mut u8) {
+        let last = bx.len() - 1;
+        let ndim = bx.len();
+        let lanes = self.kernel.lanes();
+        let n = bx[last].len();
+        let contiguous = self.out_core_strides[last] == self.ks.out_dtype.size() as i64
+            && self
+                .inputs
+                .iter()
+                .enumerate()
+                .all(|(i, a)| strides[i * ndim + last] == a.dtype().size() as i64);
+        if lanes == 1 || n < lanes || !contiguous {
+            return self.invoke(bx, ptrs, strides, out, false);
+        }
+        let main = n - n % lanes;
+        let mut head = bx.clone();
+        head[last] = bx[last].start..bx[last].start + main;
+        self.invoke(&head, ptrs, strides, out, true);
+        if main < n {
+            let mut tail = bx.clone();
+            tail[last] = bx[last].start + main..bx[last].end;
+            let moved: Vec<*const u8> = ptrs
+                .iter()
+                .enumerate()
+                .map(|(i, p)| p.wrapping_offset(main as isize * strides[i * ndim + last] as isize))
+                .collect();
+            self.invoke(&tail, &moved, strides, out, false);
+        }
+    }
+
+    fn invoke(
+        &self,
+        bx: &CoreBox,
+        ptrs: &[*const u8],
+        strides: &[i64],
+        out: *mut u8,
+        vector: bool,
+    ) {
         let ndim = bx.len();
         let out_ptr = out.wrapping_offset(
             bx.iter()
@@ -184,7 +238,13 @@ impl Job<'_> {
         // of the footprint is inside the arrays; for border boxes the
         // pointers address padded copies that cover box + footprint. The
         // output box lies inside the output.
-        unsafe { self.kernel.run_tile(&args) };
+        unsafe {
+            if vector {
+                self.kernel.run_tile_vector(&args)
+            } else {
+                self.kernel.run_tile(&args)
+            }
+        };
     }
 
     fn fill_box(&self, bx: &CoreBox, out: *mut u8) {
