@@ -24,6 +24,7 @@
 //! [`interp`] is the reference interpreter the compiled code is tested
 //! against. [`program`] and [`run`] are the public entry points.
 
+pub mod analysis;
 pub mod array;
 pub mod codegen;
 pub mod diag;

@@ -324,6 +324,10 @@ fn inspect(file: &Path, kernel: Option<&str>, dtypes: &[String], emit: &str) -> 
             .collect::<Vec<_>>()
             .join(" x ")
     );
+    match s.compiled.lanes() {
+        1 => println!("vector variant: none (scalar code only)"),
+        n => println!("vector variant: {n} points per step"),
+    }
     println!("compile time: {:.2} ms", s.compile_time.as_secs_f64() * 1e3);
     match emit {
         "clif" => println!("{}", s.compiled.clif()),

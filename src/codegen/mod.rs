@@ -15,6 +15,7 @@ pub mod abi;
 mod arith;
 mod translate;
 mod vector;
+mod vector_int;
 
 pub use abi::{TileArgs, TileFn};
 
@@ -159,7 +160,7 @@ fn define(
     module: &mut JITModule,
 ) -> Result<(TileFn, String, Option<(TileFn, usize)>), CodegenError> {
     let (scalar, clif) = declare(func, module, "stn_tile", 1)?;
-    let vector = match vector::lanes(func) {
+    let vector = match vector::plan(func).map(|p| p.1) {
         Some(lanes) => Some((declare(func, module, "stn_tile_vector", lanes)?.0, lanes)),
         None => None,
     };

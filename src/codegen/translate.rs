@@ -114,6 +114,10 @@ pub(super) struct Lowering<'a, 'b> {
     level: Vec<i32>,
     /// Scalars splatted for use in vector code, by value.
     pub(super) splats: HashMap<u32, Value>,
+    /// How the innermost loop is vectorized, when `lanes > 1`.
+    pub(super) plan: Option<super::vector::Plan>,
+    /// Value ranges (`analysis::range`), for integer vector code.
+    pub(super) ranges: Vec<Option<crate::analysis::range::Range>>,
 }
 
 /// Builds the tile function for `f` into `func` (whose signature is set).
@@ -143,6 +147,12 @@ pub(super) fn build(
         lanes,
         level: levels(f),
         splats: HashMap::new(),
+        plan: if lanes > 1 {
+            super::vector::plan(f).map(|p| p.0)
+        } else {
+            None
+        },
+        ranges: crate::analysis::range::ranges(f),
     };
     l.body(ptr)?;
     l.b.seal_all_blocks();
@@ -281,13 +291,13 @@ impl Lowering<'_, '_> {
                 let next = block_args(zero, &self.rows[k]);
                 self.b.ins().jump(loops[k + 1], &next);
             } else {
-                let v = if self.lanes > 1 {
-                    self.vector_of(f.result)
-                } else {
-                    self.value(f.result)
-                };
                 let at = self.rows[k][out_slot];
-                self.b.ins().store(data_flags(), v, at, 0);
+                if self.lanes > 1 {
+                    self.vstore(f.result, at);
+                } else {
+                    let v = self.value(f.result);
+                    self.b.ins().store(data_flags(), v, at, 0);
+                }
             }
         }
         // Latches, innermost first; the innermost one closes its own block.
@@ -450,7 +460,7 @@ fn block_args(first: Value, rest: &[Value]) -> Vec<BlockArg> {
 }
 
 /// Which instructions the result depends on.
-fn liveness(f: &Func) -> Vec<bool> {
+pub(super) fn liveness(f: &Func) -> Vec<bool> {
     let mut live = vec![false; f.insts.len()];
     live[f.result as usize] = true;
     for i in (0..f.insts.len()).rev() {
@@ -476,7 +486,7 @@ fn liveness(f: &Func) -> Vec<bool> {
 
 /// The loop each instruction belongs in: the innermost axis it depends on,
 /// or -1 for the entry block (depends on no axis).
-fn levels(f: &Func) -> Vec<i32> {
+pub(super) fn levels(f: &Func) -> Vec<i32> {
     let mut level = Vec::with_capacity(f.insts.len());
     for inst in &f.insts {
         let l = match inst.op {

@@ -1,24 +1,45 @@
 //! The vector variant of a tile function: the innermost loop computes
-//! several neighbouring points at once in 128-bit lanes (`f32x4`, `f64x2`).
+//! several neighbouring points at once in 128-bit lanes.
 //!
-//! Only kernels whose innermost work is all in one float dtype (plus bools
-//! from comparing it) get a variant: then every lane runs exactly the scalar
-//! operation sequence on its own point, so results are bit-identical to the
-//! scalar code (no reassociation, no fused multiply-add). Values computed in
-//! outer loops stay scalar and are splatted where the innermost loop uses
-//! them. The executor runs the variant only on boxes whose innermost rows are
+//! Two kinds of kernels get a variant (`plan`):
+//! - float kernels whose work is all in one float dtype (plus bools from
+//!   comparing it), in `f32x4` or `f64x2`: every lane runs exactly the
+//!   scalar operation sequence on its own point, so results are
+//!   bit-identical (no reassociation, no fused multiply-add);
+//! - integer kernels whose every value is proven by `analysis::range` to
+//!   fit in 16-bit (`i16x8`) or 32-bit (`i32x4`) lanes: the IR's i64
+//!   arithmetic then gives the same values in the narrow lanes, and
+//!   floor division by a constant becomes a multiply and a shift whose
+//!   exactness is checked for the proven range.
+//!
+//! Values computed in outer loops stay scalar and are splatted where the
+//! innermost loop uses them. The executor runs the variant only on boxes whose innermost rows are
 //! contiguous and whose innermost extent is a multiple of the lanes; the
 //! remaining columns go to the scalar function.
 
 use super::CodegenError;
-use super::translate::{Lowering, data_flags};
+use super::translate::{Lowering, data_flags, liveness};
+use crate::analysis::range;
 use crate::ir::{BinaryOp, Func, Op, UnaryOp};
 use crate::types::dtype::DType;
 use cranelift_codegen::ir::condcodes::FloatCC;
 use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Type, Value, types};
 
-/// Lanes of the vector variant of `f`, or `None` if it has none.
-pub(super) fn lanes(f: &Func) -> Option<usize> {
+/// How a kernel's innermost loop is vectorized.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Plan {
+    /// Lanes of this float dtype.
+    Float(DType),
+    /// Signed integer lanes of this many bits (16 or 32); bools are masks.
+    Int(u32),
+}
+
+/// The vector plan of `f` and its lanes, or `None` if it has no variant.
+pub(super) fn plan(f: &Func) -> Option<(Plan, usize)> {
+    float_plan(f).or_else(|| int_plan(f))
+}
+
+fn float_plan(f: &Func) -> Option<(Plan, usize)> {
     let float = f.out_dtype;
     let lanes = match float {
         DType::F32 => 4,
@@ -44,18 +65,8 @@ pub(super) fn lanes(f: &Func) -> Option<usize> {
                         | UnaryOp::Not
                 ),
                 Op::Binary(op, a, _) => {
-                    let on_bools = f.insts[*a as usize].dtype == DType::Bool;
-                    if on_bools {
-                        matches!(
-                            op,
-                            BinaryOp::And
-                                | BinaryOp::Or
-                                | BinaryOp::BitAnd
-                                | BinaryOp::BitOr
-                                | BinaryOp::BitXor
-                                | BinaryOp::Ne
-                                | BinaryOp::Eq
-                        )
+                    if f.insts[*a as usize].dtype == DType::Bool {
+                        bool_op(*op)
                     } else {
                         matches!(
                             op,
@@ -65,19 +76,135 @@ pub(super) fn lanes(f: &Func) -> Option<usize> {
                                 | BinaryOp::Div
                                 | BinaryOp::Min
                                 | BinaryOp::Max
-                                | BinaryOp::Eq
-                                | BinaryOp::Ne
-                                | BinaryOp::Lt
-                                | BinaryOp::Le
-                                | BinaryOp::Gt
-                                | BinaryOp::Ge
-                        )
+                        ) || op.is_comparison()
                     }
                 }
                 Op::Select(..) => true,
             }
     });
-    ok.then_some(lanes)
+    ok.then_some((Plan::Float(float), lanes))
+}
+
+fn bool_op(op: BinaryOp) -> bool {
+    matches!(
+        op,
+        BinaryOp::And
+            | BinaryOp::Or
+            | BinaryOp::BitAnd
+            | BinaryOp::BitOr
+            | BinaryOp::BitXor
+            | BinaryOp::Ne
+            | BinaryOp::Eq
+    )
+}
+
+fn int_plan(f: &Func) -> Option<(Plan, usize)> {
+    int_plan_in(f, 16).or_else(|| int_plan_in(f, 32))
+}
+
+/// Whether `f`'s innermost work fits `bits`-bit signed lanes exactly.
+fn int_plan_in(f: &Func, bits: u32) -> Option<(Plan, usize)> {
+    let live = liveness(f);
+    let ranges = range::ranges(f);
+    let live_insts = || f.insts.iter().enumerate().filter(|(i, _)| live[*i]);
+    let out = f.out_dtype.size();
+    // 16-bit lanes load 1-byte data (and i16); 32-bit lanes load 2- or
+    // 4-byte data. Each load reads exactly the lanes' bytes.
+    let loads_ok = live_insts()
+        .filter(|(_, inst)| matches!(inst.op, Op::Load { .. }))
+        .all(|(_, inst)| {
+            if bits == 16 {
+                matches!(inst.dtype, DType::I8 | DType::U8 | DType::I16)
+            } else {
+                matches!(inst.dtype, DType::I16 | DType::U16 | DType::I32)
+            }
+        });
+    let out_ok = if bits == 16 {
+        out <= 2
+    } else {
+        out == 2 || out == 4
+    };
+    if !loads_ok || !out_ok || !f.out_dtype.is_int() {
+        return None;
+    }
+    let lane = lane_range(bits);
+    let ok = live_insts().all(|(i, inst)| {
+        let fits = ranges[i].is_some_and(|r| r.within(lane));
+        fits && match &inst.op {
+            Op::Const(_) | Op::Load { .. } => true,
+            Op::Param(_) | Op::Index(_) | Op::Shape(_) => false,
+            Op::Cast(a) => f.insts[*a as usize].dtype.is_integral(),
+            Op::Unary(op, _) => matches!(
+                op,
+                UnaryOp::Neg | UnaryOp::Abs | UnaryOp::BitNot | UnaryOp::Not
+            ),
+            Op::Binary(op, a, b) => {
+                let x = &f.insts[*a as usize];
+                if x.dtype == DType::Bool {
+                    bool_op(*op)
+                } else {
+                    match op {
+                        BinaryOp::FloorDiv | BinaryOp::Mod => {
+                            let t = ranges[*a as usize].map_or(i128::MAX, |r| r.hi.max(-r.lo - 1));
+                            const_divisor(f, *b).is_some_and(|c| {
+                                c == 1 || (t >= 0 && magic_32(t as u64, c).is_some())
+                            })
+                        }
+                        _ => {
+                            matches!(
+                                op,
+                                BinaryOp::Add
+                                    | BinaryOp::Sub
+                                    | BinaryOp::Mul
+                                    | BinaryOp::Min
+                                    | BinaryOp::Max
+                                    | BinaryOp::BitAnd
+                                    | BinaryOp::BitOr
+                                    | BinaryOp::BitXor
+                            ) || op.is_comparison()
+                        }
+                    }
+                }
+            }
+            Op::Select(..) => true,
+        }
+    });
+    ok.then_some((Plan::Int(bits), if bits == 16 { 8 } else { 4 }))
+}
+
+fn lane_range(bits: u32) -> range::Range {
+    range::Range::new(-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1)
+}
+
+/// A positive constant divisor.
+fn const_divisor(f: &Func, b: u32) -> Option<u64> {
+    match &f.insts[b as usize].op {
+        Op::Const(s) => s.as_i64().filter(|&c| c > 0).map(|c| c as u64),
+        _ => None,
+    }
+}
+
+/// Multiplier and shift with `t / c == (t * m) >> s` for every `0 <= t <=
+/// top`, with `t * m` below 2^32 so that it fits a 32-bit lane. With `m =
+/// ceil(2^s / c)` and `e = m c - 2^s`, the quotient is exact when `top * e <
+/// 2^s` (writing `t = q c + r`, the error `t e / 2^s` stays below 1 / c).
+/// The smallest such `s` is used; small ranges are also checked exhaustively.
+pub(super) fn magic_32(top: u64, c: u64) -> Option<(u32, u32)> {
+    if c < 2 {
+        return None;
+    }
+    for s in 0..=32u32 {
+        let p = 1u64 << s;
+        let m = p.div_ceil(c);
+        let e = m * c - p;
+        let fits = (top as u128) * (m as u128) < (1u128 << 32);
+        if (top as u128) * (e as u128) < p as u128 && fits {
+            // Belt and braces: small ranges are checked value by value.
+            let checked = top > 1 << 16 || (0..=top).all(|t| (t * m) >> s == t / c);
+            return checked.then_some((m as u32, s));
+        }
+    }
+    None
 }
 
 impl Lowering<'_, '_> {
@@ -88,20 +215,36 @@ impl Lowering<'_, '_> {
         }
     }
 
-    /// Bools are lane masks as wide as the float lanes (all ones = true).
-    fn mask_vec(&self) -> Type {
-        match self.f.out_dtype {
-            DType::F32 => types::I32X4,
-            _ => types::I64X2,
+    /// Bools are lane masks as wide as the lanes (all ones = true); in
+    /// integer plans this is also the type of every integer value.
+    pub(super) fn mask_vec(&self) -> Type {
+        match self.plan {
+            Some(Plan::Int(16)) => types::I16X8,
+            Some(Plan::Int(_)) => types::I32X4,
+            _ => match self.f.out_dtype {
+                DType::F32 => types::I32X4,
+                _ => types::I64X2,
+            },
         }
     }
 
     fn vec_type(&self, d: DType) -> Type {
-        if d == DType::Bool {
+        if d == DType::Bool || matches!(self.plan, Some(Plan::Int(_))) {
             self.mask_vec()
         } else {
             self.float_vec()
         }
+    }
+
+    /// Stores the vector of value `v` (the kernel's result) at `at`, in the
+    /// output dtype.
+    pub(super) fn vstore(&mut self, v: u32, at: Value) {
+        let x = self.vector_of(v);
+        let x = match self.plan {
+            Some(Plan::Int(_)) => self.narrow_to_output(x),
+            _ => x,
+        };
+        self.b.ins().store(data_flags(), x, at, 0);
     }
 
     /// Value `v` as a vector: itself if computed in the innermost loop,
@@ -121,6 +264,20 @@ impl Lowering<'_, '_> {
             let m = self.b.ins().ineg(wide);
             let t = self.mask_vec();
             self.b.ins().splat(t, m)
+        } else if let Some(Plan::Int(bits)) = self.plan {
+            let lane = if bits == 16 { types::I16 } else { types::I32 };
+            let have = super::translate::clif_type(d).bits();
+            let x = if have > lane.bits() {
+                self.b.ins().ireduce(lane, x)
+            } else if have < lane.bits() && d.is_signed() {
+                self.b.ins().sextend(lane, x)
+            } else if have < lane.bits() {
+                self.b.ins().uextend(lane, x)
+            } else {
+                x
+            };
+            let t = self.mask_vec();
+            self.b.ins().splat(t, x)
         } else {
             let t = self.float_vec();
             self.b.ins().splat(t, x)
@@ -131,6 +288,9 @@ impl Lowering<'_, '_> {
 
     /// Translates innermost-loop instruction `i` to vector code.
     pub(super) fn vinst(&mut self, i: usize) -> Result<Value, CodegenError> {
+        if let Some(Plan::Int(bits)) = self.plan {
+            return self.vinst_int(i, bits);
+        }
         let f = self.f;
         let inst = &f.insts[i];
         let vt = self.vec_type(inst.dtype);

@@ -1,0 +1,3 @@
+//! Analyses of the IR that justify optimizations without changing results.
+
+pub mod range;

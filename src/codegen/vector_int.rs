@@ -1,0 +1,216 @@
+//! Integer instructions in narrow vector lanes (`i16x8`, `i32x4`).
+//!
+//! `vector::int_plan` admits a kernel only when `analysis::range` proves
+//! that every value fits the lanes as a signed integer. Every lane then holds
+//! the exact value the scalar i64 code computes, so plain lane arithmetic is
+//! exact; the only places that need care are conversions that wrap (to a
+//! dtype narrower than the value's range), floor division by a constant
+//! (a multiply and a shift, exact over the proven range), and the store,
+//! which narrows to the output dtype.
+
+use super::CodegenError;
+use super::translate::{Lowering, data_flags};
+use super::vector::magic_32;
+use crate::analysis::range::Range;
+use crate::ir::{BinaryOp, Op, UnaryOp};
+use crate::types::dtype::DType;
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{Endianness, InstBuilder, MemFlagsData, Value, types};
+
+impl Lowering<'_, '_> {
+    /// Translates innermost-loop instruction `i` in `bits`-bit lanes.
+    pub(super) fn vinst_int(&mut self, i: usize, bits: u32) -> Result<Value, CodegenError> {
+        let f = self.f;
+        let inst = &f.insts[i];
+        let vt = self.mask_vec();
+        Ok(match &inst.op {
+            Op::Load { input, offset } => {
+                let addr = self.load_address(*input, offset);
+                let flags = data_flags();
+                let ins = self.b.ins();
+                match (inst.dtype, bits) {
+                    (DType::I8, 16) => ins.sload8x8(flags, addr, 0),
+                    (DType::U8, 16) => ins.uload8x8(flags, addr, 0),
+                    (DType::I16, 32) => ins.sload16x4(flags, addr, 0),
+                    (DType::U16, 32) => ins.uload16x4(flags, addr, 0),
+                    (DType::I16, 16) | (DType::I32, 32) => ins.load(vt, flags, addr, 0),
+                    _ => return Err(unsupported(i)),
+                }
+            }
+            Op::Cast(a) => {
+                let from = f.insts[*a as usize].dtype;
+                let x = self.vector_of(*a);
+                self.vcast(x, from, inst.dtype, *a, bits)
+            }
+            Op::Unary(op, a) => {
+                let x = self.vector_of(*a);
+                let ins = self.b.ins();
+                match op {
+                    UnaryOp::Neg => ins.ineg(x),
+                    UnaryOp::Abs => ins.iabs(x),
+                    UnaryOp::BitNot | UnaryOp::Not => ins.bnot(x),
+                    _ => return Err(unsupported(i)),
+                }
+            }
+            Op::Binary(op, a, b) => {
+                let on_bools = f.insts[*a as usize].dtype == DType::Bool;
+                let x = self.vector_of(*a);
+                if !on_bools && matches!(op, BinaryOp::FloorDiv | BinaryOp::Mod) {
+                    return self.vdiv_const(i, *op, x, *a, *b, bits);
+                }
+                let y = self.vector_of(*b);
+                let ins = self.b.ins();
+                match op {
+                    BinaryOp::Add => ins.iadd(x, y),
+                    BinaryOp::Sub => ins.isub(x, y),
+                    BinaryOp::Mul => ins.imul(x, y),
+                    BinaryOp::Min => ins.smin(x, y),
+                    BinaryOp::Max => ins.smax(x, y),
+                    BinaryOp::And | BinaryOp::BitAnd => ins.band(x, y),
+                    BinaryOp::Or | BinaryOp::BitOr => ins.bor(x, y),
+                    BinaryOp::BitXor => ins.bxor(x, y),
+                    BinaryOp::Ne if on_bools => ins.bxor(x, y),
+                    BinaryOp::Eq if on_bools => {
+                        let d = ins.bxor(x, y);
+                        self.b.ins().bnot(d)
+                    }
+                    // Lanes hold exact values, so a signed compare is right
+                    // for unsigned dtypes too.
+                    op => match signed_cc(*op) {
+                        Some(cc) => ins.icmp(cc, x, y),
+                        None => return Err(unsupported(i)),
+                    },
+                }
+            }
+            Op::Select(c, a, b) => {
+                let (m, x, y) = (self.vector_of(*c), self.vector_of(*a), self.vector_of(*b));
+                self.b.ins().bitselect(m, x, y)
+            }
+            _ => return Err(unsupported(i)),
+        })
+    }
+
+    /// Converts lanes holding exact values of `from` to `to`.
+    fn vcast(&mut self, x: Value, from: DType, to: DType, a: u32, bits: u32) -> Value {
+        let vt = self.mask_vec();
+        if from == DType::Bool {
+            // A mask (-1 or 0) to 1 or 0.
+            return self.b.ins().ineg(x);
+        }
+        if to == DType::Bool {
+            let zero = self.b.ins().iconst(vt.lane_type(), 0);
+            let zero = self.b.ins().splat(vt, zero);
+            return self.b.ins().icmp(IntCC::NotEqual, x, zero);
+        }
+        let target = Range::of_dtype(to).expect("an integer dtype");
+        if self.ranges[a as usize].is_some_and(|r| r.within(target)) {
+            return x; // the value is unchanged
+        }
+        // Wrap to `to`'s width, which the plan guarantees is narrower
+        // than the lanes (its whole range fits them).
+        let width = (to.size() * 8) as i64;
+        if to.is_signed() {
+            let up = self.b.ins().ishl_imm_s(x, bits as i64 - width);
+            self.b.ins().sshr_imm_s(up, bits as i64 - width)
+        } else {
+            let mask = self.b.ins().iconst(vt.lane_type(), (1i64 << width) - 1);
+            let mask = self.b.ins().splat(vt, mask);
+            self.b.ins().band(x, mask)
+        }
+    }
+
+    /// `x // c` or `x % c` for a positive constant `c`, exact over `x`'s
+    /// proven range: floor(x / c) = x >= 0 ? t / c : !(t / c) with
+    /// t = x ^ (x >> (bits - 1)) >= 0, and `t / c` a multiply and a shift in
+    /// 32-bit lanes (16-bit lanes are widened for it).
+    fn vdiv_const(
+        &mut self,
+        i: usize,
+        op: BinaryOp,
+        x: Value,
+        a: u32,
+        b: u32,
+        bits: u32,
+    ) -> Result<Value, CodegenError> {
+        let vt = self.mask_vec();
+        let c = match &self.f.insts[b as usize].op {
+            Op::Const(s) => s
+                .as_i64()
+                .filter(|&c| c > 0)
+                .ok_or_else(|| unsupported(i))?,
+            _ => return Err(unsupported(i)),
+        };
+        let q = if c == 1 {
+            x
+        } else {
+            let r = self.ranges[a as usize].ok_or_else(|| unsupported(i))?;
+            let top = r.hi.max(-r.lo - 1).max(0) as u64;
+            let (m, s) = magic_32(top, c as u64).ok_or_else(|| unsupported(i))?;
+            if bits == 32 {
+                self.floor_div_32(x, m, s)
+            } else {
+                let lo = self.b.ins().swiden_low(x);
+                let hi = self.b.ins().swiden_high(x);
+                let (ql, qh) = (self.floor_div_32(lo, m, s), self.floor_div_32(hi, m, s));
+                self.b.ins().snarrow(ql, qh)
+            }
+        };
+        Ok(match op {
+            BinaryOp::FloorDiv => q,
+            _ => {
+                // x - q c, exact modulo 2^bits, and the true remainder fits.
+                let cv = self.b.ins().iconst(vt.lane_type(), c);
+                let cv = self.b.ins().splat(vt, cv);
+                let qc = self.b.ins().imul(q, cv);
+                self.b.ins().isub(x, qc)
+            }
+        })
+    }
+
+    /// Floor division of i32x4 lanes by the constant whose magic is `(m, s)`.
+    fn floor_div_32(&mut self, x: Value, m: u32, s: u32) -> Value {
+        let sign = self.b.ins().sshr_imm_s(x, 31);
+        let t = self.b.ins().bxor(x, sign);
+        let mv = self.b.ins().iconst(types::I32, m as i64);
+        let mv = self.b.ins().splat(types::I32X4, mv);
+        let p = self.b.ins().imul(t, mv);
+        let q = self.b.ins().ushr_imm_s(p, s as i64);
+        self.b.ins().bxor(q, sign)
+    }
+
+    /// Narrows result lanes to the output dtype's width for the store. The
+    /// result's range lies within the output dtype, so saturating narrowing
+    /// is exact.
+    pub(super) fn narrow_to_output(&mut self, x: Value) -> Value {
+        let out = self.f.out_dtype;
+        let lane_bytes = self.mask_vec().lane_bits() / 8;
+        if out.size() as u32 == lane_bytes {
+            return x;
+        }
+        let n = if out.is_signed() {
+            self.b.ins().snarrow(x, x)
+        } else {
+            self.b.ins().unarrow(x, x)
+        };
+        // The low half holds the lanes; store just those 8 bytes.
+        let flags = MemFlagsData::new().with_endianness(Endianness::Little);
+        let wide = self.b.ins().bitcast(types::I64X2, flags, n);
+        self.b.ins().extractlane(wide, 0)
+    }
+}
+
+fn signed_cc(op: BinaryOp) -> Option<IntCC> {
+    Some(match op {
+        BinaryOp::Eq => IntCC::Equal,
+        BinaryOp::Ne => IntCC::NotEqual,
+        BinaryOp::Lt => IntCC::SignedLessThan,
+        BinaryOp::Le => IntCC::SignedLessThanOrEqual,
+        BinaryOp::Gt => IntCC::SignedGreaterThan,
+        BinaryOp::Ge => IntCC::SignedGreaterThanOrEqual,
+        _ => return None,
+    })
+}
+
+fn unsupported(i: usize) -> CodegenError {
+    CodegenError::InvalidIr(format!("v{i} has no integer vector form"))
+}
