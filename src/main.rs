@@ -49,7 +49,7 @@ enum Command {
         #[arg(long = "dtype", value_name = "DTYPE", required = true)]
         dtypes: Vec<String>,
         /// What to print besides the summary.
-        #[arg(long, value_parser = ["ir", "clif"], default_value = "ir")]
+        #[arg(long, value_parser = ["ast", "ir", "clif", "asm"], default_value = "ir")]
         emit: String,
     },
 }
@@ -306,7 +306,8 @@ fn names(d: &[DType]) -> String {
 }
 
 fn inspect(file: &Path, kernel: Option<&str>, dtypes: &[String], emit: &str) -> Result<()> {
-    let program = Program::from_path(file)?;
+    let text = stn::io::read_text(file)?;
+    let program = Program::from_source(&file.display().to_string(), &text)?;
     let k = program.kernel(kernel)?;
     let sig = signature(k, &parse_dtypes(dtypes)?)?;
     let s = k.specialize(&sig)?;
@@ -326,8 +327,23 @@ fn inspect(file: &Path, kernel: Option<&str>, dtypes: &[String], emit: &str) -> 
     );
     println!("compile time: {:.2} ms", s.compile_time.as_secs_f64() * 1e3);
     match emit {
+        "ast" => print!("{}", kernel_ast(&text, k.name())),
         "clif" => println!("{}", s.compiled.clif()),
+        "asm" => println!("{}", s.compiled.asm()),
         _ => println!("{}", s.ir_text()),
     }
     Ok(())
+}
+
+/// The syntax tree of the file's consts and of kernel `name`, the part of
+/// the file that kernel can see.
+fn kernel_ast(text: &str, name: &str) -> String {
+    use stn::syntax::ast::Item;
+    // The program parsed already, so this parse has no diagnostics.
+    let (mut file, _) = stn::syntax::parse(text);
+    file.items.retain(|item| match item {
+        Item::Const(_) => true,
+        Item::Kernel(k) => k.name.name == name,
+    });
+    stn::syntax::dump::dump(&file)
 }

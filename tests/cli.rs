@@ -539,3 +539,30 @@ fn the_bundled_example_runs() {
     assert_eq!(DynArray::I8(y), want);
     let _: PathBuf = out.into();
 }
+
+#[test]
+fn inspect_emits_each_stage() {
+    // Something characteristic of each stage's text.
+    for (emit, needle) in [
+        ("ast", "(kernel gaussian"),
+        ("ir", "footprint"),
+        ("clif", "function"),
+        ("asm", "ret"),
+    ] {
+        let o = stn(&[
+            "inspect",
+            &example("gaussian.stn"),
+            "--dtype",
+            "f32",
+            "--emit",
+            emit,
+        ]);
+        assert!(o.status.success(), "--emit {emit}: {}", stderr(&o));
+        let text = String::from_utf8_lossy(&o.stdout);
+        assert!(text.contains("compile time:"), "--emit {emit}: {text}");
+        assert!(
+            text.contains(needle),
+            "--emit {emit} lacks `{needle}`: {text}"
+        );
+    }
+}

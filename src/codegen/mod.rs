@@ -50,6 +50,7 @@ pub struct Compiled {
     module: Option<JITModule>,
     entry: TileFn,
     clif: String,
+    asm: String,
 }
 
 // SAFETY: after `finalize_definitions` the module's code is immutable, and the
@@ -69,6 +70,12 @@ impl Compiled {
     /// optimizations), for `--emit clif`.
     pub fn clif(&self) -> &str {
         &self.clif
+    }
+
+    /// The machine code as text, after register allocation (Cranelift's
+    /// own listing, in AT&T-like syntax), for `--emit asm`.
+    pub fn asm(&self) -> &str {
+        &self.asm
     }
 
     /// Runs the kernel over one tile.
@@ -114,10 +121,11 @@ pub fn compile(func: &Func) -> Result<Compiled, CodegenError> {
     }
     let mut module = JITModule::new(builder);
     match define(func, &mut module) {
-        Ok((entry, clif)) => Ok(Compiled {
+        Ok((entry, clif, asm)) => Ok(Compiled {
             module: Some(module),
             entry,
             clif,
+            asm,
         }),
         Err(e) => {
             // SAFETY: nothing from this module was handed out.
@@ -127,8 +135,9 @@ pub fn compile(func: &Func) -> Result<Compiled, CodegenError> {
     }
 }
 
-/// Builds, compiles and links the tile function into `module`.
-fn define(func: &Func, module: &mut JITModule) -> Result<(TileFn, String), CodegenError> {
+/// Builds, compiles and links the tile function into `module`; returns the
+/// entry point, the CLIF as built and the disassembly.
+fn define(func: &Func, module: &mut JITModule) -> Result<(TileFn, String, String), CodegenError> {
     let mut ctx = module.make_context();
     let ptr = module.target_config().pointer_type();
     ctx.func.signature.params.push(AbiParam::new(ptr));
@@ -139,16 +148,22 @@ fn define(func: &Func, module: &mut JITModule) -> Result<(TileFn, String), Codeg
     let mut fctx = FunctionBuilderContext::new();
     translate::build(func, module, &mut ctx.func, &mut fctx)?;
     let clif = ctx.func.display().to_string();
+    // Cranelift keeps a listing of the code it emits only when asked.
+    ctx.set_disasm(true);
     module.define_function(id, &mut ctx).map_err(|e| match e {
         cranelift_module::ModuleError::Compilation(e) => {
             CodegenError::Cranelift(format!("{e:?}\n{clif}"))
         }
         e => cl_err(e),
     })?;
+    let asm = ctx
+        .compiled_code()
+        .and_then(|c| c.vcode.clone())
+        .unwrap_or_default();
     module.finalize_definitions().map_err(cl_err)?;
     let code = module.get_finalized_function(id);
     // SAFETY: the function was built with the signature `TileFn` names: one
     // pointer argument, no results, the platform's C calling convention.
     let entry = unsafe { std::mem::transmute::<*const u8, TileFn>(code) };
-    Ok((entry, clif))
+    Ok((entry, clif, asm))
 }
