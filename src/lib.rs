@@ -25,6 +25,7 @@
 //! against. [`program`] and [`run`] are the public entry points.
 
 pub mod array;
+pub mod bench;
 pub mod codegen;
 pub mod diag;
 pub mod error;

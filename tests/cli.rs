@@ -566,3 +566,41 @@ fn inspect_emits_each_stage() {
         );
     }
 }
+
+#[test]
+fn bench_prints_times_and_the_copy() {
+    let o = stn(&[
+        "bench",
+        &example("smooth.stn"),
+        "--shape",
+        "3,20,30",
+        "--dtype",
+        "i8",
+        "--threads",
+        "2",
+        "--repeats",
+        "2",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    for line in [
+        "kernel smooth(i8) -> i8 [3, 20, 30], 2 threads, 2 runs",
+        "compile time: ",
+        "bytes moved: 3600 ",
+        "stn   median ",
+        "copy  median ",
+        "ratio stn/copy: ",
+    ] {
+        assert!(text.contains(line), "no `{line}` in:\n{text}");
+    }
+    let o = stn(&[
+        "bench",
+        &example("smooth.stn"),
+        "--shape",
+        "3,x",
+        "--dtype",
+        "i8",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("--shape"), "{}", stderr(&o));
+}
