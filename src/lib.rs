@@ -26,6 +26,7 @@
 
 pub mod analysis;
 pub mod array;
+pub mod bench;
 pub mod codegen;
 pub mod diag;
 pub mod error;

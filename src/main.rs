@@ -41,6 +41,8 @@ enum Command {
         #[arg(long = "dtype", value_name = "DTYPE")]
         dtypes: Vec<String>,
     },
+    /// Time a kernel on pseudo-random inputs next to a copy of the same bytes.
+    Bench(BenchArgs),
     /// Show a kernel's footprint, types and generated code.
     Inspect {
         file: PathBuf,
@@ -49,9 +51,39 @@ enum Command {
         #[arg(long = "dtype", value_name = "DTYPE", required = true)]
         dtypes: Vec<String>,
         /// What to print besides the summary.
-        #[arg(long, value_parser = ["ir", "clif"], default_value = "ir")]
+        #[arg(long, value_parser = ["ast", "ir", "clif", "asm"], default_value = "ir")]
         emit: String,
     },
+}
+
+#[derive(clap::Args)]
+struct BenchArgs {
+    /// The .stn file.
+    file: PathBuf,
+    /// The kernel to run (needed when the file defines several).
+    kernel: Option<String>,
+    /// Shape of every input, e.g. `64,1000,1000`.
+    #[arg(long, required = true)]
+    shape: String,
+    /// Input dtypes (one, or one per array input).
+    #[arg(long = "dtype", value_name = "DTYPE", required = true)]
+    dtypes: Vec<String>,
+    /// Worker threads (default: every core).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Timed runs after the warm-up run.
+    #[arg(long, default_value_t = 10)]
+    repeats: usize,
+    /// Boundary mode: fill, constant, nearest, reflect, mirror, wrap.
+    #[arg(long)]
+    boundary: Option<String>,
+    /// A scalar parameter, NAME=VALUE; repeat for several.
+    #[arg(
+        long = "param",
+        value_name = "NAME=VALUE",
+        allow_negative_numbers = true
+    )]
+    params: Vec<String>,
 }
 
 #[derive(clap::Args)]
@@ -108,6 +140,7 @@ fn main() -> ExitCode {
     let work = move || match cli.command {
         Command::Run(args) => run(args),
         Command::Check { file, dtypes } => check(&file, &dtypes),
+        Command::Bench(args) => bench(args),
         Command::Inspect {
             file,
             kernel,
@@ -156,17 +189,7 @@ fn run(args: RunArgs) -> Result<()> {
         opts.cval =
             parse_number(c).ok_or_else(|| Error::usage(format!("--cval `{c}` is not a number")))?;
     }
-    for p in &args.params {
-        let (name, value) = p
-            .split_once('=')
-            .ok_or_else(|| Error::usage(format!("--param `{p}` must look like NAME=VALUE")))?;
-        let v = parse_number(value).ok_or_else(|| {
-            Error::usage(format!(
-                "bad value for parameter `{name}`: `{value}` is not a number"
-            ))
-        })?;
-        opts.params.push((name.trim().to_string(), v));
-    }
+    opts.params = parse_params(&args.params)?;
     if opts.threads == Some(0) {
         return Err(Error::usage("--threads must be at least 1"));
     }
@@ -194,6 +217,92 @@ fn run(args: RunArgs) -> Result<()> {
         bar.finish_and_clear();
     }
     out.commit()
+}
+
+fn parse_params(params: &[String]) -> Result<Vec<(String, stn::types::scalar::Scalar)>> {
+    params
+        .iter()
+        .map(|p| {
+            let (name, value) = p
+                .split_once('=')
+                .ok_or_else(|| Error::usage(format!("--param `{p}` must look like NAME=VALUE")))?;
+            let v = parse_number(value).ok_or_else(|| {
+                Error::usage(format!(
+                    "bad value for parameter `{name}`: `{value}` is not a number"
+                ))
+            })?;
+            Ok((name.trim().to_string(), v))
+        })
+        .collect()
+}
+
+fn bench(args: BenchArgs) -> Result<()> {
+    let program = Program::from_path(&args.file)?;
+    let kernel = program.kernel(args.kernel.as_deref())?;
+    let sig = signature(kernel, &parse_dtypes(&args.dtypes)?)?;
+    let shape = args
+        .shape
+        .split(',')
+        .map(|n| n.trim().parse::<usize>())
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|_| {
+            Error::usage(format!(
+                "--shape `{}` must be sizes separated by commas, e.g. 64,1000,1000",
+                args.shape
+            ))
+        })?;
+    if args.threads == Some(0) {
+        return Err(Error::usage("--threads must be at least 1"));
+    }
+    if args.repeats == 0 {
+        return Err(Error::usage("--repeats must be at least 1"));
+    }
+    let mut opts = RunOptions {
+        threads: args.threads,
+        params: parse_params(&args.params)?,
+        ..RunOptions::default()
+    };
+    if let Some(b) = &args.boundary {
+        opts.boundary = Some(parse_mode(b)?);
+    }
+    let inputs: Vec<_> = sig
+        .iter()
+        .enumerate()
+        .map(|(i, d)| stn::bench::random_array(*d, &shape, i as u64 + 1))
+        .collect();
+    let views: Vec<ArrayRef> = inputs.iter().map(|a| a.view()).collect();
+    let r = stn::bench::bench(kernel, &views, &opts, args.repeats)?;
+    let threads = args.threads.unwrap_or_else(rayon::current_num_threads);
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
+    println!(
+        "kernel {}({}) -> {} {:?}, {} thread{}, {} runs after a warm-up",
+        kernel.name(),
+        names(&sig),
+        r.out_dtype,
+        r.out_shape,
+        threads,
+        if threads == 1 { "" } else { "s" },
+        args.repeats
+    );
+    println!("compile time: {:.3} ms", ms(r.compile_time));
+    println!("bytes moved: {} (inputs + output)", r.bytes);
+    let best = |v: &[std::time::Duration]| v.iter().min().copied().unwrap_or_default();
+    for (label, times, med) in [
+        ("stn", &r.runs, r.run_median()),
+        ("copy", &r.copies, r.copy_median()),
+    ] {
+        println!(
+            "{label:<5} median {:.3} ms, best {:.3} ms, {:.2} GB/s",
+            ms(med),
+            ms(best(times)),
+            r.gbps(med)
+        );
+    }
+    println!(
+        "ratio stn/copy: {:.2} (medians)",
+        r.run_median().as_secs_f64() / r.copy_median().as_secs_f64().max(1e-12)
+    );
+    Ok(())
 }
 
 fn progress_bar(quiet: bool, len: u64) -> Option<ProgressBar> {
@@ -306,7 +415,8 @@ fn names(d: &[DType]) -> String {
 }
 
 fn inspect(file: &Path, kernel: Option<&str>, dtypes: &[String], emit: &str) -> Result<()> {
-    let program = Program::from_path(file)?;
+    let text = stn::io::read_text(file)?;
+    let program = Program::from_source(&file.display().to_string(), &text)?;
     let k = program.kernel(kernel)?;
     let sig = signature(k, &parse_dtypes(dtypes)?)?;
     let s = k.specialize(&sig)?;
@@ -330,8 +440,23 @@ fn inspect(file: &Path, kernel: Option<&str>, dtypes: &[String], emit: &str) -> 
     }
     println!("compile time: {:.2} ms", s.compile_time.as_secs_f64() * 1e3);
     match emit {
+        "ast" => print!("{}", kernel_ast(&text, k.name())),
         "clif" => println!("{}", s.compiled.clif()),
+        "asm" => println!("{}", s.compiled.asm()),
         _ => println!("{}", s.ir_text()),
     }
     Ok(())
+}
+
+/// The syntax tree of the file's consts and of kernel `name`, the part of
+/// the file that kernel can see.
+fn kernel_ast(text: &str, name: &str) -> String {
+    use stn::syntax::ast::Item;
+    // The program parsed already, so this parse has no diagnostics.
+    let (mut file, _) = stn::syntax::parse(text);
+    file.items.retain(|item| match item {
+        Item::Const(_) => true,
+        Item::Kernel(k) => k.name.name == name,
+    });
+    stn::syntax::dump::dump(&file)
 }

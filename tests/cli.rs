@@ -539,3 +539,68 @@ fn the_bundled_example_runs() {
     assert_eq!(DynArray::I8(y), want);
     let _: PathBuf = out.into();
 }
+
+#[test]
+fn inspect_emits_each_stage() {
+    // Something characteristic of each stage's text.
+    for (emit, needle) in [
+        ("ast", "(kernel gaussian"),
+        ("ir", "footprint"),
+        ("clif", "function"),
+        ("asm", "ret"),
+    ] {
+        let o = stn(&[
+            "inspect",
+            &example("gaussian.stn"),
+            "--dtype",
+            "f32",
+            "--emit",
+            emit,
+        ]);
+        assert!(o.status.success(), "--emit {emit}: {}", stderr(&o));
+        let text = String::from_utf8_lossy(&o.stdout);
+        assert!(text.contains("compile time:"), "--emit {emit}: {text}");
+        assert!(
+            text.contains(needle),
+            "--emit {emit} lacks `{needle}`: {text}"
+        );
+    }
+}
+
+#[test]
+fn bench_prints_times_and_the_copy() {
+    let o = stn(&[
+        "bench",
+        &example("smooth.stn"),
+        "--shape",
+        "3,20,30",
+        "--dtype",
+        "i8",
+        "--threads",
+        "2",
+        "--repeats",
+        "2",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    for line in [
+        "kernel smooth(i8) -> i8 [3, 20, 30], 2 threads, 2 runs",
+        "compile time: ",
+        "bytes moved: 3600 ",
+        "stn   median ",
+        "copy  median ",
+        "ratio stn/copy: ",
+    ] {
+        assert!(text.contains(line), "no `{line}` in:\n{text}");
+    }
+    let o = stn(&[
+        "bench",
+        &example("smooth.stn"),
+        "--shape",
+        "3,x",
+        "--dtype",
+        "i8",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("--shape"), "{}", stderr(&o));
+}

@@ -56,6 +56,8 @@ pub struct Compiled {
     /// `vector`): it needs contiguous innermost rows and an innermost
     /// extent that is a multiple of the lanes.
     vector: Option<(TileFn, usize)>,
+    /// The scalar function's machine code as text.
+    asm: String,
 }
 
 // SAFETY: after `finalize_definitions` the module's code is immutable, and the
@@ -75,6 +77,13 @@ impl Compiled {
     /// optimizations), for `--emit clif`.
     pub fn clif(&self) -> &str {
         &self.clif
+    }
+
+    /// The machine code of the tile function (and of its vector variant) as text, after register
+    /// allocation (Cranelift's own listing, in AT&T-like syntax), for
+    /// `--emit asm`.
+    pub fn asm(&self) -> &str {
+        &self.asm
     }
 
     /// Points per iteration of the vector variant; 1 when there is none.
@@ -138,11 +147,17 @@ pub fn compile(func: &Func) -> Result<Compiled, CodegenError> {
     }
     let mut module = JITModule::new(builder);
     match define(func, &mut module) {
-        Ok((entry, clif, vector)) => Ok(Compiled {
+        Ok(Defined {
+            entry,
+            clif,
+            asm,
+            vector,
+        }) => Ok(Compiled {
             module: Some(module),
             entry,
             clif,
             vector,
+            asm,
         }),
         Err(e) => {
             // SAFETY: nothing from this module was handed out.
@@ -152,16 +167,26 @@ pub fn compile(func: &Func) -> Result<Compiled, CodegenError> {
     }
 }
 
+/// What `define` made: entry points and texts.
+struct Defined {
+    entry: TileFn,
+    clif: String,
+    asm: String,
+    vector: Option<(TileFn, usize)>,
+}
+
 /// Builds, compiles and links the tile function, and its vector variant
 /// when the kernel has one, into `module`.
-#[allow(clippy::type_complexity)]
-fn define(
-    func: &Func,
-    module: &mut JITModule,
-) -> Result<(TileFn, String, Option<(TileFn, usize)>), CodegenError> {
-    let (scalar, clif) = declare(func, module, "stn_tile", 1)?;
+fn define(func: &Func, module: &mut JITModule) -> Result<Defined, CodegenError> {
+    let (scalar, clif, mut asm) = declare(func, module, "stn_tile", 1)?;
     let vector = match vector::plan(func).map(|p| p.1) {
-        Some(lanes) => Some((declare(func, module, "stn_tile_vector", lanes)?.0, lanes)),
+        Some(lanes) => {
+            let (id, _, vasm) = declare(func, module, "stn_tile_vector", lanes)?;
+            asm = format!(
+                "; scalar tile function\n{asm}\n; vector variant, {lanes} points per step\n{vasm}"
+            );
+            Some((id, lanes))
+        }
         None => None,
     };
     module.finalize_definitions().map_err(cl_err)?;
@@ -171,18 +196,24 @@ fn define(
         // one pointer argument, no results, the platform's C calling convention.
         unsafe { std::mem::transmute::<*const u8, TileFn>(code) }
     };
-    Ok((entry(scalar), clif, vector.map(|(id, l)| (entry(id), l))))
+    Ok(Defined {
+        entry: entry(scalar),
+        clif,
+        asm,
+        vector: vector.map(|(id, l)| (entry(id), l)),
+    })
 }
 
 /// Builds and defines one tile function with `lanes` points per innermost
-/// iteration; returns its id and its CLIF text.
+/// iteration; returns its id, its CLIF text and its machine code listing.
 fn declare(
     func: &Func,
     module: &mut JITModule,
     name: &str,
     lanes: usize,
-) -> Result<(cranelift_module::FuncId, String), CodegenError> {
+) -> Result<(cranelift_module::FuncId, String, String), CodegenError> {
     let mut ctx = module.make_context();
+    ctx.set_disasm(true);
     let ptr = module.target_config().pointer_type();
     ctx.func.signature.params.push(AbiParam::new(ptr));
     let id = module
@@ -198,5 +229,9 @@ fn declare(
         }
         e => cl_err(e),
     })?;
-    Ok((id, clif))
+    let asm = ctx
+        .compiled_code()
+        .and_then(|c| c.vcode.clone())
+        .unwrap_or_default();
+    Ok((id, clif, asm))
 }

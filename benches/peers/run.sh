@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Peer comparison for issue 3's workloads W1-W4: a copy of the same bytes,
+# Numba, scipy.ndimage, OpenCV, Halide and stn on the same inputs, in one run.
+# Makes its own venv in benches/peers/.venv; a peer that cannot be installed
+# or imported is reported and skipped. Prints a markdown table of medians.
+# Usage: benches/peers/run.sh [REPEATS]   (default 7; at least 5 recommended)
+set -uo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+venv="$here/.venv"
+py="${PYTHON:-python3}"
+
+if [ ! -x "$venv/bin/python" ]; then
+    "$py" -m venv "$venv" || { echo "run.sh: cannot create a venv with $py" >&2; exit 1; }
+fi
+vpy="$venv/bin/python"
+"$vpy" -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null 2>&1 || true
+# numpy is required; every other package is one peer, skipped if it fails.
+"$vpy" -m pip install -q --disable-pip-version-check numpy \
+    || { echo "run.sh: cannot install numpy; nothing to compare" >&2; exit 1; }
+for pkg in numba halide opencv-python-headless scipy; do
+    if ! "$vpy" -m pip install -q --disable-pip-version-check "$pkg" >/dev/null 2>&1; then
+        echo "note: pip install $pkg failed; that peer is skipped"
+    fi
+done
+
+echo "building stn (release)..."
+(cd "$root" && cargo build --release --quiet) || { echo "run.sh: cargo build failed" >&2; exit 1; }
+target="${CARGO_TARGET_DIR:-$root/target}"
+exec "$vpy" "$here/peers.py" --stn "$target/release/stn" "$@"
