@@ -3,7 +3,7 @@
 # Numba, scipy.ndimage, OpenCV, Halide and stn on the same inputs, in one run.
 # Makes its own venv in benches/peers/.venv; a peer that cannot be installed
 # or imported is reported and skipped. Prints a markdown table of medians.
-# Usage: benches/peers/run.sh [REPEATS]   (default 7; at least 5 recommended)
+# Usage: benches/peers/run.sh [--repeats N] [--threads N] [--only W1,W3] [--small]
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
