@@ -1,20 +1,39 @@
-//! The one place that starts threads: a rayon pool per run.
+//! The one place that starts threads: rayon pools, one per thread count.
 //!
 //! Work items are independent and write disjoint output, so the order in
-//! which threads pick them cannot change a result.
+//! which threads pick them cannot change a result. Pools are built once per
+//! requested thread count and kept for the life of the process: starting
+//! threads costs tens of microseconds, more than a small kernel's run.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use rayon::prelude::*;
 
-/// Runs `f` on every item, on `threads` workers (`None`: one per core).
-/// One thread runs inline, without a pool.
+/// Runs `f` on every item, on `threads` workers (`None`: rayon's global
+/// pool, one per core). A single item, or one thread, runs inline.
 pub fn for_each<T: Sync>(items: &[T], threads: Option<usize>, f: impl Fn(&T) + Sync + Send) {
-    match threads {
-        Some(1) => items.iter().for_each(f),
-        Some(n) => match rayon::ThreadPoolBuilder::new().num_threads(n).build() {
-            Ok(pool) => pool.install(|| items.par_iter().for_each(f)),
-            // Cannot start threads: the same work, on this one.
-            Err(_) => items.iter().for_each(f),
-        },
-        None => items.par_iter().for_each(f),
+    if items.len() <= 1 || threads == Some(1) {
+        return items.iter().for_each(f);
     }
+    match threads {
+        None => items.par_iter().for_each(f),
+        Some(n) => match pool(n) {
+            Some(pool) => pool.install(|| items.par_iter().for_each(f)),
+            // Cannot start threads: the same work, on this one.
+            None => items.iter().for_each(f),
+        },
+    }
+}
+
+/// The cached pool of `n` threads.
+fn pool(n: usize) -> Option<Arc<rayon::ThreadPool>> {
+    static POOLS: OnceLock<Mutex<HashMap<usize, Arc<rayon::ThreadPool>>>> = OnceLock::new();
+    let mut pools = POOLS.get_or_init(Mutex::default).lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(p) = pools.get(&n) {
+        return Some(Arc::clone(p));
+    }
+    let p = Arc::new(rayon::ThreadPoolBuilder::new().num_threads(n).build().ok()?);
+    pools.insert(n, Arc::clone(&p));
+    Some(p)
 }
