@@ -172,6 +172,30 @@ fn int_plan_in(f: &Func, bits: u32) -> Option<(Plan, usize)> {
     ok.then_some((Plan::Int(bits), if bits == 16 { 8 } else { 4 }))
 }
 
+/// Multiplier and shift with `t / c == q15(t, m) >> k` for every `0 <= t
+/// <= top`, where `q15(t, m) = (t m + 2^14) >> 15` is the rounding
+/// fixed-point multiply of 16-bit lanes (`sqmul_round_sat`, x86 `pmulhrsw`).
+/// Candidates near `2^(15 + k) / c` are tried and each is checked for every
+/// `t` in range (at most 2^15 values), so a returned pair is exact by
+/// exhaustion, not by a bound.
+pub(super) fn magic_q15(top: u64, c: u64) -> Option<(i16, u32)> {
+    if c < 2 || top > i16::MAX as u64 {
+        return None;
+    }
+    for k in 0..15u32 {
+        let base = (1u64 << (15 + k)) / c;
+        for m in base.saturating_sub(1)..=base + 2 {
+            if m == 0 || m > i16::MAX as u64 {
+                continue;
+            }
+            if (0..=top).all(|t| ((t * m + (1 << 14)) >> 15) >> k == t / c) {
+                return Some((m as i16, k));
+            }
+        }
+    }
+    None
+}
+
 fn lane_range(bits: u32) -> range::Range {
     range::Range::new(-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1)
 }

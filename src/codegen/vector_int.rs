@@ -10,7 +10,7 @@
 
 use super::CodegenError;
 use super::translate::{Lowering, data_flags};
-use super::vector::magic_32;
+use super::vector::{magic_32, magic_q15};
 use crate::analysis::range::Range;
 use crate::ir::{BinaryOp, Op, UnaryOp};
 use crate::types::dtype::DType;
@@ -145,6 +145,11 @@ impl Lowering<'_, '_> {
         } else {
             let r = self.ranges[a as usize].ok_or_else(|| unsupported(i))?;
             let top = r.hi.max(-r.lo - 1).max(0) as u64;
+            if bits == 16
+                && let Some((m, k)) = magic_q15(top, c as u64)
+            {
+                return Ok(self.floor_div_q15(op, x, c, m, k));
+            }
             let (m, s) = magic_32(top, c as u64).ok_or_else(|| unsupported(i))?;
             if bits == 32 {
                 self.floor_div_32(x, m, s)
@@ -165,6 +170,31 @@ impl Lowering<'_, '_> {
                 self.b.ins().isub(x, qc)
             }
         })
+    }
+
+    /// `x // c` or `x % c` in i16x8 lanes with the rounding fixed-point
+    /// multiply: t = x ^ (x >> 15), q = q15(t, m) >> k, floor = q ^ (x >> 15).
+    fn floor_div_q15(&mut self, op: BinaryOp, x: Value, c: i64, m: i16, k: u32) -> Value {
+        let sign = self.b.ins().sshr_imm_s(x, 15);
+        let t = self.b.ins().bxor(x, sign);
+        let mv = self.b.ins().iconst(types::I16, m as i64);
+        let mv = self.b.ins().splat(types::I16X8, mv);
+        let p = self.b.ins().sqmul_round_sat(t, mv);
+        let q = if k > 0 {
+            self.b.ins().ushr_imm_s(p, k as i64)
+        } else {
+            p
+        };
+        let q = self.b.ins().bxor(q, sign);
+        match op {
+            BinaryOp::FloorDiv => q,
+            _ => {
+                let cv = self.b.ins().iconst(types::I16, c);
+                let cv = self.b.ins().splat(types::I16X8, cv);
+                let qc = self.b.ins().imul(q, cv);
+                self.b.ins().isub(x, qc)
+            }
+        }
     }
 
     /// Floor division of i32x4 lanes by the constant whose magic is `(m, s)`.

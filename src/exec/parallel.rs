@@ -29,11 +29,19 @@ pub fn for_each<T: Sync>(items: &[T], threads: Option<usize>, f: impl Fn(&T) + S
 /// The cached pool of `n` threads.
 fn pool(n: usize) -> Option<Arc<rayon::ThreadPool>> {
     static POOLS: OnceLock<Mutex<HashMap<usize, Arc<rayon::ThreadPool>>>> = OnceLock::new();
-    let mut pools = POOLS.get_or_init(Mutex::default).lock().unwrap_or_else(|p| p.into_inner());
+    let mut pools = POOLS
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
     if let Some(p) = pools.get(&n) {
         return Some(Arc::clone(p));
     }
-    let p = Arc::new(rayon::ThreadPoolBuilder::new().num_threads(n).build().ok()?);
+    let p = Arc::new(
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()
+            .ok()?,
+    );
     pools.insert(n, Arc::clone(&p));
     Some(p)
 }
