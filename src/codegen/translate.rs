@@ -204,10 +204,10 @@ impl Lowering<'_, '_> {
                     s
                 }
             };
-            let key = (*input, offset.clone());
+            let (key, _) = self.disp_key(*input, offset);
             if !self.disp.contains_key(&key) {
                 let mut d: Option<Value> = None;
-                for (k, &o) in offset.iter().enumerate() {
+                for (k, &o) in key.1.iter().enumerate() {
                     if o != 0 {
                         let t = self.b.ins().imul_imm_s(strides[slot][k], o);
                         d = Some(match d {
@@ -343,11 +343,33 @@ impl Lowering<'_, '_> {
     }
 
     /// The address input `input` is read at, `offset` from the current point.
-    pub(super) fn load_address(&mut self, input: u32, offset: &[i64]) -> Value {
+    /// The address input `input` is read at, `offset` from the current
+    /// point, as a register plus an immediate byte offset.
+    pub(super) fn load_address(&mut self, input: u32, offset: &[i64]) -> (Value, i32) {
         let row = self.rows[self.f.ndim - 1][self.slot_of_input[&input]];
-        match self.disp[&(input, offset.to_vec())] {
+        let (key, imm) = self.disp_key(input, offset);
+        let base = match self.disp[&key] {
             Some(disp) => self.b.ins().iadd(row, disp),
             None => row,
+        };
+        (base, imm)
+    }
+
+    /// The key of a load's register displacement, and its immediate part.
+    /// In the vector variant the innermost stride is the element size, so
+    /// the innermost offset becomes an immediate and loads along a row share
+    /// one address register.
+    fn disp_key(&self, input: u32, offset: &[i64]) -> ((u32, Vec<i64>), i32) {
+        let last = offset.len() - 1;
+        let size = self.f.inputs[input as usize].size() as i64;
+        let imm = offset[last].checked_mul(size).and_then(|b| i32::try_from(b).ok());
+        match imm {
+            Some(imm) if self.lanes > 1 => {
+                let mut outer = offset.to_vec();
+                outer[last] = 0;
+                ((input, outer), imm)
+            }
+            _ => ((input, offset.to_vec()), 0),
         }
     }
 
@@ -368,8 +390,8 @@ impl Lowering<'_, '_> {
         Ok(match &inst.op {
             Op::Const(s) => self.constant(*s, d),
             Op::Load { input, offset } => {
-                let addr = self.load_address(*input, offset);
-                let v = self.b.ins().load(ty, data_flags(), addr, 0);
+                let (addr, imm) = self.load_address(*input, offset);
+                let v = self.b.ins().load(ty, data_flags(), addr, imm);
                 self.normalize(v, d)
             }
             Op::Param(n) => {

@@ -320,8 +320,8 @@ impl Lowering<'_, '_> {
         let vt = self.vec_type(inst.dtype);
         Ok(match &inst.op {
             Op::Load { input, offset } => {
-                let addr = self.load_address(*input, offset);
-                self.b.ins().load(vt, data_flags(), addr, 0)
+                let (addr, imm) = self.load_address(*input, offset);
+                self.b.ins().load(vt, data_flags(), addr, imm)
             }
             Op::Unary(op, a) => {
                 let x = self.vector_of(*a);

@@ -25,15 +25,15 @@ impl Lowering<'_, '_> {
         let vt = self.mask_vec();
         Ok(match &inst.op {
             Op::Load { input, offset } => {
-                let addr = self.load_address(*input, offset);
+                let (addr, imm) = self.load_address(*input, offset);
                 let flags = data_flags();
                 let ins = self.b.ins();
                 match (inst.dtype, bits) {
-                    (DType::I8, 16) => ins.sload8x8(flags, addr, 0),
-                    (DType::U8, 16) => ins.uload8x8(flags, addr, 0),
-                    (DType::I16, 32) => ins.sload16x4(flags, addr, 0),
-                    (DType::U16, 32) => ins.uload16x4(flags, addr, 0),
-                    (DType::I16, 16) | (DType::I32, 32) => ins.load(vt, flags, addr, 0),
+                    (DType::I8, 16) => ins.sload8x8(flags, addr, imm),
+                    (DType::U8, 16) => ins.uload8x8(flags, addr, imm),
+                    (DType::I16, 32) => ins.sload16x4(flags, addr, imm),
+                    (DType::U16, 32) => ins.uload16x4(flags, addr, imm),
+                    (DType::I16, 16) | (DType::I32, 32) => ins.load(vt, flags, addr, imm),
                     _ => return Err(unsupported(i)),
                 }
             }
