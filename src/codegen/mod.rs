@@ -182,10 +182,11 @@ fn define(func: &Func, module: &mut JITModule) -> Result<Defined, CodegenError> 
     let vector = match vector::plan(func).map(|p| p.1) {
         Some(lanes) => {
             let (id, _, vasm) = declare(func, module, "stn_tile_vector", lanes)?;
+            let per_step = lanes * vector::UNROLL;
             asm = format!(
-                "; scalar tile function\n{asm}\n; vector variant, {lanes} points per step\n{vasm}"
+                "; scalar tile function\n{asm}\n; vector variant, {per_step} points per step\n{vasm}"
             );
-            Some((id, lanes))
+            Some((id, lanes * vector::UNROLL))
         }
         None => None,
     };

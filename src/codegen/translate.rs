@@ -290,14 +290,27 @@ impl Lowering<'_, '_> {
                 let zero = self.b.ins().iconst(types::I64, 0);
                 let next = block_args(zero, &self.rows[k]);
                 self.b.ins().jump(loops[k + 1], &next);
+            } else if self.lanes > 1 {
+                // The vector body runs twice per step (`vector::UNROLL`):
+                // the second copy on the next `lanes` points.
+                let at = self.rows[k][out_slot];
+                let first = self.vector_of(f.result);
+                let row0 = self.rows[k].clone();
+                self.rows[k] = (0..bases.len())
+                    .map(|s| {
+                        let by = self.b.ins().imul_imm_s(strides[s][k], self.lanes as i64);
+                        self.b.ins().iadd(row0[s], by)
+                    })
+                    .collect();
+                self.emit_level(k as i32, &live, &level)?;
+                let second = self.vector_of(f.result);
+                let at2 = self.rows[k][out_slot];
+                self.rows[k] = row0;
+                self.vstore_pair(first, second, at, at2);
             } else {
                 let at = self.rows[k][out_slot];
-                if self.lanes > 1 {
-                    self.vstore(f.result, at);
-                } else {
-                    let v = self.value(f.result);
-                    self.b.ins().store(data_flags(), v, at, 0);
-                }
+                let v = self.value(f.result);
+                self.b.ins().store(data_flags(), v, at, 0);
             }
         }
         // Latches, innermost first; the innermost one closes its own block.
@@ -305,7 +318,10 @@ impl Lowering<'_, '_> {
             if k + 1 < n {
                 self.b.switch_to_block(latches[k]);
             }
-            let step = if k + 1 == n { self.lanes as i64 } else { 1 };
+            let step = match (k + 1 == n, self.lanes) {
+                (false, _) | (true, 1) => 1,
+                (true, lanes) => (lanes * super::vector::UNROLL) as i64,
+            };
             let i = self.b.ins().iadd_imm_s(self.counters[k], step);
             let moved: Vec<Value> = (0..bases.len())
                 .map(|s| {
@@ -362,7 +378,9 @@ impl Lowering<'_, '_> {
     fn disp_key(&self, input: u32, offset: &[i64]) -> ((u32, Vec<i64>), i32) {
         let last = offset.len() - 1;
         let size = self.f.inputs[input as usize].size() as i64;
-        let imm = offset[last].checked_mul(size).and_then(|b| i32::try_from(b).ok());
+        let imm = offset[last]
+            .checked_mul(size)
+            .and_then(|b| i32::try_from(b).ok());
         match imm {
             Some(imm) if self.lanes > 1 => {
                 let mut outer = offset.to_vec();

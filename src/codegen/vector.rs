@@ -25,6 +25,11 @@ use crate::types::dtype::DType;
 use cranelift_codegen::ir::condcodes::FloatCC;
 use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Type, Value, types};
 
+/// How many vectors one step of the vector loop computes: the body is
+/// emitted this many times, on consecutive runs of lanes, which saves loop
+/// overhead and lets narrow results of both be packed into one store.
+pub(super) const UNROLL: usize = 2;
+
 /// How a kernel's innermost loop is vectorized.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Plan {
@@ -260,15 +265,25 @@ impl Lowering<'_, '_> {
         }
     }
 
-    /// Stores the vector of value `v` (the kernel's result) at `at`, in the
-    /// output dtype.
-    pub(super) fn vstore(&mut self, v: u32, at: Value) {
-        let x = self.vector_of(v);
-        let x = match self.plan {
-            Some(Plan::Int(_)) => self.narrow_to_output(x),
-            _ => x,
-        };
-        self.b.ins().store(data_flags(), x, at, 0);
+    /// Stores two result vectors, computed for consecutive runs of lanes,
+    /// at `at` and `at2`, in the output dtype.
+    pub(super) fn vstore_pair(&mut self, a: Value, b: Value, at: Value, at2: Value) {
+        match self.plan {
+            Some(Plan::Int(_)) => match self.narrow_pair(a, b) {
+                Some(both) => {
+                    self.b.ins().store(data_flags(), both, at, 0);
+                }
+                None => {
+                    let (a, b) = (self.narrow_to_output(a), self.narrow_to_output(b));
+                    self.b.ins().store(data_flags(), a, at, 0);
+                    self.b.ins().store(data_flags(), b, at2, 0);
+                }
+            },
+            _ => {
+                self.b.ins().store(data_flags(), a, at, 0);
+                self.b.ins().store(data_flags(), b, at2, 0);
+            }
+        }
     }
 
     /// Value `v` as a vector: itself if computed in the innermost loop,
