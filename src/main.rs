@@ -206,7 +206,7 @@ fn run(args: RunArgs) -> Result<()> {
     let mut out = NpyOutput::create(&args.output, spec.typed.out_dtype, &layout.out_shape())?;
     let bar = progress_bar(
         args.quiet,
-        (stn::exec::tile_count(&layout, opts.tile_points) * opts.steps) as u64,
+        (stn::exec::tile_count(&layout, opts.tile_points, opts.threads) * opts.steps) as u64,
     );
     if let Some(bar) = &bar {
         let bar = bar.clone();

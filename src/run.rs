@@ -11,7 +11,7 @@ use crate::codegen::abi::TileArgs;
 use crate::error::{Error, Result};
 use crate::exec::boundary::Mode;
 use crate::exec::broadcast::Layout;
-use crate::exec::{self, ExecOptions, KernelShape, TILE_POINTS, TileKernel};
+use crate::exec::{self, ExecOptions, KernelShape, TileKernel};
 use crate::interp;
 use crate::program::{Kernel, Specialized};
 use crate::types::dtype::DType;
@@ -40,7 +40,8 @@ pub struct RunOptions {
     pub threads: Option<usize>,
     /// Apply the kernel this many times, each output feeding the next step.
     pub steps: usize,
-    /// About this many core points per tile.
+    /// About this many core points per tile; 0 (the default) chooses by
+    /// the array size and thread count (`exec::auto_tile_points`).
     pub tile_points: usize,
     pub engine: Engine,
     /// Called with the number of tiles finished so far (progress bars).
@@ -55,7 +56,7 @@ impl Default for RunOptions {
             params: Vec::new(),
             threads: None,
             steps: 1,
-            tile_points: TILE_POINTS,
+            tile_points: 0,
             engine: Engine::Jit,
             progress: None,
         }
@@ -323,7 +324,7 @@ impl Kernel {
                     mode,
                     cval: opts.cval,
                     threads: opts.threads,
-                    tile_points: opts.tile_points.max(1),
+                    tile_points: opts.tile_points,
                     progress: opts.progress.clone(),
                 };
                 exec::execute(&spec.compiled, &ks, inputs, layout, &bytes, out, &eo);

@@ -54,15 +54,30 @@ pub struct ExecOptions {
     pub cval: Scalar,
     /// Worker threads; `None` uses every core.
     pub threads: Option<usize>,
-    /// About this many core points per tile.
+    /// About this many core points per tile; 0 chooses automatically.
     pub tile_points: usize,
     /// Called with the number of tiles finished so far.
     pub progress: Option<std::sync::Arc<dyn Fn(u64) + Send + Sync>>,
 }
 
-/// Default tile size: a few hundred KB of a small dtype, so a tile's rows
-/// stay in cache while the stencil sweeps them.
-pub const TILE_POINTS: usize = 1 << 16;
+/// Tile size chosen when the options say 0 (automatic): as large as
+/// possible, so that fewer halo rows are read twice, but with at least 8
+/// tiles per thread to balance the load; between 2^16 and 2^20 points, and
+/// at most 2^18 for kernels with 3 or more core axes, whose halo is whole
+/// planes that must stay in cache. (Measured on W1, W3, W4 of
+/// `benches/peers`; see BENCHMARKS.md.)
+pub fn auto_tile_points(layout: &Layout, threads: Option<usize>) -> usize {
+    let threads = threads.unwrap_or_else(rayon::current_num_threads).max(1);
+    let total: usize = layout
+        .loop_len()
+        .saturating_mul(layout.core.iter().product());
+    let cap = if layout.core.len() >= 3 {
+        1 << 18
+    } else {
+        1 << 20
+    };
+    (total / (8 * threads)).clamp(1 << 16, cap)
+}
 
 /// What the executor needs to know about the kernel besides its code.
 #[derive(Clone, Debug)]
@@ -74,8 +89,13 @@ pub struct KernelShape {
 }
 
 /// The number of tiles `execute` will run (for progress bars).
-pub fn tile_count(layout: &Layout, tile_points: usize) -> usize {
-    tile::tiles(layout.loop_len(), &layout.core, tile_points.max(1)).len()
+pub fn tile_count(layout: &Layout, tile_points: usize, threads: Option<usize>) -> usize {
+    let points = if tile_points == 0 {
+        auto_tile_points(layout, threads)
+    } else {
+        tile_points
+    };
+    tile::tiles(layout.loop_len(), &layout.core, points).len()
 }
 
 /// Runs `kernel` over `inputs` into `out`. Shapes must already be checked:
@@ -90,7 +110,11 @@ pub fn execute(
     out: &mut ArrayMut<'_>,
     opts: &ExecOptions,
 ) {
-    let tiles = tile::tiles(layout.loop_len(), &layout.core, opts.tile_points);
+    let points = match opts.tile_points {
+        0 => auto_tile_points(layout, opts.threads),
+        n => n,
+    };
+    let tiles = tile::tiles(layout.loop_len(), &layout.core, points);
     let out_base = out.as_mut_ptr() as usize;
     let nloop = layout.loop_shape.len();
     let out_loop_strides = out.strides()[..nloop].to_vec();
