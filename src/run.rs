@@ -319,6 +319,12 @@ impl Kernel {
                     inputs: spec.func.inputs.clone(),
                     out_dtype: spec.func.out_dtype,
                     footprint: spec.func.footprint.clone(),
+                    loads: spec
+                        .func
+                        .insts
+                        .iter()
+                        .filter(|i| matches!(i.op, crate::ir::Op::Load { .. }))
+                        .count(),
                 };
                 let eo = ExecOptions {
                     mode,

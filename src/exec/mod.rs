@@ -86,6 +86,8 @@ pub struct KernelShape {
     pub inputs: Vec<DType>,
     pub out_dtype: DType,
     pub footprint: Footprint,
+    /// Distinct array reads per point.
+    pub loads: usize,
 }
 
 /// The number of tiles `execute` will run (for progress bars).
@@ -176,7 +178,13 @@ impl Job<'_> {
                     .wrapping_offset(self.layout.input_offset(i, &loop_ix))
             })
             .collect();
-        if let Some(inner) = inner {
+        if let Some(inner) = &inner
+            && self.gather_pays(inner)
+        {
+            // Strided rows: copy the box and its halo into contiguous rows
+            // so that the vector variant can run on them.
+            self.padded(inner, &in_bases, out);
+        } else if let Some(inner) = inner {
             let mut ptrs = Vec::with_capacity(self.inputs.len());
             let mut strides = Vec::with_capacity(self.inputs.len() * ndim);
             for (i, a) in self.inputs.iter().enumerate() {
@@ -193,6 +201,26 @@ impl Job<'_> {
                 self.padded(bx, &in_bases, out);
             }
         }
+    }
+
+    /// Whether an interior box runs faster from contiguous copies of its
+    /// inputs: only when some input's rows are strided (so the vector
+    /// variant cannot read them in place), the output's rows are contiguous,
+    /// the box is at least a vector wide, and the kernel reads each input
+    /// point several times (at least 3 loads per point), so that one copy
+    /// of each element saves several strided scalar loads.
+    fn gather_pays(&self, bx: &CoreBox) -> bool {
+        let last = bx.len() - 1;
+        let lanes = self.kernel.lanes();
+        let strided = self
+            .inputs
+            .iter()
+            .any(|a| *a.strides().last().unwrap_or(&0) != a.dtype().size() as isize);
+        lanes > 1
+            && strided
+            && self.out_core_strides[last] == self.ks.out_dtype.size() as i64
+            && bx[last].len() >= lanes
+            && self.ks.loads >= 3
     }
 
     /// Calls the kernel on box `bx`, reading input `i` at `ptrs[i]` (the
@@ -318,31 +346,56 @@ impl Job<'_> {
                 pstrides[k] = pstrides[k + 1] * pshape[k + 1] as i64;
             }
             let mut buf = vec![0u8; pshape.iter().product::<usize>() * size];
-            let mut pos = 0;
-            crate::array::for_each_index(&pshape, |ix| {
+            let row_len = pshape[ndim - 1];
+            let last = ndim - 1;
+            // Along the innermost axis, positions `first..first + row_len`;
+            // those in `inside` read the input directly.
+            let first = bx[last].start as i64 + fp.lo[last];
+            let inside = (-first).clamp(0, row_len as i64) as usize
+                ..(core[last] as i64 - first).clamp(0, row_len as i64) as usize;
+            let inside = inside.start..inside.end.max(inside.start);
+            let mut row_at = 0;
+            crate::array::for_each_index(&pshape[..last], |ix| {
+                let dst = &mut buf[row_at..row_at + row_len * size];
+                row_at += row_len * size;
                 let mut off = 0isize;
-                let mut inside = true;
-                for k in 0..ndim {
+                for k in 0..last {
                     let p = bx[k].start as i64 + fp.lo[k] + ix[k] as i64;
                     match map_index(p, core[k], self.opts.mode) {
                         Some(j) => off += j as isize * cs[k],
-                        None => inside = false,
+                        None => {
+                            // A row outside the array: all cval.
+                            dst.chunks_exact_mut(size)
+                                .for_each(|d| d.copy_from_slice(&cval[..size]));
+                            return;
+                        }
                     }
                 }
-                let dst = &mut buf[pos..pos + size];
-                if inside {
-                    // SAFETY: every mapped index is inside the input.
-                    unsafe {
-                        std::ptr::copy_nonoverlapping(
-                            in_bases[i].wrapping_offset(off),
-                            dst.as_mut_ptr(),
-                            size,
-                        )
-                    };
-                } else {
-                    dst.copy_from_slice(&cval[..size]);
+                let src = in_bases[i].wrapping_offset(off);
+                for t in (0..inside.start).chain(inside.end..row_len) {
+                    let d = &mut dst[t * size..(t + 1) * size];
+                    match map_index(first + t as i64, core[last], self.opts.mode) {
+                        // SAFETY: a mapped index is inside the input.
+                        Some(j) => unsafe {
+                            std::ptr::copy_nonoverlapping(
+                                src.wrapping_offset(j as isize * cs[last]),
+                                d.as_mut_ptr(),
+                                size,
+                            )
+                        },
+                        None => d.copy_from_slice(&cval[..size]),
+                    }
                 }
-                pos += size;
+                let start = (first + inside.start as i64) as isize;
+                // SAFETY: positions in `inside` are inside the input's row.
+                unsafe {
+                    gather_row(
+                        src.wrapping_offset(start * cs[last]),
+                        cs[last],
+                        &mut dst[inside.start * size..inside.end * size],
+                        size,
+                    )
+                };
             });
             let zero: i64 = (0..ndim).map(|k| -fp.lo[k] * pstrides[k]).sum();
             ptrs.push(buf.as_ptr().wrapping_offset(zero as isize));
@@ -351,6 +404,36 @@ impl Job<'_> {
         }
         self.call(bx, &ptrs, &strides, out);
         drop(bufs);
+    }
+}
+
+/// Copies `dst.len() / size` elements of `size` bytes, `stride` bytes
+/// apart from `src` on, into `dst` (contiguous).
+///
+/// # Safety
+/// Every element read must be inside one allocation.
+unsafe fn gather_row(src: *const u8, stride: isize, dst: &mut [u8], size: usize) {
+    if stride == size as isize {
+        // SAFETY: the caller's contract; a contiguous run.
+        unsafe { std::ptr::copy_nonoverlapping(src, dst.as_mut_ptr(), dst.len()) };
+        return;
+    }
+    macro_rules! strided {
+        ($t:ty) => {
+            for (k, d) in dst.chunks_exact_mut(size).enumerate() {
+                // SAFETY: the caller's contract; unaligned reads are fine.
+                let v = unsafe {
+                    (src.wrapping_offset(k as isize * stride) as *const $t).read_unaligned()
+                };
+                d.copy_from_slice(&v.to_ne_bytes());
+            }
+        };
+    }
+    match size {
+        1 => strided!(u8),
+        2 => strided!(u16),
+        4 => strided!(u32),
+        _ => strided!(u64),
     }
 }
 
