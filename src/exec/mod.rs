@@ -159,16 +159,23 @@ struct Job<'a> {
 
 impl Job<'_> {
     fn run(&self, t: &tile::Tile) {
+        for loop_flat in t.loops.clone() {
+            self.run_rows(loop_flat, t.rows.clone());
+        }
+    }
+
+    /// Computes rows `rows` of the core block at loop point `loop_flat`.
+    fn run_rows(&self, loop_flat: usize, rows: std::ops::Range<usize>) {
         let core = &self.layout.core;
         let ndim = core.len();
-        let loop_ix = self.layout.loop_index(t.loop_flat);
+        let loop_ix = self.layout.loop_index(loop_flat);
         let out_off: isize = loop_ix
             .iter()
             .zip(&self.out_loop_strides)
             .map(|(&i, &s)| i as isize * s)
             .sum();
         let out = (self.out_base as *mut u8).wrapping_offset(out_off);
-        let mut b: CoreBox = vec![t.rows.clone()];
+        let mut b: CoreBox = vec![rows];
         b.extend(core[1..].iter().map(|&n| 0..n));
         let (inner, border) = tile::split(&b, core, &self.ks.footprint);
         let in_bases: Vec<*const u8> = (0..self.inputs.len())

@@ -15,11 +15,13 @@ use crate::ir::Footprint;
 /// An axis-aligned box of core indices: one half-open range per axis.
 pub type CoreBox = Vec<Range<usize>>;
 
-/// One work item: the loop point `loop_flat` (C-order flat index) and rows
-/// `rows` of core axis 0.
+/// One work item: the loop points `loops` (C-order flat indices) and, in
+/// each, rows `rows` of core axis 0. A tile spans several loop points only
+/// when each has fewer core points than a tile holds (many small images);
+/// then it covers all their rows.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Tile {
-    pub loop_flat: usize,
+    pub loops: Range<usize>,
     pub rows: Range<usize>,
 }
 
@@ -29,15 +31,30 @@ pub fn tiles(loop_len: usize, core: &[usize], points: usize) -> Vec<Tile> {
     if core.contains(&0) {
         return Vec::new();
     }
+    let core_points: usize = core.iter().product();
+    let mut out = Vec::new();
+    if core_points < points {
+        // Whole small images, several per tile.
+        let per = points / core_points;
+        let mut l = 0;
+        while l < loop_len {
+            let end = (l + per).min(loop_len);
+            out.push(Tile {
+                loops: l..end,
+                rows: 0..core[0],
+            });
+            l = end;
+        }
+        return out;
+    }
     let row: usize = core[1..].iter().product();
     let rows = (points / row.max(1)).max(1);
-    let mut out = Vec::new();
     for loop_flat in 0..loop_len {
         let mut r = 0;
         while r < core[0] {
             let end = (r + rows).min(core[0]);
             out.push(Tile {
-                loop_flat,
+                loops: loop_flat..loop_flat + 1,
                 rows: r..end,
             });
             r = end;
@@ -128,16 +145,39 @@ mod tests {
         assert_eq!(
             t[0],
             Tile {
-                loop_flat: 0,
+                loops: 0..1,
                 rows: 0..2
             }
         );
         assert_eq!(
             t[2],
             Tile {
-                loop_flat: 0,
+                loops: 0..1,
                 rows: 4..5
             }
+        );
+        // Small images are grouped, whole.
+        let t = tiles(7, &[2, 3], 13);
+        assert_eq!(
+            t,
+            vec![
+                Tile {
+                    loops: 0..2,
+                    rows: 0..2
+                },
+                Tile {
+                    loops: 2..4,
+                    rows: 0..2
+                },
+                Tile {
+                    loops: 4..6,
+                    rows: 0..2
+                },
+                Tile {
+                    loops: 6..7,
+                    rows: 0..2
+                }
+            ]
         );
         assert!(tiles(3, &[0, 4], 20).is_empty());
     }
