@@ -277,7 +277,7 @@ fn bench(args: BenchArgs) -> Result<()> {
     println!(
         "kernel {}({}) -> {} {:?}, {} thread{}, {} runs after a warm-up",
         kernel.name(),
-        names(&sig),
+        stn::types::dtype::names(&sig),
         r.out_dtype,
         r.out_shape,
         threads,
@@ -371,7 +371,7 @@ fn check(file: &Path, dtypes: &[String]) -> Result<()> {
             println!(
                 "{}: ok for {} -> {} ({} core axes)",
                 k.name(),
-                names(&sig),
+                stn::types::dtype::names(&sig),
                 t.out_dtype,
                 t.ndim
             );
@@ -410,10 +410,6 @@ fn check(file: &Path, dtypes: &[String]) -> Result<()> {
     Ok(())
 }
 
-fn names(d: &[DType]) -> String {
-    d.iter().map(|d| d.name()).collect::<Vec<_>>().join(", ")
-}
-
 fn inspect(file: &Path, kernel: Option<&str>, dtypes: &[String], emit: &str) -> Result<()> {
     let text = stn::io::read_text(file)?;
     let program = Program::from_source(&file.display().to_string(), &text)?;
@@ -424,7 +420,7 @@ fn inspect(file: &Path, kernel: Option<&str>, dtypes: &[String], emit: &str) -> 
     println!(
         "kernel {}({}) -> {}",
         k.name(),
-        names(&sig),
+        stn::types::dtype::names(&sig),
         s.typed.out_dtype
     );
     println!(

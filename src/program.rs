@@ -177,11 +177,7 @@ impl Kernel {
             eprintln!(
                 "stn: {}({}): check {:.3} ms, lower {:.3} ms ({} instructions), codegen {:.3} ms",
                 self.name(),
-                dtypes
-                    .iter()
-                    .map(|d| d.name())
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                crate::types::dtype::names(dtypes),
                 ms(checked),
                 ms(lowered - checked),
                 func.insts.len(),

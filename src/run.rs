@@ -234,11 +234,7 @@ impl Kernel {
             return Err(Error::usage(format!(
                 "--steps needs a kernel with one array input whose dtype and shape equal the output's; `{}` maps {} to {}",
                 self.name(),
-                dtypes
-                    .iter()
-                    .map(|d| d.name())
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                crate::types::dtype::names(&dtypes),
                 spec.typed.out_dtype
             )));
         }

@@ -20,6 +20,42 @@ use stn::run::{Engine, RunOptions};
 use stn::types::dtype::DType;
 use stn::types::scalar::Scalar;
 
+/// The first seed and the number of cases: `STN_SEED` runs that one case,
+/// `STN_CASES` changes the count.
+fn seed_and_cases(default_seed: u64, default_cases: u64) -> (u64, u64) {
+    let env = |k: &str| std::env::var(k).ok().and_then(|s| s.parse().ok());
+    match env("STN_SEED") {
+        Some(seed) => (seed, 1),
+        None => (default_seed, env("STN_CASES").unwrap_or(default_cases)),
+    }
+}
+
+/// Runs `k` with the JIT and with the interpreter and asserts bit-identical
+/// outputs; `describe` names the case (seed, kernel, shapes) on failure.
+fn assert_engines_agree(
+    k: &stn::program::Kernel,
+    views: &[ArrayRef],
+    opts: &RunOptions,
+    describe: &dyn Fn() -> String,
+) {
+    let jit = k
+        .run(views, &opts.clone().engine(Engine::Jit))
+        .unwrap_or_else(|e| panic!("{}\n{e}", describe()));
+    let int = k
+        .run(views, &opts.clone().engine(Engine::Interpreter))
+        .unwrap_or_else(|e| panic!("{}\n{e}", describe()));
+    assert_eq!(jit.shape(), int.shape(), "{}", describe());
+    let (a, b) = (jit.view(), int.view());
+    stn::array::for_each_index(jit.shape(), |ix| {
+        let (x, y) = (a.get(ix), b.get(ix));
+        assert!(
+            x.same(y),
+            "{}\nat {ix:?}: jit {x:?}, interpreter {y:?}",
+            describe()
+        );
+    });
+}
+
 struct Gen {
     rng: StdRng,
     ndim: usize,
@@ -344,19 +380,7 @@ fn random_array(rng: &mut StdRng, dtype: DType, shape: &[usize]) -> Input {
 
 #[test]
 fn jit_equals_interpreter_on_generated_kernels() {
-    let base: u64 = std::env::var("STN_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0x5eed);
-    let single = std::env::var("STN_SEED").is_ok();
-    let cases: u64 = if single {
-        1
-    } else {
-        std::env::var("STN_CASES")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(300)
-    };
+    let (base, cases) = seed_and_cases(0x5eed, 300);
     let (mut ran, mut rejected) = (0, 0);
     for i in 0..cases {
         let seed = base + i;
@@ -425,22 +449,7 @@ fn jit_equals_interpreter_on_generated_kernels() {
                 opts.params
             )
         };
-        let jit = k
-            .run(&views, &opts.clone().engine(Engine::Jit))
-            .unwrap_or_else(|e| panic!("{}\n{e}", describe()));
-        let int = k
-            .run(&views, &opts.clone().engine(Engine::Interpreter))
-            .unwrap_or_else(|e| panic!("{}\n{e}", describe()));
-        assert_eq!(jit.shape(), int.shape(), "{}", describe());
-        let (a, b) = (jit.view(), int.view());
-        stn::array::for_each_index(jit.shape(), |ix| {
-            let (x, y) = (a.get(ix), b.get(ix));
-            assert!(
-                x.same(y),
-                "{}\nat {ix:?}: jit {x:?}, interpreter {y:?}",
-                describe()
-            );
-        });
+        assert_engines_agree(k, &views, &opts, &describe);
         ran += 1;
     }
     eprintln!(
@@ -522,19 +531,7 @@ fn float_expr(rng: &mut StdRng, inputs: &[String], ndim: usize, depth: u32) -> S
 
 #[test]
 fn vector_code_equals_interpreter_on_float_kernels() {
-    let base: u64 = std::env::var("STN_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0xf10a7);
-    let single = std::env::var("STN_SEED").is_ok();
-    let cases: u64 = if single {
-        1
-    } else {
-        std::env::var("STN_CASES")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(200)
-    };
+    let (base, cases) = seed_and_cases(0xf10a7, 200);
     let mut vectorized = 0;
     for i in 0..cases {
         let seed = base + i;
@@ -577,19 +574,11 @@ fn vector_code_equals_interpreter_on_float_kernels() {
             params: vec![("p".to_string(), random_value(&mut rng, dtype))],
             ..RunOptions::default()
         };
-        let jit = k.run(&views, &opts.clone().engine(Engine::Jit)).unwrap();
-        let int = k
-            .run(&views, &opts.clone().engine(Engine::Interpreter))
-            .unwrap();
-        let (a, b) = (jit.view(), int.view());
-        stn::array::for_each_index(jit.shape(), |ix| {
-            let (x, y) = (a.get(ix), b.get(ix));
-            assert!(
-                x.same(y),
-                "seed {seed} (rerun: STN_SEED={seed} cargo test --test differential vector)\n{source}\nshape {core:?}, mode {:?}, tile {}\nat {ix:?}: jit {x:?}, interpreter {y:?}",
-                opts.boundary,
-                opts.tile_points
-            );
+        assert_engines_agree(k, &views, &opts, &|| {
+            format!(
+                "seed {seed} (rerun: STN_SEED={seed} cargo test --test differential vector)\n{source}\nshape {core:?}, mode {:?}, tile {}",
+                opts.boundary, opts.tile_points
+            )
         });
     }
     eprintln!("vector differential: {vectorized} of {cases} kernels had a vector variant");
@@ -660,19 +649,7 @@ fn int_expr(rng: &mut StdRng, inputs: &[String], ndim: usize, depth: u32) -> Str
 
 #[test]
 fn narrow_lane_code_equals_interpreter_on_integer_kernels() {
-    let base: u64 = std::env::var("STN_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0x1a7e5);
-    let single = std::env::var("STN_SEED").is_ok();
-    let cases: u64 = if single {
-        1
-    } else {
-        std::env::var("STN_CASES")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(300)
-    };
+    let (base, cases) = seed_and_cases(0x1a7e5, 300);
     let mut vectorized = 0;
     for i in 0..cases {
         let seed = base + i;
@@ -715,20 +692,13 @@ fn narrow_lane_code_equals_interpreter_on_integer_kernels() {
             tile_points: *[1usize, 5, 64, 1 << 16].choose(&mut rng).unwrap(),
             ..RunOptions::default()
         };
-        let jit = k.run(&views, &opts.clone().engine(Engine::Jit)).unwrap();
-        let int = k
-            .run(&views, &opts.clone().engine(Engine::Interpreter))
-            .unwrap();
-        let (a, b) = (jit.view(), int.view());
-        stn::array::for_each_index(jit.shape(), |ix| {
-            let (x, y) = (a.get(ix), b.get(ix));
-            assert!(
-                x.same(y),
-                "seed {seed} (rerun: STN_SEED={seed} cargo test --test differential narrow)\n{source}\ndtypes {dtypes:?}, shape {core:?}, mode {:?}, tile {}, lanes {}\nat {ix:?}: jit {x:?}, interpreter {y:?}",
+        assert_engines_agree(k, &views, &opts, &|| {
+            format!(
+                "seed {seed} (rerun: STN_SEED={seed} cargo test --test differential narrow)\n{source}\ndtypes {dtypes:?}, shape {core:?}, mode {:?}, tile {}, lanes {}",
                 opts.boundary,
                 opts.tile_points,
                 spec.compiled.lanes()
-            );
+            )
         });
     }
     eprintln!("narrow-lane differential: {vectorized} of {cases} kernels had a vector variant");

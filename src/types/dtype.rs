@@ -94,6 +94,15 @@ impl DType {
     }
 }
 
+/// Dtype names joined by commas, for messages: `i8, f32`.
+pub fn names(dtypes: &[DType]) -> String {
+    dtypes
+        .iter()
+        .map(|d| d.name())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 impl fmt::Display for DType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
