@@ -1,0 +1,569 @@
+//! PNG and TIFF images in and out: single files, multi-page TIFF, sorted
+//! globs of frames stacked along a new axis 0, and `{}` output patterns
+//! that write one image per leading index.
+//!
+//! Grey images are 2-D `(H, W)`; images with several channels (grey+alpha,
+//! RGB, RGBA) are `(H, W, C)` with channels last. 8-bit samples are `u8`,
+//! 16-bit samples `u16`; TIFF also carries `f32` (and reads the other
+//! integer and float sample types the `tiff` crate decodes).
+//!
+//! Every file is written under a temporary name in its folder and renamed
+//! into place when complete; when one frame of a pattern fails, the frames
+//! this call already wrote are removed.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use image::codecs::png::{PngDecoder, PngEncoder};
+use image::{ExtendedColorType, ImageDecoder, ImageEncoder, ImageError};
+use ndarray::{ArrayD, IxDyn};
+use tiff::decoder::{Decoder as TiffDecoder, DecodingResult, Limits};
+use tiff::encoder::TiffEncoder;
+use tiff::encoder::colortype;
+use tiff::tags::{PhotometricInterpretation, SampleFormat, Tag};
+
+use super::describe;
+use crate::array::{ArrayRef, DynArray, Element};
+use crate::error::{Error, Result};
+use crate::types::dtype::DType;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Format {
+    Png,
+    Tiff,
+}
+
+impl Format {
+    fn of(spec: &str) -> Option<Format> {
+        let lower = spec.to_ascii_lowercase();
+        if lower.ends_with(".png") {
+            Some(Format::Png)
+        } else if lower.ends_with(".tif") || lower.ends_with(".tiff") {
+            Some(Format::Tiff)
+        } else {
+            None
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Format::Png => "PNG",
+            Format::Tiff => "TIFF",
+        }
+    }
+
+    fn dtypes(self) -> &'static [DType] {
+        match self {
+            Format::Png => &[DType::U8, DType::U16],
+            Format::Tiff => &[DType::U8, DType::U16, DType::F32],
+        }
+    }
+}
+
+/// True for a path, glob or output pattern naming PNG or TIFF files
+/// (`.png`, `.tif`, `.tiff`, any case).
+pub fn is_image(spec: &str) -> bool {
+    Format::of(spec).is_some()
+}
+
+fn has_glob_chars(spec: &str) -> bool {
+    spec.contains(['*', '?', '['])
+}
+
+fn read_error(path: &Path, why: impl std::fmt::Display) -> Error {
+    Error::Io(format!("cannot read `{}`: {why}", path.display()))
+}
+
+fn write_error(path: &Path, why: impl std::fmt::Display) -> Error {
+    Error::Io(format!("cannot write `{}`: {why}", path.display()))
+}
+
+/// Reads one PNG or TIFF file, a multi-page TIFF (pages stacked along a
+/// new axis 0), or a glob of such files (sorted by path, stacked along a
+/// new axis 0).
+pub fn read(spec: &str) -> Result<DynArray> {
+    if has_glob_chars(spec) && !Path::new(spec).exists() {
+        return read_glob(spec);
+    }
+    read_file(Path::new(spec))
+}
+
+fn read_glob(spec: &str) -> Result<DynArray> {
+    let pattern = glob::glob(spec)
+        .map_err(|e| Error::Io(format!("cannot read `{spec}`: invalid pattern ({e})")))?;
+    let mut paths = Vec::new();
+    for entry in pattern {
+        let path = entry.map_err(|e| read_error(e.path(), describe(e.error())))?;
+        if path.is_file() {
+            paths.push(path);
+        }
+    }
+    if paths.is_empty() {
+        return Err(Error::Io(format!("cannot read `{spec}`: no files match")));
+    }
+    paths.sort();
+    let mut frames = Vec::with_capacity(paths.len());
+    for path in &paths {
+        frames.push(read_file(path)?);
+    }
+    stack(frames, |i, first, this| {
+        Error::Io(format!(
+            "cannot read `{spec}`: `{}` is {} but `{}` is {}; all frames must have the same shape and dtype",
+            paths[i].display(),
+            this,
+            paths[0].display(),
+            first
+        ))
+    })
+}
+
+/// Reads one PNG or TIFF file, chosen by its extension.
+pub fn read_file(path: &Path) -> Result<DynArray> {
+    match Format::of(&path.to_string_lossy()) {
+        Some(Format::Png) => read_png(path),
+        Some(Format::Tiff) => read_tiff(path),
+        None => Err(read_error(path, "not a .png, .tif or .tiff file")),
+    }
+}
+
+/// `shape dtype`, e.g. `480x640x3 u8`.
+fn describe_frame(a: &DynArray) -> String {
+    let dims: Vec<String> = a.shape().iter().map(|n| n.to_string()).collect();
+    format!("{} {}", dims.join("x"), a.dtype().name())
+}
+
+/// Stacks frames along a new axis 0; `mismatch(i, first, this)` makes the
+/// error for the first frame whose shape or dtype differs from frame 0.
+fn stack(frames: Vec<DynArray>, mismatch: impl Fn(usize, &str, &str) -> Error) -> Result<DynArray> {
+    let first = &frames[0];
+    let (dtype, shape) = (first.dtype(), first.shape().to_vec());
+    if let Some(i) = frames
+        .iter()
+        .position(|f| f.dtype() != dtype || f.shape() != shape.as_slice())
+    {
+        return Err(mismatch(
+            i,
+            &describe_frame(first),
+            &describe_frame(&frames[i]),
+        ));
+    }
+    let mut full = vec![frames.len()];
+    full.extend_from_slice(&shape);
+    Ok(crate::with_element_type!(dtype, T => stack_typed::<T>(frames, &full)))
+}
+
+fn stack_typed<T: Element>(frames: Vec<DynArray>, shape: &[usize]) -> DynArray {
+    let mut data: Vec<T> = Vec::with_capacity(shape.iter().product());
+    for f in frames {
+        let a = f.into_typed::<T>().expect("frames share one dtype");
+        data.extend(a.iter().copied());
+    }
+    DynArray::from_typed(ArrayD::from_shape_vec(IxDyn(shape), data).expect("stacked size"))
+}
+
+/// Shape `(H, W)` for one channel, `(H, W, C)` otherwise.
+fn image_shape(height: usize, width: usize, channels: usize) -> Vec<usize> {
+    if channels == 1 {
+        vec![height, width]
+    } else {
+        vec![height, width, channels]
+    }
+}
+
+fn typed_image<T: Element>(shape: Vec<usize>, data: Vec<T>) -> DynArray {
+    DynArray::from_typed(ArrayD::from_shape_vec(IxDyn(&shape), data).expect("image size"))
+}
+
+fn png_error(e: ImageError) -> String {
+    match e {
+        ImageError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            "the file is truncated".to_string()
+        }
+        ImageError::IoError(e) => describe(&e),
+        ImageError::Decoding(e) => format!("not a valid PNG file ({e})"),
+        ImageError::Limits(e) => format!("the image is too large ({e})"),
+        other => other.to_string(),
+    }
+}
+
+fn read_png(path: &Path) -> Result<DynArray> {
+    let file = File::open(path).map_err(|e| read_error(path, describe(&e)))?;
+    let decoder =
+        PngDecoder::new(BufReader::new(file)).map_err(|e| read_error(path, png_error(e)))?;
+    let (w, h) = decoder.dimensions();
+    let color = decoder.color_type();
+    let channels = usize::from(color.channel_count());
+    let shape = image_shape(h as usize, w as usize, channels);
+    let bytes_per_sample = usize::from(color.bytes_per_pixel()) / channels;
+    let total = usize::try_from(decoder.total_bytes())
+        .map_err(|_| read_error(path, "the image is too large"))?;
+    let mut buf = vec![0u8; total];
+    decoder
+        .read_image(&mut buf)
+        .map_err(|e| read_error(path, png_error(e)))?;
+    Ok(match bytes_per_sample {
+        1 => typed_image(shape, buf),
+        2 => {
+            // `image` hands 16-bit samples over in native byte order.
+            let data = buf
+                .chunks_exact(2)
+                .map(|b| u16::from_ne_bytes([b[0], b[1]]))
+                .collect();
+            typed_image::<u16>(shape, data)
+        }
+        _ => {
+            return Err(read_error(
+                path,
+                format!("unsupported PNG color type {color:?}"),
+            ));
+        }
+    })
+}
+
+fn tiff_error(e: tiff::TiffError) -> String {
+    match e {
+        tiff::TiffError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            "the file is truncated".to_string()
+        }
+        tiff::TiffError::IoError(e) => describe(&e),
+        tiff::TiffError::FormatError(e) => format!("not a valid TIFF file ({e})"),
+        tiff::TiffError::UnsupportedError(e) => format!("unsupported TIFF feature ({e})"),
+        other => other.to_string(),
+    }
+}
+
+fn read_tiff(path: &Path) -> Result<DynArray> {
+    let bad = |why: String| read_error(path, why);
+    let file = File::open(path).map_err(|e| bad(describe(&e)))?;
+    let mut decoder = TiffDecoder::new(BufReader::new(file))
+        .map_err(|e| bad(tiff_error(e)))?
+        .with_limits(Limits::unlimited());
+    let mut pages = Vec::new();
+    loop {
+        pages.push(read_tiff_page(&mut decoder, pages.len()).map_err(bad)?);
+        if !decoder.more_images() {
+            break;
+        }
+        decoder.next_image().map_err(|e| bad(tiff_error(e)))?;
+    }
+    if pages.len() == 1 {
+        return Ok(pages.pop().expect("one page"));
+    }
+    stack(pages, |i, first, this| {
+        bad(format!(
+            "page {i} is {this} but page 0 is {first}; all pages must have the same shape and dtype"
+        ))
+    })
+}
+
+fn read_tiff_page<R: std::io::Read + std::io::Seek>(
+    decoder: &mut TiffDecoder<R>,
+    page: usize,
+) -> std::result::Result<DynArray, String> {
+    use tiff::ColorType as C;
+    let at = |why: String| {
+        if page == 0 {
+            why
+        } else {
+            format!("page {page}: {why}")
+        }
+    };
+    let (w, h) = decoder.dimensions().map_err(|e| at(tiff_error(e)))?;
+    let color = decoder.colortype().map_err(|e| at(tiff_error(e)))?;
+    let (channels, bits) = match color {
+        C::Gray(b) => (1, b),
+        C::RGB(b) => (3, b),
+        C::RGBA(b) => (4, b),
+        C::GrayA(b) => (2, b),
+        C::Multiband {
+            bit_depth,
+            num_samples,
+        } => (usize::from(num_samples), bit_depth),
+        other => {
+            return Err(at(format!(
+                "unsupported TIFF color type {other:?}; stn reads grey, grey+alpha, RGB and RGBA"
+            )));
+        }
+    };
+    if !matches!(bits, 8 | 16 | 32 | 64) {
+        return Err(at(format!(
+            "{bits}-bit samples are not supported; stn reads 8-, 16-, 32- and 64-bit samples"
+        )));
+    }
+    let shape = image_shape(h as usize, w as usize, channels);
+    let expected: usize = shape.iter().product();
+    let result = decoder.read_image().map_err(|e| at(tiff_error(e)))?;
+    let (len, array) = match result {
+        DecodingResult::U8(v) => (v.len(), typed_image(shape.clone(), v)),
+        DecodingResult::U16(v) => (v.len(), typed_image(shape.clone(), v)),
+        DecodingResult::U32(v) => (v.len(), typed_image(shape.clone(), v)),
+        DecodingResult::U64(v) => (v.len(), typed_image(shape.clone(), v)),
+        DecodingResult::I8(v) => (v.len(), typed_image(shape.clone(), v)),
+        DecodingResult::I16(v) => (v.len(), typed_image(shape.clone(), v)),
+        DecodingResult::I32(v) => (v.len(), typed_image(shape.clone(), v)),
+        DecodingResult::I64(v) => (v.len(), typed_image(shape.clone(), v)),
+        DecodingResult::F32(v) => (v.len(), typed_image(shape.clone(), v)),
+        DecodingResult::F64(v) => (v.len(), typed_image(shape.clone(), v)),
+        DecodingResult::F16(_) => {
+            return Err(at("16-bit float samples are not supported".to_string()));
+        }
+    };
+    debug_assert_eq!(len, expected);
+    Ok(array)
+}
+
+/// Writes `array` as one image, or one image per index of axis 0 when
+/// `spec` contains `{}` (replaced by the zero-padded index).
+pub fn write(spec: &str, array: ArrayRef<'_>) -> Result<()> {
+    let path = Path::new(spec);
+    let Some(format) = Format::of(spec) else {
+        return Err(write_error(path, "not a .png, .tif or .tiff name"));
+    };
+    check_dtype(spec, format, array.dtype())?;
+    if !spec.contains("{}") {
+        return write_one(path, format, &array);
+    }
+    if array.shape().len() < 3 {
+        return Err(write_error(
+            path,
+            format!(
+                "a `{{}}` pattern writes one image per index of axis 0, so it needs an array \
+                 of at least 3 dimensions, not shape {:?}",
+                array.shape()
+            ),
+        ));
+    }
+    let n = array.shape()[0];
+    let width = (n.saturating_sub(1)).to_string().len();
+    let mut written: Vec<PathBuf> = Vec::with_capacity(n);
+    for i in 0..n {
+        let name = PathBuf::from(spec.replace("{}", &format!("{i:0width$}")));
+        let frame = index_axis0(&array, i);
+        if let Err(e) = write_one(&name, format, &frame) {
+            for done in &written {
+                let _ = std::fs::remove_file(done);
+            }
+            return Err(e);
+        }
+        written.push(name);
+    }
+    Ok(())
+}
+
+fn check_dtype(spec: &str, format: Format, dtype: DType) -> Result<()> {
+    if format.dtypes().contains(&dtype) {
+        return Ok(());
+    }
+    let allowed = format.dtypes();
+    let names: Vec<&str> = allowed.iter().map(|d| d.name()).collect();
+    let list = match names.as_slice() {
+        [a, b] => format!("{a} or {b}"),
+        [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
+        [] => String::new(),
+    };
+    Err(Error::Io(format!(
+        "cannot write {} to `{spec}`: {} holds {list} (cast in the kernel, e.g. `-> u8`)",
+        dtype.name(),
+        format.name()
+    )))
+}
+
+/// The sub-array at index `i` of axis 0.
+fn index_axis0<'a>(a: &ArrayRef<'a>, i: usize) -> ArrayRef<'a> {
+    assert!(i < a.shape()[0]);
+    let offset = i as isize * a.strides()[0];
+    // SAFETY: every element of the sub-array is an element of `a`, which is
+    // readable for `'a`.
+    unsafe {
+        ArrayRef::from_raw(
+            a.as_ptr().offset(offset),
+            a.dtype(),
+            a.shape()[1..].to_vec(),
+            a.strides()[1..].to_vec(),
+        )
+    }
+}
+
+/// The elements of `a` in C order, for any strides.
+fn samples<T: Element>(a: &ArrayRef<'_>) -> Vec<T> {
+    // `typed` hands negative strides to ndarray's `from_shape_ptr`, which
+    // refuses them; such views are copied element by element instead.
+    if a.strides().iter().all(|&s| s >= 0)
+        && let Some(v) = a.typed::<T>()
+    {
+        return v.iter().copied().collect();
+    }
+    let owned = a.to_owned().into_typed::<T>().expect("dtype is T's");
+    owned.iter().copied().collect()
+}
+
+/// How an array maps onto images: pages, height, width, channels.
+struct Layout {
+    /// Whether axis 0 indexes pages (TIFF only).
+    paged: bool,
+    pages: usize,
+    height: u32,
+    width: u32,
+    channels: usize,
+}
+
+fn layout(path: &Path, format: Format, shape: &[usize]) -> Result<Layout> {
+    let (pages, h, w, c) = match *shape {
+        [h, w] => (None, h, w, 1),
+        [h, w, c] if (1..=4).contains(&c) => (None, h, w, c),
+        [p, h, w] if format == Format::Tiff => (Some(p), h, w, 1),
+        [p, h, w, c] if format == Format::Tiff && (1..=4).contains(&c) => (Some(p), h, w, c),
+        _ => {
+            let more = match format {
+                Format::Png => "; to write a stack, use a pattern like `out/{}.png` or a .tif file",
+                Format::Tiff => "",
+            };
+            return Err(write_error(
+                path,
+                format!(
+                    "a {} image is a 2-D (H, W) or 3-D (H, W, C) array with 1 to 4 channels, \
+                     not shape {shape:?}{more}",
+                    format.name()
+                ),
+            ));
+        }
+    };
+    if h == 0 || w == 0 || pages == Some(0) {
+        return Err(write_error(
+            path,
+            format!("cannot write an empty image (shape {shape:?})"),
+        ));
+    }
+    let too_big = |_| write_error(path, format!("the image is too large (shape {shape:?})"));
+    Ok(Layout {
+        paged: pages.is_some(),
+        pages: pages.unwrap_or(1),
+        height: u32::try_from(h).map_err(too_big)?,
+        width: u32::try_from(w).map_err(too_big)?,
+        channels: c,
+    })
+}
+
+/// Writes one file under a temporary name and renames it into place.
+fn write_one(path: &Path, format: Format, array: &ArrayRef<'_>) -> Result<()> {
+    let bad = |why: String| write_error(path, why);
+    if path.is_dir() {
+        return Err(bad("it is a directory".to_string()));
+    }
+    let layout = layout(path, format, array.shape())?;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let suffix = match format {
+        Format::Png => ".png.part",
+        Format::Tiff => ".tif.part",
+    };
+    let temp = tempfile::Builder::new()
+        .prefix(".stn-")
+        .suffix(suffix)
+        .tempfile_in(&dir)
+        .map_err(|e| bad(describe(&e)))?;
+    let mut out = BufWriter::new(temp.as_file());
+    match format {
+        Format::Png => write_png(&mut out, array, &layout).map_err(|e| bad(png_error(e)))?,
+        Format::Tiff => write_tiff(&mut out, array, &layout).map_err(|e| bad(tiff_error(e)))?,
+    }
+    out.flush().map_err(|e| bad(describe(&e)))?;
+    drop(out);
+    temp.persist(path).map_err(|e| bad(describe(&e.error)))?;
+    Ok(())
+}
+
+fn write_png<W: Write>(out: W, array: &ArrayRef<'_>, l: &Layout) -> image::ImageResult<()> {
+    use ExtendedColorType as E;
+    let encoder = PngEncoder::new(out);
+    match array.dtype() {
+        DType::U8 => {
+            let color = [E::L8, E::La8, E::Rgb8, E::Rgba8][l.channels - 1];
+            encoder.write_image(&samples::<u8>(array), l.width, l.height, color)
+        }
+        DType::U16 => {
+            let color = [E::L16, E::La16, E::Rgb16, E::Rgba16][l.channels - 1];
+            // `image` takes 16-bit samples in native byte order.
+            let bytes: Vec<u8> = samples::<u16>(array)
+                .iter()
+                .flat_map(|v| v.to_ne_bytes())
+                .collect();
+            encoder.write_image(&bytes, l.width, l.height, color)
+        }
+        other => unreachable!("dtype {other:?} was checked"),
+    }
+}
+
+/// Grey with an alpha channel: `tiff` has no encoder color type for it.
+struct GrayAlpha<T>(std::marker::PhantomData<T>);
+
+macro_rules! gray_alpha {
+    ($t:ty, $bits:expr, $format:expr) => {
+        impl colortype::ColorType for GrayAlpha<$t> {
+            type Inner = $t;
+            const TIFF_VALUE: PhotometricInterpretation = PhotometricInterpretation::BlackIsZero;
+            const BITS_PER_SAMPLE: &'static [u16] = &[$bits, $bits];
+            const SAMPLE_FORMAT: &'static [SampleFormat] = &[$format, $format];
+            fn horizontal_predict(_: &[Self::Inner], _: &mut Vec<Self::Inner>) {
+                unreachable!("stn writes TIFF without a predictor")
+            }
+        }
+    };
+}
+gray_alpha!(u8, 8, SampleFormat::Uint);
+gray_alpha!(u16, 16, SampleFormat::Uint);
+gray_alpha!(f32, 32, SampleFormat::IEEEFP);
+
+fn write_tiff<W: Write + std::io::Seek>(
+    out: W,
+    array: &ArrayRef<'_>,
+    l: &Layout,
+) -> tiff::TiffResult<()> {
+    use colortype as ct;
+    let mut encoder = TiffEncoder::new(out)?;
+    let pages: Vec<ArrayRef<'_>> = if l.paged {
+        (0..l.pages).map(|i| index_axis0(array, i)).collect()
+    } else {
+        vec![array.clone()]
+    };
+    for page in &pages {
+        let (w, h) = (l.width, l.height);
+        match (array.dtype(), l.channels) {
+            (DType::U8, 1) => encoder.write_image::<ct::Gray8>(w, h, &samples(page))?,
+            (DType::U8, 2) => page_with_alpha::<_, GrayAlpha<u8>>(&mut encoder, l, page)?,
+            (DType::U8, 3) => encoder.write_image::<ct::RGB8>(w, h, &samples(page))?,
+            (DType::U8, 4) => encoder.write_image::<ct::RGBA8>(w, h, &samples(page))?,
+            (DType::U16, 1) => encoder.write_image::<ct::Gray16>(w, h, &samples(page))?,
+            (DType::U16, 2) => page_with_alpha::<_, GrayAlpha<u16>>(&mut encoder, l, page)?,
+            (DType::U16, 3) => encoder.write_image::<ct::RGB16>(w, h, &samples(page))?,
+            (DType::U16, 4) => encoder.write_image::<ct::RGBA16>(w, h, &samples(page))?,
+            (DType::F32, 1) => encoder.write_image::<ct::Gray32Float>(w, h, &samples(page))?,
+            (DType::F32, 2) => page_with_alpha::<_, GrayAlpha<f32>>(&mut encoder, l, page)?,
+            (DType::F32, 3) => encoder.write_image::<ct::RGB32Float>(w, h, &samples(page))?,
+            (DType::F32, 4) => encoder.write_image::<ct::RGBA32Float>(w, h, &samples(page))?,
+            other => unreachable!("dtype and channels {other:?} were checked"),
+        }
+    }
+    Ok(())
+}
+
+/// Writes a grey+alpha page, marking the second sample as alpha.
+fn page_with_alpha<W, C>(
+    encoder: &mut TiffEncoder<W>,
+    l: &Layout,
+    page: &ArrayRef<'_>,
+) -> tiff::TiffResult<()>
+where
+    W: Write + std::io::Seek,
+    C: colortype::ColorType,
+    C::Inner: Element,
+    [C::Inner]: tiff::encoder::TiffValue,
+{
+    let mut image = encoder.new_image::<C>(l.width, l.height)?;
+    // 2 = unassociated alpha.
+    image.encoder().write_tag(Tag::ExtraSamples, 2u16)?;
+    image.write_data(&samples::<C::Inner>(page))
+}
