@@ -279,6 +279,10 @@ fn a_pattern_needs_a_frame_axis() {
     let m =
         message(write(&p(dir.path(), "{}.png"), ArrayRef::new(u8s(&[3, 3]).view())).unwrap_err());
     assert!(m.contains("axis 0"), "{m}");
+    let empty = u8s(&[0, 3, 3]);
+    let m = message(write(&p(dir.path(), "{}.png"), ArrayRef::new(empty.view())).unwrap_err());
+    assert!(m.contains("no frames"), "{m}");
+    assert!(listing(dir.path()).is_empty());
 }
 
 #[test]
@@ -295,4 +299,24 @@ fn images_written_by_the_image_crate_are_read() {
     assert_eq!(a[[2, 4, 0]], 4);
     assert_eq!(a[[2, 4, 1]], 2);
     assert_eq!(a[[2, 4, 2]], 7);
+}
+
+#[test]
+fn sixteen_bit_images_from_the_image_crate_keep_their_values() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["ext16.png", "ext16.tif"] {
+        let path = dir.path().join(name);
+        let img: image::ImageBuffer<image::Luma<u16>, Vec<u16>> =
+            image::ImageBuffer::from_fn(4, 2, |x, y| {
+                image::Luma([(x * 1000 + y * 300 + 1) as u16])
+            });
+        img.save(&path).unwrap();
+        let a = read(&path.to_string_lossy())
+            .unwrap()
+            .into_typed::<u16>()
+            .unwrap();
+        assert_eq!(a.shape(), &[2, 4]);
+        assert_eq!(a[[1, 3]], 3301, "{name}");
+        assert_eq!(a[[0, 1]], 1001, "{name}");
+    }
 }

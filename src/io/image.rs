@@ -119,7 +119,7 @@ fn read_glob(spec: &str) -> Result<DynArray> {
 }
 
 /// Reads one PNG or TIFF file, chosen by its extension.
-pub fn read_file(path: &Path) -> Result<DynArray> {
+fn read_file(path: &Path) -> Result<DynArray> {
     match Format::of(&path.to_string_lossy()) {
         Some(Format::Png) => read_png(path),
         Some(Format::Tiff) => read_tiff(path),
@@ -189,8 +189,8 @@ fn png_error(e: ImageError) -> String {
 
 fn read_png(path: &Path) -> Result<DynArray> {
     let file = File::open(path).map_err(|e| read_error(path, describe(&e)))?;
-    let decoder =
-        PngDecoder::new(BufReader::new(file)).map_err(|e| read_error(path, png_error(e)))?;
+    let decoder = PngDecoder::with_limits(BufReader::new(file), image::Limits::no_limits())
+        .map_err(|e| read_error(path, png_error(e)))?;
     let (w, h) = decoder.dimensions();
     let color = decoder.color_type();
     let channels = usize::from(color.channel_count());
@@ -335,6 +335,12 @@ pub fn write(spec: &str, array: ArrayRef<'_>) -> Result<()> {
         ));
     }
     let n = array.shape()[0];
+    if n == 0 {
+        return Err(write_error(
+            path,
+            format!("the array has no frames (shape {:?})", array.shape()),
+        ));
+    }
     let width = (n.saturating_sub(1)).to_string().len();
     let mut written: Vec<PathBuf> = Vec::with_capacity(n);
     for i in 0..n {
