@@ -129,14 +129,30 @@ impl<'a> ArrayRef<'a> {
         if self.strides.iter().any(|s| s % size != 0) {
             return None;
         }
-        let strides: Vec<isize> = self.strides.iter().map(|s| s / size).collect();
-        // SAFETY: same memory, same element type, strides in elements.
-        Some(unsafe {
+        // ndarray takes non-negative strides from the lowest address: start
+        // there, and reverse the axes whose stride was negative.
+        let mut low = self.ptr;
+        let mut strides = Vec::with_capacity(self.shape.len());
+        for (&n, &s) in self.shape.iter().zip(&self.strides) {
+            if s < 0 && n > 0 {
+                low = low.wrapping_offset((n as isize - 1) * s);
+            }
+            strides.push(s.abs() / size);
+        }
+        // SAFETY: same memory, same element type, strides in elements, and
+        // `low` is the element with the lowest address.
+        let mut view = unsafe {
             ArrayView::from_shape_ptr(
                 IxDyn(&self.shape).strides(strides_usize(&strides)),
-                self.ptr as *const T,
+                low as *const T,
             )
-        })
+        };
+        for (k, &s) in self.strides.iter().enumerate() {
+            if s < 0 {
+                view.invert_axis(ndarray::Axis(k));
+            }
+        }
+        Some(view)
     }
 }
 
@@ -439,5 +455,26 @@ impl DynArray {
             DType::F32 => DynArray::F32(cast(a)),
             DType::F64 => DynArray::F64(cast(a)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{Array2, s};
+
+    #[test]
+    fn typed_views_keep_any_strides() {
+        let a = Array2::from_shape_fn((3, 4), |(i, j)| (i * 10 + j) as i16);
+        for v in [
+            a.view(),
+            a.slice(s![..;-1, ..]),
+            a.slice(s![.., ..;-2]),
+            a.t(),
+        ] {
+            let r = ArrayRef::new(v.view());
+            assert_eq!(r.typed::<i16>().unwrap(), v.into_dyn());
+        }
+        assert!(ArrayRef::new(a.view()).typed::<u16>().is_none());
     }
 }

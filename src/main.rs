@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use stn::array::ArrayRef;
 use stn::error::{Error, Result};
 use stn::exec::boundary::Mode;
-use stn::io::npy::{NpyInput, NpyOutput};
+use stn::io::format::{Input, Output};
 use stn::program::{Kernel, Program};
 use stn::run::{RunOptions, parse_number};
 use stn::types::dtype::DType;
@@ -92,10 +92,13 @@ struct RunArgs {
     file: PathBuf,
     /// The kernel to run (needed when the file defines several).
     kernel: Option<String>,
-    /// An input array (.npy); repeat for kernels with several inputs.
+    /// An input array: .npy, a PNG or TIFF file, or a glob of images
+    /// ('frames/*.png', stacked along a new axis 0); repeat for kernels
+    /// with several inputs.
     #[arg(short = 'i', long = "input", value_name = "INPUT", required = true)]
     inputs: Vec<PathBuf>,
-    /// The output array (.npy).
+    /// The output array: .npy, a PNG or TIFF file, or a pattern like
+    /// 'out/{}.png' (one image per index of the leading axis).
     #[arg(short = 'o', long = "output", value_name = "OUTPUT")]
     output: PathBuf,
     /// Boundary mode: fill, constant, nearest, reflect, mirror, wrap.
@@ -193,17 +196,19 @@ fn run(args: RunArgs) -> Result<()> {
     if opts.threads == Some(0) {
         return Err(Error::usage("--threads must be at least 1"));
     }
-    for p in args.inputs.iter().chain([&args.output]) {
-        require_npy(p)?;
+    let out_spec = args.output.to_string_lossy().into_owned();
+    if stn::io::format::format_of(&out_spec).is_none() {
+        // Fail before reading anything.
+        Output::create(&out_spec, DType::U8, &[])?;
     }
     let inputs = args
         .inputs
         .iter()
-        .map(|p| NpyInput::open(p))
+        .map(|p| Input::open(&p.to_string_lossy()))
         .collect::<Result<Vec<_>>>()?;
     let views: Vec<ArrayRef> = inputs.iter().map(|i| i.view()).collect();
     let (spec, layout) = kernel.prepare(&views, &opts)?;
-    let mut out = NpyOutput::create(&args.output, spec.typed.out_dtype, &layout.out_shape())?;
+    let mut out = Output::create(&out_spec, spec.typed.out_dtype, &layout.out_shape())?;
     let bar = progress_bar(
         args.quiet,
         (stn::exec::tile_count(&layout, opts.tile_points, opts.threads) * opts.steps) as u64,
@@ -317,16 +322,6 @@ fn progress_bar(quiet: bool, len: u64) -> Option<ProgressBar> {
         bar.set_style(style);
     }
     Some(bar)
-}
-
-fn require_npy(p: &Path) -> Result<()> {
-    match p.extension().and_then(|e| e.to_str()) {
-        Some(e) if e.eq_ignore_ascii_case("npy") => Ok(()),
-        _ => Err(Error::usage(format!(
-            "`{}`: unsupported format; this version reads and writes .npy files",
-            p.display()
-        ))),
-    }
 }
 
 fn parse_mode(s: &str) -> Result<Mode> {

@@ -497,9 +497,19 @@ fn bad_files() {
         "-i",
         &p(d.path(), "ok.npy"),
         "-o",
-        &p(d.path(), "out.png"),
+        &p(d.path(), "out.xyz"),
     ]);
     assert_user_error(&o, "unsupported format", d.path(), keep);
+    // A format that cannot hold the kernel's output dtype.
+    let o = stn(&[
+        "run",
+        &smooth,
+        "-i",
+        &p(d.path(), "ok.npy"),
+        "-o",
+        &p(d.path(), "out.png"),
+    ]);
+    assert_user_error(&o, "cannot write f64 to", d.path(), keep);
     let o = stn(&[
         "run",
         "/nonexistent.stn",
@@ -603,4 +613,49 @@ fn bench_prints_times_and_the_copy() {
     ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("--shape"), "{}", stderr(&o));
+}
+
+#[test]
+fn image_frames_out_and_back_in() {
+    let d = tmp();
+    // Threshold the bundled int8 stack into u8 frames, one PNG per frame.
+    let kernel = write_kernel(
+        d.path(),
+        "bin.stn",
+        "kernel bin(x) -> u8 { where(x[0, 0] > 0, 255, 0) }\n",
+    );
+    std::fs::create_dir(d.path().join("frames")).unwrap();
+    let pattern = p(d.path(), "frames/{}.png");
+    let o = stn(&[
+        "run",
+        &kernel,
+        "-i",
+        &example("data/stack.npy"),
+        "-o",
+        &pattern,
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let names: Vec<String> = {
+        let mut v: Vec<_> = std::fs::read_dir(d.path().join("frames"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        names,
+        (0..8).map(|i| format!("{i}.png")).collect::<Vec<_>>()
+    );
+    // Read them back as a glob, run the identity into .npy, compare with the library.
+    let id = write_kernel(d.path(), "id.stn", "kernel id(x) { x[0, 0] }\n");
+    let glob = p(d.path(), "frames/*.png");
+    let back = p(d.path(), "back.npy");
+    let o = stn(&["run", &id, "-i", &glob, "-o", &back, "-q"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let got: ArrayD<u8> = read_npy(&back).unwrap();
+    let x: ArrayD<i8> = read_npy(example("data/stack.npy")).unwrap();
+    let want = x.mapv(|v| if v > 0 { 255u8 } else { 0 });
+    assert_eq!(got, want);
 }

@@ -4,6 +4,7 @@
 //! and renamed into place only when complete, so a failed or interrupted
 //! run never leaves a half-written file under the final name.
 
+pub mod format;
 pub mod image;
 pub mod npy;
 
