@@ -5,6 +5,7 @@
 //! run never leaves a half-written file under the final name.
 
 pub mod npy;
+pub mod zarr;
 
 use std::path::Path;
 
