@@ -659,3 +659,38 @@ fn image_frames_out_and_back_in() {
     let want = x.mapv(|v| if v > 0 { 255u8 } else { 0 });
     assert_eq!(got, want);
 }
+
+#[test]
+fn zarr_out_and_back_in() {
+    let d = tmp();
+    let store = p(d.path(), "smoothed.zarr");
+    let o = stn(&[
+        "run",
+        &example("smooth.stn"),
+        "-i",
+        &example("data/stack.npy"),
+        "-o",
+        &store,
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(d.path().join("smoothed.zarr/zarr.json").is_file());
+    let id = write_kernel(d.path(), "id.stn", "kernel id(x) { x[0, 0] }\n");
+    let back = p(d.path(), "back.npy");
+    let o = stn(&["run", &id, "-i", &store, "-o", &back, "-q"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let got: ArrayD<i8> = read_npy(&back).unwrap();
+    let x: ArrayD<i8> = read_npy(example("data/stack.npy")).unwrap();
+    let want: ArrayD<i8> = Program::from_path(example("smooth.stn"))
+        .unwrap()
+        .kernel(None)
+        .unwrap()
+        .apply(&[x.view()], &RunOptions::default())
+        .unwrap();
+    assert_eq!(got, want);
+    // A folder that is not a Zarr array is neither read nor replaced.
+    std::fs::create_dir(d.path().join("plain")).unwrap();
+    let o = stn(&["run", &id, "-i", &p(d.path(), "plain"), "-o", &back, "-q"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("unsupported format"), "{}", stderr(&o));
+}

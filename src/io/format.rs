@@ -1,14 +1,15 @@
 //! Which format a path names, and opening inputs / creating outputs in it.
 //!
 //! `.npy` inputs are memory-mapped and outputs written in place into a
-//! full-size temporary file. Images (PNG, TIFF, globs, `{}` patterns) are read
-//! whole into memory, and outputs are computed in memory and written at
-//! `commit`, each file under a temporary name first.
+//! full-size temporary file. Images (PNG, TIFF, globs, `{}` patterns) and
+//! Zarr arrays (v2 and v3 in, v3 out) are read whole into memory, and outputs
+//! are computed in memory and written at `commit`, under a temporary name
+//! first.
 
 use std::path::{Path, PathBuf};
 
-use super::image;
 use super::npy::{NpyInput, NpyOutput};
+use super::{image, zarr};
 use crate::array::{ArrayMut, ArrayRef, DynArray};
 use crate::error::{Error, Result};
 use crate::types::dtype::DType;
@@ -18,12 +19,16 @@ use crate::types::dtype::DType;
 pub enum Format {
     Npy,
     Image,
+    Zarr,
 }
 
 /// The format `spec` names, from its extension; `None` if unsupported.
 pub fn format_of(spec: &str) -> Option<Format> {
     if image::is_image(spec) {
         return Some(Format::Image);
+    }
+    if zarr::is_zarr(Path::new(spec)) {
+        return Some(Format::Zarr);
     }
     let ext = Path::new(spec)
         .extension()
@@ -37,8 +42,9 @@ pub fn format_of(spec: &str) -> Option<Format> {
 
 fn unsupported(spec: &str) -> Error {
     Error::usage(format!(
-        "`{spec}`: unsupported format; stn reads and writes .npy, PNG and TIFF images \
-         (a file, a glob like 'frames/*.png', or an output pattern like 'out/{{}}.png')"
+        "`{spec}`: unsupported format; stn reads and writes .npy, Zarr arrays (a folder, \
+         or a new one ending in .zarr), and PNG and TIFF images (a file, a glob like \
+         'frames/*.png', or an output pattern like 'out/{{}}.png')"
     ))
 }
 
@@ -54,6 +60,7 @@ impl Input {
         match format_of(spec) {
             Some(Format::Npy) => Ok(Input::Npy(NpyInput::open(Path::new(spec))?)),
             Some(Format::Image) => Ok(Input::Memory(image::read(spec)?)),
+            Some(Format::Zarr) => Ok(Input::Memory(zarr::read(Path::new(spec))?)),
             None => Err(unsupported(spec)),
         }
     }
@@ -71,6 +78,7 @@ impl Input {
 pub enum Output {
     Npy(NpyOutput),
     Image { spec: String, array: DynArray },
+    Zarr { path: PathBuf, array: DynArray },
 }
 
 impl Output {
@@ -83,7 +91,7 @@ impl Output {
                 dtype,
                 shape,
             )?)),
-            Some(Format::Image) => {
+            Some(format) => {
                 let dir: PathBuf = match Path::new(spec).parent() {
                     Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
                     _ => PathBuf::from("."),
@@ -94,9 +102,16 @@ impl Output {
                         dir.display()
                     )));
                 }
-                Ok(Output::Image {
-                    spec: spec.to_string(),
-                    array: DynArray::zeros(dtype, shape),
+                let array = DynArray::zeros(dtype, shape);
+                Ok(match format {
+                    Format::Zarr => Output::Zarr {
+                        path: PathBuf::from(spec),
+                        array,
+                    },
+                    _ => Output::Image {
+                        spec: spec.to_string(),
+                        array,
+                    },
                 })
             }
             None => Err(unsupported(spec)),
@@ -106,7 +121,7 @@ impl Output {
     pub fn view_mut(&mut self) -> ArrayMut<'_> {
         match self {
             Output::Npy(n) => n.view_mut(),
-            Output::Image { array, .. } => array.view_mut(),
+            Output::Image { array, .. } | Output::Zarr { array, .. } => array.view_mut(),
         }
     }
 
@@ -115,6 +130,7 @@ impl Output {
         match self {
             Output::Npy(n) => n.commit(),
             Output::Image { spec, array } => image::write(&spec, array.view()),
+            Output::Zarr { path, array } => zarr::write(&path, array.view(), None),
         }
     }
 }

@@ -7,6 +7,7 @@
 pub mod format;
 pub mod image;
 pub mod npy;
+pub mod zarr;
 
 use std::path::Path;
 
