@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Create (or update) the repo-local Python venv at .venv with the packages in
 # scripts/requirements.txt. Idempotent; prints one line on success.
+# STN_VENV and STN_REQUIREMENTS choose another venv folder and requirements
+# file (scripts/zarr_interop.sh uses them).
 # Needs only python3 (with pip) and PyPI access.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-venv="$root/.venv"
-req="$root/scripts/requirements.txt"
+venv="${STN_VENV:-$root/.venv}"
+req="${STN_REQUIREMENTS:-$root/scripts/requirements.txt}"
 py="${PYTHON:-python3}"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
@@ -27,6 +29,6 @@ vpy="$venv/bin/python"
 "$vpy" -m pip install -q --disable-pip-version-check --upgrade pip >>"$log" 2>&1 \
     || fail "pip upgrade failed"
 "$vpy" -m pip install -q --disable-pip-version-check -r "$req" >>"$log" 2>&1 \
-    || fail "pip install -r scripts/requirements.txt failed"
+    || fail "pip install -r $req failed"
 
-echo "venv ready: $venv ($("$vpy" -c 'import sys,numpy,scipy; print("python %d.%d.%d, numpy %s, scipy %s" % (sys.version_info[:3] + (numpy.__version__, scipy.__version__)))'))"
+echo "venv ready: $venv ($("$vpy" -c 'import sys; print("python %d.%d.%d" % sys.version_info[:3])'); $("$vpy" -m pip freeze --disable-pip-version-check 2>/dev/null | grep -iE '^(numpy|scipy|zarr)==' | tr '\n' ' '))"

@@ -11,26 +11,14 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="$root/target/zarr-interop/venv"
 req="$root/scripts/zarr-requirements.txt"
-py="${PYTHON:-python3}"
 log="$(mktemp)"
 data="$(mktemp -d)"
 trap 'rm -rf "$log" "$data"' EXIT
 
 fail() { cat "$log" >&2; echo "zarr_interop.sh: $*" >&2; exit 1; }
 
-mkdir -p "$(dirname "$venv")"
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -m pip --version >/dev/null 2>&1; then
-    rm -rf "$venv"
-    if ! "$py" -m venv "$venv" >"$log" 2>&1; then
-        rm -rf "$venv"
-        "$py" -m pip install -q --disable-pip-version-check --user virtualenv >>"$log" 2>&1 \
-            || fail "could not create venv (python3 -m venv and virtualenv both failed)"
-        "$py" -m virtualenv -q "$venv" >>"$log" 2>&1 || fail "virtualenv failed"
-    fi
-fi
+STN_VENV="$venv" STN_REQUIREMENTS="$req" "$root/scripts/venv.sh" || fail "could not make the venv"
 vpy="$venv/bin/python"
-"$vpy" -m pip install -q --disable-pip-version-check -r "$req" >>"$log" 2>&1 \
-    || fail "pip install -r scripts/zarr-requirements.txt failed"
 
 "$vpy" "$root/scripts/zarr_interop.py" write "$data/py"
 cd "$root"
