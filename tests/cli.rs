@@ -17,6 +17,13 @@ fn stn(args: &[&str]) -> Output {
         .expect("the stn binary runs")
 }
 
+/// Runs `stn` and asserts it succeeded.
+fn stn_ok(args: &[&str]) -> Output {
+    let o = stn(args);
+    assert!(o.status.success(), "stn {}: {}", args.join(" "), stderr(&o));
+    o
+}
+
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
@@ -122,7 +129,7 @@ fn every_dtype_in_c_and_fortran_order() {
                 .unwrap();
             let mut f = std::fs::File::create(d.join("in.npy")).unwrap();
             x.write_npy(&mut f).unwrap();
-            let o = stn(&[
+            stn_ok(&[
                 "run",
                 kernel,
                 "-i",
@@ -131,7 +138,6 @@ fn every_dtype_in_c_and_fortran_order() {
                 &p(d, "out.npy"),
                 "-q",
             ]);
-            assert!(o.status.success(), "{}", stderr(&o));
             let y = ArrayD::<T>::read_npy(std::fs::File::open(d.join("out.npy")).unwrap()).unwrap();
             for i in 0..3 {
                 for j in 0..4 {
@@ -238,7 +244,7 @@ fn broadcasting_two_inputs() {
     let b = ArrayD::from_shape_fn(IxDyn(&[5, 3, 4]), |ix| (ix[0] * 1000) as i32);
     write_npy(d.path().join("a.npy"), &a).unwrap();
     write_npy(d.path().join("b.npy"), &b).unwrap();
-    let o = stn(&[
+    stn_ok(&[
         "run",
         &kernel,
         "-i",
@@ -250,7 +256,6 @@ fn broadcasting_two_inputs() {
         "--boundary",
         "wrap",
     ]);
-    assert!(o.status.success(), "{}", stderr(&o));
     let c: ArrayD<i32> = read_npy(d.path().join("c.npy")).unwrap();
     assert_eq!(c.shape(), &[2, 5, 3, 4]);
     assert_eq!(c[[1, 4, 2, 3]], a[[1, 0, 2, 3]] + b[[4, 2, 0]]);
@@ -525,7 +530,7 @@ fn bad_files() {
 fn the_bundled_example_runs() {
     let d = tmp();
     let out = p(d.path(), "smoothed.npy");
-    let o = stn(&[
+    stn_ok(&[
         "run",
         &example("smooth.stn"),
         "-i",
@@ -533,7 +538,6 @@ fn the_bundled_example_runs() {
         "-o",
         &out,
     ]);
-    assert!(o.status.success(), "{}", stderr(&o));
     let y: ArrayD<i8> = read_npy(&out).unwrap();
     assert_eq!(y.shape(), &[8, 128, 128]);
     let x: ArrayD<i8> = read_npy(example("data/stack.npy")).unwrap();
@@ -626,7 +630,7 @@ fn image_frames_out_and_back_in() {
     );
     std::fs::create_dir(d.path().join("frames")).unwrap();
     let pattern = p(d.path(), "frames/{}.png");
-    let o = stn(&[
+    stn_ok(&[
         "run",
         &kernel,
         "-i",
@@ -635,7 +639,6 @@ fn image_frames_out_and_back_in() {
         &pattern,
         "-q",
     ]);
-    assert!(o.status.success(), "{}", stderr(&o));
     let names: Vec<String> = {
         let mut v: Vec<_> = std::fs::read_dir(d.path().join("frames"))
             .unwrap()
@@ -652,8 +655,7 @@ fn image_frames_out_and_back_in() {
     let id = write_kernel(d.path(), "id.stn", "kernel id(x) { x[0, 0] }\n");
     let glob = p(d.path(), "frames/*.png");
     let back = p(d.path(), "back.npy");
-    let o = stn(&["run", &id, "-i", &glob, "-o", &back, "-q"]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    stn_ok(&["run", &id, "-i", &glob, "-o", &back, "-q"]);
     let got: ArrayD<u8> = read_npy(&back).unwrap();
     let x: ArrayD<i8> = read_npy(example("data/stack.npy")).unwrap();
     let want = x.mapv(|v| if v > 0 { 255u8 } else { 0 });
@@ -664,7 +666,7 @@ fn image_frames_out_and_back_in() {
 fn zarr_out_and_back_in() {
     let d = tmp();
     let store = p(d.path(), "smoothed.zarr");
-    let o = stn(&[
+    stn_ok(&[
         "run",
         &example("smooth.stn"),
         "-i",
@@ -673,12 +675,10 @@ fn zarr_out_and_back_in() {
         &store,
         "-q",
     ]);
-    assert!(o.status.success(), "{}", stderr(&o));
     assert!(d.path().join("smoothed.zarr/zarr.json").is_file());
     let id = write_kernel(d.path(), "id.stn", "kernel id(x) { x[0, 0] }\n");
     let back = p(d.path(), "back.npy");
-    let o = stn(&["run", &id, "-i", &store, "-o", &back, "-q"]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    stn_ok(&["run", &id, "-i", &store, "-o", &back, "-q"]);
     let got: ArrayD<i8> = read_npy(&back).unwrap();
     let x: ArrayD<i8> = read_npy(example("data/stack.npy")).unwrap();
     let want: ArrayD<i8> = Program::from_path(example("smooth.stn"))
