@@ -320,3 +320,49 @@ fn sixteen_bit_images_from_the_image_crate_keep_their_values() {
         assert_eq!(a[[0, 1]], 1001, "{name}");
     }
 }
+
+/// CRC-32 (IEEE) of PNG chunks, bit by bit: enough for a test file.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= b as u32;
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+#[test]
+fn a_header_claiming_more_than_memory_is_an_error_not_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    // A valid PNG signature and IHDR for 1,000,000 x 1,000,000 RGBA 16-bit
+    // pixels (8 TB decoded), in a file of a few dozen bytes.
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = b"IHDR".to_vec();
+    ihdr.extend_from_slice(&1_000_000u32.to_be_bytes());
+    ihdr.extend_from_slice(&1_000_000u32.to_be_bytes());
+    ihdr.extend_from_slice(&[16, 6, 0, 0, 0]);
+    png.extend_from_slice(&13u32.to_be_bytes());
+    png.extend_from_slice(&ihdr);
+    png.extend_from_slice(&crc32(&ihdr).to_be_bytes());
+    // The start of a zlib stream: the decoder stops at the first IDAT.
+    let idat = b"IDAT\x78\x9c";
+    png.extend_from_slice(&2u32.to_be_bytes());
+    png.extend_from_slice(idat);
+    png.extend_from_slice(&crc32(idat).to_be_bytes());
+    png.extend_from_slice(&0u32.to_be_bytes());
+    png.extend_from_slice(b"IEND");
+    png.extend_from_slice(&crc32(b"IEND").to_be_bytes());
+    let path = p(dir.path(), "huge.png");
+    std::fs::write(&path, &png).unwrap();
+    let e = message(read(&path).unwrap_err());
+    assert!(
+        e.contains("huge.png") && e.contains("more than this machine's memory"),
+        "{e}"
+    );
+}

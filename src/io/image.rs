@@ -196,6 +196,16 @@ fn read_png(path: &Path) -> Result<DynArray> {
     let channels = usize::from(color.channel_count());
     let shape = image_shape(h as usize, w as usize, channels);
     let bytes_per_sample = usize::from(color.bytes_per_pixel()) / channels;
+    let limit = super::decode_limit();
+    if decoder.total_bytes() > limit {
+        return Err(read_error(
+            path,
+            format!(
+                "the image claims {w}x{h} pixels ({} bytes decoded), more than this machine's memory",
+                decoder.total_bytes()
+            ),
+        ));
+    }
     let total = usize::try_from(decoder.total_bytes())
         .map_err(|_| read_error(path, "the image is too large"))?;
     let mut buf = vec![0u8; total];
@@ -238,7 +248,13 @@ fn read_tiff(path: &Path) -> Result<DynArray> {
     let file = File::open(path).map_err(|e| bad(describe(&e)))?;
     let mut decoder = TiffDecoder::new(BufReader::new(file))
         .map_err(|e| bad(tiff_error(e)))?
-        .with_limits(Limits::unlimited());
+        .with_limits({
+            let mut limits = Limits::unlimited();
+            let cap = usize::try_from(super::decode_limit()).unwrap_or(usize::MAX);
+            limits.decoding_buffer_size = cap;
+            limits.intermediate_buffer_size = cap;
+            limits
+        });
     let mut pages = Vec::new();
     loop {
         pages.push(read_tiff_page(&mut decoder, pages.len()).map_err(bad)?);

@@ -24,6 +24,20 @@ pub fn read_text(path: &Path) -> Result<String> {
     })
 }
 
+/// The most bytes a decoder may allocate for one array: the machine's
+/// memory (from /proc/meminfo; 16 GiB where that cannot be read). A corrupt
+/// header that claims more is an error, not an allocation failure.
+pub fn decode_limit() -> u64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            let line = m.lines().find(|l| l.starts_with("MemTotal:"))?;
+            let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+            Some(kib * 1024)
+        })
+        .unwrap_or(16 << 30)
+}
+
 /// An I/O error as a short sentence fragment, without Rust's debug noise.
 pub fn describe(e: &std::io::Error) -> String {
     let s = e.to_string();
