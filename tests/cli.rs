@@ -473,57 +473,28 @@ fn bad_files() {
         assert_user_error(&o, needle, d.path(), keep);
     }
     write_npy(d.path().join("ok.npy"), &Array2::<f64>::zeros((4, 4))).unwrap();
-    let o = stn(&[
-        "run",
-        &smooth,
-        "-i",
-        &p(d.path(), "ok.npy"),
-        "-o",
-        "/nonexistent-dir/out.npy",
-    ]);
-    assert_user_error(
-        &o,
-        "cannot write `/nonexistent-dir/out.npy`",
-        d.path(),
-        keep,
-    );
-    let o = stn(&[
-        "run",
-        &smooth,
-        "-i",
-        &p(d.path(), "ok.npy"),
-        "-o",
-        &d.path().display().to_string(),
-    ]);
-    assert_user_error(&o, "unsupported format", d.path(), keep);
-    let o = stn(&[
-        "run",
-        &smooth,
-        "-i",
-        &p(d.path(), "ok.npy"),
-        "-o",
-        &p(d.path(), "out.xyz"),
-    ]);
-    assert_user_error(&o, "unsupported format", d.path(), keep);
-    // A format that cannot hold the kernel's output dtype.
-    let o = stn(&[
-        "run",
-        &smooth,
-        "-i",
-        &p(d.path(), "ok.npy"),
-        "-o",
-        &p(d.path(), "out.png"),
-    ]);
-    assert_user_error(&o, "cannot write f64 to", d.path(), keep);
-    let o = stn(&[
-        "run",
-        "/nonexistent.stn",
-        "-i",
-        &p(d.path(), "ok.npy"),
-        "-o",
-        &out,
-    ]);
-    assert_user_error(&o, "cannot read `/nonexistent.stn`", d.path(), keep);
+    let ok = p(d.path(), "ok.npy");
+    let dir = d.path().display().to_string();
+    let (xyz, png) = (p(d.path(), "out.xyz"), p(d.path(), "out.png"));
+    for (kernel, output, needle) in [
+        (
+            smooth.as_str(),
+            "/nonexistent-dir/out.npy",
+            "cannot write `/nonexistent-dir/out.npy`",
+        ),
+        (smooth.as_str(), dir.as_str(), "unsupported format"),
+        (smooth.as_str(), xyz.as_str(), "unsupported format"),
+        // A format that cannot hold the kernel's output dtype.
+        (smooth.as_str(), png.as_str(), "cannot write f64 to"),
+        (
+            "/nonexistent.stn",
+            out.as_str(),
+            "cannot read `/nonexistent.stn`",
+        ),
+    ] {
+        let o = stn(&["run", kernel, "-i", &ok, "-o", output]);
+        assert_user_error(&o, needle, d.path(), keep);
+    }
 }
 
 #[test]
