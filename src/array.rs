@@ -114,10 +114,35 @@ impl<'a> ArrayRef<'a> {
 
     /// A copy in C order.
     pub fn to_owned(&self) -> DynArray {
+        let fast = crate::with_element_type!(self.dtype, T => self
+            .typed::<T>()
+            .map(|v| DynArray::from_typed(v.as_standard_layout().into_owned())));
+        if let Some(a) = fast {
+            return a;
+        }
         let mut out = DynArray::zeros(self.dtype, &self.shape);
         let mut m = out.view_mut();
         for_each_index(&self.shape, |ix| m.set(ix, self.get(ix)));
         out
+    }
+
+    /// Rows `rows` of axis 0 (which must exist), in place.
+    pub fn rows(&self, rows: std::ops::Range<usize>) -> ArrayRef<'a> {
+        assert!(
+            rows.start <= rows.end && rows.end <= self.shape[0],
+            "rows {rows:?} of an axis of length {}",
+            self.shape[0]
+        );
+        let mut shape = self.shape.clone();
+        shape[0] = rows.len();
+        let ptr = if rows.is_empty() {
+            self.ptr
+        } else {
+            self.ptr
+                .wrapping_offset(rows.start as isize * self.strides[0])
+        };
+        // SAFETY: every element of the sub-array is an element of `self`.
+        unsafe { ArrayRef::from_raw(ptr, self.dtype, shape, self.strides.clone()) }
     }
 
     /// The typed `ndarray` view, if the dtype is `T`'s.

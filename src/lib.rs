@@ -37,5 +37,6 @@ pub mod ir;
 pub mod program;
 pub mod rt;
 pub mod run;
+pub mod stream;
 pub mod syntax;
 pub mod types;

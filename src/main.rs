@@ -12,9 +12,9 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use stn::array::ArrayRef;
 use stn::error::{Error, Result};
 use stn::exec::boundary::Mode;
-use stn::io::format::{Input, Output};
 use stn::program::{Kernel, Program};
 use stn::run::{RunOptions, parse_number};
+use stn::stream::{self, StreamOptions, sink::Resume};
 use stn::types::dtype::DType;
 
 #[derive(Parser)]
@@ -123,6 +123,14 @@ struct RunArgs {
     /// No progress bar.
     #[arg(long, short = 'q')]
     quiet: bool,
+    /// Most memory for array data, e.g. 512M or 4G (default: half of the
+    /// machine's memory). Larger runs stream through in slabs.
+    #[arg(long, value_name = "SIZE")]
+    memory: Option<String>,
+    /// Continue an interrupted run into a Zarr output, computing only the
+    /// slabs it had not written.
+    #[arg(long)]
+    resume: bool,
 }
 
 /// Stack of the thread that does the work (virtual memory; only touched pages cost).
@@ -196,32 +204,105 @@ fn run(args: RunArgs) -> Result<()> {
     if opts.threads == Some(0) {
         return Err(Error::usage("--threads must be at least 1"));
     }
+    let memory = match &args.memory {
+        Some(m) => stream::parse_memory(m).filter(|&b| b > 0).ok_or_else(|| {
+            Error::usage(format!(
+                "--memory `{m}` is not a size; give bytes with an optional K, M, G or T, e.g. 512M"
+            ))
+        })?,
+        None => stream::default_memory(),
+    };
     let out_spec = args.output.to_string_lossy().into_owned();
     if stn::io::format::format_of(&out_spec).is_none() {
         // Fail before reading anything.
-        Output::create(&out_spec, DType::U8, &[])?;
+        return Err(stn::io::format::unsupported(&out_spec));
     }
-    let inputs = args
+    let sources = args
         .inputs
         .iter()
-        .map(|p| Input::open(&p.to_string_lossy()))
+        .map(|p| stream::source::open(&p.to_string_lossy()))
         .collect::<Result<Vec<_>>>()?;
-    let views: Vec<ArrayRef> = inputs.iter().map(|i| i.view()).collect();
-    let (spec, layout) = kernel.prepare(&views, &opts)?;
-    let mut out = Output::create(&out_spec, spec.typed.out_dtype, &layout.out_shape())?;
+    let plan0 = stream::plan(kernel, &sources, None, &opts, memory)?;
+    let resume = Resume {
+        key: run_key(&args, kernel, &opts, &plan0),
+        resume: args.resume,
+    };
+    let sink = stream::sink::create(&out_spec, plan0.out_dtype, &plan0.out_shape, resume)?;
+    let done: usize = sink.done().iter().map(|r| r.len()).sum();
+    if done > 0 {
+        eprintln!(
+            "resuming `{out_spec}`: {done} of {} rows of axis 0 were already written",
+            stream::source::rows_of(&plan0.out_shape)
+        );
+    }
+    let plan = stream::plan(
+        kernel,
+        &sources,
+        stream::chunk_rows(&sources, sink.as_ref()),
+        &opts,
+        memory,
+    )?;
     let bar = progress_bar(
         args.quiet,
-        (stn::exec::tile_count(&layout, opts.tile_points, opts.threads) * opts.steps) as u64,
+        plan.out_shape.iter().product::<usize>() as u64
+            * plan.out_dtype.size() as u64
+            * plan.passes as u64,
     );
-    if let Some(bar) = &bar {
-        let bar = bar.clone();
-        opts.progress = Some(Arc::new(move |_| bar.inc(1)));
-    }
-    kernel.run_into(&views, &mut out.view_mut(), &opts)?;
+    let sopts = StreamOptions {
+        memory,
+        temp_dir: match args.output.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        },
+        progress: bar.clone().map(|bar| {
+            Arc::new(move |p: stream::Progress| {
+                bar.set_position(p.bytes);
+                bar.set_message(format!("slab {}/{}", p.slabs, p.total_slabs));
+            }) as Arc<dyn Fn(stream::Progress) + Send + Sync>
+        }),
+    };
+    let result = stream::run(kernel, sources, sink, &plan, &opts, &sopts);
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    out.commit()
+    result
+}
+
+/// What an output depends on, for resuming: the kernel's text, the
+/// inputs (name, size, modification time), the options and the output.
+fn run_key(args: &RunArgs, kernel: &Kernel, opts: &RunOptions, plan: &stream::Plan) -> u64 {
+    let text = std::fs::read(&args.file).unwrap_or_default();
+    let mut parts: Vec<Vec<u8>> = vec![
+        b"stn-run 1".to_vec(),
+        text,
+        kernel.name().as_bytes().to_vec(),
+    ];
+    for input in &args.inputs {
+        let meta = std::fs::metadata(input).ok();
+        let stamp = meta
+            .as_ref()
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        parts.push(
+            format!(
+                "{} {} {stamp}",
+                input.display(),
+                meta.map(|m| m.len()).unwrap_or(0)
+            )
+            .into_bytes(),
+        );
+    }
+    parts.push(
+        format!(
+            "{:?} {:?} {:?} {} {} {:?}",
+            opts.boundary, opts.cval, opts.params, opts.steps, plan.out_dtype, plan.out_shape
+        )
+        .into_bytes(),
+    );
+    let refs: Vec<&[u8]> = parts.iter().map(|p| p.as_slice()).collect();
+    stream::fingerprint(&refs)
 }
 
 fn parse_params(params: &[String]) -> Result<Vec<(String, stn::types::scalar::Scalar)>> {
@@ -310,15 +391,15 @@ fn bench(args: BenchArgs) -> Result<()> {
     Ok(())
 }
 
-fn progress_bar(quiet: bool, len: u64) -> Option<ProgressBar> {
+fn progress_bar(quiet: bool, bytes: u64) -> Option<ProgressBar> {
     if quiet {
         return None;
     }
     // Hidden automatically when stderr is not a terminal.
-    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
-    if let Ok(style) =
-        ProgressStyle::with_template("{bar:40} {pos}/{len} tiles, {elapsed} (eta {eta})")
-    {
+    let bar = ProgressBar::with_draw_target(Some(bytes), ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template(
+        "{bar:40} {msg}, {bytes}/{total_bytes}, {binary_bytes_per_sec}, eta {eta}",
+    ) {
         bar.set_style(style);
     }
     Some(bar)

@@ -11,7 +11,7 @@ use crate::codegen::abi::TileArgs;
 use crate::error::{Error, Result};
 use crate::exec::boundary::Mode;
 use crate::exec::broadcast::Layout;
-use crate::exec::{self, ExecOptions, KernelShape, TileKernel};
+use crate::exec::{self, ExecOptions, KernelShape, TileKernel, Window};
 use crate::interp;
 use crate::program::{Kernel, Specialized};
 use crate::types::dtype::DType;
@@ -269,9 +269,9 @@ impl Kernel {
             )));
         }
         let params = self.param_values(&opts.params)?;
-        let mode = opts.boundary.or(spec.typed.boundary).unwrap_or(Mode::Fill);
+        let mode = self.mode(&spec, opts);
         if opts.steps == 1 {
-            return self.step(&spec, inputs, &layout, &params, mode, out, opts);
+            return self.step(&spec, inputs, &layout, &params, mode, out, opts, None);
         }
         // Time stepping: ping-pong between two buffers, the last step into `out`.
         let mut a = inputs[0].to_owned();
@@ -285,10 +285,56 @@ impl Kernel {
                 mode,
                 &mut b.view_mut(),
                 opts,
+                None,
             )?;
             std::mem::swap(&mut a, &mut b);
         }
-        self.step(&spec, &[a.view()], &layout, &params, mode, out, opts)
+        self.step(&spec, &[a.view()], &layout, &params, mode, out, opts, None)
+    }
+
+    /// The boundary mode a run uses: the option, else the kernel's own,
+    /// else `fill`.
+    pub fn mode(&self, spec: &Specialized, opts: &RunOptions) -> Mode {
+        opts.boundary.or(spec.typed.boundary).unwrap_or(Mode::Fill)
+    }
+
+    /// One step over a slab of larger arrays (out-of-core runs, see
+    /// `exec::Window`): computes output rows `window.rows` of the slab.
+    /// `opts.steps` is ignored; the JIT engine always runs.
+    pub fn run_window(
+        &self,
+        inputs: &[ArrayRef<'_>],
+        out: &mut ArrayMut<'_>,
+        opts: &RunOptions,
+        window: Window,
+    ) -> Result<()> {
+        let one = RunOptions {
+            steps: 1,
+            engine: Engine::Jit,
+            ..opts.clone()
+        };
+        let (spec, layout) = self.prepare(inputs, &one)?;
+        if out.dtype() != spec.typed.out_dtype || out.shape() != layout.out_shape().as_slice() {
+            return Err(Error::Internal(format!(
+                "slab output is {} {:?}, the kernel makes {} {:?}",
+                out.dtype(),
+                out.shape(),
+                spec.typed.out_dtype,
+                layout.out_shape()
+            )));
+        }
+        let params = self.param_values(&one.params)?;
+        let mode = self.mode(&spec, &one);
+        self.step(
+            &spec,
+            inputs,
+            &layout,
+            &params,
+            mode,
+            out,
+            &one,
+            Some(window),
+        )
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -301,6 +347,7 @@ impl Kernel {
         mode: Mode,
         out: &mut ArrayMut<'_>,
         opts: &RunOptions,
+        window: Option<Window>,
     ) -> Result<()> {
         match opts.engine {
             Engine::Interpreter => interp::run(&spec.typed, inputs, params, mode, opts.cval, out)
@@ -328,6 +375,7 @@ impl Kernel {
                     threads: opts.threads,
                     tile_points: opts.tile_points,
                     progress: opts.progress.clone(),
+                    window,
                 };
                 exec::execute(&spec.compiled, &ks, inputs, layout, &bytes, out, &eo);
                 Ok(())

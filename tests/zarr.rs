@@ -393,12 +393,8 @@ fn python_interop() {
         for (tag, chunks) in [("default", None), ("small", Some(&[4u64, 3, 2][..]))] {
             let name = format!("{}-{tag}", dtype.name());
             zarr::write(&out.join(format!("{name}.zarr")), a.view(), chunks).unwrap();
-            let mut npy =
-                stn::io::npy::NpyOutput::create(&out.join(format!("{name}.npy")), dtype, a.shape())
-                    .unwrap();
-            let (mut m, v) = (npy.view_mut(), a.view());
-            stn::array::for_each_index(a.shape(), |ix| m.set(ix, v.get(ix)));
-            npy.commit().unwrap();
+            let path = out.join(format!("{name}.npy"));
+            stn::dyn_dispatch!(&a, t => ndarray_npy::write_npy(&path, t).unwrap());
             written += 1;
         }
     }

@@ -58,6 +58,26 @@ pub struct ExecOptions {
     pub tile_points: usize,
     /// Called with the number of tiles finished so far.
     pub progress: Option<std::sync::Arc<dyn Fn(u64) + Send + Sync>>,
+    /// Set when the arrays are a slab of larger ones (out-of-core runs).
+    pub window: Option<Window>,
+}
+
+/// The arrays given to `execute` are a slab of larger arrays along core
+/// axis 0: slab row `j` is row `origin + j` of the whole. Out-of-core runs
+/// pass slabs whose halo rows were already read (and, past the array's ends,
+/// resolved by the boundary mode), so the slab's own border along axis 0 is
+/// never consulted for the rows computed. `index(0)` and `shape(0)` see the
+/// whole array's values.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Window {
+    /// Row of the whole array at slab row 0 (negative where the slab
+    /// starts with halo rows from before the array).
+    pub origin: i64,
+    /// Length of the whole array along core axis 0.
+    pub len: usize,
+    /// The slab rows whose output points are computed; the other output
+    /// rows are left as they are.
+    pub rows: std::ops::Range<usize>,
 }
 
 /// Tile size chosen when the options say 0 (automatic): as large as
@@ -116,7 +136,13 @@ pub fn execute(
         0 => auto_tile_points(layout, opts.threads),
         n => n,
     };
-    let tiles = tile::tiles(layout.loop_len(), &layout.core, points);
+    let mut tiles = tile::tiles(layout.loop_len(), &layout.core, points);
+    if let Some(w) = &opts.window {
+        tiles.retain_mut(|t| {
+            t.rows = t.rows.start.max(w.rows.start)..t.rows.end.min(w.rows.end);
+            !t.rows.is_empty()
+        });
+    }
     let out_base = out.as_mut_ptr() as usize;
     let nloop = layout.loop_shape.len();
     let out_loop_strides = out.strides()[..nloop].to_vec();
@@ -280,8 +306,12 @@ impl Job<'_> {
                 .sum(),
         );
         let extent: Vec<u64> = bx.iter().map(|r| r.len() as u64).collect();
-        let origin: Vec<i64> = bx.iter().map(|r| r.start as i64).collect();
-        let shape: Vec<i64> = self.layout.core.iter().map(|&n| n as i64).collect();
+        let mut origin: Vec<i64> = bx.iter().map(|r| r.start as i64).collect();
+        let mut shape: Vec<i64> = self.layout.core.iter().map(|&n| n as i64).collect();
+        if let Some(w) = &self.opts.window {
+            origin[0] += w.origin;
+            shape[0] = w.len as i64;
+        }
         debug_assert_eq!(strides.len(), ptrs.len() * ndim);
         let args = TileArgs {
             inputs: ptrs.as_ptr(),

@@ -83,13 +83,24 @@ fn write_error(path: &Path, why: impl std::fmt::Display) -> Error {
 /// new axis 0), or a glob of such files (sorted by path, stacked along a
 /// new axis 0).
 pub fn read(spec: &str) -> Result<DynArray> {
-    if has_glob_chars(spec) && !Path::new(spec).exists() {
-        return read_glob(spec);
+    let Some(paths) = glob_paths(spec)? else {
+        return read_file(Path::new(spec));
+    };
+    let mut frames = Vec::with_capacity(paths.len());
+    for path in &paths {
+        frames.push(read_file(path)?);
     }
-    read_file(Path::new(spec))
+    stack(frames, |i, first, this| {
+        frame_mismatch(spec, &paths, i, first, this)
+    })
 }
 
-fn read_glob(spec: &str) -> Result<DynArray> {
+/// The files a glob names, sorted by path; `None` when `spec` is not a
+/// glob but a file name.
+pub fn glob_paths(spec: &str) -> Result<Option<Vec<PathBuf>>> {
+    if !has_glob_chars(spec) || Path::new(spec).exists() {
+        return Ok(None);
+    }
     let pattern = glob::glob(spec)
         .map_err(|e| Error::Io(format!("cannot read `{spec}`: invalid pattern ({e})")))?;
     let mut paths = Vec::new();
@@ -103,23 +114,23 @@ fn read_glob(spec: &str) -> Result<DynArray> {
         return Err(Error::Io(format!("cannot read `{spec}`: no files match")));
     }
     paths.sort();
-    let mut frames = Vec::with_capacity(paths.len());
-    for path in &paths {
-        frames.push(read_file(path)?);
-    }
-    stack(frames, |i, first, this| {
-        Error::Io(format!(
-            "cannot read `{spec}`: `{}` is {} but `{}` is {}; all frames must have the same shape and dtype",
-            paths[i].display(),
-            this,
-            paths[0].display(),
-            first
-        ))
-    })
+    Ok(Some(paths))
+}
+
+/// The error for frame `i` of a glob whose shape or dtype (`this`) differs
+/// from the first frame's (`first`).
+pub fn frame_mismatch(spec: &str, paths: &[PathBuf], i: usize, first: &str, this: &str) -> Error {
+    Error::Io(format!(
+        "cannot read `{spec}`: `{}` is {} but `{}` is {}; all frames must have the same shape and dtype",
+        paths[i].display(),
+        this,
+        paths[0].display(),
+        first
+    ))
 }
 
 /// Reads one PNG or TIFF file, chosen by its extension.
-fn read_file(path: &Path) -> Result<DynArray> {
+pub fn read_file(path: &Path) -> Result<DynArray> {
     match Format::of(&path.to_string_lossy()) {
         Some(Format::Png) => read_png(path),
         Some(Format::Tiff) => read_tiff(path),
@@ -129,8 +140,13 @@ fn read_file(path: &Path) -> Result<DynArray> {
 
 /// `shape dtype`, e.g. `480x640x3 u8`.
 fn describe_frame(a: &DynArray) -> String {
-    let dims: Vec<String> = a.shape().iter().map(|n| n.to_string()).collect();
-    format!("{} {}", dims.join("x"), a.dtype().name())
+    describe_shape(a.shape(), a.dtype())
+}
+
+/// `shape dtype`, e.g. `480x640x3 u8`.
+pub fn describe_shape(shape: &[usize], dtype: DType) -> String {
+    let dims: Vec<String> = shape.iter().map(|n| n.to_string()).collect();
+    format!("{} {}", dims.join("x"), dtype.name())
 }
 
 /// Stacks frames along a new axis 0; `mismatch(i, first, this)` makes the
@@ -332,37 +348,15 @@ fn read_tiff_page<R: std::io::Read + std::io::Seek>(
 /// Writes `array` as one image, or one image per index of axis 0 when
 /// `spec` contains `{}` (replaced by the zero-padded index).
 pub fn write(spec: &str, array: ArrayRef<'_>) -> Result<()> {
-    let path = Path::new(spec);
-    let Some(format) = Format::of(spec) else {
-        return Err(write_error(path, "not a .png, .tif or .tiff name"));
-    };
-    check_dtype(spec, format, array.dtype())?;
+    check_write(spec, array.dtype(), array.shape())?;
     if !spec.contains("{}") {
-        return write_one(path, format, &array);
-    }
-    if array.shape().len() < 3 {
-        return Err(write_error(
-            path,
-            format!(
-                "a `{{}}` pattern writes one image per index of axis 0, so it needs an array \
-                 of at least 3 dimensions, not shape {:?}",
-                array.shape()
-            ),
-        ));
+        return write_file(Path::new(spec), &array);
     }
     let n = array.shape()[0];
-    if n == 0 {
-        return Err(write_error(
-            path,
-            format!("the array has no frames (shape {:?})", array.shape()),
-        ));
-    }
-    let width = (n.saturating_sub(1)).to_string().len();
     let mut written: Vec<PathBuf> = Vec::with_capacity(n);
     for i in 0..n {
-        let name = PathBuf::from(spec.replace("{}", &format!("{i:0width$}")));
-        let frame = index_axis0(&array, i);
-        if let Err(e) = write_one(&name, format, &frame) {
+        let name = frame_path(spec, i, n);
+        if let Err(e) = write_file(&name, &index_axis0(&array, i)) {
             for done in &written {
                 let _ = std::fs::remove_file(done);
             }
@@ -371,6 +365,53 @@ pub fn write(spec: &str, array: ArrayRef<'_>) -> Result<()> {
         written.push(name);
     }
     Ok(())
+}
+
+/// Checks, before anything is computed, that `spec` (a file name or a
+/// `{}` pattern) can hold an array of `dtype` and `shape`.
+pub fn check_write(spec: &str, dtype: DType, shape: &[usize]) -> Result<()> {
+    let path = Path::new(spec);
+    let Some(format) = Format::of(spec) else {
+        return Err(write_error(path, "not a .png, .tif or .tiff name"));
+    };
+    check_dtype(spec, format, dtype)?;
+    if !spec.contains("{}") {
+        return layout(path, format, shape).map(|_| ());
+    }
+    if shape.len() < 3 {
+        return Err(write_error(
+            path,
+            format!(
+                "a `{{}}` pattern writes one image per index of axis 0, so it needs an array \
+                 of at least 3 dimensions, not shape {shape:?}"
+            ),
+        ));
+    }
+    if shape[0] == 0 {
+        return Err(write_error(
+            path,
+            format!("the array has no frames (shape {shape:?})"),
+        ));
+    }
+    layout(&frame_path(spec, 0, shape[0]), format, &shape[1..]).map(|_| ())
+}
+
+/// The file of frame `i` of `n` for a `{}` pattern: the index zero-padded
+/// to the width of the largest.
+pub fn frame_path(spec: &str, i: usize, n: usize) -> PathBuf {
+    let width = (n.saturating_sub(1)).to_string().len();
+    PathBuf::from(spec.replace("{}", &format!("{i:0width$}")))
+}
+
+/// Writes one image file (format from its extension) under a temporary
+/// name and renames it into place.
+pub fn write_file(path: &Path, array: &ArrayRef<'_>) -> Result<()> {
+    let spec = path.to_string_lossy();
+    let Some(format) = Format::of(&spec) else {
+        return Err(write_error(path, "not a .png, .tif or .tiff name"));
+    };
+    check_dtype(&spec, format, array.dtype())?;
+    write_one(path, format, array)
 }
 
 fn check_dtype(spec: &str, format: Format, dtype: DType) -> Result<()> {

@@ -1,6 +1,5 @@
-//! `.npy` files: inputs are memory-mapped and viewed in place (C or
-//! Fortran order, any of the 11 dtypes); outputs are created at full size
-//! under a temporary name, memory-mapped, filled, and renamed into place.
+//! `.npy` inputs: memory-mapped and validated (C or Fortran order, any of
+//! the 11 dtypes). Outputs are written by `stream::sink::NpySink`.
 //!
 //! Parsing and validation are `ndarray-npy`'s; this module only picks the
 //! element type and keeps the mapping alive as long as the view.
@@ -8,12 +7,12 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use memmap2::{Mmap, MmapMut};
-use ndarray::{ArrayViewD, ArrayViewMutD};
-use ndarray_npy::{ViewMutNpyExt, ViewNpyError, ViewNpyExt, WritableElement, write_zeroed_npy};
+use memmap2::Mmap;
+use ndarray::ArrayViewD;
+use ndarray_npy::{ViewNpyError, ViewNpyExt};
 
 use super::describe;
-use crate::array::{ArrayMut, ArrayRef};
+use crate::array::ArrayRef;
 use crate::error::{Error, Result};
 use crate::types::dtype::DType;
 
@@ -71,6 +70,20 @@ impl NpyInput {
         })
     }
 
+    /// Byte offset of the data in the file when it is in C order (then
+    /// rows of axis 0 are contiguous runs of bytes).
+    pub fn c_order_data_offset(&self) -> Option<usize> {
+        let size = self.dtype.size() as isize;
+        let mut expect = size;
+        for (&n, &s) in self.shape.iter().zip(&self.strides).rev() {
+            if n > 1 && s != expect {
+                return None;
+            }
+            expect *= n as isize;
+        }
+        Some(self.offset)
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -101,85 +114,4 @@ fn npy_error(e: ViewNpyError) -> String {
         ViewNpyError::InvalidData(e) => format!("invalid data ({e})"),
         other => format!("not a valid .npy file ({other})"),
     }
-}
-
-/// A `.npy` output being written: a full-size file under a temporary name.
-pub struct NpyOutput {
-    path: PathBuf,
-    temp: tempfile::NamedTempFile,
-    map: MmapMut,
-    dtype: DType,
-    shape: Vec<usize>,
-    offset: usize,
-}
-
-impl NpyOutput {
-    /// Creates the temporary file beside `path`, sized for the array.
-    pub fn create(path: &Path, dtype: DType, shape: &[usize]) -> Result<NpyOutput> {
-        let bad = |why: String| Error::Io(format!("cannot write `{}`: {why}", path.display()));
-        if path.is_dir() {
-            return Err(bad("it is a directory".to_string()));
-        }
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let temp = tempfile::Builder::new()
-            .prefix(".stn-")
-            .suffix(".npy.part")
-            .tempfile_in(&dir)
-            .map_err(|e| bad(describe(&e)))?;
-        crate::with_element_type!(dtype, T => zeroed::<T>(temp.as_file(), shape))
-            .map_err(|e| bad(e.to_string()))?;
-        // SAFETY: the file is ours (just created, unique name) and not shared.
-        let mut map = unsafe { MmapMut::map_mut(temp.as_file()) }.map_err(|e| bad(describe(&e)))?;
-        let offset = crate::with_element_type!(dtype, T => {
-            ArrayViewMutD::<T>::view_mut_npy(&mut map).map(|mut v| v.as_mut_ptr() as usize)
-        })
-        .map_err(|e| Error::Internal(format!("cannot view the new .npy file: {e}")))?
-            - map.as_ptr() as usize;
-        Ok(NpyOutput {
-            path: path.to_path_buf(),
-            temp,
-            map,
-            dtype,
-            shape: shape.to_vec(),
-            offset,
-        })
-    }
-
-    pub fn view_mut(&mut self) -> ArrayMut<'_> {
-        let size = self.dtype.size() as isize;
-        let mut strides = vec![size; self.shape.len()];
-        for k in (0..self.shape.len().saturating_sub(1)).rev() {
-            strides[k] = strides[k + 1] * self.shape[k + 1] as isize;
-        }
-        // SAFETY: a C-order array of `shape` fills the mapping after the header.
-        unsafe {
-            ArrayMut::from_raw(
-                self.map.as_mut_ptr().add(self.offset),
-                self.dtype,
-                self.shape.clone(),
-                strides,
-            )
-        }
-    }
-
-    /// Flushes the data and renames the file to its final name.
-    pub fn commit(self) -> Result<()> {
-        let bad = |why: String| Error::Io(format!("cannot write `{}`: {why}", self.path.display()));
-        self.map.flush().map_err(|e| bad(describe(&e)))?;
-        drop(self.map);
-        self.temp
-            .persist(&self.path)
-            .map_err(|e| bad(describe(&e.error)))?;
-        Ok(())
-    }
-}
-
-fn zeroed<T: WritableElement>(
-    file: &File,
-    shape: &[usize],
-) -> std::result::Result<(), ndarray_npy::WriteNpyError> {
-    write_zeroed_npy::<T, _>(file, ndarray::IxDyn(shape))
 }

@@ -37,7 +37,8 @@ pub fn is_zarr(path: &Path) -> bool {
             .is_some_and(|e| e.eq_ignore_ascii_case("zarr"))
 }
 
-fn is_array_dir(path: &Path) -> bool {
+/// Whether `path` is a directory holding a Zarr array's metadata.
+pub fn is_array_dir(path: &Path) -> bool {
     path.join("zarr.json").is_file() || path.join(".zarray").is_file()
 }
 
@@ -50,7 +51,7 @@ fn write_error(path: &Path, why: impl std::fmt::Display) -> Error {
 }
 
 /// Opens the array stored at the root of the directory `path`.
-fn open(path: &Path) -> Result<Array<FilesystemStore>> {
+pub fn open(path: &Path) -> Result<Array<FilesystemStore>> {
     if !path.exists() {
         return Err(read_error(path, "No such file or directory"));
     }
@@ -93,10 +94,10 @@ fn stn_type(t: &DataType) -> Option<DType> {
     DType::ALL.into_iter().find(|&d| &zarr_type(d) == t)
 }
 
-/// Reads the whole array at `path` into memory.
-pub fn read(path: &Path) -> Result<DynArray> {
-    let array = open(path)?;
-    let dtype = stn_type(array.data_type()).ok_or_else(|| {
+/// The stn dtype of the opened array at `path`, or an error naming the
+/// supported ones.
+pub fn dtype_of(path: &Path, array: &Array<FilesystemStore>) -> Result<DType> {
+    stn_type(array.data_type()).ok_or_else(|| {
         read_error(
             path,
             format!(
@@ -104,7 +105,26 @@ pub fn read(path: &Path) -> Result<DynArray> {
                 array.data_type()
             ),
         )
-    })?;
+    })
+}
+
+/// Reads the whole array at `path` into memory.
+pub fn read(path: &Path) -> Result<DynArray> {
+    let array = open(path)?;
+    let dtype = dtype_of(path, &array)?;
+    let bytes = array
+        .shape()
+        .iter()
+        .try_fold(dtype.size() as u64, |acc, &n| acc.checked_mul(n));
+    if bytes.is_none_or(|b| b > super::decode_limit()) {
+        return Err(read_error(
+            path,
+            format!(
+                "the array (shape {:?}) is larger than this machine's memory",
+                array.shape()
+            ),
+        ));
+    }
     let subset = array.subset_all();
     crate::with_element_type!(dtype, T => {
         array
@@ -117,7 +137,11 @@ pub fn read(path: &Path) -> Result<DynArray> {
 /// The shape of the regular chunks (for sharded arrays: of the shards) of
 /// the array at `path`.
 pub fn chunk_shape(path: &Path) -> Result<Vec<u64>> {
-    let array = open(path)?;
+    chunk_shape_of(path, &open(path)?)
+}
+
+/// The regular chunk shape of the opened array at `path`.
+pub fn chunk_shape_of(path: &Path, array: &Array<FilesystemStore>) -> Result<Vec<u64>> {
     let origin = vec![0; array.dimensionality()];
     let shape = array
         .chunk_shape(&origin)
@@ -185,21 +209,43 @@ pub fn write(path: &Path, array: ArrayRef<'_>, chunks: Option<&[u64]>) -> Result
         .tempdir_in(&dir)
         .map_err(|e| write_error(path, describe(&e)))?;
 
-    let store = FilesystemStore::new(temp.path()).map_err(|e| write_error(path, e))?;
+    let zarr = create_chunked(temp.path(), array.dtype(), &shape, &chunks)
+        .map_err(|e| write_error(path, e))?;
+    crate::with_element_type!(array.dtype(), T => store_all::<T>(&zarr, &array, &chunks))
+        .map_err(|e| write_error(path, e))?;
+    replace(&temp.keep(), path)
+}
+
+/// Creates an empty Zarr v3 array (default chunks, zstd) in the existing
+/// directory `dir` and stores its metadata.
+pub fn create(
+    dir: &Path,
+    dtype: DType,
+    shape: &[usize],
+) -> std::result::Result<Array<FilesystemStore>, String> {
+    let shape: Vec<u64> = shape.iter().map(|&n| n as u64).collect();
+    let chunks = default_chunks(&shape, dtype.size() as u64);
+    create_chunked(dir, dtype, &shape, &chunks)
+}
+
+fn create_chunked(
+    dir: &Path,
+    dtype: DType,
+    shape: &[u64],
+    chunks: &[u64],
+) -> std::result::Result<Array<FilesystemStore>, String> {
+    let store = FilesystemStore::new(dir).map_err(|e| e.to_string())?;
     let zarr = ArrayBuilder::new(
-        shape.clone(),
-        chunks.clone(),
-        zarr_type(array.dtype()),
-        FillValue::from(vec![0u8; array.dtype().size()]),
+        shape.to_vec(),
+        chunks.to_vec(),
+        zarr_type(dtype),
+        FillValue::from(vec![0u8; dtype.size()]),
     )
     .bytes_to_bytes_codecs(vec![Arc::new(ZstdCodec::new(ZSTD_LEVEL, false))])
     .build(Arc::new(store), "/")
-    .map_err(|e| write_error(path, e))?;
-    zarr.store_metadata().map_err(|e| write_error(path, e))?;
-    crate::with_element_type!(array.dtype(), T => store_all::<T>(&zarr, &array, &chunks))
-        .map_err(|e| write_error(path, e))?;
-
-    replace(temp, path)
+    .map_err(|e| e.to_string())?;
+    zarr.store_metadata().map_err(|e| e.to_string())?;
+    Ok(zarr)
 }
 
 /// Stores every chunk of `zarr` from `array` (of element type `T`).
@@ -278,26 +324,26 @@ fn typed_view<'a, T: Element>(array: &ArrayRef<'a>) -> Option<ArrayViewD<'a, T>>
     Some(view)
 }
 
-/// Moves the finished array in `temp` to `path`. An existing array or file
-/// at `path` is first moved aside under a temporary name, and removed only
-/// once the new one is in place.
-fn replace(temp: tempfile::TempDir, path: &Path) -> Result<()> {
-    let fail = |e: std::io::Error| write_error(path, describe(&e));
+/// Moves the finished array in the directory `temp` to `path`. An existing
+/// array or file at `path` is first moved aside under a temporary name, and
+/// removed only once the new one is in place. On failure `temp` is removed.
+pub fn replace(temp: &Path, path: &Path) -> Result<()> {
+    let fail = |e: std::io::Error| {
+        let _ = std::fs::remove_dir_all(temp);
+        write_error(path, describe(&e))
+    };
     if path.symlink_metadata().is_err() {
-        std::fs::rename(temp.path(), path).map_err(fail)?;
-        let _ = temp.keep();
-        return Ok(());
+        return std::fs::rename(temp, path).map_err(fail);
     }
-    let mut old = temp.path().as_os_str().to_owned();
+    let mut old = temp.as_os_str().to_owned();
     old.push(".old");
     let old = PathBuf::from(old);
     std::fs::rename(path, &old).map_err(fail)?;
-    if let Err(e) = std::fs::rename(temp.path(), path) {
-        // Put the previous contents back; the new array is dropped with `temp`.
+    if let Err(e) = std::fs::rename(temp, path) {
+        // Put the previous contents back; the new array is removed.
         let _ = std::fs::rename(&old, path);
         return Err(fail(e));
     }
-    let _ = temp.keep();
     if old.is_dir() {
         let _ = std::fs::remove_dir_all(&old);
     } else {

@@ -1,0 +1,350 @@
+//! Where slabs come from: an input array read a range of axis-0 rows at a
+//! time, whatever its format.
+//!
+//! - C-order `.npy` files are read with positioned reads (`pread`), so the
+//!   process never maps more of the file than one slab; other `.npy`
+//!   layouts (Fortran order) are memory-mapped and copied row range by row
+//!   range.
+//! - Zarr arrays are read through `zarrs`, which decodes the chunks a row
+//!   range touches.
+//! - A glob of images is read one frame file per row.
+//! - Single image files (and multi-page TIFFs) are decoded whole.
+
+use std::fs::File;
+use std::ops::Range;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use ndarray::ArrayD;
+use zarrs::array::Array;
+use zarrs::filesystem::FilesystemStore;
+
+use super::slab::{check_bools, copy_to_bytes, row_bytes};
+use crate::array::DynArray;
+use crate::error::{Error, Result};
+use crate::io::format::{Format, format_of, unsupported};
+use crate::io::npy::NpyInput;
+use crate::io::{describe, image, zarr};
+use crate::types::dtype::DType;
+
+/// An input array, read by ranges of rows of axis 0 (the whole array as
+/// one row when it has no axes).
+pub trait Source: Send + Sync {
+    /// The name the user gave, for messages.
+    fn name(&self) -> &str;
+    fn dtype(&self) -> DType;
+    fn shape(&self) -> &[usize];
+    /// Rows per storage chunk along axis 0, where the storage is chunked.
+    fn chunk_rows(&self) -> Option<usize> {
+        None
+    }
+    /// Reads rows `rows` into `dst`, which holds exactly those rows in C
+    /// order. For `bool` arrays every byte written is 0 or 1.
+    fn read_into(&self, rows: Range<usize>, dst: &mut [u8]) -> Result<()>;
+    /// Bytes this source keeps in memory for the whole run.
+    fn resident_bytes(&self) -> usize {
+        0
+    }
+}
+
+/// Opens the input `spec` (a path, or for images a glob).
+pub fn open(spec: &str) -> Result<Box<dyn Source>> {
+    match format_of(spec) {
+        Some(Format::Npy) => {
+            let input = NpyInput::open(Path::new(spec))?;
+            match input.c_order_data_offset() {
+                Some(offset) => Ok(Box::new(NpyFile::new(spec, &input, offset)?)),
+                None => Ok(Box::new(Memory::npy(spec, input))),
+            }
+        }
+        Some(Format::Image) => match image::glob_paths(spec)? {
+            Some(paths) => Ok(Box::new(Frames::open(spec, paths)?)),
+            None => Ok(Box::new(Memory::array(spec, image::read(spec)?))),
+        },
+        Some(Format::Zarr) => Ok(Box::new(Zarr::open(spec)?)),
+        None => Err(unsupported(spec)),
+    }
+}
+
+/// Rows of axis 0 (1 for an array without axes).
+pub fn rows_of(shape: &[usize]) -> usize {
+    shape.first().copied().unwrap_or(1)
+}
+
+/// A C-order `.npy` file, read with `pread`.
+struct NpyFile {
+    name: String,
+    file: File,
+    dtype: DType,
+    shape: Vec<usize>,
+    offset: u64,
+}
+
+impl NpyFile {
+    fn new(spec: &str, input: &NpyInput, offset: usize) -> Result<NpyFile> {
+        let file = File::open(input.path())
+            .map_err(|e| Error::Io(format!("cannot read `{spec}`: {}", describe(&e))))?;
+        let view = input.view();
+        Ok(NpyFile {
+            name: spec.to_string(),
+            file,
+            dtype: view.dtype(),
+            shape: view.shape().to_vec(),
+            offset: offset as u64,
+        })
+    }
+}
+
+impl Source for NpyFile {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn dtype(&self) -> DType {
+        self.dtype
+    }
+
+    fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    fn read_into(&self, rows: Range<usize>, dst: &mut [u8]) -> Result<()> {
+        let at = self.offset + (rows.start * row_bytes(self.dtype, &self.shape)) as u64;
+        self.file
+            .read_exact_at(dst, at)
+            .map_err(|e| Error::Io(format!("cannot read `{}`: {}", self.name, describe(&e))))?;
+        if self.dtype == DType::Bool {
+            check_bools(dst, &format!("`{}`", self.name))?;
+        }
+        Ok(())
+    }
+}
+
+/// An array held whole: a decoded image, or a memory-mapped `.npy` file
+/// in Fortran order.
+struct Memory {
+    name: String,
+    held: Held,
+    shape: Vec<usize>,
+}
+
+enum Held {
+    Array(DynArray),
+    Npy(NpyInput),
+}
+
+impl Memory {
+    fn array(spec: &str, array: DynArray) -> Memory {
+        Memory {
+            name: spec.to_string(),
+            shape: array.shape().to_vec(),
+            held: Held::Array(array),
+        }
+    }
+
+    fn npy(spec: &str, input: NpyInput) -> Memory {
+        Memory {
+            name: spec.to_string(),
+            shape: input.view().shape().to_vec(),
+            held: Held::Npy(input),
+        }
+    }
+
+    fn view(&self) -> crate::array::ArrayRef<'_> {
+        match &self.held {
+            Held::Array(a) => a.view(),
+            Held::Npy(n) => n.view(),
+        }
+    }
+}
+
+impl Source for Memory {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn dtype(&self) -> DType {
+        self.view().dtype()
+    }
+
+    fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    fn read_into(&self, rows: Range<usize>, dst: &mut [u8]) -> Result<()> {
+        let view = self.view();
+        let part = if view.shape().is_empty() {
+            view
+        } else {
+            view.rows(rows)
+        };
+        copy_to_bytes(&part, dst);
+        Ok(())
+    }
+
+    fn resident_bytes(&self) -> usize {
+        match &self.held {
+            Held::Array(a) => a.shape().iter().product::<usize>() * a.dtype().size(),
+            // Mapped pages are the page cache's; they count while touched.
+            Held::Npy(_) => 0,
+        }
+    }
+}
+
+/// A sorted glob of image files, one frame per row of axis 0.
+struct Frames {
+    name: String,
+    paths: Vec<PathBuf>,
+    dtype: DType,
+    /// `[frames, frame shape..]`.
+    shape: Vec<usize>,
+}
+
+impl Frames {
+    fn open(spec: &str, paths: Vec<PathBuf>) -> Result<Frames> {
+        let first = image::read_file(&paths[0])?;
+        let mut shape = vec![paths.len()];
+        shape.extend_from_slice(first.shape());
+        Ok(Frames {
+            name: spec.to_string(),
+            dtype: first.dtype(),
+            paths,
+            shape,
+        })
+    }
+}
+
+impl Source for Frames {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn dtype(&self) -> DType {
+        self.dtype
+    }
+
+    fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    fn chunk_rows(&self) -> Option<usize> {
+        Some(1)
+    }
+
+    fn read_into(&self, rows: Range<usize>, dst: &mut [u8]) -> Result<()> {
+        let rb = row_bytes(self.dtype, &self.shape);
+        for (k, i) in rows.enumerate() {
+            let frame = image::read_file(&self.paths[i])?;
+            if frame.dtype() != self.dtype || frame.shape() != &self.shape[1..] {
+                return Err(image::frame_mismatch(
+                    &self.name,
+                    &self.paths,
+                    i,
+                    &image::describe_shape(&self.shape[1..], self.dtype),
+                    &image::describe_shape(frame.shape(), frame.dtype()),
+                ));
+            }
+            copy_to_bytes(&frame.view(), &mut dst[k * rb..(k + 1) * rb]);
+        }
+        Ok(())
+    }
+}
+
+/// A Zarr array (v2 or v3).
+struct Zarr {
+    name: String,
+    array: Array<FilesystemStore>,
+    dtype: DType,
+    shape: Vec<usize>,
+    chunk_rows: Option<usize>,
+}
+
+impl Zarr {
+    fn open(spec: &str) -> Result<Zarr> {
+        let path = Path::new(spec);
+        let array = zarr::open(path)?;
+        let dtype = zarr::dtype_of(path, &array)?;
+        let shape: Vec<usize> = array.shape().iter().map(|&n| n as usize).collect();
+        let chunk_rows = zarr::chunk_shape_of(path, &array)?
+            .first()
+            .map(|&c| c as usize);
+        Ok(Zarr {
+            name: spec.to_string(),
+            array,
+            dtype,
+            shape,
+            chunk_rows,
+        })
+    }
+}
+
+impl Source for Zarr {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn dtype(&self) -> DType {
+        self.dtype
+    }
+
+    fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    fn chunk_rows(&self) -> Option<usize> {
+        self.chunk_rows
+    }
+
+    fn read_into(&self, rows: Range<usize>, dst: &mut [u8]) -> Result<()> {
+        let mut ranges: Vec<Range<u64>> = self.shape.iter().map(|&n| 0..n as u64).collect();
+        if let Some(r) = ranges.first_mut() {
+            *r = rows.start as u64..rows.end as u64;
+        }
+        let part = crate::with_element_type!(self.dtype, T => self
+            .array
+            .retrieve_array_subset::<ArrayD<T>>(&ranges)
+            .map(DynArray::from_typed))
+        .map_err(|e| Error::Io(format!("cannot read `{}`: {e}", self.name)))?;
+        copy_to_bytes(&part.view(), dst);
+        Ok(())
+    }
+}
+
+/// A source that is the finished output of an earlier step, kept in a
+/// temporary `.npy` file (out-of-core `--steps`).
+pub fn temp_npy(path: &Path, keep: Arc<tempfile::TempPath>) -> Result<Box<dyn Source>> {
+    let spec = path.to_string_lossy().into_owned();
+    let input = NpyInput::open(path)?;
+    let offset = input
+        .c_order_data_offset()
+        .ok_or_else(|| Error::Internal("a temporary step file is not in C order".into()))?;
+    Ok(Box::new(Kept {
+        inner: NpyFile::new(&spec, &input, offset)?,
+        _keep: keep,
+    }))
+}
+
+/// A source that keeps its temporary file alive.
+struct Kept {
+    inner: NpyFile,
+    _keep: Arc<tempfile::TempPath>,
+}
+
+impl Source for Kept {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn dtype(&self) -> DType {
+        self.inner.dtype()
+    }
+
+    fn shape(&self) -> &[usize] {
+        self.inner.shape()
+    }
+
+    fn read_into(&self, rows: Range<usize>, dst: &mut [u8]) -> Result<()> {
+        self.inner.read_into(rows, dst)
+    }
+}
