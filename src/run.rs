@@ -299,7 +299,8 @@ impl Kernel {
     }
 
     /// One step over a slab of larger arrays (out-of-core runs, see
-    /// `exec::Window`): computes output rows `window.rows` of the slab.
+    /// `exec::Window`): computes output rows `window.rows` of the slab into
+    /// `out`, which holds just those rows.
     /// `opts.steps` is ignored; the JIT engine always runs.
     pub fn run_window(
         &self,
@@ -314,13 +315,20 @@ impl Kernel {
             ..opts.clone()
         };
         let (spec, layout) = self.prepare(inputs, &one)?;
-        if out.dtype() != spec.typed.out_dtype || out.shape() != layout.out_shape().as_slice() {
+        let mut shape = layout.out_shape();
+        if !layout.loop_shape.is_empty() || shape.is_empty() || window.rows.end > shape[0] {
             return Err(Error::Internal(format!(
-                "slab output is {} {:?}, the kernel makes {} {:?}",
+                "window {window:?} of a slab of shape {shape:?}"
+            )));
+        }
+        shape[0] = window.rows.len();
+        if out.dtype() != spec.typed.out_dtype || out.shape() != shape.as_slice() {
+            return Err(Error::Internal(format!(
+                "slab output is {} {:?}, the window makes {} {:?}",
                 out.dtype(),
                 out.shape(),
                 spec.typed.out_dtype,
-                layout.out_shape()
+                shape
             )));
         }
         let params = self.param_values(&one.params)?;

@@ -75,8 +75,8 @@ pub struct Window {
     pub origin: i64,
     /// Length of the whole array along core axis 0.
     pub len: usize,
-    /// The slab rows whose output points are computed; the other output
-    /// rows are left as they are.
+    /// The slab rows whose output points are computed; the output array
+    /// holds exactly these rows (its row 0 is slab row `rows.start`).
     pub rows: std::ops::Range<usize>,
 }
 
@@ -143,7 +143,13 @@ pub fn execute(
             !t.rows.is_empty()
         });
     }
-    let out_base = out.as_mut_ptr() as usize;
+    let mut out_base = out.as_mut_ptr() as usize;
+    if let Some(w) = &opts.window {
+        // Tiles address output rows by slab row; the output starts at
+        // `w.rows.start`. Only rows of the window are ever written.
+        let stride0 = out.strides()[layout.loop_shape.len()];
+        out_base = (out_base as *mut u8).wrapping_offset(-(w.rows.start as isize) * stride0) as usize;
+    }
     let nloop = layout.loop_shape.len();
     let out_loop_strides = out.strides()[..nloop].to_vec();
     let out_core_strides: Vec<i64> = out.strides()[nloop..].iter().map(|&s| s as i64).collect();

@@ -477,18 +477,10 @@ fn compute(
 ) -> Result<Computed> {
     let views: Vec<ArrayRef> = read.inputs.iter().map(|s| s.view()).collect();
     let mut shape = plan.out_shape.clone();
-    let rows = match &read.window {
-        Some(w) => {
-            shape[0] = views[0].shape()[0];
-            w.rows.clone()
-        }
-        None => {
-            if !shape.is_empty() {
-                shape[0] = read.out_rows.len();
-            }
-            0..read.out_rows.len()
-        }
-    };
+    if !shape.is_empty() {
+        shape[0] = read.out_rows.len();
+    }
+    let rows = 0..read.out_rows.len();
     let mut out = Slab::zeroed(plan.out_dtype, &shape);
     match read.window {
         Some(w) => kernel.run_window(&views, &mut out.view_mut(), opts, w)?,
