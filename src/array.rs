@@ -249,6 +249,26 @@ impl<'a> ArrayMut<'a> {
         self.ptr
     }
 
+    /// Rows `rows` of axis 0 (which must exist), in place.
+    pub fn rows(&mut self, rows: std::ops::Range<usize>) -> ArrayMut<'_> {
+        assert!(
+            rows.start <= rows.end && rows.end <= self.shape[0],
+            "rows {rows:?} of an axis of length {}",
+            self.shape[0]
+        );
+        let mut shape = self.shape.clone();
+        shape[0] = rows.len();
+        let ptr = if rows.is_empty() {
+            self.ptr
+        } else {
+            self.ptr
+                .wrapping_offset(rows.start as isize * self.strides[0])
+        };
+        // SAFETY: every element of the sub-array is an element of `self`,
+        // borrowed uniquely for the shorter lifetime.
+        unsafe { ArrayMut::from_raw(ptr, self.dtype, shape, self.strides.clone()) }
+    }
+
     /// A read-only view of the same memory.
     pub fn as_ref(&self) -> ArrayRef<'_> {
         // SAFETY: same memory, borrowed shared for the shorter lifetime.

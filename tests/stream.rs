@@ -55,24 +55,34 @@ fn streamed(
             })
             .collect()
     };
-    let sources = open();
-    let plan = stream::plan_rows(kernel, &sources, opts, slab_rows).unwrap();
+    let plan = stream::plan_rows(kernel, &open(), opts, slab_rows).unwrap();
     assert!(plan.slabs() > 1, "{plan:?}");
-    let out = dir.join("out.npy");
-    let sink = sink::create(
-        &out.to_string_lossy(),
-        plan.out_dtype,
-        &plan.out_shape,
-        sink::Resume::default(),
-    )
-    .unwrap();
-    let sopts = StreamOptions {
-        memory: usize::MAX,
-        temp_dir: dir.to_path_buf(),
-        progress: None,
-    };
-    stream::run(kernel, sources, sink, &plan, opts, &sopts).unwrap();
-    read_npy(&out)
+    // Into a memory-mapped .npy (slabs are views), and into Zarr (slabs are
+    // read, computed and written by three threads).
+    let mut outputs = Vec::new();
+    for name in ["out.npy", "out.zarr"] {
+        let out = dir.join(name);
+        let sink = sink::create(
+            &out.to_string_lossy(),
+            plan.out_dtype,
+            &plan.out_shape,
+            sink::Resume::default(),
+        )
+        .unwrap();
+        let sopts = StreamOptions {
+            memory: usize::MAX,
+            temp_dir: dir.to_path_buf(),
+            progress: None,
+        };
+        stream::run(kernel, open(), sink, &plan, opts, &sopts).unwrap();
+        outputs.push(if name.ends_with("npy") {
+            read_npy(&out)
+        } else {
+            stn::io::zarr::read(&out).unwrap()
+        });
+    }
+    assert_eq!(outputs[0], outputs[1], "mapped and copied slabs differ");
+    outputs.pop().unwrap()
 }
 
 fn in_memory(src: &str, inputs: &[DynArray], opts: &RunOptions) -> DynArray {
@@ -199,7 +209,7 @@ fn time_steps_out_of_core_pass_through_temporary_files() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names, ["in0.npy", "out.npy"]);
+    assert_eq!(names, ["in0.npy", "out.npy", "out.zarr"]);
 }
 
 #[test]
@@ -326,6 +336,16 @@ fn runner_streams_every_format_when_memory_is_short() {
         );
         assert_eq!(read_npy(&out), twice, "{input}");
     }
+    // Outputs are as readable as any new file (not tempfile's private 0600).
+    use std::os::unix::fs::PermissionsExt;
+    let plain = d.join("plain");
+    std::fs::write(&plain, b"").unwrap();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    for out in ["y.npy", "frames/00.png", "again.npy"] {
+        assert_eq!(mode(&d.join(out)), mode(&plain), "{out}");
+    }
+    assert_eq!(mode(&d.join("y.zarr")), mode(&d.join("frames")));
+    std::fs::remove_file(&plain).unwrap();
     // Nothing temporary is left.
     let mut names: Vec<String> = std::fs::read_dir(d)
         .unwrap()

@@ -148,7 +148,8 @@ pub fn execute(
         // Tiles address output rows by slab row; the output starts at
         // `w.rows.start`. Only rows of the window are ever written.
         let stride0 = out.strides()[layout.loop_shape.len()];
-        out_base = (out_base as *mut u8).wrapping_offset(-(w.rows.start as isize) * stride0) as usize;
+        out_base =
+            (out_base as *mut u8).wrapping_offset(-(w.rows.start as isize) * stride0) as usize;
     }
     let nloop = layout.loop_shape.len();
     let out_loop_strides = out.strides()[..nloop].to_vec();

@@ -523,11 +523,7 @@ fn write_one(path: &Path, format: Format, array: &ArrayRef<'_>) -> Result<()> {
         Format::Png => ".png.part",
         Format::Tiff => ".tif.part",
     };
-    let temp = tempfile::Builder::new()
-        .prefix(".stn-")
-        .suffix(suffix)
-        .tempfile_in(&dir)
-        .map_err(|e| bad(describe(&e)))?;
+    let temp = crate::io::temp_file_in(&dir, ".stn-", suffix).map_err(|e| bad(describe(&e)))?;
     let mut out = BufWriter::new(temp.as_file());
     match format {
         Format::Png => write_png(&mut out, array, &layout).map_err(|e| bad(png_error(e)))?,

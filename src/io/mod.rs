@@ -38,6 +38,34 @@ pub fn decode_limit() -> u64 {
         .unwrap_or(16 << 30)
 }
 
+/// A new file with a unique temporary name in `dir`, to be renamed into
+/// place when complete. Created with the permissions of any new file
+/// (0666 less the umask), not tempfile's private 0600: the final output
+/// must be as readable as one written directly.
+pub fn temp_file_in(
+    dir: &Path,
+    prefix: &str,
+    suffix: &str,
+) -> std::io::Result<tempfile::NamedTempFile> {
+    use std::os::unix::fs::PermissionsExt;
+    tempfile::Builder::new()
+        .prefix(prefix)
+        .suffix(suffix)
+        .permissions(std::fs::Permissions::from_mode(0o666))
+        .tempfile_in(dir)
+}
+
+/// A new directory with a unique temporary name in `dir` (0777 less the
+/// umask; see `temp_file_in`).
+pub fn temp_dir_in(dir: &Path, prefix: &str, suffix: &str) -> std::io::Result<tempfile::TempDir> {
+    use std::os::unix::fs::PermissionsExt;
+    tempfile::Builder::new()
+        .prefix(prefix)
+        .suffix(suffix)
+        .permissions(std::fs::Permissions::from_mode(0o777))
+        .tempdir_in(dir)
+}
+
 /// An I/O error as a short sentence fragment, without Rust's debug noise.
 pub fn describe(e: &std::io::Error) -> String {
     let s = e.to_string();

@@ -203,10 +203,7 @@ pub fn write(path: &Path, array: ArrayRef<'_>, chunks: Option<&[u64]>) -> Result
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let temp = tempfile::Builder::new()
-        .prefix(".stn-")
-        .suffix(".zarr.part")
-        .tempdir_in(&dir)
+    let temp = crate::io::temp_dir_in(&dir, ".stn-", ".zarr.part")
         .map_err(|e| write_error(path, describe(&e)))?;
 
     let zarr = create_chunked(temp.path(), array.dtype(), &shape, &chunks)

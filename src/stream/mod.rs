@@ -348,6 +348,22 @@ fn pass(
     let (spec, _) = kernel.prepare(&probes(sources, &zero), opts)?;
     let mode = kernel.mode(&spec, opts);
     let single = plan.slabs() == 1;
+    let mapped = sink.map_mut().is_some()
+        && sources
+            .iter()
+            .all(|s| !streamed(s.as_ref(), &plan.out_shape) || s.map().is_some());
+    if mapped {
+        let job = Mapped {
+            kernel,
+            sources,
+            whole: &whole,
+            plan,
+            mode,
+            opts,
+            single,
+        };
+        return job.run(sink, &todo, counter);
+    }
 
     std::thread::scope(|scope| {
         let (to_compute, from_reader) = sync_channel::<Result<ReadSlab>>(1);
@@ -387,20 +403,18 @@ fn pass(
     })
 }
 
-/// Reads the inputs of the slab that computes output rows `out_rows`.
-fn read_slab(
-    sources: &[Box<dyn Source>],
-    whole: &[Option<Arc<Slab>>],
+/// The rows of the whole array (possibly outside it, `first..last`) that
+/// the inputs of the slab computing output rows `out_rows` hold, and the
+/// window that computes those rows from them.
+fn extent(
     plan: &Plan,
     mode: Mode,
-    opts: &RunOptions,
-    out_rows: Range<usize>,
+    out_rows: &Range<usize>,
     single: bool,
-) -> Result<ReadSlab> {
+) -> (i64, i64, Option<Window>) {
     let n = rows_of(&plan.out_shape);
     let (before, after) = plan.halo;
-    // Rows of the whole array (possibly outside it) that the slab holds.
-    let (first, last, window) = if plan.core_axis0 && !single {
+    if plan.core_axis0 && !single {
         let (first, last) = if mode == Mode::Fill {
             // Outside the array there is nothing to read: the slab's own
             // edge is the array's, where `fill` applies.
@@ -422,7 +436,119 @@ fn read_slab(
         (first, last, Some(window))
     } else {
         (out_rows.start as i64, out_rows.end as i64, None)
-    };
+    }
+}
+
+/// A pass from memory-mapped inputs straight into a memory-mapped output:
+/// slabs are views, not copies (except the edge slabs whose halo rows the
+/// boundary mode makes up), and the kernel reads ahead and drops the pages
+/// of each slab as the pass moves on, so the process's memory stays at
+/// about a slab's worth.
+struct Mapped<'a> {
+    kernel: &'a Kernel,
+    sources: &'a [Box<dyn Source>],
+    whole: &'a [Option<Arc<Slab>>],
+    plan: &'a Plan,
+    mode: Mode,
+    opts: &'a RunOptions,
+    single: bool,
+}
+
+impl Mapped<'_> {
+    fn run(&self, sink: &mut dyn Sink, todo: &[Range<usize>], counter: &Counter) -> Result<()> {
+        let n = rows_of(&self.plan.out_shape) as i64;
+        let out_row = row_bytes(self.plan.out_dtype, &self.plan.out_shape) as u64;
+        let streamed: Vec<bool> = self
+            .sources
+            .iter()
+            .map(|s| streamed(s.as_ref(), &self.plan.out_shape))
+            .collect();
+        let clip = |a: i64, b: i64| a.clamp(0, n) as usize..b.clamp(0, n) as usize;
+        for (k, rows) in todo.iter().enumerate() {
+            let (first, last, window) = extent(self.plan, self.mode, rows, self.single);
+            if let Some(next) = todo.get(k + 1) {
+                let (a, b, _) = extent(self.plan, self.mode, next, self.single);
+                for (s, _) in self.sources.iter().zip(&streamed).filter(|(_, st)| **st) {
+                    s.hint(clip(a, b), true);
+                }
+            }
+            let copied;
+            let views: Vec<ArrayRef> = if first < 0 || last > n {
+                copied = read_slab(
+                    self.sources,
+                    self.whole,
+                    self.plan,
+                    self.mode,
+                    self.opts,
+                    rows.clone(),
+                    self.single,
+                )?;
+                copied.inputs.iter().map(|s| s.view()).collect()
+            } else {
+                self.sources
+                    .iter()
+                    .zip(self.whole)
+                    .map(|(s, w)| match w {
+                        Some(w) => w.view(),
+                        None => {
+                            let view = s.map().expect("mapped");
+                            if view.shape().is_empty() {
+                                view
+                            } else {
+                                view.rows(first as usize..last as usize)
+                            }
+                        }
+                    })
+                    .collect()
+            };
+            {
+                let mut all = sink.map_mut().expect("mapped");
+                let mut out = if all.shape().is_empty() {
+                    all
+                } else {
+                    all.rows(rows.clone())
+                };
+                match window {
+                    Some(w) => self.kernel.run_window(&views, &mut out, self.opts, w)?,
+                    None if self.single => self.kernel.run_into(&views, &mut out, self.opts)?,
+                    None => {
+                        let one = RunOptions {
+                            steps: 1,
+                            ..self.opts.clone()
+                        };
+                        self.kernel.run_into(&views, &mut out, &one)?
+                    }
+                }
+            }
+            counter.add(rows.len() as u64 * out_row, 1);
+            if !self.single {
+                sink.release(rows.clone());
+                // Input rows before the next slab's first are done.
+                let keep_from = todo
+                    .get(k + 1)
+                    .map(|next| extent(self.plan, self.mode, next, self.single).0)
+                    .unwrap_or(n);
+                for (s, _) in self.sources.iter().zip(&streamed).filter(|(_, st)| **st) {
+                    s.hint(clip(first, keep_from.min(last)), false);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Reads the inputs of the slab that computes output rows `out_rows`.
+fn read_slab(
+    sources: &[Box<dyn Source>],
+    whole: &[Option<Arc<Slab>>],
+    plan: &Plan,
+    mode: Mode,
+    opts: &RunOptions,
+    out_rows: Range<usize>,
+    single: bool,
+) -> Result<ReadSlab> {
+    let n = rows_of(&plan.out_shape);
+    let (first, last, window) = extent(plan, mode, &out_rows, single);
     let mut inputs = Vec::with_capacity(sources.len());
     for (s, w) in sources.iter().zip(whole) {
         if let Some(w) = w {

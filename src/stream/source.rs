@@ -21,7 +21,7 @@ use zarrs::array::Array;
 use zarrs::filesystem::FilesystemStore;
 
 use super::slab::{check_bools, copy_to_bytes, row_bytes};
-use crate::array::DynArray;
+use crate::array::{ArrayRef, DynArray};
 use crate::error::{Error, Result};
 use crate::io::format::{Format, format_of, unsupported};
 use crate::io::npy::NpyInput;
@@ -46,6 +46,14 @@ pub trait Source: Send + Sync {
     fn resident_bytes(&self) -> usize {
         0
     }
+    /// The whole array in place, where it is memory-mapped or held in
+    /// memory: slabs are then views, not copies.
+    fn map(&self) -> Option<ArrayRef<'_>> {
+        None
+    }
+    /// For mapped sources: rows `rows` are needed soon (`true`: read
+    /// ahead) or no more (`false`: drop them from this process's memory).
+    fn hint(&self, _rows: Range<usize>, _soon: bool) {}
 }
 
 /// Opens the input `spec` (a path, or for images a glob).
@@ -54,7 +62,7 @@ pub fn open(spec: &str) -> Result<Box<dyn Source>> {
         Some(Format::Npy) => {
             let input = NpyInput::open(Path::new(spec))?;
             match input.c_order_data_offset() {
-                Some(offset) => Ok(Box::new(NpyFile::new(spec, &input, offset)?)),
+                Some(offset) => Ok(Box::new(NpyFile::new(spec, input, offset)?)),
                 None => Ok(Box::new(Memory::npy(spec, input))),
             }
         }
@@ -72,9 +80,11 @@ pub fn rows_of(shape: &[usize]) -> usize {
     shape.first().copied().unwrap_or(1)
 }
 
-/// A C-order `.npy` file, read with `pread`.
+/// A C-order `.npy` file: memory-mapped, and read with `pread` where a
+/// slab is copied.
 struct NpyFile {
     name: String,
+    input: NpyInput,
     file: File,
     dtype: DType,
     shape: Vec<usize>,
@@ -82,15 +92,17 @@ struct NpyFile {
 }
 
 impl NpyFile {
-    fn new(spec: &str, input: &NpyInput, offset: usize) -> Result<NpyFile> {
+    fn new(spec: &str, input: NpyInput, offset: usize) -> Result<NpyFile> {
         let file = File::open(input.path())
             .map_err(|e| Error::Io(format!("cannot read `{spec}`: {}", describe(&e))))?;
         let view = input.view();
+        let (dtype, shape) = (view.dtype(), view.shape().to_vec());
         Ok(NpyFile {
             name: spec.to_string(),
+            input,
             file,
-            dtype: view.dtype(),
-            shape: view.shape().to_vec(),
+            dtype,
+            shape,
             offset: offset as u64,
         })
     }
@@ -118,6 +130,15 @@ impl Source for NpyFile {
             check_bools(dst, &format!("`{}`", self.name))?;
         }
         Ok(())
+    }
+
+    fn map(&self) -> Option<ArrayRef<'_>> {
+        Some(self.input.view())
+    }
+
+    fn hint(&self, rows: Range<usize>, soon: bool) {
+        let rb = row_bytes(self.dtype, &self.shape);
+        self.input.advise(rows.start * rb..rows.end * rb, soon);
     }
 }
 
@@ -151,7 +172,7 @@ impl Memory {
         }
     }
 
-    fn view(&self) -> crate::array::ArrayRef<'_> {
+    fn view(&self) -> ArrayRef<'_> {
         match &self.held {
             Held::Array(a) => a.view(),
             Held::Npy(n) => n.view(),
@@ -181,6 +202,10 @@ impl Source for Memory {
         };
         copy_to_bytes(&part, dst);
         Ok(())
+    }
+
+    fn map(&self) -> Option<ArrayRef<'_>> {
+        Some(self.view())
     }
 
     fn resident_bytes(&self) -> usize {
@@ -320,7 +345,7 @@ pub fn temp_npy(path: &Path, keep: Arc<tempfile::TempPath>) -> Result<Box<dyn So
         .c_order_data_offset()
         .ok_or_else(|| Error::Internal("a temporary step file is not in C order".into()))?;
     Ok(Box::new(Kept {
-        inner: NpyFile::new(&spec, &input, offset)?,
+        inner: NpyFile::new(&spec, input, offset)?,
         _keep: keep,
     }))
 }
@@ -346,5 +371,13 @@ impl Source for Kept {
 
     fn read_into(&self, rows: Range<usize>, dst: &mut [u8]) -> Result<()> {
         self.inner.read_into(rows, dst)
+    }
+
+    fn map(&self) -> Option<ArrayRef<'_>> {
+        self.inner.map()
+    }
+
+    fn hint(&self, rows: Range<usize>, soon: bool) {
+        self.inner.hint(rows, soon)
     }
 }
