@@ -84,19 +84,13 @@ impl NpyInput {
         Some(self.offset)
     }
 
-    /// Tells the kernel that data bytes `bytes` (counted from the start of
-    /// the data) are needed soon (read ahead) or not for a while (drop them
-    /// from this process's memory; they are read again from the file if
-    /// touched). Only a hint: errors are ignored.
-    pub fn advise(&self, bytes: std::ops::Range<usize>, soon: bool) {
+    /// Drops data bytes `bytes` (counted from the start of the data) from
+    /// this process's memory; they are read again from the file if touched.
+    /// Only a hint: errors are ignored.
+    pub fn release(&self, bytes: std::ops::Range<usize>) {
         let start = (self.offset + bytes.start).min(self.map.len());
         let len = (self.offset + bytes.end).min(self.map.len()) - start;
-        if len == 0 {
-            return;
-        }
-        if soon {
-            let _ = self.map.advise_range(memmap2::Advice::WillNeed, start, len);
-        } else {
+        if len > 0 {
             // SAFETY: the mapping is read-only and shared: dropped pages
             // read back the same bytes from the file on the next touch.
             let _ = unsafe {

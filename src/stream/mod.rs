@@ -18,24 +18,21 @@
 //! `--steps N` that does not fit in memory runs N passes, each through a
 //! temporary `.npy` beside the output.
 
+mod pass;
 pub mod sink;
 pub mod slab;
 pub mod source;
 
-use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::mpsc::sync_channel;
 
 use crate::array::ArrayRef;
 use crate::error::{Error, Result};
-use crate::exec::Window;
-use crate::exec::boundary::{Mode, map_index};
 use crate::program::Kernel;
 use crate::run::RunOptions;
 use crate::types::dtype::DType;
 use sink::{NpySink, Sink};
-use slab::{Slab, row_bytes};
+use slab::row_bytes;
 use source::{Source, rows_of};
 
 /// How much memory a run may use, and who hears about progress.
@@ -235,18 +232,18 @@ pub fn run(
 ) -> Result<()> {
     let counter = Counter::new(plan, sopts.progress.clone());
     if plan.passes == 1 {
-        pass(kernel, &sources, sink.as_mut(), plan, opts, &counter)?;
+        pass::pass(kernel, &sources, sink.as_mut(), plan, opts, &counter)?;
         return sink.commit();
     }
     // Out-of-core time steps: each pass reads the previous pass's output.
     let mut current = sources;
     for step in 0..plan.passes {
         if step + 1 == plan.passes {
-            pass(kernel, &current, sink.as_mut(), plan, opts, &counter)?;
+            pass::pass(kernel, &current, sink.as_mut(), plan, opts, &counter)?;
             return sink.commit();
         }
         let mut temp = NpySink::temporary(&sopts.temp_dir, plan.out_dtype, &plan.out_shape)?;
-        pass(kernel, &current, &mut temp, plan, opts, &counter)?;
+        pass::pass(kernel, &current, &mut temp, plan, opts, &counter)?;
         let (path, keep) = temp.into_temp();
         current = vec![source::temp_npy(&path, keep)?];
     }
@@ -287,343 +284,6 @@ impl Counter {
             });
         }
     }
-}
-
-/// What the reader hands to the computing thread.
-struct ReadSlab {
-    /// Output rows of the whole array this slab computes.
-    out_rows: Range<usize>,
-    inputs: Vec<Arc<Slab>>,
-    window: Option<Window>,
-}
-
-/// What the computing thread hands to the writer.
-struct Computed {
-    out_rows: Range<usize>,
-    slab: Slab,
-    /// Rows of `slab` that are the output rows `out_rows`.
-    rows: Range<usize>,
-}
-
-/// One pass over the data: read, compute and write every slab not done.
-fn pass(
-    kernel: &Kernel,
-    sources: &[Box<dyn Source>],
-    sink: &mut dyn Sink,
-    plan: &Plan,
-    opts: &RunOptions,
-    counter: &Counter,
-) -> Result<()> {
-    let n = rows_of(&plan.out_shape);
-    let out_row = row_bytes(plan.out_dtype, &plan.out_shape) as u64;
-    let mut todo = Vec::new();
-    let mut skipped = 0;
-    let mut start = 0;
-    while start < n {
-        let end = (start + plan.slab_rows).min(n);
-        if sink.done().iter().any(|d| d.start <= start && end <= d.end) {
-            skipped += end - start;
-        } else {
-            todo.push(start..end);
-        }
-        start = end;
-    }
-    if skipped > 0 {
-        counter.add(skipped as u64 * out_row, plan.slabs() - todo.len());
-    }
-    // Inputs that do not span axis 0 are read once, whole.
-    let whole: Vec<Option<Arc<Slab>>> = sources
-        .iter()
-        .map(|s| {
-            if streamed(s.as_ref(), &plan.out_shape) {
-                Ok(None)
-            } else {
-                let mut slab = Slab::zeroed(s.dtype(), s.shape());
-                s.read_into(0..rows_of(s.shape()), slab.bytes_mut())?;
-                Ok(Some(Arc::new(slab)))
-            }
-        })
-        .collect::<Result<_>>()?;
-    let zero = [0u64; 1];
-    let (spec, _) = kernel.prepare(&probes(sources, &zero), opts)?;
-    let mode = kernel.mode(&spec, opts);
-    let single = plan.slabs() == 1;
-    let mapped = sink.map_mut().is_some()
-        && sources
-            .iter()
-            .all(|s| !streamed(s.as_ref(), &plan.out_shape) || s.map().is_some());
-    if mapped {
-        let job = Mapped {
-            kernel,
-            sources,
-            whole: &whole,
-            plan,
-            mode,
-            opts,
-            single,
-        };
-        return job.run(sink, &todo, counter);
-    }
-
-    std::thread::scope(|scope| {
-        let (to_compute, from_reader) = sync_channel::<Result<ReadSlab>>(1);
-        let (to_writer, from_compute) = sync_channel::<Computed>(1);
-        scope.spawn(move || {
-            for rows in todo {
-                let read = read_slab(sources, &whole, plan, mode, opts, rows, single);
-                let failed = read.is_err();
-                if to_compute.send(read).is_err() || failed {
-                    break;
-                }
-            }
-        });
-        let writer = scope.spawn(move || -> Result<()> {
-            for c in from_compute {
-                sink.write(c.out_rows.start, &c.slab, c.rows)?;
-                counter.add(c.out_rows.len() as u64 * out_row, 1);
-            }
-            Ok(())
-        });
-        let computed = (|| -> Result<()> {
-            for read in from_reader {
-                let read = read?;
-                let c = compute(kernel, read, plan, opts, single)?;
-                if to_writer.send(c).is_err() {
-                    // The writer failed; its error is reported below.
-                    break;
-                }
-            }
-            Ok(())
-        })();
-        drop(to_writer);
-        let written = writer
-            .join()
-            .unwrap_or_else(|_| Err(Error::Internal("the writer thread panicked".into())));
-        computed.and(written)
-    })
-}
-
-/// The rows of the whole array (possibly outside it, `first..last`) that
-/// the inputs of the slab computing output rows `out_rows` hold, and the
-/// window that computes those rows from them.
-fn extent(
-    plan: &Plan,
-    mode: Mode,
-    out_rows: &Range<usize>,
-    single: bool,
-) -> (i64, i64, Option<Window>) {
-    let n = rows_of(&plan.out_shape);
-    let (before, after) = plan.halo;
-    if plan.core_axis0 && !single {
-        let (first, last) = if mode == Mode::Fill {
-            // Outside the array there is nothing to read: the slab's own
-            // edge is the array's, where `fill` applies.
-            (
-                out_rows.start.saturating_sub(before) as i64,
-                (out_rows.end + after).min(n) as i64,
-            )
-        } else {
-            (
-                out_rows.start as i64 - before as i64,
-                (out_rows.end + after) as i64,
-            )
-        };
-        let window = Window {
-            origin: first,
-            len: n,
-            rows: (out_rows.start as i64 - first) as usize..(out_rows.end as i64 - first) as usize,
-        };
-        (first, last, Some(window))
-    } else {
-        (out_rows.start as i64, out_rows.end as i64, None)
-    }
-}
-
-/// A pass from memory-mapped inputs straight into a memory-mapped output:
-/// slabs are views, not copies (except the edge slabs whose halo rows the
-/// boundary mode makes up), and the kernel reads ahead and drops the pages
-/// of each slab as the pass moves on, so the process's memory stays at
-/// about a slab's worth.
-struct Mapped<'a> {
-    kernel: &'a Kernel,
-    sources: &'a [Box<dyn Source>],
-    whole: &'a [Option<Arc<Slab>>],
-    plan: &'a Plan,
-    mode: Mode,
-    opts: &'a RunOptions,
-    single: bool,
-}
-
-impl Mapped<'_> {
-    fn run(&self, sink: &mut dyn Sink, todo: &[Range<usize>], counter: &Counter) -> Result<()> {
-        let n = rows_of(&self.plan.out_shape) as i64;
-        let out_row = row_bytes(self.plan.out_dtype, &self.plan.out_shape) as u64;
-        let streamed: Vec<bool> = self
-            .sources
-            .iter()
-            .map(|s| streamed(s.as_ref(), &self.plan.out_shape))
-            .collect();
-        let clip = |a: i64, b: i64| a.clamp(0, n) as usize..b.clamp(0, n) as usize;
-        for (k, rows) in todo.iter().enumerate() {
-            let (first, last, window) = extent(self.plan, self.mode, rows, self.single);
-            if let Some(next) = todo.get(k + 1) {
-                let (a, b, _) = extent(self.plan, self.mode, next, self.single);
-                for (s, _) in self.sources.iter().zip(&streamed).filter(|(_, st)| **st) {
-                    s.hint(clip(a, b), true);
-                }
-            }
-            let copied;
-            let views: Vec<ArrayRef> = if first < 0 || last > n {
-                copied = read_slab(
-                    self.sources,
-                    self.whole,
-                    self.plan,
-                    self.mode,
-                    self.opts,
-                    rows.clone(),
-                    self.single,
-                )?;
-                copied.inputs.iter().map(|s| s.view()).collect()
-            } else {
-                self.sources
-                    .iter()
-                    .zip(self.whole)
-                    .map(|(s, w)| match w {
-                        Some(w) => w.view(),
-                        None => {
-                            let view = s.map().expect("mapped");
-                            if view.shape().is_empty() {
-                                view
-                            } else {
-                                view.rows(first as usize..last as usize)
-                            }
-                        }
-                    })
-                    .collect()
-            };
-            {
-                let mut all = sink.map_mut().expect("mapped");
-                let mut out = if all.shape().is_empty() {
-                    all
-                } else {
-                    all.rows(rows.clone())
-                };
-                match window {
-                    Some(w) => self.kernel.run_window(&views, &mut out, self.opts, w)?,
-                    None if self.single => self.kernel.run_into(&views, &mut out, self.opts)?,
-                    None => {
-                        let one = RunOptions {
-                            steps: 1,
-                            ..self.opts.clone()
-                        };
-                        self.kernel.run_into(&views, &mut out, &one)?
-                    }
-                }
-            }
-            counter.add(rows.len() as u64 * out_row, 1);
-            if !self.single {
-                sink.release(rows.clone());
-                // Input rows before the next slab's first are done.
-                let keep_from = todo
-                    .get(k + 1)
-                    .map(|next| extent(self.plan, self.mode, next, self.single).0)
-                    .unwrap_or(n);
-                for (s, _) in self.sources.iter().zip(&streamed).filter(|(_, st)| **st) {
-                    s.hint(clip(first, keep_from.min(last)), false);
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Reads the inputs of the slab that computes output rows `out_rows`.
-fn read_slab(
-    sources: &[Box<dyn Source>],
-    whole: &[Option<Arc<Slab>>],
-    plan: &Plan,
-    mode: Mode,
-    opts: &RunOptions,
-    out_rows: Range<usize>,
-    single: bool,
-) -> Result<ReadSlab> {
-    let n = rows_of(&plan.out_shape);
-    let (first, last, window) = extent(plan, mode, &out_rows, single);
-    let mut inputs = Vec::with_capacity(sources.len());
-    for (s, w) in sources.iter().zip(whole) {
-        if let Some(w) = w {
-            inputs.push(w.clone());
-            continue;
-        }
-        let mut shape = s.shape().to_vec();
-        shape[0] = (last - first) as usize;
-        let mut slab = Slab::zeroed(s.dtype(), &shape);
-        let rb = slab.row_bytes();
-        let bytes = slab.bytes_mut();
-        // The rows inside the array in one read, the rest one by one.
-        let inside = first.max(0)..last.min(n as i64);
-        if inside.start < inside.end {
-            let at = (inside.start - first) as usize * rb;
-            let len = (inside.end - inside.start) as usize * rb;
-            s.read_into(
-                inside.start as usize..inside.end as usize,
-                &mut bytes[at..at + len],
-            )?;
-        }
-        let mut cval = [0u8; 8];
-        let size = s.dtype().size();
-        opts.cval
-            .cast(s.dtype())
-            .write(s.dtype(), &mut cval[..size]);
-        for p in (first..last).filter(|p| !inside.contains(p)) {
-            let dst = &mut bytes[(p - first) as usize * rb..(p - first + 1) as usize * rb];
-            match map_index(p, n, mode) {
-                Some(j) => s.read_into(j..j + 1, dst)?,
-                None => dst
-                    .chunks_exact_mut(size)
-                    .for_each(|d| d.copy_from_slice(&cval[..size])),
-            }
-        }
-        inputs.push(Arc::new(slab));
-    }
-    Ok(ReadSlab {
-        out_rows,
-        inputs,
-        window,
-    })
-}
-
-/// Computes one slab.
-fn compute(
-    kernel: &Kernel,
-    read: ReadSlab,
-    plan: &Plan,
-    opts: &RunOptions,
-    single: bool,
-) -> Result<Computed> {
-    let views: Vec<ArrayRef> = read.inputs.iter().map(|s| s.view()).collect();
-    let mut shape = plan.out_shape.clone();
-    if !shape.is_empty() {
-        shape[0] = read.out_rows.len();
-    }
-    let rows = 0..read.out_rows.len();
-    let mut out = Slab::zeroed(plan.out_dtype, &shape);
-    match read.window {
-        Some(w) => kernel.run_window(&views, &mut out.view_mut(), opts, w)?,
-        None if single => kernel.run_into(&views, &mut out.view_mut(), opts)?,
-        None => {
-            let one = RunOptions {
-                steps: 1,
-                ..opts.clone()
-            };
-            kernel.run_into(&views, &mut out.view_mut(), &one)?
-        }
-    }
-    Ok(Computed {
-        out_rows: read.out_rows,
-        slab: out,
-        rows,
-    })
 }
 
 /// Parses a memory size: a number of bytes with an optional K, M, G or T

@@ -18,13 +18,11 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use memmap2::MmapMut;
 use ndarray_npy::{WritableElement, write_zeroed_npy};
 use zarrs::array::Array;
 use zarrs::filesystem::FilesystemStore;
 
 use super::slab::Slab;
-use crate::array::ArrayMut;
 use crate::error::{Error, Result};
 use crate::io::format::{Format, format_of, unsupported};
 use crate::io::{describe, image, zarr};
@@ -44,14 +42,6 @@ pub trait Sink: Send {
     fn write(&mut self, start: usize, slab: &Slab, rows: Range<usize>) -> Result<()>;
     /// Moves the finished output to its final name.
     fn commit(self: Box<Self>) -> Result<()>;
-    /// The whole output in place, where it is memory-mapped: slabs are
-    /// then computed straight into it.
-    fn map_mut(&mut self) -> Option<ArrayMut<'_>> {
-        None
-    }
-    /// For mapped outputs: rows `rows` are finished; drop them from this
-    /// process's memory (they stay in the file).
-    fn release(&self, _rows: Range<usize>) {}
 }
 
 /// What makes an interrupted run resumable: a fingerprint of everything
@@ -107,14 +97,10 @@ fn write_error(path: &Path, why: impl std::fmt::Display) -> Error {
     Error::Io(format!("cannot write `{}`: {why}", path.display()))
 }
 
-/// A `.npy` output: a full-size temporary file, memory-mapped, and written
-/// with `pwrite` where slabs are copies.
+/// A `.npy` output: a full-size temporary file written with `pwrite`.
 pub struct NpySink {
     path: PathBuf,
     temp: tempfile::NamedTempFile,
-    map: MmapMut,
-    dtype: DType,
-    shape: Vec<usize>,
     row_bytes: usize,
     offset: u64,
 }
@@ -151,15 +137,9 @@ impl NpySink {
             .map_err(|e| write_error(&path, describe(&e)))?
             .len();
         let data = (shape.iter().product::<usize>() * dtype.size()) as u64;
-        // SAFETY: the file is ours (just created, unique name) and not shared.
-        let map = unsafe { MmapMut::map_mut(temp.as_file()) }
-            .map_err(|e| write_error(&path, describe(&e)))?;
         Ok(NpySink {
             path,
             temp,
-            map,
-            dtype,
-            shape: shape.to_vec(),
             row_bytes: super::slab::row_bytes(dtype, shape),
             offset: len - data,
         })
@@ -168,7 +148,6 @@ impl NpySink {
     /// Closes the finished temporary file and hands it over to be read
     /// (and deleted when the last reader is done).
     pub fn into_temp(self) -> (PathBuf, Arc<tempfile::TempPath>) {
-        drop(self.map);
         let path = self.temp.path().to_path_buf();
         (path, Arc::new(self.temp.into_temp_path()))
     }
@@ -187,38 +166,9 @@ impl Sink for NpySink {
             .map_err(|e| write_error(&self.path, describe(&e)))
     }
 
-    fn map_mut(&mut self) -> Option<ArrayMut<'_>> {
-        let strides = super::slab::c_strides(self.dtype, &self.shape);
-        // SAFETY: a C-order array of `shape` fills the mapping after the
-        // header; the file is ours alone.
-        Some(unsafe {
-            ArrayMut::from_raw(
-                self.map.as_mut_ptr().add(self.offset as usize),
-                self.dtype,
-                self.shape.clone(),
-                strides,
-            )
-        })
-    }
-
-    fn release(&self, rows: Range<usize>) {
-        let start = self.offset as usize + rows.start * self.row_bytes;
-        let len = rows.len() * self.row_bytes;
-        if len > 0 && start + len <= self.map.len() {
-            // SAFETY: a shared file mapping: the written pages stay in the
-            // file (page cache) and read back the same bytes if touched.
-            let _ = unsafe {
-                self.map
-                    .unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, len)
-            };
-        }
-    }
-
     fn commit(self: Box<Self>) -> Result<()> {
-        let this = *self;
-        drop(this.map);
-        let path = this.path;
-        this.temp
+        let path = self.path;
+        self.temp
             .persist(&path)
             .map_err(|e| write_error(&path, describe(&e.error)))?;
         Ok(())

@@ -51,9 +51,9 @@ pub trait Source: Send + Sync {
     fn map(&self) -> Option<ArrayRef<'_>> {
         None
     }
-    /// For mapped sources: rows `rows` are needed soon (`true`: read
-    /// ahead) or no more (`false`: drop them from this process's memory).
-    fn hint(&self, _rows: Range<usize>, _soon: bool) {}
+    /// For mapped sources: rows `rows` are done with; drop them from this
+    /// process's memory (they are read again from the file if touched).
+    fn release(&self, _rows: Range<usize>) {}
 }
 
 /// Opens the input `spec` (a path, or for images a glob).
@@ -136,9 +136,9 @@ impl Source for NpyFile {
         Some(self.input.view())
     }
 
-    fn hint(&self, rows: Range<usize>, soon: bool) {
+    fn release(&self, rows: Range<usize>) {
         let rb = row_bytes(self.dtype, &self.shape);
-        self.input.advise(rows.start * rb..rows.end * rb, soon);
+        self.input.release(rows.start * rb..rows.end * rb);
     }
 }
 
@@ -377,7 +377,7 @@ impl Source for Kept {
         self.inner.map()
     }
 
-    fn hint(&self, rows: Range<usize>, soon: bool) {
-        self.inner.hint(rows, soon)
+    fn release(&self, rows: Range<usize>) {
+        self.inner.release(rows)
     }
 }
