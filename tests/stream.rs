@@ -466,3 +466,23 @@ fn a_killed_zarr_run_resumes_to_the_same_bytes() {
     assert_eq!(a, stn::io::zarr::read(&whole).unwrap());
     assert_eq!(a.shape(), &[192, 128, 128]);
 }
+
+#[test]
+fn every_dtype_streams_through_npy_and_zarr() {
+    use stn::types::dtype::DType;
+    let shift = "kernel k(x) { x[1, -1] }";
+    for dtype in DType::ALL {
+        let ints = data(&[9, 4], dtype as u64, |v| (v % 251) as i64 - 120);
+        let mut x = DynArray::zeros(dtype, &[9, 4]);
+        let (src, mut dst) = (ints.view(), x.view_mut());
+        stn::array::for_each_index(&[9, 4], |ix| dst.set(ix, src.get(ix).cast(dtype)));
+        for mode in [Mode::Wrap, Mode::Constant] {
+            check(
+                shift,
+                std::slice::from_ref(&x),
+                RunOptions::default().boundary(mode).cval(1),
+                2,
+            );
+        }
+    }
+}
