@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Every test: unit, data-driven, differential, semantics tables, CLI, doc
-# tests, and the embedding example. Needs only a Rust toolchain.
+# tests, the embedding example, and Zarr interop with zarr-python. Needs a
+# Rust toolchain and python3; the Python parts make their own venv (and are
+# skipped, saying so, when the package index is unreachable).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 cargo test --locked
 cargo run --locked --quiet --example embed > /dev/null
+# Zarr arrays written by zarr-python read by stn, and the other way round.
+scripts/zarr_interop.sh
 echo "all tests passed"

@@ -3,7 +3,8 @@
 # scripts/requirements.txt. Idempotent; prints one line on success.
 # STN_VENV and STN_REQUIREMENTS choose another venv folder and requirements
 # file (scripts/zarr_interop.sh uses them).
-# Needs only python3 (with pip) and PyPI access.
+# Needs only python3 (with pip) and PyPI access; exits 3 when the index is
+# unreachable.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="${STN_VENV:-$root/.venv}"
@@ -13,6 +14,18 @@ log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 
 fail() { cat "$log" >&2; echo "venv.sh: $*" >&2; exit 1; }
+
+# Exit code 3 (and one line) when the package index cannot be reached at all,
+# so that callers can skip cleanly instead of failing.
+if ! "$py" - <<'PY' >/dev/null 2>&1
+import os, urllib.request
+index = os.environ.get("PIP_INDEX_URL", "https://pypi.org/simple/")
+urllib.request.urlopen(index.rstrip("/") + "/pip/", timeout=20)
+PY
+then
+    echo "venv.sh: the Python package index is unreachable" >&2
+    exit 3
+fi
 
 if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -m pip --version >/dev/null 2>&1; then
     rm -rf "$venv"

@@ -17,13 +17,19 @@ trap 'rm -rf "$log" "$data"' EXIT
 
 fail() { cat "$log" >&2; echo "zarr_interop.sh: $*" >&2; exit 1; }
 
-STN_VENV="$venv" STN_REQUIREMENTS="$req" "$root/scripts/venv.sh" || fail "could not make the venv"
+rc=0
+STN_VENV="$venv" STN_REQUIREMENTS="$req" "$root/scripts/venv.sh" || rc=$?
+if [ "$rc" = 3 ]; then
+    echo "zarr interop SKIPPED: the Python package index is unreachable, so zarr-python cannot be installed"
+    exit 0
+fi
+[ "$rc" = 0 ] || fail "could not make the venv"
 vpy="$venv/bin/python"
 
 "$vpy" "$root/scripts/zarr_interop.py" write "$data/py"
 cd "$root"
 rc=0
-STN_ZARR_INTEROP="$data" cargo test --quiet --test zarr python_interop -- --nocapture \
+STN_ZARR_INTEROP="$data" cargo test --locked --quiet --test zarr python_interop -- --nocapture \
     >"$log" 2>&1 || rc=$?
 grep -E "^stn |MISMATCH|panicked" "$log" || true
 [ "$rc" = 0 ] || fail "stn could not read zarr-python's arrays (cargo test failed)"
