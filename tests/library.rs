@@ -159,3 +159,51 @@ fn options_override_the_kernels_boundary() {
         .unwrap();
     assert_eq!(fill.as_slice().unwrap(), &[-1.0, 3.0, -1.0]);
 }
+
+#[test]
+fn wide_footprints_compute_border_points_piece_by_piece() {
+    // Border boxes of this kernel span whole rows 2000 columns past the
+    // edge; their padded copies are cut into pieces, and every point is
+    // still the interpreter's.
+    let p = Program::from_source(
+        "t.stn",
+        "kernel k(x) { x[0, 0] + 2.0 * x[-300, 1] - x[5, 2000] + x[0, -1500] }",
+    )
+    .unwrap();
+    let k = p.kernel(None).unwrap();
+    let x = Array2::from_shape_fn((320, 2600), |(i, j)| ((i * 31 + j * 17) % 97) as f32);
+    for mode in [Mode::Wrap, Mode::Reflect, Mode::Constant, Mode::Fill] {
+        let opts = RunOptions::default().boundary(mode).cval(-1.0);
+        let jit: ArrayD<f32> = k.apply(&[x.view()], &opts.clone()).unwrap();
+        let oracle: ArrayD<f32> = k
+            .apply(&[x.view()], &opts.engine(Engine::Interpreter))
+            .unwrap();
+        assert_eq!(jit, oracle, "{mode}");
+    }
+}
+
+#[test]
+fn kernels_that_read_too_far_are_refused_with_a_span() {
+    let src = "kernel k(x) {\n    x[0, 0] + x[70000, 0]\n}";
+    let p = Program::from_source("far.stn", src).unwrap();
+    let err = p
+        .kernel(None)
+        .unwrap()
+        .specialize(&[DType::F64])
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(err.contains("this access reads too far"), "{err}");
+    assert!(err.contains("far.stn:2:15"), "{err}");
+    // A neighbourhood of more than 2^22 points, with small offsets each.
+    let src = "kernel k(x) { x[-1100, -1100] + x[1100, 1100] }";
+    let err = Program::from_source("wide.stn", src)
+        .unwrap()
+        .kernel(None)
+        .unwrap()
+        .specialize(&[DType::F64])
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(err.contains("neighbourhoods to 4194304 points"), "{err}");
+}

@@ -238,7 +238,9 @@ impl Job<'_> {
             if self.opts.mode == Mode::Fill {
                 self.fill_box(bx, out);
             } else {
-                self.padded(bx, &in_bases, out);
+                for piece in tile::pieces(bx, &self.ks.footprint) {
+                    self.padded(&piece, &in_bases, out);
+                }
             }
         }
     }

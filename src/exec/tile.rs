@@ -96,6 +96,53 @@ pub fn split(tile: &CoreBox, core: &[usize], fp: &Footprint) -> (Option<CoreBox>
     (Some(rest), border)
 }
 
+/// Elements a padded copy of a border piece may hold, at least: border
+/// boxes span whole rows, and a box grown by a wide footprint could need
+/// gigabytes in one piece.
+const PADDED_ELEMENTS: usize = 1 << 20;
+
+/// Cuts a border box into pieces whose padded copies (the piece grown by
+/// the footprint) hold at most `max(PADDED_ELEMENTS, 2 x the footprint's
+/// box)` elements, halving the longest side until they do.
+pub fn pieces(bx: &CoreBox, fp: &Footprint) -> Vec<CoreBox> {
+    let span: Vec<usize> = (0..bx.len())
+        .map(|k| (fp.hi[k] - fp.lo[k]) as usize)
+        .collect();
+    let limit = PADDED_ELEMENTS.max(2 * span.iter().map(|s| s + 1).product::<usize>());
+    let mut size: Vec<usize> = bx.iter().map(|r| r.len().max(1)).collect();
+    let padded = |size: &[usize]| -> usize {
+        size.iter()
+            .zip(&span)
+            .map(|(c, s)| c + s)
+            .fold(1usize, |a, b| a.saturating_mul(b))
+    };
+    while padded(&size) > limit {
+        let Some(k) = (0..size.len())
+            .filter(|&k| size[k] > 1)
+            .max_by_key(|&k| size[k])
+        else {
+            break;
+        };
+        size[k] = size[k].div_ceil(2);
+    }
+    let mut out = vec![Vec::new()];
+    for (r, &c) in bx.iter().zip(&size) {
+        let mut next = Vec::new();
+        for prefix in &out {
+            let mut start = r.start;
+            while start < r.end {
+                let end = (start + c).min(r.end);
+                let mut p: CoreBox = prefix.clone();
+                p.push(start..end);
+                next.push(p);
+                start = end;
+            }
+        }
+        out = next;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,5 +227,32 @@ mod tests {
             ]
         );
         assert!(tiles(3, &[0, 4], 20).is_empty());
+    }
+
+    #[test]
+    fn border_pieces_cover_the_box_once_and_bound_the_padded_copy() {
+        let fp = Footprint {
+            lo: vec![-2000, -3],
+            hi: vec![2000, 3],
+        };
+        let bx: CoreBox = vec![0..2000, 0..1_000_000];
+        let pieces = pieces(&bx, &fp);
+        let mut covered = 0;
+        for p in &pieces {
+            let padded = (p[0].len() + 4000) * (p[1].len() + 6);
+            assert!(padded <= 2 * 4001 * 7 || padded <= 1 << 20, "{p:?}");
+            covered += p[0].len() * p[1].len();
+        }
+        assert_eq!(covered, 2000 * 1_000_000);
+        // A small box stays whole.
+        assert_eq!(pieces_of_small(), 1);
+    }
+
+    fn pieces_of_small() -> usize {
+        let fp = Footprint {
+            lo: vec![-1, -1],
+            hi: vec![1, 1],
+        };
+        pieces(&vec![0..1, 0..1000], &fp).len()
     }
 }

@@ -18,6 +18,13 @@ use crate::types::typed::{TExpr, TKernel, TKind};
 /// Unrolling stops with an error past this many instructions.
 pub const MAX_INSTS: usize = 100_000;
 
+/// The largest offset an access may have along an axis.
+pub const MAX_OFFSET: u64 = 1 << 16;
+
+/// The most points a kernel's neighbourhood (the box of its footprint) may
+/// hold: border points are computed from padded copies that cover it.
+pub const MAX_FOOTPRINT: u128 = 1 << 22;
+
 /// Lowers `k` to IR.
 pub fn lower(k: &TKernel) -> Result<Func, Diagnostic> {
     let mut l = Lower {
@@ -113,6 +120,29 @@ impl Lower<'_> {
                 for (a, &o) in offset.iter().enumerate() {
                     fp.lo[a] = fp.lo[a].min(o);
                     fp.hi[a] = fp.hi[a].max(o);
+                }
+                let points = fp
+                    .lo
+                    .iter()
+                    .zip(&fp.hi)
+                    .map(|(&lo, &hi)| (hi as i128 - lo as i128 + 1) as u128)
+                    .product::<u128>();
+                if offset.iter().any(|o| o.unsigned_abs() > MAX_OFFSET) || points > MAX_FOOTPRINT {
+                    let reach: Vec<String> = fp
+                        .lo
+                        .iter()
+                        .zip(&fp.hi)
+                        .map(|(lo, hi)| format!("{lo}..={hi}"))
+                        .collect();
+                    return Err(Diagnostic::new(
+                        format!(
+                            "this access reads too far: the kernel's neighbourhood is now [{}], \
+                             but offsets are limited to ±{MAX_OFFSET} and neighbourhoods to \
+                             {MAX_FOOTPRINT} points",
+                            reach.join(", ")
+                        ),
+                        e.span,
+                    ));
                 }
                 let dtype = self.inputs[*input];
                 self.emit(
