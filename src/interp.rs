@@ -278,6 +278,17 @@ pub fn run(
     cval: Scalar,
     out: &mut ArrayMut<'_>,
 ) -> Result<(), EvalError> {
+    crate::on_big_stack(|| run_here(k, inputs, params, mode, cval, out))
+}
+
+fn run_here(
+    k: &TKernel,
+    inputs: &[ArrayRef<'_>],
+    params: &[Scalar],
+    mode: Mode,
+    cval: Scalar,
+    out: &mut ArrayMut<'_>,
+) -> Result<(), EvalError> {
     let layout = Layout::new(inputs, k.ndim).expect("the caller checked the shapes");
     assert_eq!(out.shape(), layout.out_shape().as_slice(), "output shape");
     let fp = footprint(k)?;

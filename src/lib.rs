@@ -40,3 +40,20 @@ pub mod run;
 pub mod stream;
 pub mod syntax;
 pub mod types;
+
+/// Runs `f` on a thread with a large stack and waits for it. The passes
+/// over a kernel's tree recurse once per level (up to `syntax::MAX_DEPTH`
+/// levels); a caller's thread may have as little as 2 MiB of stack, a
+/// debug build needs several times that at the deepest trees, and only
+/// touched pages of the stack cost memory.
+pub(crate) fn on_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    const STACK: usize = 256 << 20;
+    std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .stack_size(STACK)
+            .spawn_scoped(s, f)
+            .expect("the system cannot start a thread")
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p))
+    })
+}

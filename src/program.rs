@@ -37,7 +37,7 @@ impl Program {
     pub fn from_source(file: &str, text: &str) -> Result<Program> {
         let (ast, mut diags) = syntax::parse(text);
         if diags.is_empty() {
-            let (module, more) = module::resolve(&ast);
+            let (module, more) = crate::on_big_stack(|| module::resolve(&ast));
             diags = more;
             if diags.is_empty() {
                 let src = Arc::new(Source {
@@ -165,10 +165,14 @@ impl Kernel {
         // The compile stages, in order. `STN_TRACE=1` prints each stage's
         // time and the IR it produced.
         let start = Instant::now();
-        let typed =
-            check::check_kernel(&self.src.module, self.sig(), dtypes).map_err(|d| self.error(d))?;
-        let checked = start.elapsed();
-        let func = ir::lower::lower(&typed).map_err(|d| self.error(d))?;
+        let (typed, func) = crate::on_big_stack(|| {
+            let typed = check::check_kernel(&self.src.module, self.sig(), dtypes)?;
+            let checked = start.elapsed();
+            let func = ir::lower::lower(&typed)?;
+            Ok((typed, (func, checked)))
+        })
+        .map_err(|d| self.error(d))?;
+        let (func, checked) = func;
         let lowered = start.elapsed();
         let compiled = codegen::compile(&func)
             .map_err(|e| Error::Internal(format!("code generation failed: {e}")))?;

@@ -213,3 +213,71 @@ fn random_soups_never_panic() {
         );
     }
 }
+
+/// Runs `f` on a thread with a small stack (1 MiB, less than a Rust
+/// thread's default), as a library caller's thread may be.
+fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    std::thread::Builder::new()
+        .stack_size(1 << 20)
+        .spawn(f)
+        .unwrap()
+        .join()
+        .unwrap()
+}
+
+#[test]
+fn deep_kernels_compile_and_run_on_a_small_stack_or_are_refused() {
+    use stn::run::{Engine, RunOptions};
+    // A written-out sum of 500 terms: accepted, compiled, interpreted.
+    let sum = on_small_stack(|| {
+        let src = format!("kernel k(x) {{ x[0]{} }}", " + x[0]".repeat(499));
+        let p = stn::program::Program::from_source("long.stn", &src).unwrap();
+        let k = p.kernel(None).unwrap();
+        let x = ndarray::Array1::<f64>::from_elem(4, 0.5);
+        let jit: ndarray::ArrayD<f64> = k.apply(&[x.view()], &RunOptions::default()).unwrap();
+        let oracle: ndarray::ArrayD<f64> = k
+            .apply(
+                &[x.view()],
+                &RunOptions::default().engine(Engine::Interpreter),
+            )
+            .unwrap();
+        assert_eq!(jit, oracle);
+        jit[0]
+    });
+    assert_eq!(sum, 250.0);
+    // Deeper chains and brackets are refused where they cross the limit.
+    for (src, needle) in [
+        (
+            format!("kernel k(x) {{ x[0]{} }}", " + x[0]".repeat(600)),
+            "1:3590",
+        ),
+        (
+            format!(
+                "kernel k(x) {{ {}x[0]{} }}",
+                "(".repeat(600),
+                ")".repeat(600)
+            ),
+            "1:",
+        ),
+        (
+            format!("kernel k(x) {{ {}x[0] }}", "-".repeat(100_000)),
+            "1:",
+        ),
+    ] {
+        let err = on_small_stack(move || {
+            stn::program::Program::from_source("deep.stn", &src)
+                .err()
+                .expect("refused")
+                .to_string()
+        });
+        assert!(err.contains("nests too deeply"), "{err}");
+        assert!(err.contains(&format!("deep.stn:{needle}")), "{err}");
+    }
+    let big = format!("kernel k(x) {{ x[0] }}{}", " ".repeat(2 << 20));
+    let (_, diags) = parse(&big);
+    assert!(
+        diags[0]
+            .message
+            .contains("kernel files are limited to 1048576 bytes")
+    );
+}

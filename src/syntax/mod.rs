@@ -24,10 +24,89 @@ use token::Tok;
 /// source's items; otherwise it is empty and the one diagnostic points at the
 /// offending token (or the end of input).
 pub fn parse(src: &str) -> (ast::File, Vec<Diagnostic>) {
+    if src.len() > MAX_SOURCE_BYTES {
+        let msg = format!(
+            "the source is {} bytes; kernel files are limited to {MAX_SOURCE_BYTES} bytes",
+            src.len()
+        );
+        return (
+            ast::File { items: Vec::new() },
+            vec![Diagnostic::new(msg, Span::new(0, 0))],
+        );
+    }
+    if let Some(span) = too_deep(src) {
+        let msg = format!(
+            "this expression nests too deeply: more than {MAX_DEPTH} levels of operators \
+             and brackets (write long sums as reductions, e.g. `sum(i in -8..=8) {{ x[i] }}`)"
+        );
+        return (
+            ast::File { items: Vec::new() },
+            vec![Diagnostic::new(msg, span)],
+        );
+    }
     match grammar::FileParser::new().parse(Lexer::new(src)) {
         Ok(file) => (file, Vec::new()),
         Err(err) => (ast::File { items: Vec::new() }, vec![diagnose(src, err)]),
     }
+}
+
+/// The longest kernel source accepted.
+pub const MAX_SOURCE_BYTES: usize = 1 << 20;
+
+/// The deepest syntax tree accepted, as estimated by `too_deep`. Every pass
+/// after parsing recurses over the tree; this bound keeps their stack use
+/// (and the tree's drop) small on any thread.
+pub const MAX_DEPTH: usize = 512;
+
+/// Where the source first exceeds `MAX_DEPTH`, estimated from tokens alone
+/// (before any tree is built): the depth of a bracketed group is at most the
+/// operators and keywords directly in one of its statements, plus one, plus
+/// its deepest inner group. A chain `a + b + c` is as deep as it is long,
+/// so long sums count; `let` statements and top-level items are siblings.
+fn too_deep(src: &str) -> Option<Span> {
+    #[derive(Default)]
+    struct Group {
+        /// Operators and keywords in the current statement.
+        ops: usize,
+        /// Deepest inner group of the current statement.
+        inner: usize,
+        /// Deepest finished statement.
+        done: usize,
+    }
+    impl Group {
+        fn depth(&self) -> usize {
+            self.done.max(self.ops + 1 + self.inner)
+        }
+        fn next_statement(&mut self) {
+            self.done = self.depth();
+            self.ops = 0;
+            self.inner = 0;
+        }
+    }
+    let mut stack = vec![Group::default()];
+    for item in Lexer::new(src) {
+        let Ok((l, tok, r)) = item else {
+            // The parser reports lexical errors.
+            return None;
+        };
+        let top = stack.len() - 1;
+        match tok {
+            Tok::LParen | Tok::LBracket | Tok::LBrace => stack.push(Group::default()),
+            Tok::RParen | Tok::RBracket | Tok::RBrace if top > 0 => {
+                let depth = stack.pop().expect("top > 0").depth();
+                let parent = stack.last_mut().expect("top > 0");
+                parent.inner = parent.inner.max(depth);
+            }
+            Tok::Semi => stack[top].next_statement(),
+            Tok::Kernel | Tok::Const if top == 0 => stack[top].next_statement(),
+            Tok::Comma | Tok::Ident(_) | Tok::Int(_) | Tok::Float(_) => {}
+            _ => stack[top].ops += 1,
+        }
+        if stack.last().is_some_and(|g| g.depth() > MAX_DEPTH) {
+            return Some(Span::new(l, r));
+        }
+    }
+    None
 }
 
 fn diagnose(src: &str, err: ParseError<usize, Tok<'_>, LexError>) -> Diagnostic {
