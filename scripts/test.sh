@@ -9,4 +9,6 @@ cargo test --locked
 cargo run --locked --quiet --example embed > /dev/null
 # Zarr arrays written by zarr-python read by stn, and the other way round.
 scripts/zarr_interop.sh
+# Generated code and executor under valgrind's memcheck.
+scripts/memcheck.sh
 echo "all tests passed"

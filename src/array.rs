@@ -114,9 +114,18 @@ impl<'a> ArrayRef<'a> {
 
     /// A copy in C order.
     pub fn to_owned(&self) -> DynArray {
-        let fast = crate::with_element_type!(self.dtype, T => self
-            .typed::<T>()
-            .map(|v| DynArray::from_typed(v.as_standard_layout().into_owned())));
+        // In logical (C) order; ndarray's own `to_owned` keeps the view's
+        // strides, which it then refuses for some (negative strides on
+        // length-1 axes).
+        let fast = crate::with_element_type!(self.dtype, T => self.typed::<T>().map(|v| {
+            let data: Vec<T> = match v.as_slice() {
+                Some(s) => s.to_vec(),
+                None => v.iter().copied().collect(),
+            };
+            DynArray::from_typed(
+                ArrayD::from_shape_vec(IxDyn(&self.shape), data).expect("C-order data of the shape"),
+            )
+        }));
         if let Some(a) = fast {
             return a;
         }
