@@ -110,9 +110,11 @@ fn check(src: &str, dtype: DType, shape: &[usize]) {
                         ostrides,
                     )
                 };
-                kernel.run_into(&[x.clone()], &mut y, &opts).unwrap();
+                kernel
+                    .run_into(std::slice::from_ref(&x), &mut y, &opts)
+                    .unwrap();
                 let expect = kernel
-                    .run(&[x.clone()], &opts.engine(Engine::Interpreter))
+                    .run(std::slice::from_ref(&x), &opts.engine(Engine::Interpreter))
                     .unwrap();
                 let got = y.as_ref().to_owned();
                 assert_eq!(
