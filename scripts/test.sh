@@ -11,4 +11,6 @@ cargo run --locked --quiet --example embed > /dev/null
 scripts/zarr_interop.sh
 # Generated code and executor under valgrind's memcheck.
 scripts/memcheck.sh
+# Each fuzz target for a minute (no findings, or the script fails).
+scripts/fuzz.sh "${STN_FUZZ_SECONDS:-60}"
 echo "all tests passed"

@@ -56,6 +56,22 @@ impl Slab {
         unsafe { std::slice::from_raw_parts_mut(self.words.as_mut_ptr() as *mut u8, len) }
     }
 
+    /// Reads the whole of `source` (which must have this slab's dtype and
+    /// shape) into the slab.
+    pub fn read_all(&mut self, source: &dyn super::source::Source) -> Result<()> {
+        if source.dtype() != self.dtype || source.shape() != self.shape.as_slice() {
+            return Err(Error::Internal(format!(
+                "reading {} {:?} into a slab of {} {:?}",
+                source.dtype(),
+                source.shape(),
+                self.dtype,
+                self.shape
+            )));
+        }
+        let rows = super::source::rows_of(&self.shape);
+        source.read_into(0..rows, self.bytes_mut())
+    }
+
     pub fn view(&self) -> ArrayRef<'_> {
         // SAFETY: C-order elements of `dtype` inside the words, all valid
         // values (the bool contract above).

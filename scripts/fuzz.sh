@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Runs the fuzz targets in fuzz/fuzz_targets for SECONDS each (default 60):
+#   parse_check    arbitrary bytes as a kernel file: no panic, spans inside
+#   jit_vs_interp  generated kernels, shapes, dtypes, strides, modes, threads:
+#                  compiled results bit-identical to the interpreter's
+#   read_files     arbitrary bytes as .npy / PNG / TIFF / Zarr metadata
+#
+#   scripts/fuzz.sh [SECONDS] [TARGET ...]
+#
+# Installs cargo-fuzz when missing. Runs on the stable toolchain through
+# RUSTC_BOOTSTRAP (cargo-fuzz needs nightly flags). STN_FUZZ_BUILD=release
+# builds optimized with AddressSanitizer (about 9 minutes here); the default,
+# dev, builds faster and runs slower (what CI uses). The working corpus is
+# target/fuzz-corpus/TARGET, seeded from fuzz/seeds/TARGET; a crash leaves
+# its input in fuzz/artifacts/TARGET and fails the script.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+secs=${1:-60}
+shift || true
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(parse_check jit_vs_interp read_files)
+if ! cargo fuzz --version >/dev/null 2>&1; then
+    echo "fuzz.sh: installing cargo-fuzz"
+    cargo install cargo-fuzz --locked --quiet --version 0.13.2
+fi
+build=()
+[ "${STN_FUZZ_BUILD:-dev}" = release ] || build=(--dev)
+export RUSTC_BOOTSTRAP=1
+for t in "${targets[@]}"; do
+    corpus="target/fuzz-corpus/$t"
+    mkdir -p "$corpus"
+    seeds=()
+    [ -d "fuzz/seeds/$t" ] && seeds=("fuzz/seeds/$t")
+    log="$(mktemp)"
+    if ! cargo fuzz run "${build[@]}" "$t" "$corpus" "${seeds[@]}" -- \
+        -max_total_time="$secs" -rss_limit_mb=4096 -print_final_stats=1 >"$log" 2>&1; then
+        tail -40 "$log" >&2
+        echo "fuzz.sh: $t FAILED (input saved under fuzz/artifacts/$t)" >&2
+        exit 1
+    fi
+    runs=$(awk '/stat::number_of_executed_units/ {print $2}' "$log")
+    cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1)
+    echo "fuzz $t: $runs runs in ${secs} s, $cov, no findings"
+    rm -f "$log"
+done
