@@ -212,6 +212,8 @@ fn run(args: RunArgs) -> Result<()> {
         })?,
         None => stream::default_memory(),
     };
+    // Arrays held whole (a single image) must fit the budget too.
+    stn::io::set_decode_limit(memory as u64);
     let out_spec = args.output.to_string_lossy().into_owned();
     if stn::io::format::format_of(&out_spec).is_none() {
         // Fail before reading anything.

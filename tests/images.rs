@@ -362,7 +362,7 @@ fn a_header_claiming_more_than_memory_is_an_error_not_a_crash() {
     std::fs::write(&path, &png).unwrap();
     let e = message(read(&path).unwrap_err());
     assert!(
-        e.contains("huge.png") && e.contains("more than this machine's memory"),
+        e.contains("huge.png") && e.contains("more than the memory limit"),
         "{e}"
     );
 }

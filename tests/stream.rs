@@ -486,3 +486,42 @@ fn every_dtype_streams_through_npy_and_zarr() {
         }
     }
 }
+
+#[test]
+fn a_single_image_larger_than_the_memory_budget_is_refused_before_decoding() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // A real 300x200 grey PNG: 60 000 bytes decoded.
+    let img = data(&[200, 300], 3, |v| v as u8);
+    let png = d.join("one.png");
+    stn::io::image::write(&s(&png), img.view()).unwrap();
+    let kernel = d.join("k.stn");
+    std::fs::write(&kernel, "kernel k(x) { x[0, 0] }").unwrap();
+    let o = stn(&[
+        "run",
+        &s(&kernel),
+        "-i",
+        &s(&png),
+        "-o",
+        &s(&d.join("y.npy")),
+        "--memory",
+        "50K",
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("more than the memory limit of 51200 bytes (--memory)"),
+        "{err}"
+    );
+    stn_ok(&[
+        "run",
+        &s(&kernel),
+        "-i",
+        &s(&png),
+        "-o",
+        &s(&d.join("y.npy")),
+        "--memory",
+        "1M",
+    ]);
+    assert_eq!(read_npy(&d.join("y.npy")), img);
+}

@@ -217,7 +217,8 @@ fn read_png(path: &Path) -> Result<DynArray> {
         return Err(read_error(
             path,
             format!(
-                "the image claims {w}x{h} pixels ({} bytes decoded), more than this machine's memory",
+                "the image claims {w}x{h} pixels ({} bytes decoded), more than the memory \
+                 limit of {limit} bytes (--memory)",
                 decoder.total_bytes()
             ),
         ));

@@ -24,10 +24,28 @@ pub fn read_text(path: &Path) -> Result<String> {
     })
 }
 
-/// The most bytes a decoder may allocate for one array: the machine's
-/// memory (from /proc/meminfo; 16 GiB where that cannot be read). A corrupt
-/// header that claims more is an error, not an allocation failure.
+/// Set by `set_decode_limit`; 0 until then.
+static DECODE_LIMIT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// The most bytes a decoder may allocate for one array held whole (a
+/// single image, a whole-array Zarr read): the run's memory budget (see
+/// `set_decode_limit`), by default half of the machine's memory (from
+/// /proc/meminfo; 16 GiB where that cannot be read). A header that claims
+/// more is an error before anything is allocated.
 pub fn decode_limit() -> u64 {
+    match DECODE_LIMIT.load(std::sync::atomic::Ordering::Relaxed) {
+        0 => machine_memory() / 2,
+        n => n,
+    }
+}
+
+/// Sets the limit `decode_limit` returns (the runner passes `--memory`).
+pub fn set_decode_limit(bytes: u64) {
+    DECODE_LIMIT.store(bytes.max(1), std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The machine's memory in bytes (16 GiB where it cannot be read).
+pub fn machine_memory() -> u64 {
     std::fs::read_to_string("/proc/meminfo")
         .ok()
         .and_then(|m| {

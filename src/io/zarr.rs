@@ -120,8 +120,10 @@ pub fn read(path: &Path) -> Result<DynArray> {
         return Err(read_error(
             path,
             format!(
-                "the array (shape {:?}) is larger than this machine's memory",
-                array.shape()
+                "reading the array (shape {:?}) whole needs more than the memory limit of {} bytes \
+                 (--memory)",
+                array.shape(),
+                super::decode_limit()
             ),
         ));
     }

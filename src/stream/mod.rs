@@ -311,7 +311,7 @@ pub fn parse_memory(text: &str) -> Option<usize> {
 
 /// The default memory budget: half of the machine's memory.
 pub fn default_memory() -> usize {
-    usize::try_from(crate::io::decode_limit() / 2).unwrap_or(usize::MAX)
+    usize::try_from(crate::io::machine_memory() / 2).unwrap_or(usize::MAX)
 }
 
 /// `1.5 GiB`, `512 MiB`, `100 B`.
