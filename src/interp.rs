@@ -11,6 +11,7 @@
 
 use crate::array::{ArrayMut, ArrayRef, for_each_index};
 use crate::diag::{Diagnostic, Span};
+use crate::exec::Region;
 use crate::exec::boundary::{Mode, map_index};
 use crate::exec::broadcast::Layout;
 use crate::ir::Footprint;
@@ -232,6 +233,7 @@ struct At<'a> {
     params: &'a [Scalar],
     mode: Mode,
     cval: Scalar,
+    region: Option<&'a Region>,
 }
 
 impl Point for At<'_> {
@@ -259,26 +261,30 @@ impl Point for At<'_> {
     }
 
     fn index(&self, axis: usize) -> i64 {
-        self.core_ix[axis] as i64
+        self.core_ix[axis] as i64 + self.region.map_or(0, |r| r.origin[axis])
     }
 
     fn shape(&self, axis: usize) -> i64 {
-        self.layout.core[axis] as i64
+        self.region
+            .map_or(self.layout.core[axis], |r| r.shape[axis]) as i64
     }
 }
 
 /// Runs `k` over `inputs` point by point into `out` (shape: the broadcast
 /// loop shape, then the core shape). `params` are already of the params'
-/// dtypes. Errors only where the checker let an out-of-range table index through.
+/// dtypes; `region`, if given, is what `index` and `shape` see (see
+/// `exec::Region`). Errors only where the checker let an out-of-range table
+/// index through.
 pub fn run(
     k: &TKernel,
     inputs: &[ArrayRef<'_>],
     params: &[Scalar],
     mode: Mode,
     cval: Scalar,
+    region: Option<&Region>,
     out: &mut ArrayMut<'_>,
 ) -> Result<(), EvalError> {
-    crate::on_big_stack(|| run_here(k, inputs, params, mode, cval, out))
+    crate::on_big_stack(|| run_here(k, inputs, params, mode, cval, region, out))
 }
 
 fn run_here(
@@ -287,6 +293,7 @@ fn run_here(
     params: &[Scalar],
     mode: Mode,
     cval: Scalar,
+    region: Option<&Region>,
     out: &mut ArrayMut<'_>,
 ) -> Result<(), EvalError> {
     let layout = Layout::new(inputs, k.ndim).expect("the caller checked the shapes");
@@ -316,6 +323,7 @@ fn run_here(
                     params,
                     mode,
                     cval,
+                    region,
                 };
                 match eval(&k.body, &mut env, Some(&at)) {
                     Ok(v) => v,

@@ -11,7 +11,7 @@ use crate::codegen::abi::TileArgs;
 use crate::error::{Error, Result};
 use crate::exec::boundary::Mode;
 use crate::exec::broadcast::Layout;
-use crate::exec::{self, ExecOptions, KernelShape, TileKernel, Window};
+use crate::exec::{self, ExecOptions, KernelShape, Region, TileKernel, Window};
 use crate::interp;
 use crate::program::{Kernel, Specialized};
 use crate::types::dtype::DType;
@@ -44,6 +44,9 @@ pub struct RunOptions {
     /// the array size and thread count (`exec::auto_tile_points`).
     pub tile_points: usize,
     pub engine: Engine,
+    /// Set when the inputs are a block of larger arrays: the position and
+    /// shape that `index(k)` and `shape(k)` see (see `exec::Region`).
+    pub region: Option<Region>,
     /// Called with the number of tiles finished so far (progress bars).
     pub progress: Option<Arc<dyn Fn(u64) + Send + Sync>>,
 }
@@ -58,6 +61,7 @@ impl Default for RunOptions {
             steps: 1,
             tile_points: 0,
             engine: Engine::Jit,
+            region: None,
             progress: None,
         }
     }
@@ -91,6 +95,13 @@ impl RunOptions {
 
     pub fn engine(mut self, e: Engine) -> Self {
         self.engine = e;
+        self
+    }
+
+    /// The inputs are a block of larger arrays: core index 0 is `origin`
+    /// of the whole, whose core shape is `shape`.
+    pub fn region(mut self, origin: Vec<i64>, shape: Vec<usize>) -> Self {
+        self.region = Some(Region { origin, shape });
         self
     }
 }
@@ -226,6 +237,17 @@ impl Kernel {
         if opts.steps == 0 {
             return Err(Error::usage("--steps must be at least 1"));
         }
+        if let Some(r) = &opts.region {
+            let ndim = spec.typed.ndim;
+            if r.origin.len() != ndim || r.shape.len() != ndim {
+                return Err(Error::usage(format!(
+                    "the region has {} origin and {} shape entries, but kernel `{}` has {ndim} core axes",
+                    r.origin.len(),
+                    r.shape.len(),
+                    self.name()
+                )));
+            }
+        }
         if opts.steps > 1
             && (inputs.len() != 1
                 || spec.typed.out_dtype != dtypes[0]
@@ -358,8 +380,16 @@ impl Kernel {
         window: Option<Window>,
     ) -> Result<()> {
         match opts.engine {
-            Engine::Interpreter => interp::run(&spec.typed, inputs, params, mode, opts.cval, out)
-                .map_err(|e| Error::Internal(e.into_diagnostic().message)),
+            Engine::Interpreter => interp::run(
+                &spec.typed,
+                inputs,
+                params,
+                mode,
+                opts.cval,
+                opts.region.as_ref(),
+                out,
+            )
+            .map_err(|e| Error::Internal(e.into_diagnostic().message)),
             Engine::Jit => {
                 let mut bytes = vec![0u8; 8 * params.len()];
                 for (i, (p, (_, d))) in params.iter().zip(self.params()).enumerate() {
@@ -384,6 +414,7 @@ impl Kernel {
                     tile_points: opts.tile_points,
                     progress: opts.progress.clone(),
                     window,
+                    region: opts.region.clone(),
                 };
                 exec::execute(&spec.compiled, &ks, inputs, layout, &bytes, out, &eo);
                 Ok(())

@@ -206,4 +206,50 @@ fn kernels_that_read_too_far_are_refused_with_a_span() {
         .expect("refused")
         .to_string();
     assert!(err.contains("neighbourhoods to 4194304 points"), "{err}");
+fn blocks_with_a_halo_and_a_region_give_the_whole_arrays_points() {
+    // How Dask runs a kernel: each block with the halo its footprint needs,
+    // `index` and `shape` told where the block sits in the whole.
+    let p = Program::from_source(
+        "t.stn",
+        "kernel pos(x) -> i64 boundary nearest {
+             x[-1, 0] + x[0, 2] + 1000 * index(0) + 100000 * index(1)
+             + 10000000 * shape(0) + 1000000000 * shape(1)
+         }",
+    )
+    .unwrap();
+    let k = p.kernel(None).unwrap();
+    let x = Array3::from_shape_fn((2, 9, 11), |(f, i, j)| (f * 300 + i * 11 + j) as i16);
+    for engine in [Engine::Jit, Engine::Interpreter] {
+        let opts = RunOptions::default().engine(engine);
+        let whole: ArrayD<i64> = k.apply(&[x.view()], &opts).unwrap();
+        let blocks: [(std::ops::Range<usize>, std::ops::Range<usize>); 4] =
+            [(0..4, 0..5), (4..9, 5..11), (3..6, 2..3), (0..9, 0..11)];
+        for (rows, cols) in blocks {
+            // Halo: 1 row before, 2 columns after, clipped to the array.
+            let r0 = rows.start.saturating_sub(1);
+            let c1 = (cols.end + 2).min(11);
+            let block = x.slice(s![.., r0..rows.end, cols.start..c1]);
+            let opts = opts
+                .clone()
+                .region(vec![r0 as i64, cols.start as i64], vec![9, 11]);
+            let got: ArrayD<i64> = k.apply(&[block], &opts).unwrap();
+            let got = got.slice(s![.., rows.start - r0.., ..cols.len()]);
+            assert_eq!(
+                got,
+                whole.slice(s![.., rows.clone(), cols.clone()]),
+                "{engine:?} {rows:?} {cols:?}"
+            );
+        }
+    }
+    // The region must name every core axis.
+    let e = k
+        .run(
+            &[ArrayRef::new(x.view())],
+            &RunOptions::default().region(vec![0], vec![9]),
+        )
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("kernel `pos` has 2 core axes"),
+        "{e}"
+    );
 }

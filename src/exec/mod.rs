@@ -60,6 +60,9 @@ pub struct ExecOptions {
     pub progress: Option<std::sync::Arc<dyn Fn(u64) + Send + Sync>>,
     /// Set when the arrays are a slab of larger ones (out-of-core runs).
     pub window: Option<Window>,
+    /// Set when the arrays are a block of larger ones (Dask blocks): what
+    /// `index(k)` and `shape(k)` see.
+    pub region: Option<Region>,
 }
 
 /// The arrays given to `execute` are a slab of larger arrays along core
@@ -78,6 +81,22 @@ pub struct Window {
     /// The slab rows whose output points are computed; the output array
     /// holds exactly these rows (its row 0 is slab row `rows.start`).
     pub rows: std::ops::Range<usize>,
+}
+
+/// The arrays given to `execute` are a block of larger arrays: core index
+/// `i` along core axis `k` is index `origin[k] + i` of the whole, whose core
+/// shape is `shape`. It changes only what `index(k)` and `shape(k)` give;
+/// boundary modes still apply at the block's own edges, so a caller that
+/// wants global results passes blocks with their halo (as Dask's
+/// `map_overlap` does) and keeps only the points whose footprint the halo
+/// covers. Combined with a `Window`, the window's axis-0 shift applies on top.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Region {
+    /// Index in the whole array of the block's first point, per core axis
+    /// (negative where the block starts with halo from before the array).
+    pub origin: Vec<i64>,
+    /// The whole array's core shape.
+    pub shape: Vec<usize>,
 }
 
 /// Tile size chosen when the options say 0 (automatic): as large as
@@ -317,6 +336,12 @@ impl Job<'_> {
         let extent: Vec<u64> = bx.iter().map(|r| r.len() as u64).collect();
         let mut origin: Vec<i64> = bx.iter().map(|r| r.start as i64).collect();
         let mut shape: Vec<i64> = self.layout.core.iter().map(|&n| n as i64).collect();
+        if let Some(r) = &self.opts.region {
+            for k in 0..ndim {
+                origin[k] += r.origin[k];
+                shape[k] = r.shape[k] as i64;
+            }
+        }
         if let Some(w) = &self.opts.window {
             origin[0] += w.origin;
             shape[0] = w.len as i64;

@@ -1,0 +1,126 @@
+//! NumPy arrays seen by stn without copying.
+//!
+//! An array of one of stn's 11 dtypes (native byte order) becomes an
+//! `ArrayRef` over its own memory, with its shape and byte strides as they
+//! are: views, transposes and negative strides included. The Python half
+//! hands over only aligned arrays (it copies the rare unaligned or
+//! byte-swapped one), so the engine's typed paths may read them.
+
+use numpy::IxDyn;
+use numpy::prelude::*;
+use numpy::{PyArrayDyn, PyUntypedArray};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use stn::array::{ArrayMut, ArrayRef};
+use stn::types::dtype::DType;
+
+/// The stn dtype of a NumPy dtype, if it is one of the 11.
+pub fn dtype_of(arr: &Bound<'_, PyUntypedArray>) -> Option<DType> {
+    let py = arr.py();
+    let d = arr.dtype();
+    DType::ALL
+        .into_iter()
+        .find(|&t| stn::with_element_type!(t, T => d.is_equiv_to(&numpy::dtype::<T>(py))))
+}
+
+fn unsupported(arr: &Bound<'_, PyUntypedArray>) -> PyErr {
+    let name = arr.dtype().str().map(|s| s.to_string()).unwrap_or_default();
+    PyTypeError::new_err(format!(
+        "unsupported dtype {name}; stn reads bool, int8..int64, uint8..uint64, float32, float64 (native byte order)"
+    ))
+}
+
+/// The array as a NumPy array of a dtype stn reads.
+pub fn numpy_array<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyUntypedArray>> {
+    let arr = obj
+        .cast::<PyUntypedArray>()
+        .map_err(|_| PyTypeError::new_err("expected a numpy.ndarray"))?;
+    Ok(arr.clone())
+}
+
+fn data_ptr(arr: &Bound<'_, PyUntypedArray>, dtype: DType) -> *mut u8 {
+    stn::with_element_type!(dtype, T => arr
+        .cast::<PyArrayDyn<T>>()
+        .map(|a| a.data().cast::<u8>())
+        .expect("the dtype was matched"))
+}
+
+/// Views `arr` in place. The view is valid while `arr` is alive: the caller
+/// keeps its reference for as long as it uses the view.
+pub fn view<'a>(arr: &'a Bound<'_, PyUntypedArray>) -> PyResult<ArrayRef<'a>> {
+    let dtype = dtype_of(arr).ok_or_else(|| unsupported(arr))?;
+    if !arr.is_aligned() {
+        // `--steps` copies inputs through typed (aligned) views.
+        return Err(PyValueError::new_err(
+            "unaligned input array: pass a copy (the stn package does)",
+        ));
+    }
+    // SAFETY: NumPy guarantees that every element reachable through the
+    // array's shape and byte strides lies in its buffer, which lives as
+    // long as the array object `arr` borrows.
+    Ok(unsafe {
+        ArrayRef::from_raw(
+            data_ptr(arr, dtype),
+            dtype,
+            arr.shape().to_vec(),
+            arr.strides().to_vec(),
+        )
+    })
+}
+
+/// Views a writable `arr` in place, for output.
+pub fn view_mut<'a>(arr: &'a Bound<'_, PyUntypedArray>) -> PyResult<ArrayMut<'a>> {
+    let dtype = dtype_of(arr).ok_or_else(|| unsupported(arr))?;
+    let writeable: bool = arr.getattr("flags")?.getattr("writeable")?.extract()?;
+    if !writeable {
+        return Err(PyValueError::new_err("the output array is read-only"));
+    }
+    let overlapping = arr
+        .shape()
+        .iter()
+        .zip(arr.strides())
+        .any(|(&n, &s)| n > 1 && s == 0);
+    if overlapping {
+        return Err(PyValueError::new_err(
+            "the output array has a stride of 0 (a broadcast view): its elements overlap",
+        ));
+    }
+    // SAFETY: as `view`; the array is writable, and (strides not 0, as
+    // NumPy never makes other self-overlapping views) distinct indices are
+    // distinct elements.
+    Ok(unsafe {
+        ArrayMut::from_raw(
+            data_ptr(arr, dtype),
+            dtype,
+            arr.shape().to_vec(),
+            arr.strides().to_vec(),
+        )
+    })
+}
+
+/// A new, uninitialized C-order array; the caller writes every element.
+pub fn empty<'py>(py: Python<'py>, dtype: DType, shape: &[usize]) -> Bound<'py, PyUntypedArray> {
+    stn::with_element_type!(dtype, T => {
+        // SAFETY: the elements are plain numbers; the caller fills them
+        // before Python can read them.
+        let a = unsafe { PyArrayDyn::<T>::new(py, IxDyn(shape), false) };
+        a.into_any().cast_into::<PyUntypedArray>().expect("an ndarray")
+    })
+}
+
+/// A read-only array of `shape` whose every element is the same zero
+/// (strides 0): stands in for a Dask array when only dtypes and shapes
+/// matter (checking a call, compiling, the output's dtype and shape).
+pub fn placeholder(dtype: DType, shape: &[usize]) -> ArrayRef<'static> {
+    static ZERO: [u64; 1] = [0];
+    // SAFETY: with all strides 0 every index addresses the same 8 zero
+    // bytes, a valid value of every dtype, alive for the whole program.
+    unsafe {
+        ArrayRef::from_raw(
+            ZERO.as_ptr() as *const u8,
+            dtype,
+            shape.to_vec(),
+            vec![0; shape.len()],
+        )
+    }
+}

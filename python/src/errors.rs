@@ -1,0 +1,61 @@
+//! stn's errors as Python exceptions.
+//!
+//! The message is what the `stn` CLI prints, less its leading `error: `:
+//! kernel errors keep their rendered source span (`file:line:col` and a
+//! caret). The type follows what a Python user expects: problems in kernel
+//! text raise `stn.KernelError` (a `ValueError`), or `stn.KernelTypeError`
+//! (also a `TypeError`) when the kernel does not type-check for the dtypes
+//! it was called with; a wrong number of arrays or wrong parameter names
+//! raise `TypeError`, like a Python function called with the wrong
+//! arguments; other bad options, shapes and values raise `ValueError`;
+//! files `OSError`; bugs in stn `RuntimeError`.
+
+use pyo3::exceptions::{PyOSError, PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::PyType;
+use stn::error::Error;
+
+/// Where an error arose, which decides between `ValueError` and `TypeError`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Context {
+    /// Loading or compiling a file: kernel errors are syntax or name errors.
+    Compile,
+    /// Calling a kernel; `arguments` is set when the caller passed the wrong
+    /// number of arrays or the wrong parameter names (a `TypeError`).
+    Call { arguments: bool },
+}
+
+/// The CLI's message for `e`, without the leading `error: `.
+pub fn message(e: &Error) -> String {
+    let text = e.to_string();
+    match text.strip_prefix("error: ") {
+        Some(rest) => rest.to_string(),
+        None => text,
+    }
+}
+
+/// `e` as a Python exception.
+pub fn to_py(py: Python<'_>, e: Error, cx: Context) -> PyErr {
+    let msg = message(&e);
+    match (e, cx) {
+        (Error::Kernel { .. }, Context::Compile) => ours(py, "KernelError", msg),
+        (Error::Kernel { .. }, Context::Call { .. }) => ours(py, "KernelTypeError", msg),
+        (Error::Usage(_), Context::Call { arguments: true }) => PyTypeError::new_err(msg),
+        (Error::Usage(_), _) => PyValueError::new_err(msg),
+        (Error::Io(_), _) => PyOSError::new_err(msg),
+        (Error::Internal(_), _) => PyRuntimeError::new_err(msg),
+    }
+}
+
+/// An exception class defined by the package (`stn/_errors.py`).
+fn ours(py: Python<'_>, name: &str, msg: String) -> PyErr {
+    let ty = py
+        .import("stn._errors")
+        .and_then(|m| m.getattr(name))
+        .and_then(|t| t.cast_into::<PyType>().map_err(PyErr::from));
+    match ty {
+        Ok(ty) => PyErr::from_type(ty, msg),
+        // The package is broken; still say what went wrong.
+        Err(_) => PyValueError::new_err(msg),
+    }
+}

@@ -1,0 +1,355 @@
+"""stn from Python: stencil kernels written once, without dtypes.
+
+A kernel file (or string) is compiled into a module whose kernels are
+callable like NumPy generalized ufuncs: the trailing axes a kernel indexes
+are its core axes, leading axes are loop axes, broadcast across inputs::
+
+    import numpy as np, stn
+    smooth = stn.load("examples/smooth.stn").smooth
+    y = smooth(np.ones((8, 128, 128), np.int8))     # int8 in, int8 out
+    smooth.signature                                # '(n,m)->(n,m)'
+
+The first call with a new combination of input dtypes JIT-compiles the
+kernel for them; later calls reuse the machine code (``kernel.signatures``).
+Inputs are viewed in place, never copied, and the GIL is released while the
+kernel runs. Called on Dask arrays, a kernel returns a lazy Dask array
+computed block by block with the halo its footprint needs, bit-identical to
+the single NumPy call (see ``stn._dask``).
+"""
+
+import numbers
+import operator
+import os
+import sys
+import threading
+
+import numpy as np
+
+from . import _stn
+from ._errors import KernelError, KernelTypeError
+
+__all__ = ["load", "compile", "Module", "Kernel", "KernelError", "KernelTypeError"]
+
+# stn's dtype names and NumPy's dtypes, both ways.
+_NUMPY = {
+    "bool": np.dtype(np.bool_),
+    "i8": np.dtype(np.int8),
+    "i16": np.dtype(np.int16),
+    "i32": np.dtype(np.int32),
+    "i64": np.dtype(np.int64),
+    "u8": np.dtype(np.uint8),
+    "u16": np.dtype(np.uint16),
+    "u32": np.dtype(np.uint32),
+    "u64": np.dtype(np.uint64),
+    "f32": np.dtype(np.float32),
+    "f64": np.dtype(np.float64),
+}
+_STN = {(d.kind, d.itemsize): name for name, d in _NUMPY.items()}
+
+# Letters of the core axes in gufunc signatures.
+_AXES = "nmpq"
+
+# Keyword options of a call; any other keyword is a scalar parameter.
+_OPTIONS = ("out", "boundary", "cval", "steps", "threads", "params")
+
+
+def load(path):
+    """Reads and compiles a ``.stn`` file; returns its ``Module``."""
+    return Module(_stn.Program.load(os.fspath(path)))
+
+
+def compile(source, name="<string>"):
+    """Compiles kernel source text; ``name`` is the file name diagnostics show."""
+    return Module(_stn.Program.from_source(name, source))
+
+
+def dtype_name(dtype):
+    """stn's name of a NumPy dtype (``int8`` -> ``"i8"``); TypeError if stn has none."""
+    d = np.dtype(dtype)
+    name = _STN.get((d.kind, d.itemsize))
+    if name is None:
+        raise TypeError(
+            f"unsupported dtype {d}; stn reads bool, int8..int64, uint8..uint64, float32, float64"
+        )
+    return name
+
+
+class Module:
+    """The kernels of one ``.stn`` file, as attributes and by name.
+
+    ``mod.smooth`` and ``mod["smooth"]`` are the same ``Kernel``; iterating
+    gives the names in file order. A module pickles as its source text.
+    """
+
+    def __init__(self, program):
+        self._program = program
+        self._kernels = {n: Kernel(program, n) for n in program.kernel_names()}
+
+    @property
+    def file(self):
+        """The file name given at load or compile time."""
+        return self._program.file
+
+    @property
+    def source(self):
+        """The source text."""
+        return self._program.source
+
+    @property
+    def kernels(self):
+        """The kernels by name, in file order."""
+        return dict(self._kernels)
+
+    def _missing(self, name):
+        # The same message as `stn run FILE NAME` for a name the file lacks.
+        try:
+            self._program.kernel(name)
+        except ValueError as e:
+            return str(e)
+        return f"no kernel named `{name}`"
+
+    def __getitem__(self, name):
+        try:
+            return self._kernels[name]
+        except KeyError:
+            raise KeyError(self._missing(name)) from None
+
+    def __getattr__(self, name):
+        kernels = self.__dict__.get("_kernels")
+        if kernels is None or name.startswith("__"):
+            raise AttributeError(name)
+        try:
+            return kernels[name]
+        except KeyError:
+            raise AttributeError(self._missing(name)) from None
+
+    def __iter__(self):
+        return iter(self._kernels)
+
+    def __len__(self):
+        return len(self._kernels)
+
+    def __contains__(self, name):
+        return name in self._kernels
+
+    def __dir__(self):
+        return sorted(set(super().__dir__()) | set(self._kernels))
+
+    def __repr__(self):
+        return f"<stn.Module {self.file!r}: {', '.join(self._kernels)}>"
+
+    def __reduce__(self):
+        return (_module, (self._program.file, self._program.source))
+
+
+class Kernel:
+    """One kernel, callable on NumPy or Dask arrays.
+
+    ``kernel(*arrays, out=None, boundary=None, cval=None, steps=1,
+    threads=None, **params)``: the arrays are the kernel's array inputs in
+    order; scalar parameters are keywords by name (or ``params={...}`` for a
+    parameter whose name is one of the options). ``boundary`` is one of
+    fill, constant, nearest, reflect, mirror, wrap (default: the kernel's
+    own, else fill); ``cval`` the constant of fill and constant (default 0);
+    ``steps`` applies the kernel that many times; ``threads`` caps the
+    threads one call uses (default: every core on NumPy arrays, one per block
+    on Dask arrays, where Dask supplies the parallelism).
+    """
+
+    def __init__(self, program, name):
+        self._program = program
+        self._k = program.kernel(name)
+
+    @property
+    def name(self):
+        return self._k.name
+
+    @property
+    def inputs(self):
+        """Names of the array inputs, in order."""
+        return tuple(self._k.inputs)
+
+    @property
+    def params(self):
+        """Scalar parameters: name -> NumPy dtype, in order."""
+        return {n: _NUMPY[d] for n, d in self._k.params}
+
+    @property
+    def boundary(self):
+        """The kernel's own boundary mode (``None``: fill)."""
+        return self._k.boundary
+
+    @property
+    def ndim(self):
+        """The number of core axes (``None`` if no dtype has made the kernel type-check yet)."""
+        return self._k.core_ndim()
+
+    @property
+    def signature(self):
+        """The gufunc signature, e.g. ``'(n,m)->(n,m)'`` (``None`` as for ``ndim``)."""
+        nd = self.ndim
+        if nd is None:
+            return None
+        core = "(" + ",".join(_AXES[:nd]) + ")"
+        return ",".join([core] * len(self.inputs)) + "->" + core
+
+    @property
+    def signatures(self):
+        """The dtype signatures compiled so far: tuples of input NumPy dtypes."""
+        return [tuple(_NUMPY[d] for d in ins) for ins, _ in self._k.signatures()]
+
+    @property
+    def types(self):
+        """The compiled signatures as NumPy ufuncs list them, e.g. ``['b->b']``."""
+        return [
+            "".join(_NUMPY[d].char for d in ins) + "->" + _NUMPY[o].char
+            for ins, o in self._k.signatures()
+        ]
+
+    def footprint(self, *dtypes):
+        """Per core axis, ``(lowest, highest)`` offset the kernel reads.
+
+        Compiles for ``dtypes`` (NumPy dtypes or arrays, one per input; one
+        dtype stands for all). Without any, uses the first compiled
+        signature, else int64, float64, bool or uint64 for every input.
+        """
+        n = len(self.inputs)
+        if dtypes:
+            names = [dtype_name(_dtype_of(d)) for d in dtypes]
+            if len(names) == 1:
+                names = names * n
+            lo, hi = self._k.footprint(names)
+            return tuple(zip(lo, hi))
+        compiled = self._k.signatures()
+        tries = [compiled[0][0]] if compiled else []
+        tries += [[d] * n for d in ("i64", "f64", "bool", "u64")]
+        err = None
+        for names in tries:
+            try:
+                lo, hi = self._k.footprint(list(names))
+                return tuple(zip(lo, hi))
+            except KernelError as e:
+                err = err or e
+        raise err
+
+    def depth(self, *dtypes):
+        """Per core axis, the halo a block needs: ``max(-lowest, highest, 0)``."""
+        return tuple(max(-lo, hi, 0) for lo, hi in self.footprint(*dtypes))
+
+    def __call__(self, *arrays, out=None, boundary=None, cval=None, steps=1, threads=None,
+                 params=None, **kwparams):
+        ps = _params(params, kwparams)
+        cval = _number(cval)
+        steps = _count(steps, "--steps must be at least 1")
+        if threads is not None:
+            threads = _count(threads, "threads must be at least 1")
+        if _any_dask(arrays):
+            if out is not None:
+                raise TypeError("out= is not supported on Dask arrays (the result is a new Dask array)")
+            from . import _dask
+
+            return _dask.call(self, arrays, boundary, cval, ps, steps, threads)
+        xs = [_as_input(a) for a in arrays]
+        if out is not None:
+            if not isinstance(out, np.ndarray):
+                raise TypeError(f"out must be a numpy.ndarray, not {type(out).__name__}")
+            if any(np.may_share_memory(out, x) for x in xs):
+                # The kernel reads neighbours: computing in place would read
+                # points it has already written.
+                tmp = np.empty(out.shape, out.dtype)
+                self._k.run(xs, tmp, boundary, cval, ps, steps, threads)
+                out[...] = tmp
+                return out
+        return self._k.run(xs, out, boundary, cval, ps, steps, threads)
+
+    def _run_block(self, blocks, boundary, cval, params, steps, threads, origin, shape):
+        """One Dask block (see ``stn._dask``)."""
+        xs = [_as_input(b) for b in blocks]
+        return self._k.run(xs, None, boundary, cval, params, steps, threads, origin, shape)
+
+    def _plan(self, dtypes, shapes, boundary, cval, params, steps):
+        return self._k.plan([dtype_name(d) for d in dtypes], [list(s) for s in shapes],
+                            boundary, cval, params, steps)
+
+    def __repr__(self):
+        sig = self.signature
+        return f"<stn.Kernel {self.name}{' ' + sig if sig else ''}>"
+
+    def __reduce__(self):
+        # By source: a worker in another process compiles it again (once
+        # per process, see `_kernel`).
+        return (_kernel, (self._program.file, self._program.source, self.name))
+
+
+def _params(params, kwparams):
+    """Scalar parameters as ``[(name, number)]``."""
+    given = dict(params or {})
+    for name in kwparams:
+        if name in given:
+            raise TypeError(f"parameter `{name}` is given twice")
+    given.update(kwparams)
+    return [(name, _number(v)) for name, v in given.items()]
+
+
+def _number(v):
+    """NumPy scalars as the Python numbers they hold."""
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, numbers.Integral) and not isinstance(v, (bool, int)):
+        return int(v)
+    if isinstance(v, numbers.Real) and not isinstance(v, (bool, int, float)):
+        return float(v)
+    return v
+
+
+def _dtype_of(d):
+    """A dtype from a dtype, a type like ``np.int8``, a name, or an array."""
+    if isinstance(d, (np.dtype, type, str)):
+        return np.dtype(d)
+    return np.dtype(getattr(d, "dtype", d))
+
+
+def _count(v, message):
+    n = operator.index(v)
+    if n < 0:
+        raise ValueError(message)
+    return n
+
+
+def _any_dask(arrays):
+    da = sys.modules.get("dask.array")
+    return da is not None and any(isinstance(a, da.Array) for a in arrays)
+
+
+def _as_input(a):
+    """A NumPy array stn can view in place: only an unaligned or byte-swapped one is copied."""
+    x = np.asarray(a)
+    if x.dtype.kind in "biuf" and (not x.dtype.isnative or not x.flags.aligned):
+        x = x.astype(x.dtype.newbyteorder("="))
+    return x
+
+
+# Programs rebuilt from pickles, by (file, source): each process compiles a
+# kernel once, however many tasks carry it.
+_PROGRAMS = {}
+_PROGRAMS_LOCK = threading.Lock()
+_PROGRAMS_MAX = 64
+
+
+def _program(file, source):
+    key = (file, source)
+    with _PROGRAMS_LOCK:
+        p = _PROGRAMS.get(key)
+        if p is None:
+            if len(_PROGRAMS) >= _PROGRAMS_MAX:
+                _PROGRAMS.pop(next(iter(_PROGRAMS)))
+            p = _PROGRAMS[key] = _stn.Program.from_source(file, source)
+        return p
+
+
+def _kernel(file, source, name):
+    return Kernel(_program(file, source), name)
+
+
+def _module(file, source):
+    return Module(_program(file, source))

@@ -1,0 +1,13 @@
+"""Exceptions raised by stn (the compiled module raises these by name)."""
+
+
+class KernelError(ValueError):
+    """A problem in kernel source text.
+
+    ``str(e)`` is the message the ``stn`` command line prints, with the
+    source line and a caret under the offending text.
+    """
+
+
+class KernelTypeError(KernelError, TypeError):
+    """The kernel does not type-check for the dtypes it was called with."""

@@ -1,0 +1,114 @@
+"""Errors: the CLI's message (less its `error: ` prefix, span included) as
+the Python exception a Python user expects."""
+
+import numpy as np
+import pytest
+
+import stn
+from conftest import EXAMPLES
+
+
+@pytest.fixture
+def here(tmp_path, monkeypatch):
+    """Kernel files and inputs in a folder that is also the working folder,
+    so that the CLI and Python name files alike in diagnostics."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "smooth.stn").write_text((EXAMPLES / "smooth.stn").read_text())
+    (tmp_path / "heat.stn").write_text((EXAMPLES / "heat.stn").read_text())
+    (tmp_path / "two.stn").write_text(
+        "kernel a(x) { x[0, 0] }\nkernel b(x, y) { x[0, 0] + y[0, 0] }\n"
+        "kernel c(x, n: u8) -> f32 { x[0, 0] * n }\n")
+    (tmp_path / "typo.stn").write_text("kernel k(x) {\n    x[0, 0] +\n}\n")
+    (tmp_path / "untyped.stn").write_text("kernel k(x) {\n    x[0, 0] and 1\n}\n")
+    np.save(tmp_path / "x.npy", np.zeros((4, 5), np.int8))
+    np.save(tmp_path / "v.npy", np.zeros(5, np.int8))
+    np.save(tmp_path / "w.npy", np.zeros((3, 5), np.int8))
+    return tmp_path
+
+
+def cli_error(cli, *args):
+    code, _, err = cli("run", *args, "-o", "out.npy", "--quiet")
+    assert code == 1, err
+    assert err.startswith("error: ")
+    return err.rstrip("\n")[len("error: "):]
+
+
+def check(cli, exc_type, call, *cli_args):
+    want = cli_error(cli, *cli_args)
+    with pytest.raises(exc_type) as info:
+        call()
+    got = info.value.args[0]
+    assert got == want
+    return info.value
+
+
+X = np.zeros((4, 5), np.int8)
+
+
+def test_kernel_text_errors(here, cli):
+    e = check(cli, stn.KernelError, lambda: stn.load("typo.stn"), "typo.stn", "-i", "x.npy")
+    assert isinstance(e, ValueError) and "typo.stn:3:1" in str(e) and "^" in str(e)
+    k = stn.load("untyped.stn").k
+    e = check(cli, stn.KernelTypeError, lambda: k(X), "untyped.stn", "-i", "x.npy")
+    assert isinstance(e, TypeError) and isinstance(e, ValueError)
+    assert "untyped.stn:2:5" in str(e)
+    check(cli, OSError, lambda: stn.load("missing.stn"), "missing.stn", "-i", "x.npy")
+
+
+def test_argument_errors_are_type_errors(here, cli):
+    two = stn.load("two.stn")
+    heat = stn.load("heat.stn").heat
+    check(cli, TypeError, lambda: two.b(X), "two.stn", "b", "-i", "x.npy")
+    check(cli, TypeError, lambda: two.a(X, X), "two.stn", "a", "-i", "x.npy", "-i", "x.npy")
+    check(cli, TypeError, lambda: heat(X), "heat.stn", "-i", "x.npy")
+    check(cli, TypeError, lambda: heat(X.astype(float), alpha=0.1, beta=2),
+          "heat.stn", "-i", "x.npy", "--param", "alpha=0.1", "--param", "beta=2")
+    check(cli, TypeError, lambda: heat(X, alpha="x"),
+          "heat.stn", "-i", "x.npy", "--param", "alpha=x")
+
+
+def test_value_errors(here, cli):
+    two = stn.load("two.stn")
+    smooth = stn.load("smooth.stn").smooth
+    check(cli, ValueError, lambda: two.c(X, n=300), "two.stn", "c", "-i", "x.npy",
+          "--param", "n=300")
+    check(cli, ValueError, lambda: two.c(X, n=1.5), "two.stn", "c", "-i", "x.npy",
+          "--param", "n=1.5")
+    check(cli, ValueError, lambda: smooth(X, boundary="bad"), "smooth.stn", "-i", "x.npy",
+          "--boundary", "bad")
+    check(cli, ValueError, lambda: smooth(np.zeros(5, np.int8)), "smooth.stn", "-i", "v.npy")
+    check(cli, ValueError, lambda: two.b(X, np.zeros((3, 5), np.int8)),
+          "two.stn", "b", "-i", "x.npy", "-i", "w.npy")
+    check(cli, ValueError, lambda: smooth(X, steps=0), "smooth.stn", "-i", "x.npy",
+          "--steps", "0")
+    check(cli, ValueError, lambda: two.c(X, n=1, steps=2), "two.stn", "c", "-i", "x.npy",
+          "--param", "n=1", "--steps", "2")
+    with pytest.raises(ValueError, match="--steps must be at least 1"):
+        smooth(X, steps=-1)
+
+
+def test_unknown_kernel_names(here, cli):
+    two = stn.load("two.stn")
+    want = cli_error(cli, "two.stn", "nope", "-i", "x.npy")
+    with pytest.raises(AttributeError) as e:
+        two.nope
+    assert e.value.args[0] == want
+    with pytest.raises(KeyError) as e:
+        two["nope"]
+    assert e.value.args[0] == want
+
+
+def test_bad_arrays_and_out():
+    smooth = stn.load(EXAMPLES / "smooth.stn").smooth
+    with pytest.raises(TypeError, match="unsupported dtype float16"):
+        smooth(np.zeros((3, 3), np.float16))
+    with pytest.raises(ValueError, match=r"the output array is i16 \[3, 3\], but kernel `smooth` makes i8 \[3, 3\]"):
+        smooth(np.zeros((3, 3), np.int8), out=np.zeros((3, 3), np.int16))
+    ro = np.zeros((3, 3), np.int8)
+    ro.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        smooth(np.zeros((3, 3), np.int8), out=ro)
+    with pytest.raises(TypeError, match="out must be a numpy.ndarray"):
+        smooth(np.zeros((3, 3), np.int8), out=[0])
+    with pytest.raises(ValueError, match="threads must be at least 1"):
+        smooth(np.zeros((3, 3), np.int8), threads=0)
