@@ -206,6 +206,9 @@ fn kernels_that_read_too_far_are_refused_with_a_span() {
         .expect("refused")
         .to_string();
     assert!(err.contains("neighbourhoods to 4194304 points"), "{err}");
+}
+
+#[test]
 fn blocks_with_a_halo_and_a_region_give_the_whole_arrays_points() {
     // How Dask runs a kernel: each block with the halo its footprint needs,
     // `index` and `shape` told where the block sits in the whole.
