@@ -44,18 +44,7 @@ const OPS: [&str; 12] = [
     "+", "-", "*", "/", "//", "%", "&", "|", "^", "<<", ">>", "**",
 ];
 const CALLS: [&str; 4] = ["min", "max", "abs", "sqrt"];
-const DTYPES: [DType; 10] = [
-    DType::I8,
-    DType::I16,
-    DType::I32,
-    DType::I64,
-    DType::U8,
-    DType::U16,
-    DType::U32,
-    DType::U64,
-    DType::F32,
-    DType::F64,
-];
+const DTYPES: [DType; 11] = DType::ALL;
 
 fn render(e: &Expr, depth: usize, out: &mut String) {
     if depth > 6 {
