@@ -97,9 +97,9 @@ pub fn bench(
     opts: &RunOptions,
     repeats: usize,
 ) -> Result<Report> {
-    let (spec, layout) = kernel.prepare(inputs, opts)?;
+    let (pipe, layout) = kernel.prepare(inputs, opts)?;
     let out_shape = layout.out_shape();
-    let mut out = DynArray::zeros(spec.typed.out_dtype, &out_shape);
+    let mut out = DynArray::zeros(pipe.out_dtype(), &out_shape);
     kernel.run_into(inputs, &mut out.view_mut(), opts)?;
     let mut runs = Vec::with_capacity(repeats);
     for _ in 0..repeats {
@@ -108,15 +108,15 @@ pub fn bench(
         runs.push(start.elapsed());
     }
     let in_bytes: usize = inputs.iter().map(|a| a.len() * a.dtype().size()).sum();
-    let out_bytes = out_shape.iter().product::<usize>() * spec.typed.out_dtype.size();
+    let out_bytes = out_shape.iter().product::<usize>() * pipe.out_dtype().size();
     let bytes = in_bytes + out_bytes;
     let copies = time_copy(bytes, opts.threads, repeats);
     Ok(Report {
-        compile_time: spec.compile_time,
+        compile_time: pipe.compile_time(),
         runs,
         copies,
         bytes,
-        out_dtype: spec.typed.out_dtype,
+        out_dtype: pipe.out_dtype(),
         out_shape,
     })
 }

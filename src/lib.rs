@@ -34,6 +34,7 @@ pub mod exec;
 pub mod interp;
 pub mod io;
 pub mod ir;
+pub mod pipeline;
 pub mod program;
 pub mod rt;
 pub mod run;

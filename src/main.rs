@@ -12,6 +12,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use stn::array::ArrayRef;
 use stn::error::{Error, Result};
 use stn::exec::boundary::Mode;
+use stn::pipeline::schedule::{self, Schedule};
 use stn::program::{Kernel, Program};
 use stn::run::{RunOptions, parse_number};
 use stn::stream::{self, StreamOptions, sink::Resume};
@@ -53,6 +54,13 @@ enum Command {
         /// What to print besides the summary.
         #[arg(long, value_parser = ["ast", "ir", "clif", "asm"], default_value = "ir")]
         emit: String,
+        /// An input shape, e.g. `4096,4096`: show the tiles and steps per
+        /// pass a run on it would use.
+        #[arg(long)]
+        shape: Option<String>,
+        /// Steps of the run to plan for (with --shape).
+        #[arg(long, default_value_t = 1)]
+        steps: usize,
     },
 }
 
@@ -120,6 +128,10 @@ struct RunArgs {
     /// Apply the kernel N times, each output feeding the next step.
     #[arg(long, default_value_t = 1)]
     steps: usize,
+    /// `auto` fuses stages and steps per tile; `stepwise` runs every stage
+    /// and step as its own pass over memory (the reference).
+    #[arg(long, value_parser = ["auto", "stepwise"], default_value = "auto")]
+    schedule: String,
     /// No progress bar.
     #[arg(long, short = 'q')]
     quiet: bool,
@@ -157,11 +169,20 @@ fn main() -> ExitCode {
             kernel,
             dtypes,
             emit,
-        } => inspect(&file, kernel.as_deref(), &dtypes, &emit),
+            shape,
+            steps,
+        } => inspect(
+            &file,
+            kernel.as_deref(),
+            &dtypes,
+            &emit,
+            shape.as_deref(),
+            steps,
+        ),
     };
     // A panic is a bug in stn: one line that says so, never a backtrace.
     std::panic::set_hook(Box::new(|info| {
-        eprintln!("error: internal error in stn (please report it): {info}");
+        eprintln!("{}", stn::error::panic_message(info));
     }));
     let result = match std::thread::Builder::new()
         .stack_size(STACK_BYTES)
@@ -191,6 +212,7 @@ fn run(args: RunArgs) -> Result<()> {
     let mut opts = RunOptions {
         steps: args.steps,
         threads: args.threads,
+        schedule: Schedule::from_name(&args.schedule).unwrap_or_default(),
         ..RunOptions::default()
     };
     if let Some(b) = &args.boundary {
@@ -328,17 +350,7 @@ fn bench(args: BenchArgs) -> Result<()> {
     let program = Program::from_path(&args.file)?;
     let kernel = program.kernel(args.kernel.as_deref())?;
     let sig = signature(kernel, &parse_dtypes(&args.dtypes)?)?;
-    let shape = args
-        .shape
-        .split(',')
-        .map(|n| n.trim().parse::<usize>())
-        .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(|_| {
-            Error::usage(format!(
-                "--shape `{}` must be sizes separated by commas, e.g. 64,1000,1000",
-                args.shape
-            ))
-        })?;
+    let shape = parse_shape(&args.shape)?;
     if args.threads == Some(0) {
         return Err(Error::usage("--threads must be at least 1"));
     }
@@ -391,6 +403,17 @@ fn bench(args: BenchArgs) -> Result<()> {
         r.run_median().as_secs_f64() / r.copy_median().as_secs_f64().max(1e-12)
     );
     Ok(())
+}
+
+fn parse_shape(text: &str) -> Result<Vec<usize>> {
+    text.split(',')
+        .map(|n| n.trim().parse::<usize>())
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|_| {
+            Error::usage(format!(
+                "--shape `{text}` must be sizes separated by commas, e.g. 64,1000,1000"
+            ))
+        })
 }
 
 fn progress_bar(quiet: bool, bytes: u64) -> Option<ProgressBar> {
@@ -488,12 +511,24 @@ fn check(file: &Path, dtypes: &[String]) -> Result<()> {
     Ok(())
 }
 
-fn inspect(file: &Path, kernel: Option<&str>, dtypes: &[String], emit: &str) -> Result<()> {
+fn inspect(
+    file: &Path,
+    kernel: Option<&str>,
+    dtypes: &[String],
+    emit: &str,
+    shape: Option<&str>,
+    steps: usize,
+) -> Result<()> {
     let text = stn::io::read_text(file)?;
     let program = Program::from_source(&file.display().to_string(), &text)?;
     let k = program.kernel(kernel)?;
     let sig = signature(k, &parse_dtypes(dtypes)?)?;
-    let s = k.specialize(&sig)?;
+    let shape = shape.map(parse_shape).transpose()?;
+    if steps == 0 {
+        return Err(Error::usage("--steps must be at least 1"));
+    }
+    let pipe = k.pipeline(&sig)?;
+    let s = std::sync::Arc::clone(&pipe.last().spec);
     let fp = &s.func.footprint;
     println!(
         "kernel {}({}) -> {}",
@@ -512,7 +547,15 @@ fn inspect(file: &Path, kernel: Option<&str>, dtypes: &[String], emit: &str) -> 
         1 => println!("vector variant: none (scalar code only)"),
         n => println!("vector variant: {n} points per step"),
     }
-    println!("compile time: {:.2} ms", s.compile_time.as_secs_f64() * 1e3);
+    println!(
+        "compile time: {:.2} ms",
+        pipe.compile_time().as_secs_f64() * 1e3
+    );
+    let threads = rayon::current_num_threads();
+    print!(
+        "{}",
+        schedule::describe(&pipe, shape.as_deref(), steps, threads).map_err(Error::usage)?
+    );
     match emit {
         "ast" => print!("{}", kernel_ast(&text, k.name())),
         "clif" => println!("{}", s.compiled.clif()),

@@ -14,6 +14,8 @@ use crate::codegen::{self, Compiled};
 use crate::error::{Error, Result};
 use crate::interp;
 use crate::ir::{self, Func};
+use crate::pipeline::plan::Pipeline;
+use crate::pipeline::{self, Graph};
 use crate::syntax;
 use crate::types::check;
 use crate::types::dtype::DType;
@@ -30,6 +32,12 @@ struct Source {
     file: String,
     text: String,
     module: Module,
+    /// Per kernel: the kernel as compiled (stage `let`s made inputs).
+    flat: Vec<KernelSig>,
+    /// Per kernel: its pipeline of stages (one node when it has none).
+    graphs: Vec<Graph>,
+    /// Per kernel: compiled code per dtype signature of the flattened kernel.
+    code: Vec<Mutex<HashMap<Vec<DType>, Arc<Specialized>>>>,
 }
 
 impl Program {
@@ -39,13 +47,31 @@ impl Program {
         if diags.is_empty() {
             let (module, more) = crate::on_big_stack(|| module::resolve(&ast));
             diags = more;
+            let n = module.kernels.len();
+            let mut graphs = Vec::with_capacity(n);
             if diags.is_empty() {
+                for index in 0..n {
+                    match crate::on_big_stack(|| pipeline::graph(&module, index)) {
+                        Ok(g) => graphs.push(g),
+                        Err(d) => diags.push(d),
+                    }
+                }
+            }
+            if diags.is_empty() {
+                let flat = module
+                    .kernels
+                    .iter()
+                    .map(|k| pipeline::flatten(&module, k))
+                    .collect();
                 let src = Arc::new(Source {
                     file: file.to_string(),
                     text: text.to_string(),
                     module,
+                    flat,
+                    graphs,
+                    code: (0..n).map(|_| Mutex::default()).collect(),
                 });
-                let kernels = (0..src.module.kernels.len())
+                let kernels = (0..n)
                     .map(|index| Kernel {
                         src: Arc::clone(&src),
                         index,
@@ -104,7 +130,8 @@ impl Program {
 pub struct Kernel {
     src: Arc<Source>,
     index: usize,
-    cache: Arc<Mutex<HashMap<Vec<DType>, Arc<Specialized>>>>,
+    /// Pipelines by the dtypes of the kernel's declared array inputs.
+    cache: Arc<Mutex<HashMap<Vec<DType>, Arc<Pipeline>>>>,
 }
 
 /// A kernel typed, lowered and compiled for one signature of input dtypes.
@@ -124,6 +151,7 @@ impl Specialized {
 }
 
 impl Kernel {
+    /// The kernel's signature as written.
     pub fn sig(&self) -> &KernelSig {
         &self.src.module.kernels[self.index]
     }
@@ -142,23 +170,106 @@ impl Kernel {
         &self.sig().params
     }
 
-    /// Types the kernel for `dtypes` without compiling (`stn check`).
-    pub fn check(&self, dtypes: &[DType]) -> Result<TKernel> {
-        let t =
-            check::check_kernel(&self.src.module, self.sig(), dtypes).map_err(|d| self.error(d))?;
-        // Lowering finds the remaining errors (table index range, size).
-        ir::lower::lower(&t).map_err(|d| self.error(d))?;
-        interp::footprint(&t).map_err(|e| self.error(e.into_diagnostic()))?;
-        Ok(t)
+    /// The kernel's stages and how they connect.
+    pub fn graph(&self) -> &Graph {
+        &self.src.graphs[self.index]
     }
 
-    fn error(&self, d: crate::diag::Diagnostic) -> Error {
+    /// Kernel `index` of the same file (a stage of this one).
+    pub(crate) fn sibling(&self, index: usize) -> Kernel {
+        Kernel {
+            src: Arc::clone(&self.src),
+            index,
+            cache: Arc::default(),
+        }
+    }
+
+    /// Types the kernel, and every stage it uses, for `dtypes` without
+    /// compiling (`stn check`); returns the kernel's own typed tree.
+    pub fn check(&self, dtypes: &[DType]) -> Result<TKernel> {
+        self.arity(dtypes)?;
+        let graph = self.graph();
+        let mut typed: Vec<TKernel> = Vec::with_capacity(graph.nodes.len());
+        for node in &graph.nodes {
+            let k = self.sibling(node.kernel);
+            let arg_dtypes: Vec<DType> = node
+                .args
+                .iter()
+                .map(|a| match *a {
+                    pipeline::Arg::Input(i) => dtypes[i],
+                    pipeline::Arg::Node(j) => typed[j].out_dtype,
+                })
+                .collect();
+            let t = check::check_kernel(&self.src.module, k.flat(), &arg_dtypes)
+                .map_err(|d| self.error(d))?;
+            // Lowering finds the remaining errors (table index range, size).
+            ir::lower::lower(&t).map_err(|d| self.error(d))?;
+            interp::footprint(&t).map_err(|e| self.error(e.into_diagnostic()))?;
+            typed.push(t);
+        }
+        if graph.is_pipeline() {
+            // Core axes of stages against their callers.
+            self.pipeline(dtypes)?;
+        }
+        Ok(typed.pop().expect("a graph has its kernel"))
+    }
+
+    fn arity(&self, dtypes: &[DType]) -> Result<()> {
+        if dtypes.len() != self.inputs().len() {
+            return Err(Error::usage(format!(
+                "kernel `{}` takes {} array input{} ({}), but {} {} given",
+                self.name(),
+                self.inputs().len(),
+                if self.inputs().len() == 1 { "" } else { "s" },
+                self.inputs().join(", "),
+                dtypes.len(),
+                if dtypes.len() == 1 { "was" } else { "were" }
+            )));
+        }
+        Ok(())
+    }
+
+    /// The kernel as compiled: its stages are extra array inputs.
+    fn flat(&self) -> &KernelSig {
+        &self.src.flat[self.index]
+    }
+
+    pub(crate) fn error(&self, d: crate::diag::Diagnostic) -> Error {
         Error::kernel(&self.src.file, &self.src.text, vec![d])
     }
 
-    /// The specialization for `dtypes`, compiled on first use.
+    /// The kernel's pipeline for input dtypes `dtypes`: every stage
+    /// specialized, compiled on first use.
+    pub fn pipeline(&self, dtypes: &[DType]) -> Result<Arc<Pipeline>> {
+        self.arity(dtypes)?;
+        if let Some(p) = self
+            .cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(dtypes)
+        {
+            return Ok(Arc::clone(p));
+        }
+        let p = Arc::new(Pipeline::new(self, self.graph(), dtypes)?);
+        self.cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(dtypes.to_vec(), Arc::clone(&p));
+        Ok(p)
+    }
+
+    /// The kernel's own code for input dtypes `dtypes` (for a pipeline,
+    /// the last stage, compiled with its stages' dtypes).
     pub fn specialize(&self, dtypes: &[DType]) -> Result<Arc<Specialized>> {
-        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(Arc::clone(&self.pipeline(dtypes)?.last().spec))
+    }
+
+    /// The specialization of the flattened kernel for the dtypes of all its
+    /// array inputs (declared ones, then stages), compiled on first use.
+    pub(crate) fn specialize_flat(&self, dtypes: &[DType]) -> Result<Arc<Specialized>> {
+        let mut cache = self.src.code[self.index]
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         if let Some(s) = cache.get(dtypes) {
             return Ok(Arc::clone(s));
         }
@@ -166,7 +277,7 @@ impl Kernel {
         // time and the IR it produced.
         let start = Instant::now();
         let (typed, func) = crate::on_big_stack(|| {
-            let typed = check::check_kernel(&self.src.module, self.sig(), dtypes)?;
+            let typed = check::check_kernel(&self.src.module, self.flat(), dtypes)?;
             let checked = start.elapsed();
             let func = ir::lower::lower(&typed)?;
             Ok((typed, (func, checked)))

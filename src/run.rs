@@ -11,8 +11,12 @@ use crate::codegen::abi::TileArgs;
 use crate::error::{Error, Result};
 use crate::exec::boundary::Mode;
 use crate::exec::broadcast::Layout;
+use crate::exec::fused::{self, FusedError, FusedStage};
 use crate::exec::{self, ExecOptions, KernelShape, Region, TileKernel, Window};
 use crate::interp;
+use crate::pipeline::plan::Pipeline;
+use crate::pipeline::schedule::{self, Schedule};
+use crate::pipeline::stepwise;
 use crate::program::{Kernel, Specialized};
 use crate::types::dtype::DType;
 use crate::types::scalar::Scalar;
@@ -44,6 +48,11 @@ pub struct RunOptions {
     /// the array size and thread count (`exec::auto_tile_points`).
     pub tile_points: usize,
     pub engine: Engine,
+    /// Fused (the default) or stage by stage (`--schedule stepwise`).
+    pub schedule: Schedule,
+    /// Steps fused per pass over memory for `steps`; 0 (the default)
+    /// chooses from the footprint and cache sizes.
+    pub steps_per_pass: usize,
     /// Set when the inputs are a block of larger arrays: the position and
     /// shape that `index(k)` and `shape(k)` see (see `exec::Region`).
     pub region: Option<Region>,
@@ -61,6 +70,8 @@ impl Default for RunOptions {
             steps: 1,
             tile_points: 0,
             engine: Engine::Jit,
+            schedule: Schedule::Auto,
+            steps_per_pass: 0,
             region: None,
             progress: None,
         }
@@ -98,6 +109,11 @@ impl RunOptions {
         self
     }
 
+    pub fn schedule(mut self, s: Schedule) -> Self {
+        self.schedule = s;
+        self
+    }
+
     /// The inputs are a block of larger arrays: core index 0 is `origin`
     /// of the whole, whose core shape is `shape`.
     pub fn region(mut self, origin: Vec<i64>, shape: Vec<usize>) -> Self {
@@ -122,6 +138,38 @@ impl TileKernel for Compiled {
         // SAFETY: forwarded from the caller, who checked layout and extent.
         unsafe { Compiled::run_tile_vector(self, args) }
     }
+}
+
+/// Worker threads a run uses.
+fn threads(opts: &RunOptions) -> usize {
+    opts.threads
+        .unwrap_or_else(rayon::current_num_threads)
+        .max(1)
+}
+
+/// Scalar parameter values as the compiled code reads them: 8 bytes each.
+fn param_bytes(dtypes: &[(String, DType)], values: &[Scalar]) -> Vec<u8> {
+    let mut bytes = vec![0u8; 8 * values.len()];
+    for (i, (p, (_, d))) in values.iter().zip(dtypes).enumerate() {
+        p.write(*d, &mut bytes[8 * i..8 * i + d.size()]);
+    }
+    bytes
+}
+
+/// Tiles of about `points` points for fused runs (tests): whole rows of
+/// the innermost axes where they fit, else a block of the innermost.
+fn small_tile(core: &[usize], points: usize) -> Vec<usize> {
+    let mut tile: Vec<usize> = core.iter().map(|&c| c.max(1)).collect();
+    let mut k = 0;
+    while k < tile.len() && tile.iter().product::<usize>() > points.max(1) {
+        let rest: usize = tile[k + 1..].iter().product();
+        tile[k] = (points / rest.max(1)).max(1).min(tile[k]);
+        if rest > points {
+            tile[k] = 1;
+        }
+        k += 1;
+    }
+    tile
 }
 
 /// Parses a number as given on a command line: an integer when the text is
@@ -212,33 +260,22 @@ impl Kernel {
             .collect()
     }
 
-    /// Checks inputs and options and returns the output's dtype and shape,
-    /// compiling the kernel for the inputs' dtypes if needed.
+    /// Checks inputs and options and returns the kernel's pipeline for the
+    /// inputs' dtypes (compiling what it needs) and the broadcast layout.
     pub fn prepare(
         &self,
         inputs: &[ArrayRef<'_>],
         opts: &RunOptions,
-    ) -> Result<(Arc<Specialized>, Layout)> {
-        if inputs.len() != self.inputs().len() {
-            return Err(Error::usage(format!(
-                "kernel `{}` takes {} array input{} ({}), but {} were given",
-                self.name(),
-                self.inputs().len(),
-                if self.inputs().len() == 1 { "" } else { "s" },
-                self.inputs().join(", "),
-                inputs.len()
-            )));
-        }
+    ) -> Result<(Arc<Pipeline>, Layout)> {
         let dtypes: Vec<DType> = inputs.iter().map(|a| a.dtype()).collect();
-        let spec = self.specialize(&dtypes)?;
+        let pipe = self.pipeline(&dtypes)?;
         self.param_values(&opts.params)?;
-        let layout =
-            Layout::new(inputs, spec.typed.ndim).map_err(|e| Error::usage(e.to_string()))?;
+        let layout = Layout::new(inputs, pipe.ndim).map_err(|e| Error::usage(e.to_string()))?;
         if opts.steps == 0 {
             return Err(Error::usage("--steps must be at least 1"));
         }
         if let Some(r) = &opts.region {
-            let ndim = spec.typed.ndim;
+            let ndim = pipe.ndim;
             if r.origin.len() != ndim || r.shape.len() != ndim {
                 return Err(Error::usage(format!(
                     "the region has {} origin and {} shape entries, but kernel `{}` has {ndim} core axes",
@@ -250,23 +287,23 @@ impl Kernel {
         }
         if opts.steps > 1
             && (inputs.len() != 1
-                || spec.typed.out_dtype != dtypes[0]
+                || pipe.out_dtype() != dtypes[0]
                 || layout.out_shape() != inputs[0].shape())
         {
             return Err(Error::usage(format!(
                 "--steps needs a kernel with one array input whose dtype and shape equal the output's; `{}` maps {} to {}",
                 self.name(),
                 crate::types::dtype::names(&dtypes),
-                spec.typed.out_dtype
+                pipe.out_dtype()
             )));
         }
-        Ok((spec, layout))
+        Ok((pipe, layout))
     }
 
     /// Runs the kernel and returns a new C-order array.
     pub fn run(&self, inputs: &[ArrayRef<'_>], opts: &RunOptions) -> Result<DynArray> {
-        let (spec, layout) = self.prepare(inputs, opts)?;
-        let mut out = DynArray::zeros(spec.typed.out_dtype, &layout.out_shape());
+        let (pipe, layout) = self.prepare(inputs, opts)?;
+        let mut out = DynArray::zeros(pipe.out_dtype(), &layout.out_shape());
         self.run_into(inputs, &mut out.view_mut(), opts)?;
         Ok(out)
     }
@@ -279,28 +316,61 @@ impl Kernel {
         out: &mut ArrayMut<'_>,
         opts: &RunOptions,
     ) -> Result<()> {
-        let (spec, layout) = self.prepare(inputs, opts)?;
-        if out.dtype() != spec.typed.out_dtype || out.shape() != layout.out_shape().as_slice() {
+        let (pipe, layout) = self.prepare(inputs, opts)?;
+        if out.dtype() != pipe.out_dtype() || out.shape() != layout.out_shape().as_slice() {
             return Err(Error::usage(format!(
                 "the output array is {} {:?}, but kernel `{}` makes {} {:?}",
                 out.dtype(),
                 out.shape(),
                 self.name(),
-                spec.typed.out_dtype,
+                pipe.out_dtype(),
                 layout.out_shape()
             )));
         }
         let params = self.param_values(&opts.params)?;
-        let mode = self.mode(&spec, opts);
+        let mode = self.mode(&pipe, opts);
+        let stepwise = opts.engine == Engine::Interpreter || opts.schedule == Schedule::Stepwise;
+        let per_pass = if opts.steps == 1 {
+            1
+        } else if stepwise {
+            1
+        } else if opts.steps_per_pass > 0 {
+            opts.steps_per_pass.min(opts.steps)
+        } else {
+            schedule::steps_per_pass(
+                &pipe,
+                opts.steps,
+                &layout.core,
+                layout.loop_len(),
+                threads(opts),
+            )
+        };
         if opts.steps == 1 {
-            return self.step(&spec, inputs, &layout, &params, mode, out, opts, None);
+            return self.pass(&pipe, inputs, &layout, &params, mode, out, opts, None);
         }
-        // Time stepping: ping-pong between two buffers, the last step into `out`.
+        // Time stepping: passes of `per_pass` steps, ping-ponging between
+        // two buffers, the last pass into `out`.
         let mut a = inputs[0].to_owned();
         let mut b = DynArray::zeros(a.dtype(), a.shape());
-        for _ in 0..opts.steps - 1 {
-            self.step(
-                &spec,
+        let mut left = opts.steps;
+        let fused = (per_pass > 1).then(|| pipe.repeat(per_pass));
+        while left > 0 {
+            let now = per_pass.min(left);
+            let rest;
+            let p: &Pipeline = match (&fused, now) {
+                (_, 1) => &pipe,
+                (Some(f), n) if n == per_pass => f,
+                (_, n) => {
+                    rest = pipe.repeat(n);
+                    &rest
+                }
+            };
+            left -= now;
+            if left == 0 {
+                return self.pass(p, &[a.view()], &layout, &params, mode, out, opts, None);
+            }
+            self.pass(
+                p,
                 &[a.view()],
                 &layout,
                 &params,
@@ -311,13 +381,16 @@ impl Kernel {
             )?;
             std::mem::swap(&mut a, &mut b);
         }
-        self.step(&spec, &[a.view()], &layout, &params, mode, out, opts, None)
+        Ok(())
     }
 
-    /// The boundary mode a run uses: the option, else the kernel's own,
-    /// else `fill`.
-    pub fn mode(&self, spec: &Specialized, opts: &RunOptions) -> Mode {
-        opts.boundary.or(spec.typed.boundary).unwrap_or(Mode::Fill)
+    /// The run's boundary mode: the option, else the kernel's own, else
+    /// `fill`. The kernel reads its inputs under it; a stage reads its
+    /// inputs under its own declared mode, else this one.
+    pub fn mode(&self, pipe: &Pipeline, opts: &RunOptions) -> Mode {
+        opts.boundary
+            .or(pipe.last().spec.typed.boundary)
+            .unwrap_or(Mode::Fill)
     }
 
     /// One step over a slab of larger arrays (out-of-core runs, see
@@ -334,9 +407,10 @@ impl Kernel {
         let one = RunOptions {
             steps: 1,
             engine: Engine::Jit,
+            schedule: Schedule::Auto,
             ..opts.clone()
         };
-        let (spec, layout) = self.prepare(inputs, &one)?;
+        let (pipe, layout) = self.prepare(inputs, &one)?;
         let mut shape = layout.out_shape();
         if !layout.loop_shape.is_empty() || shape.is_empty() || window.rows.end > shape[0] {
             return Err(Error::Internal(format!(
@@ -344,19 +418,19 @@ impl Kernel {
             )));
         }
         shape[0] = window.rows.len();
-        if out.dtype() != spec.typed.out_dtype || out.shape() != shape.as_slice() {
+        if out.dtype() != pipe.out_dtype() || out.shape() != shape.as_slice() {
             return Err(Error::Internal(format!(
                 "slab output is {} {:?}, the window makes {} {:?}",
                 out.dtype(),
                 out.shape(),
-                spec.typed.out_dtype,
+                pipe.out_dtype(),
                 shape
             )));
         }
         let params = self.param_values(&one.params)?;
-        let mode = self.mode(&spec, &one);
-        self.step(
-            &spec,
+        let mode = self.mode(&pipe, &one);
+        self.pass(
+            &pipe,
             inputs,
             &layout,
             &params,
@@ -365,6 +439,89 @@ impl Kernel {
             &one,
             Some(window),
         )
+    }
+
+    /// One pass over memory: the pipeline `pipe` (fused, or stage by stage
+    /// when asked or when the interpreter runs), or the one kernel.
+    #[allow(clippy::too_many_arguments)]
+    fn pass(
+        &self,
+        pipe: &Pipeline,
+        inputs: &[ArrayRef<'_>],
+        layout: &Layout,
+        params: &[Scalar],
+        mode: Mode,
+        out: &mut ArrayMut<'_>,
+        opts: &RunOptions,
+        window: Option<Window>,
+    ) -> Result<()> {
+        let bound = pipe.bind(params);
+        let stepwise = opts.engine == Engine::Interpreter || opts.schedule == Schedule::Stepwise;
+        if !pipe.is_pipeline() {
+            let s = pipe.last();
+            return s
+                .kernel
+                .step(&s.spec, inputs, layout, params, mode, out, opts, window);
+        }
+        if stepwise && window.is_none() {
+            return stepwise::run(pipe, inputs, &bound, mode, out, opts);
+        }
+        let stages: Vec<FusedStage<'_>> = pipe
+            .stages
+            .iter()
+            .enumerate()
+            .map(|(j, s)| FusedStage {
+                kernel: &s.spec.compiled,
+                args: s.args.clone(),
+                reads: s.reads.clone(),
+                footprint: s.spec.func.footprint.clone(),
+                in_dtypes: s.spec.func.inputs.clone(),
+                out_dtype: s.out_dtype(),
+                mode: if j + 1 == pipe.stages.len() {
+                    mode
+                } else {
+                    s.mode(mode)
+                },
+                params: param_bytes(s.kernel.params(), &bound[j]),
+            })
+            .collect();
+        let tile = schedule::tile_shape(pipe, &layout.core, layout.loop_len(), threads(opts));
+        let eo = ExecOptions {
+            mode,
+            cval: opts.cval,
+            threads: opts.threads,
+            tile_points: opts.tile_points,
+            progress: opts.progress.clone(),
+            window,
+            region: opts.region.clone(),
+        };
+        let tile = match opts.tile_points {
+            0 => tile,
+            n => small_tile(&layout.core, n),
+        };
+        fused::execute(&stages, inputs, layout, &tile, out, &eo).map_err(|e| match e {
+            FusedError::OutsideWindow => Error::usage(format!(
+                "kernel `{}` does not fit in --memory, and its stages read the far side of axis 0 (`wrap`), \
+                 which out-of-core pipelines cannot do yet: raise --memory",
+                self.name()
+            )),
+        })
+    }
+
+    /// Runs one stage (a kernel without stages) on its own: the interpreter
+    /// or compiled tiles.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn stage_step(
+        &self,
+        spec: &Specialized,
+        inputs: &[ArrayRef<'_>],
+        layout: &Layout,
+        params: &[Scalar],
+        mode: Mode,
+        out: &mut ArrayMut<'_>,
+        opts: &RunOptions,
+    ) -> Result<()> {
+        self.step(spec, inputs, layout, params, mode, out, opts, None)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -391,10 +548,7 @@ impl Kernel {
             )
             .map_err(|e| Error::Internal(e.into_diagnostic().message)),
             Engine::Jit => {
-                let mut bytes = vec![0u8; 8 * params.len()];
-                for (i, (p, (_, d))) in params.iter().zip(self.params()).enumerate() {
-                    p.write(*d, &mut bytes[8 * i..8 * i + d.size()]);
-                }
+                let bytes = param_bytes(self.params(), params);
                 let ks = KernelShape {
                     ndim: spec.func.ndim,
                     inputs: spec.func.inputs.clone(),

@@ -158,10 +158,11 @@ impl Kernel {
         let cx = Context::Call {
             arguments: dtypes.len() != self.kernel.inputs().len(),
         };
-        let spec = py
-            .detach(|| self.kernel.specialize(&dtypes))
+        // A pipeline reads as far as all its stages together.
+        let pipe = py
+            .detach(|| self.kernel.pipeline(&dtypes))
             .map_err(|e| errors::to_py(py, e, cx))?;
-        let fp = &spec.func.footprint;
+        let fp = &pipe.footprint;
         Ok((fp.lo.clone(), fp.hi.clone()))
     }
 
@@ -207,16 +208,16 @@ impl Kernel {
             .collect::<PyResult<_>>()?;
         let opts = options(boundary, cval, &params, steps, None, None, None)?;
         let cx = self.context(inputs.len(), &params);
-        let (spec, layout) = py
+        let (pipe, layout) = py
             .detach(|| self.kernel.prepare(&inputs, &opts))
             .map_err(|e| errors::to_py(py, e, cx))?;
-        let fp = &spec.func.footprint;
+        let fp = &pipe.footprint;
         Ok((
-            spec.typed.out_dtype.name().to_string(),
+            pipe.out_dtype().name().to_string(),
             layout.out_shape(),
             fp.lo.clone(),
             fp.hi.clone(),
-            self.kernel.mode(&spec, &opts).name().to_string(),
+            self.kernel.mode(&pipe, &opts).name().to_string(),
         ))
     }
 
@@ -250,10 +251,10 @@ impl Kernel {
         let out = match out {
             Some(o) => arrays::numpy_array(&o)?,
             None => {
-                let (spec, layout) = py
+                let (pipe, layout) = py
                     .detach(|| self.kernel.prepare(&views, &opts))
                     .map_err(err)?;
-                arrays::empty(py, spec.typed.out_dtype, &layout.out_shape())
+                arrays::empty(py, pipe.out_dtype(), &layout.out_shape())
             }
         };
         let mut target = arrays::view_mut(&out)?;

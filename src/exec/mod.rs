@@ -11,6 +11,7 @@
 
 pub mod boundary;
 pub mod broadcast;
+pub mod fused;
 pub mod parallel;
 pub mod tile;
 

@@ -115,12 +115,13 @@ pub fn plan(
     memory: usize,
 ) -> Result<Plan> {
     let zero = [0u64; 1];
-    let (spec, layout) = kernel.prepare(&probes(sources, &zero), opts)?;
+    let (pipe, layout) = kernel.prepare(&probes(sources, &zero), opts)?;
     let out_shape = layout.out_shape();
-    let out_dtype = spec.typed.out_dtype;
+    let out_dtype = pipe.out_dtype();
     let n = rows_of(&out_shape);
     let core_axis0 = layout.loop_shape.is_empty() && !out_shape.is_empty();
-    let fp = &spec.func.footprint;
+    // A pipeline's halo is the reach of all its stages together.
+    let fp = &pipe.footprint;
     let halo = if core_axis0 && fp.ndim() > 0 {
         ((-fp.lo[0]).max(0) as usize, fp.hi[0].max(0) as usize)
     } else {

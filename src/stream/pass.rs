@@ -101,7 +101,7 @@ pub(super) fn pass(
         })
         .collect::<Result<Vec<_>>>()?;
     let zero = [0u64; 1];
-    let (spec, _) = kernel.prepare(&probes(sources, &zero), opts)?;
+    let (pipe, _) = kernel.prepare(&probes(sources, &zero), opts)?;
     let single = plan.slabs() == 1;
     let piece_rows = if sink.chunk_rows().is_some() || (single && opts.steps > 1) {
         plan.slab_rows.max(1)
@@ -118,7 +118,7 @@ pub(super) fn pass(
         whole,
         plan,
         opts,
-        mode: kernel.mode(&spec, opts),
+        mode: kernel.mode(&pipe, opts),
         single,
         piece_rows,
     };

@@ -47,6 +47,9 @@ pub struct Checker<'m> {
     ndim: Option<(usize, Span)>,
     /// `index(k)` / `shape(k)` uses, checked against the rank at the end.
     axes: Vec<(i64, Span)>,
+    /// Set while typing a stage's scalar argument: the value must not
+    /// depend on the point, and these are the caller's `let`s before it.
+    scalar_arg: Option<Vec<String>>,
 }
 
 /// Types `sig`'s body for arrays of dtypes `inputs` (one per array
@@ -76,6 +79,7 @@ pub fn check_kernel(module: &Module, sig: &KernelSig, inputs: &[DType]) -> Res<T
         ndim: None,
         axes: Vec::new(),
         unrolled: 1,
+        scalar_arg: None,
     };
     let value = c.block(&def.body)?;
     let Some((ndim, _)) = c.ndim else {
@@ -166,10 +170,51 @@ impl<'m> Checker<'m> {
             ndim: None,
             axes: Vec::new(),
             unrolled: 1,
+            scalar_arg: None,
         };
         let t = c.expr(e)?;
         let v = c.fold(&t)?;
         Ok((v, t.ty))
+    }
+
+    /// Types the scalar argument `e` of a stage called in `owner`'s body,
+    /// converted to the callee's parameter dtype `to`. It may use
+    /// literals, consts and `owner`'s scalar parameters, not the point:
+    /// `locals` are `owner`'s `let`s before the stage, named in the error.
+    pub fn stage_scalar(
+        module: &Module,
+        owner: &KernelSig,
+        locals: &[String],
+        e: &ast::Expr,
+        to: DType,
+    ) -> Res<TExpr> {
+        let mut c = Checker {
+            module,
+            sig: Some(owner),
+            inputs: Vec::new(),
+            scopes: Vec::new(),
+            n_locals: 0,
+            n_vars: 0,
+            ndim: None,
+            axes: Vec::new(),
+            unrolled: 1,
+            scalar_arg: Some(locals.to_vec()),
+        };
+        let t = c.expr(e)?;
+        let span = t.span;
+        Ok(cast_to(t, Ty::strong(to), span))
+    }
+
+    /// The error for a scalar argument that reads the point (`what`).
+    fn point_dependent(&self, what: &str, span: Span) -> Diagnostic {
+        Diagnostic::new(
+            format!("a stage's scalar argument must not depend on the point, but it reads {what}"),
+            span,
+        )
+        .with_label("depends on the point")
+        .with_note(
+            "scalar arguments may use literals, consts and the calling kernel's scalar parameters",
+        )
     }
 
     /// The value of a compile-time expression that uses no reduction variable.
@@ -208,11 +253,12 @@ impl<'m> Checker<'m> {
             {
                 return Err(Diagnostic::new(
                     format!(
-                        "`{}` is a kernel: stages (kernels used by other kernels) are not supported yet",
+                        "stage `{}` must be declared in the kernel's top-level body, not inside `if` or a reduction",
                         func.name
                     ),
                     l.value.span,
-                ));
+                )
+                .with_note("a stage is the kernel run over the whole array, so it cannot depend on the point"));
             }
             let value = self.expr(&l.value)?;
             let slot = self.n_locals;
@@ -311,6 +357,18 @@ impl<'m> Checker<'m> {
             let dtype = self.sig.expect("params imply a kernel").params[i].1;
             return Ok(node(TKind::Param(i), Ty::strong(dtype), false, span));
         }
+        if self.input_index(n).is_some() && self.scalar_arg.is_some() {
+            return Err(self.point_dependent(&format!("array `{n}`"), span));
+        }
+        if let Some(locals) = &self.scalar_arg
+            && locals.iter().any(|l| l == n)
+        {
+            return Err(Diagnostic::new(
+                format!("`{n}` is a local value; a stage's scalar argument cannot use it"),
+                span,
+            )
+            .with_note("scalar arguments may use literals, consts and the calling kernel's scalar parameters"));
+        }
         if self.input_index(n).is_some() {
             let rank = self.ndim.map_or(2, |(d, _)| d);
             let zeros = vec!["0"; rank].join(", ");
@@ -376,6 +434,9 @@ impl<'m> Checker<'m> {
                 format!("`{n}` is a value, not an array or table"),
                 base.span,
             ));
+        }
+        if self.scalar_arg.is_some() && self.input_index(n).is_some() {
+            return Err(self.point_dependent(&format!("array `{n}`"), span));
         }
         if let Some(input) = self.input_index(n) {
             let offsets = self.offsets(indices, "an offset")?;
@@ -710,6 +771,9 @@ impl<'m> Checker<'m> {
                 let (c, x, y) = (a.next().unwrap(), a.next().unwrap(), a.next().unwrap());
                 self.select(c, x, y, span, "where")
             }
+            "index" | "shape" if self.scalar_arg.is_some() => {
+                Err(self.point_dependent(&format!("`{name}(...)`"), span))
+            }
             "index" | "shape" => {
                 let a = self.args(func, args, 1..=1, span)?.remove(0);
                 if a.ty.dtype.is_float() || a.ty.dtype == DType::Bool {
@@ -734,11 +798,12 @@ impl<'m> Checker<'m> {
             _ => {
                 if self.module.kernel(name).is_some() {
                     return Err(Diagnostic::new(
-                        format!(
-                            "`{name}` is a kernel: stages are used as `let b = {name}(x);`, and are not supported yet"
-                        ),
+                        format!("`{name}` is a kernel and cannot be called inside an expression"),
                         span,
-                    ));
+                    )
+                    .with_note(format!(
+                        "use it as a stage: `let b = {name}(...);` at the top of the body, then read `b[...]`"
+                    )));
                 }
                 if looks_like_dtype(name) {
                     return Err(Diagnostic::new(

@@ -1,0 +1,332 @@
+//! Pipelines: kernels that use other kernels of the file as stages
+//! (SPEC §8).
+//!
+//! `let b = blur_x(x);` at the top of a kernel's body makes `b` a stage:
+//! `blur_x` run on its own over the whole arrays, its output then read
+//! like an input. This module resolves those `let`s once per file, before
+//! any dtype is known:
+//!
+//! - `flatten` takes a kernel's stage `let`s out of its body and makes each
+//!   stage an extra array input, so that the checker, the lowering and the
+//!   code generator see plain kernels and need to know nothing of stages;
+//! - `graph` expands a kernel's stages, and theirs, into a [`Graph`]: the
+//!   stages in an order where each comes after what it reads, the kernel
+//!   itself last. Cycles, unknown kernels, wrong argument counts or kinds,
+//!   scalar arguments that depend on the point and oversized pipelines are
+//!   spanned diagnostics here.
+//!
+//! [`plan`] specializes a graph for input dtypes and binds parameter
+//! values; [`schedule`] decides how it runs (fused tiles or stage by
+//! stage); [`stepwise`] is the stage-by-stage evaluation that defines what
+//! a pipeline means, and `exec::fused` the fused one, which must give the
+//! same bytes.
+
+pub mod plan;
+pub mod schedule;
+pub mod stepwise;
+
+use crate::diag::{Diagnostic, Span};
+use crate::syntax::ast::{self, ExprKind};
+use crate::types::check::Checker;
+use crate::types::module::{KernelSig, Module};
+use crate::types::typed::TExpr;
+
+/// The most stages a kernel's pipeline may expand to (counting the kernel
+/// itself); stages used by stages multiply, so a short file could ask for
+/// millions.
+pub const MAX_STAGES: usize = 256;
+
+/// Where a stage's array argument comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Arg {
+    /// The pipeline's array input number `i`.
+    Input(usize),
+    /// The output of an earlier node of the graph.
+    Node(usize),
+}
+
+/// One stage of a graph: a kernel (flattened: its own stages are extra
+/// inputs) applied to arguments.
+#[derive(Clone, Debug)]
+pub struct Node {
+    /// Index of the kernel in the module (and in the flattened kernels).
+    pub kernel: usize,
+    /// One per array input of the flattened kernel: its declared arrays,
+    /// then its own stages, in order.
+    pub args: Vec<Arg>,
+    /// One per scalar parameter of the kernel, already converted to the
+    /// parameter's dtype; `Param(i)` in them is parameter `i` of `owner`.
+    pub params: Vec<TExpr>,
+    /// The node whose body declares this stage (whose parameters `params`
+    /// read); `None` for the graph's last node, which takes the run's.
+    pub owner: Option<usize>,
+    /// The stage's name (`b` of `let b = ...`), or the kernel's for the last.
+    pub name: String,
+    /// The stage's `let`, or the kernel's name for the last node.
+    pub span: Span,
+}
+
+/// A kernel's pipeline: every node after the nodes it reads; the last is
+/// the kernel itself. A kernel without stages is a graph of one node.
+#[derive(Clone, Debug)]
+pub struct Graph {
+    pub nodes: Vec<Node>,
+}
+
+impl Graph {
+    /// Whether the kernel uses stages.
+    pub fn is_pipeline(&self) -> bool {
+        self.nodes.len() > 1
+    }
+}
+
+/// Whether `l` declares a stage: its value is a call of a kernel of the file.
+fn stage_call<'a>(module: &Module, l: &'a ast::Let) -> Option<(&'a ast::Ident, &'a [ast::Expr])> {
+    match &l.value.kind {
+        ExprKind::Call { func, args } if module.kernel(&func.name).is_some() => {
+            Some((func, args.as_slice()))
+        }
+        _ => None,
+    }
+}
+
+/// The kernel as the engine compiles it: its top-level stage `let`s taken
+/// out of the body, each stage an array input after the declared ones.
+pub fn flatten(module: &Module, sig: &KernelSig) -> KernelSig {
+    let mut flat = sig.clone();
+    let lets = &mut flat.def.body.lets;
+    let mut stages = Vec::new();
+    lets.retain(|l| {
+        let stage = stage_call(module, l).is_some();
+        if stage {
+            stages.push(l.name.clone());
+        }
+        !stage
+    });
+    for name in stages {
+        flat.inputs.push(name.name.clone());
+        flat.def.params.push(ast::Param {
+            span: name.span,
+            name,
+            dtype: None,
+        });
+    }
+    flat
+}
+
+/// Expands kernel `index`'s stages into a graph, checking every call.
+pub fn graph(module: &Module, index: usize) -> Result<Graph, Diagnostic> {
+    let mut b = Builder {
+        module,
+        nodes: Vec::new(),
+        stack: Vec::new(),
+    };
+    let sig = &module.kernels[index];
+    let inputs = (0..sig.inputs.len()).map(Arg::Input).collect();
+    b.expand(
+        index,
+        inputs,
+        Vec::new(),
+        sig.name.clone(),
+        sig.def.name.span,
+    )?;
+    Ok(Graph { nodes: b.nodes })
+}
+
+struct Builder<'m> {
+    module: &'m Module,
+    nodes: Vec<Node>,
+    /// Kernels being expanded, outermost first, with the call that entered
+    /// each (for naming a cycle).
+    stack: Vec<usize>,
+}
+
+impl Builder<'_> {
+    /// Adds kernel `k` applied to `inputs` (its declared arrays) with
+    /// scalar arguments `params`, after the nodes of its own stages; returns
+    /// its node.
+    fn expand(
+        &mut self,
+        k: usize,
+        inputs: Vec<Arg>,
+        params: Vec<TExpr>,
+        name: String,
+        span: Span,
+    ) -> Result<usize, Diagnostic> {
+        let module = self.module;
+        let sig = &module.kernels[k];
+        self.stack.push(k);
+        // Names an argument can refer to: the declared arrays, then stages.
+        let mut scope: Vec<(String, Arg)> =
+            sig.inputs.iter().cloned().zip(inputs.clone()).collect();
+        let mut locals: Vec<String> = Vec::new();
+        let mut children = Vec::new();
+        let mut args = inputs;
+        for l in &sig.def.body.lets {
+            let Some((func, call_args)) = stage_call(module, l) else {
+                locals.push(l.name.name.clone());
+                continue;
+            };
+            let taken = sig.params.iter().any(|(p, _)| *p == l.name.name)
+                || scope.iter().any(|(n, _)| *n == l.name.name)
+                || locals.contains(&l.name.name);
+            if taken {
+                return Err(Diagnostic::new(
+                    format!(
+                        "`{}` is already defined in kernel `{}`",
+                        l.name.name, sig.name
+                    ),
+                    l.name.span,
+                )
+                .with_note("a stage needs a name of its own"));
+            }
+            let callee = module
+                .kernels
+                .iter()
+                .position(|c| c.name == func.name)
+                .expect("stage_call found it");
+            if let Some(at) = self.stack.iter().position(|&s| s == callee) {
+                let cycle: Vec<&str> = self.stack[at..]
+                    .iter()
+                    .map(|&s| module.kernels[s].name.as_str())
+                    .chain([func.name.as_str()])
+                    .collect();
+                return Err(Diagnostic::new(
+                    format!("stages form a cycle: {}", cycle.join(" -> ")),
+                    l.value.span,
+                )
+                .with_label("this stage closes the cycle")
+                .with_note("a kernel cannot use itself as a stage, directly or through others; use --steps to repeat a kernel"));
+            }
+            let (c_inputs, c_params) =
+                self.arguments(sig, &locals, callee, func, call_args, l.value.span, &scope)?;
+            let child = self.expand(callee, c_inputs, c_params, l.name.name.clone(), l.span)?;
+            children.push(child);
+            scope.push((l.name.name.clone(), Arg::Node(child)));
+            args.push(Arg::Node(child));
+        }
+        if self.nodes.len() >= MAX_STAGES {
+            return Err(Diagnostic::new(
+                format!("this pipeline has more than {MAX_STAGES} stages"),
+                span,
+            )
+            .with_note("stages used by stages multiply; share a stage by naming it once"));
+        }
+        self.stack.pop();
+        let id = self.nodes.len();
+        for &c in &children {
+            self.nodes[c].owner = Some(id);
+        }
+        self.nodes.push(Node {
+            kernel: k,
+            args,
+            params,
+            owner: None,
+            name,
+            span,
+        });
+        Ok(id)
+    }
+
+    /// Checks a stage call's arguments against the callee's parameters
+    /// (positional, in declaration order): arrays take an array or an
+    /// earlier stage by name, scalars a value that does not depend on the
+    /// point.
+    #[allow(clippy::too_many_arguments)]
+    fn arguments(
+        &self,
+        owner: &KernelSig,
+        locals: &[String],
+        callee: usize,
+        func: &ast::Ident,
+        args: &[ast::Expr],
+        call_span: Span,
+        scope: &[(String, Arg)],
+    ) -> Result<(Vec<Arg>, Vec<TExpr>), Diagnostic> {
+        let c = &self.module.kernels[callee];
+        let declared = &c.def.params;
+        if args.len() != declared.len() {
+            let list: Vec<String> = declared
+                .iter()
+                .map(|p| match &p.dtype {
+                    None => p.name.name.clone(),
+                    Some(d) => format!("{}: {}", p.name.name, d.name),
+                })
+                .collect();
+            return Err(Diagnostic::new(
+                format!(
+                    "kernel `{}` takes {} argument{} ({}), but {} {} given",
+                    c.name,
+                    declared.len(),
+                    if declared.len() == 1 { "" } else { "s" },
+                    list.join(", "),
+                    args.len(),
+                    if args.len() == 1 { "was" } else { "were" }
+                ),
+                call_span,
+            )
+            .with_label(format!("`{}` called here", func.name)));
+        }
+        let mut inputs = Vec::new();
+        let mut params = Vec::new();
+        for (p, a) in declared.iter().zip(args) {
+            let array = match &a.kind {
+                ExprKind::Name(n) => scope.iter().find(|(s, _)| s == n).map(|(_, arg)| *arg),
+                _ => None,
+            };
+            match (&p.dtype, array) {
+                (None, Some(arg)) => inputs.push(arg),
+                (None, None) => {
+                    return Err(Diagnostic::new(
+                        format!(
+                            "`{}` of kernel `{}` is an array parameter: pass an array or a stage by name",
+                            p.name.name, c.name
+                        ),
+                        a.span,
+                    )
+                    .with_label("not an array")
+                    .with_note(format!(
+                        "arrays here are {}",
+                        if scope.is_empty() {
+                            "none".to_string()
+                        } else {
+                            scope
+                                .iter()
+                                .map(|(n, _)| format!("`{n}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        }
+                    )));
+                }
+                (Some(_), Some(_)) => {
+                    let n = match &a.kind {
+                        ExprKind::Name(n) => n.as_str(),
+                        _ => "",
+                    };
+                    return Err(Diagnostic::new(
+                        format!(
+                            "`{}` of kernel `{}` is a scalar parameter, but `{n}` is an array",
+                            p.name.name, c.name
+                        ),
+                        a.span,
+                    )
+                    .with_label("depends on the point")
+                    .with_note("scalar arguments may use literals, consts and the calling kernel's scalar parameters"));
+                }
+                (Some(_), None) => {
+                    let dtype = c
+                        .params
+                        .iter()
+                        .find(|(n, _)| *n == p.name.name)
+                        .map(|(_, d)| *d)
+                        .expect("declared scalar parameters are resolved");
+                    // Stages are array inputs of the flattened kernel:
+                    // reading one here is caught as reading the point.
+                    let flat = flatten(self.module, owner);
+                    params.push(Checker::stage_scalar(self.module, &flat, locals, a, dtype)?);
+                }
+            }
+        }
+        Ok((inputs, params))
+    }
+}

@@ -1,0 +1,332 @@
+//! How a pipeline runs, chosen without a user schedule: tile sizes that
+//! keep every stage's live values in cache, and for `--steps`, how many
+//! steps one pass over memory fuses (temporal blocking).
+//!
+//! The model is simple and explicit. A stage read `reach` points away
+//! from the output (through every chain of stages) is computed over the
+//! tile grown by that reach, so a tile of `B` points per axis costs
+//! `prod(B + reach)` points for the stage; the live stages of a tile (those
+//! computed and still to be read) must fit in `CACHE_BYTES`, and the
+//! points computed beyond the tile's own (overlap) should stay a small
+//! fraction. Steps per pass trade that overlap against passes over memory.
+
+use crate::ir::Footprint;
+use crate::pipeline::Arg;
+use crate::pipeline::plan::{Pipeline, reaches};
+
+/// What the user asked for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Schedule {
+    /// Fuse stages and steps per tile where the model says it pays.
+    #[default]
+    Auto,
+    /// Every stage (and step) a full pass over memory: the reference.
+    Stepwise,
+}
+
+impl Schedule {
+    pub fn from_name(name: &str) -> Option<Schedule> {
+        match name {
+            "auto" => Some(Schedule::Auto),
+            "stepwise" => Some(Schedule::Stepwise),
+            _ => None,
+        }
+    }
+}
+
+/// Bytes of stage values a tile may keep live: about half of a Zen 4
+/// core's 1 MiB L2, leaving room for the input and output rows streaming
+/// through.
+pub const CACHE_BYTES: usize = 1 << 19;
+
+/// Most steps fused into one pass.
+pub const MAX_STEPS_PER_PASS: usize = 16;
+
+/// Largest extra work (points computed over points output, per stage) that
+/// fusing steps may cost.
+const MAX_OVERLAP: f64 = 1.3;
+
+/// What the model needs of a pipeline: per stage, how far its values are
+/// read around an output point (`None`: never), their size, and the last
+/// stage that reads them.
+struct Model {
+    spans: Vec<Option<Vec<usize>>>,
+    sizes: Vec<usize>,
+    last_use: Vec<usize>,
+}
+
+impl Model {
+    fn new(pipe: &Pipeline) -> Model {
+        let (reach, _) = reaches(&pipe.stages, pipe.ndim);
+        let n = pipe.stages.len();
+        let mut last_use = vec![0usize; n];
+        for (j, s) in pipe.stages.iter().enumerate() {
+            for a in &s.args {
+                if let Arg::Node(t) = *a {
+                    last_use[t] = last_use[t].max(j);
+                }
+            }
+        }
+        Model {
+            spans: reach
+                .iter()
+                .map(|r| {
+                    r.as_ref().map(|f: &Footprint| {
+                        f.lo.iter()
+                            .zip(&f.hi)
+                            .map(|(l, h)| (h - l) as usize)
+                            .collect()
+                    })
+                })
+                .collect(),
+            sizes: pipe.stages.iter().map(|s| s.out_dtype().size()).collect(),
+            last_use,
+        }
+    }
+
+    /// Points stage `j` computes for a tile.
+    fn points(&self, j: usize, core: &[usize], tile: &[usize]) -> usize {
+        self.spans[j].as_ref().map_or(0, |sp| {
+            (0..core.len())
+                .map(|k| (tile[k] + sp[k]).min(core[k]))
+                .product()
+        })
+    }
+
+    fn working_set(&self, core: &[usize], tile: &[usize]) -> usize {
+        let n = self.sizes.len();
+        let bytes = |j: usize| self.points(j, core, tile) * self.sizes[j];
+        let (mut live, mut peak) = (0usize, 0usize);
+        for j in 0..n.saturating_sub(1) {
+            live += bytes(j);
+            peak = peak.max(live);
+            // Freed once its last reader has run.
+            live -= (0..j)
+                .filter(|&t| self.last_use[t] == j)
+                .map(bytes)
+                .sum::<usize>();
+        }
+        peak
+    }
+
+    fn overlap(&self, core: &[usize], tile: &[usize]) -> f64 {
+        let own: usize = tile
+            .iter()
+            .zip(core)
+            .map(|(&t, &c)| t.min(c))
+            .product::<usize>()
+            .max(1);
+        let (mut sum, mut count) = (0usize, 0usize);
+        for j in 0..self.sizes.len() {
+            if self.spans[j].is_some() {
+                sum += self.points(j, core, tile);
+                count += 1;
+            }
+        }
+        sum as f64 / (own * count.max(1)) as f64
+    }
+}
+
+/// The most bytes of stage values a tile holds at once.
+pub fn working_set(pipe: &Pipeline, core: &[usize], tile: &[usize]) -> usize {
+    Model::new(pipe).working_set(core, tile)
+}
+
+/// Points computed per point of output, over all stages, divided by the
+/// number of stages: 1.0 when tiles overlap nowhere.
+pub fn overlap(pipe: &Pipeline, core: &[usize], tile: &[usize]) -> f64 {
+    Model::new(pipe).overlap(core, tile)
+}
+
+/// The tile for fused runs. Candidates are, per axis, the whole axis or a
+/// power of two (at least 128 points innermost, for the vector code, where
+/// the axis allows); among those whose live stage values fit in
+/// `CACHE_BYTES` and that give 4 tiles per thread, the one with the least
+/// overlap wins, longer innermost rows breaking ties.
+pub fn tile_shape(pipe: &Pipeline, core: &[usize], loop_len: usize, threads: usize) -> Vec<usize> {
+    best_tile(&Model::new(pipe), core, loop_len, threads).0
+}
+
+fn best_tile(
+    m: &Model,
+    core: &[usize],
+    loop_len: usize,
+    threads: usize,
+) -> (Vec<usize>, f64, usize) {
+    let ndim = core.len();
+    let choices: Vec<Vec<usize>> = (0..ndim)
+        .map(|k| {
+            let c = core[k].max(1);
+            let least = if k + 1 == ndim { 128 } else { 1 };
+            let mut v = vec![c];
+            let mut p = 1usize;
+            while p < c {
+                if p >= least.min(c) {
+                    v.push(p);
+                }
+                p *= 2;
+            }
+            // Middle axes of 3-d and 4-d kernels: a few sizes only.
+            if k > 0 && k + 1 < ndim {
+                v.retain(|&t| t == c || t >= 8);
+            }
+            v
+        })
+        .collect();
+    let tiles = |t: &[usize]| {
+        loop_len
+            * (0..ndim)
+                .map(|k| core[k].div_ceil(t[k].max(1)))
+                .product::<usize>()
+    };
+    let mut best: Option<(Vec<usize>, f64, usize, bool, bool)> = None;
+    let counts: Vec<usize> = choices.iter().map(|c| c.len()).collect();
+    crate::array::for_each_index(&counts, |ix| {
+        let t: Vec<usize> = ix.iter().enumerate().map(|(k, &i)| choices[k][i]).collect();
+        let ws = m.working_set(core, &t);
+        let fits = ws <= CACHE_BYTES;
+        let parallel = tiles(&t) >= 4 * threads;
+        let ov = m.overlap(core, &t);
+        let better = match &best {
+            None => true,
+            Some((bt, bov, bws, bfits, bpar)) => {
+                // Fitting in cache first, then enough tiles, then overlap
+                // (to 1%), then longer rows, then fewer bytes.
+                let key = |fits: bool, par: bool, ov: f64, t: &[usize], ws: usize| {
+                    (
+                        !fits,
+                        !par,
+                        (ov * 100.0).round() as i64,
+                        std::cmp::Reverse(t[ndim - 1]),
+                        std::cmp::Reverse(t[0]),
+                        ws,
+                    )
+                };
+                key(fits, parallel, ov, &t, ws) < key(*bfits, *bpar, *bov, bt, *bws)
+            }
+        };
+        if better {
+            best = Some((t, ov, ws, fits, parallel));
+        }
+    });
+    let (t, ov, ws, _, _) = best.expect("every axis has a candidate");
+    (t, ov, ws)
+}
+
+/// Steps per pass for `steps` steps of `pipe` (one step): the most, up to
+/// `MAX_STEPS_PER_PASS`, whose fused tiles overlap by at most
+/// `MAX_OVERLAP`; 1 when fusing does not pay.
+pub fn steps_per_pass(
+    pipe: &Pipeline,
+    steps: usize,
+    core: &[usize],
+    loop_len: usize,
+    threads: usize,
+) -> usize {
+    for k in (2..=steps.min(MAX_STEPS_PER_PASS)).rev() {
+        let m = Model::new(&pipe.repeat(k));
+        let (_, ov, ws) = best_tile(&m, core, loop_len, threads);
+        if ov <= MAX_OVERLAP && ws <= CACHE_BYTES {
+            return k;
+        }
+    }
+    1
+}
+
+/// What `stn inspect` prints about how a run goes: the stages, and with
+/// an input shape, the tiles and the steps per pass the run would use.
+pub fn describe(
+    pipe: &Pipeline,
+    shape: Option<&[usize]>,
+    steps: usize,
+    threads: usize,
+) -> Result<String, String> {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let axes = |f: &Footprint| {
+        (0..f.ndim())
+            .map(|a| format!("[{}, {}]", f.lo[a], f.hi[a]))
+            .collect::<Vec<_>>()
+            .join(" x ")
+    };
+    let last = pipe.last();
+    let arg_name = |a: &Arg| match *a {
+        Arg::Input(i) => last.spec.typed.input_names[i].clone(),
+        Arg::Node(t) => pipe.stages[t].name.clone(),
+    };
+    if pipe.is_pipeline() {
+        let _ = writeln!(
+            out,
+            "schedule: {} stages fused per tile (`--schedule stepwise` runs each over the whole array)",
+            pipe.stages.len()
+        );
+        for (j, s) in pipe.stages.iter().enumerate() {
+            let args: Vec<String> = s.args.iter().map(arg_name).collect();
+            let mode = match (j + 1 == pipe.stages.len(), s.spec.typed.boundary) {
+                (true, _) => "the run's mode".to_string(),
+                (false, Some(m)) => format!("mode {}", m.name()),
+                (false, None) => "the run's mode".to_string(),
+            };
+            let _ = writeln!(
+                out,
+                "  {j}: {}({}) -> {}, reads under {mode}",
+                pipe.stage_names()[j],
+                args.join(", "),
+                s.out_dtype()
+            );
+        }
+        let _ = writeln!(out, "reach into the inputs: {}", axes(&pipe.footprint));
+    } else {
+        let _ = writeln!(out, "schedule: one kernel, compiled tiles");
+    }
+    let Some(shape) = shape else {
+        if pipe.is_pipeline() || steps > 1 {
+            let _ = writeln!(out, "tiles: give --shape to see them");
+        }
+        return Ok(out);
+    };
+    let nd = pipe.ndim;
+    if shape.len() < nd {
+        return Err(format!(
+            "--shape {shape:?} has fewer axes than the kernel's {nd} core axes"
+        ));
+    }
+    let core = &shape[shape.len() - nd..];
+    let loop_len: usize = shape[..shape.len() - nd].iter().product();
+    let per_pass = if steps > 1 {
+        steps_per_pass(pipe, steps, core, loop_len, threads)
+    } else {
+        1
+    };
+    let fused = if per_pass > 1 {
+        pipe.repeat(per_pass)
+    } else {
+        pipe.repeat(1)
+    };
+    if fused.is_pipeline() {
+        let tile = tile_shape(&fused, core, loop_len, threads);
+        let count = loop_len
+            * (0..nd)
+                .map(|k| core[k].div_ceil(tile[k].max(1)))
+                .product::<usize>();
+        let _ = writeln!(
+            out,
+            "tiles for shape {shape:?}: {} points ({count} tiles), {} of stage values live per tile, {:.2}x points computed per output point and stage",
+            tile.iter()
+                .map(|t| t.to_string())
+                .collect::<Vec<_>>()
+                .join(" x "),
+            crate::stream::human_bytes(working_set(&fused, core, &tile) as u64),
+            overlap(&fused, core, &tile)
+        );
+    }
+    if steps > 1 {
+        let _ = writeln!(
+            out,
+            "steps: {steps} in {} passes over memory, {per_pass} step{} fused per pass",
+            steps.div_ceil(per_pass),
+            if per_pass == 1 { "" } else { "s" }
+        );
+    }
+    Ok(out)
+}

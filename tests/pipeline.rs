@@ -1,0 +1,485 @@
+//! Pipelines (SPEC §8): kernels that use kernels as stages, and `--steps`.
+//!
+//! The meaning of a pipeline is the chain of separate runs of its stages.
+//! These tests check that the fused executor (the default), the stepwise
+//! schedule and the interpreter (stage by stage) give the same bytes, on
+//! the SPEC's example and on generated pipelines: 1 to 4 stages as a DAG,
+//! stages used by stages, declared modes, narrowing output dtypes, scalar
+//! arguments, shapes down to 1 and shorter than the total halo, loop axes,
+//! thread counts and tile sizes. A failure prints the case's seed:
+//! `STN_SEED=<seed> cargo test --test pipeline` reruns it; `STN_CASES=<n>`
+//! runs more.
+
+use rand::rngs::StdRng;
+use rand::seq::IndexedRandom;
+use rand::{Rng, SeedableRng};
+use stn::array::{ArrayRef, DynArray};
+use stn::exec::boundary::Mode;
+use stn::pipeline::schedule::Schedule;
+use stn::program::Program;
+use stn::run::{Engine, RunOptions};
+use stn::types::dtype::DType;
+use stn::types::scalar::Scalar;
+
+fn seed_and_cases(default_seed: u64, default_cases: u64) -> (u64, u64) {
+    let env = |k: &str| std::env::var(k).ok().and_then(|s| s.parse().ok());
+    match env("STN_SEED") {
+        Some(seed) => (seed, 1),
+        None => (default_seed, env("STN_CASES").unwrap_or(default_cases)),
+    }
+}
+
+/// Asserts two outputs are the same values (NaN equal to NaN).
+fn assert_same(a: &DynArray, b: &DynArray, what: &str, describe: &dyn Fn() -> String) {
+    assert_eq!(a.dtype(), b.dtype(), "{what}: dtype\n{}", describe());
+    assert_eq!(a.shape(), b.shape(), "{what}: shape\n{}", describe());
+    let (x, y) = (a.view(), b.view());
+    stn::array::for_each_index(a.shape(), |ix| {
+        let (p, q) = (x.get(ix), y.get(ix));
+        assert!(
+            p.same(q),
+            "{what} at {ix:?}: {p:?} vs {q:?}\n{}",
+            describe()
+        );
+    });
+}
+
+/// Runs `k` fused, stepwise and through the interpreter; all must agree.
+/// Fused and stepwise both run compiled code, so they must agree bit for
+/// bit, NaN payloads included.
+fn check_schedules(
+    k: &stn::program::Kernel,
+    views: &[ArrayRef],
+    opts: &RunOptions,
+    describe: &dyn Fn() -> String,
+) -> DynArray {
+    let run = |o: RunOptions, what: &str| {
+        k.run(views, &o)
+            .unwrap_or_else(|e| panic!("{what}: {e}\n{}", describe()))
+    };
+    let fused = run(opts.clone(), "fused");
+    let stepwise = run(opts.clone().schedule(Schedule::Stepwise), "stepwise");
+    let interp = run(opts.clone().engine(Engine::Interpreter), "interpreter");
+    assert_eq!(
+        bits(&fused),
+        bits(&stepwise),
+        "fused vs stepwise bits\n{}",
+        describe()
+    );
+    assert_same(&fused, &interp, "fused vs interpreter", describe);
+    fused
+}
+
+/// Every element's bits, NaN payloads included.
+fn bits(a: &DynArray) -> Vec<u64> {
+    let mut out = Vec::new();
+    let v = a.view();
+    stn::array::for_each_index(a.shape(), |ix| {
+        out.push(match v.get(ix) {
+            Scalar::Bool(b) => b as u64,
+            Scalar::Int(i) => i as u64,
+            Scalar::U64(u) => u,
+            Scalar::F32(f) => f.to_bits() as u64,
+            Scalar::F64(f) => f.to_bits(),
+        })
+    });
+    out
+}
+
+const BLUR: &str = "
+kernel blur_x(x) { (x[0, -1] + x[0, 0] + x[0, 1]) // 3 }
+
+kernel blur(x) boundary nearest {
+    let b = blur_x(x);                  # a stage: blur_x over the whole array
+    (b[-1, 0] + b[0, 0] + b[1, 0]) // 3
+}
+";
+
+fn ramp_u16(shape: &[usize]) -> DynArray {
+    let n: usize = shape.iter().product();
+    let v: Vec<u16> = (0..n).map(|i| (i * 7919 % 65521) as u16).collect();
+    DynArray::from_typed(ndarray::ArrayD::from_shape_vec(shape.to_vec(), v).unwrap())
+}
+
+#[test]
+fn the_spec_blur_is_the_chain_of_its_stages() {
+    let p = Program::from_source("blur.stn", BLUR).unwrap();
+    let blur = p.kernel(Some("blur")).unwrap();
+    let blur_x = p.kernel(Some("blur_x")).unwrap();
+    for shape in [[37usize, 53], [1, 1], [2, 1], [1, 9], [300, 700]] {
+        let x = ramp_u16(&shape);
+        let describe = || format!("shape {shape:?}");
+        let fused = check_schedules(blur, &[x.view()], &RunOptions::default(), &describe);
+        // The chain of separate runs: blur_x under the run's mode (blur
+        // declares nearest), then blur's own expression over its output.
+        let b = blur_x
+            .run(&[x.view()], &RunOptions::default().boundary(Mode::Nearest))
+            .unwrap();
+        let own = Program::from_source(
+            "blur_y.stn",
+            "kernel blur_y(b) boundary nearest { (b[-1, 0] + b[0, 0] + b[1, 0]) // 3 }",
+        )
+        .unwrap();
+        let chain = own
+            .kernel(None)
+            .unwrap()
+            .run(&[b.view()], &RunOptions::default())
+            .unwrap();
+        assert_eq!(fused, chain, "{}", describe());
+    }
+}
+
+#[test]
+fn a_stage_reads_under_its_own_mode_and_the_kernel_under_the_runs() {
+    // `wrap` on the stage needs the far side of the array in every tile at
+    // the edges; `fill` on the kernel uses its own footprint only.
+    let src = "
+        kernel shift(x) boundary wrap { x[0, -2] - x[1, 3] }
+        kernel k(x) {
+            let s = shift(x);
+            s[-1, 0] * 2 + s[0, 1] + x[0, 0]
+        }";
+    let p = Program::from_source("modes.stn", src).unwrap();
+    let k = p.kernel(Some("k")).unwrap();
+    for shape in [[9usize, 11], [1, 3], [3, 2], [64, 5]] {
+        let n: usize = shape.iter().product();
+        let v: Vec<i32> = (0..n as i32).map(|i| i * i - 7 * i).collect();
+        let x = DynArray::from_typed(ndarray::ArrayD::from_shape_vec(shape.to_vec(), v).unwrap());
+        for mode in [Mode::Fill, Mode::Constant, Mode::Reflect, Mode::Mirror] {
+            for tile in [0, 1, 4] {
+                let opts = RunOptions {
+                    tile_points: tile,
+                    boundary: Some(mode),
+                    cval: Scalar::Int(-5),
+                    ..RunOptions::default()
+                };
+                check_schedules(k, &[x.view()], &opts, &|| {
+                    format!("shape {shape:?} mode {mode:?} tile {tile}")
+                });
+            }
+        }
+    }
+}
+
+#[test]
+fn steps_fused_per_pass_equal_steps_one_by_one() {
+    let src = "
+        kernel jacobi(x) boundary nearest {
+            0.25 * (x[-1, 0] + x[1, 0] + x[0, -1] + x[0, 1])
+        }";
+    let p = Program::from_source("jacobi.stn", src).unwrap();
+    let k = p.kernel(None).unwrap();
+    for shape in [[17usize, 23], [1, 1], [2, 3], [40, 130]] {
+        let n: usize = shape.iter().product();
+        let v: Vec<f32> = (0..n).map(|i| ((i * 37) % 101) as f32 * 0.37).collect();
+        let x = DynArray::from_typed(ndarray::ArrayD::from_shape_vec(shape.to_vec(), v).unwrap());
+        for steps in [1, 2, 3, 7, 40] {
+            for per_pass in [0, 2, 3, 5, 16] {
+                let opts = RunOptions {
+                    steps,
+                    steps_per_pass: per_pass,
+                    ..RunOptions::default()
+                };
+                check_schedules(k, &[x.view()], &opts, &|| {
+                    format!("shape {shape:?} steps {steps} per pass {per_pass}")
+                });
+            }
+        }
+    }
+}
+
+/// A generated file: stage kernels, then `main`, which uses some of them
+/// (and they each other) as stages.
+struct Gen {
+    rng: StdRng,
+    ndim: usize,
+}
+
+const MODES: [&str; 6] = ["fill", "constant", "nearest", "reflect", "mirror", "wrap"];
+
+impl Gen {
+    fn offset(&mut self) -> String {
+        self.rng.random_range(-2i64..=2).to_string()
+    }
+
+    fn load(&mut self, arrays: &[String]) -> String {
+        let a = arrays.choose(&mut self.rng).unwrap().clone();
+        let offs: Vec<String> = (0..self.ndim).map(|_| self.offset()).collect();
+        format!("{a}[{}]", offs.join(", "))
+    }
+
+    fn expr(&mut self, arrays: &[String], scalars: &[String], depth: u32) -> String {
+        if depth == 0 || self.rng.random_bool(0.25) {
+            return match self.rng.random_range(0..8) {
+                0 => ["1", "2", "3", "7", "-1", "0.5", "1.5"]
+                    .choose(&mut self.rng)
+                    .unwrap()
+                    .to_string(),
+                1 if !scalars.is_empty() => scalars.choose(&mut self.rng).unwrap().clone(),
+                _ => self.load(arrays),
+            };
+        }
+        let a = self.expr(arrays, scalars, depth - 1);
+        let b = self.expr(arrays, scalars, depth - 1);
+        match self.rng.random_range(0..11) {
+            0 | 1 => format!("({a} + {b})"),
+            2 => format!("({a} - {b})"),
+            3 => format!("({a} * {b})"),
+            4 => format!("({a} // {b})"),
+            5 => format!("({a} % {b})"),
+            6 => format!("min({a}, {b})"),
+            7 => format!("max({a}, {b})"),
+            8 => format!("where({a} > {b}, {a}, {b})"),
+            9 => {
+                let d = ["f32", "i16", "u8", "i64", "f64"]
+                    .choose(&mut self.rng)
+                    .unwrap();
+                format!("{d}({a})")
+            }
+            _ => format!("abs({a})"),
+        }
+    }
+
+    /// A kernel named `name` over arrays `params`; `stages` are earlier
+    /// kernels it may call, each with its array count and whether it takes
+    /// a scalar `s: i64`.
+    fn kernel(
+        &mut self,
+        name: &str,
+        params: &[String],
+        scalar: bool,
+        stages: &[(String, usize, bool)],
+    ) -> String {
+        let mut arrays: Vec<String> = params.to_vec();
+        let mut scalars = Vec::new();
+        if scalar {
+            scalars.push("s".to_string());
+        }
+        let mut lets = String::new();
+        let uses = if stages.is_empty() {
+            0
+        } else {
+            self.rng.random_range(0..=2.min(stages.len()))
+        };
+        for u in 0..uses {
+            let (callee, n, takes) = stages.choose(&mut self.rng).unwrap().clone();
+            let mut args: Vec<String> = (0..n)
+                .map(|_| arrays.choose(&mut self.rng).unwrap().clone())
+                .collect();
+            if takes {
+                let v = if scalar && self.rng.random_bool(0.5) {
+                    "s + 1".to_string()
+                } else {
+                    self.rng.random_range(-3i64..=3).to_string()
+                };
+                args.push(v);
+            }
+            let t = format!("t{u}");
+            lets.push_str(&format!("    let {t} = {callee}({});\n", args.join(", ")));
+            arrays.push(t);
+        }
+        let body = self.expr(&arrays, &scalars, 3);
+        let mut head = params.join(", ");
+        if scalar {
+            head.push_str(", s: i64");
+        }
+        let out = if self.rng.random_bool(0.3) {
+            format!(
+                " -> {}",
+                ["u8", "i16", "f32", "i32", "f64"]
+                    .choose(&mut self.rng)
+                    .unwrap()
+            )
+        } else {
+            String::new()
+        };
+        let mode = if self.rng.random_bool(0.4) {
+            format!(" boundary {}", MODES.choose(&mut self.rng).unwrap())
+        } else {
+            String::new()
+        };
+        format!("kernel {name}({head}){out}{mode} {{\n{lets}    {body}\n}}\n")
+    }
+
+    fn file(&mut self, inputs: usize) -> String {
+        let mut src = String::new();
+        let mut stages: Vec<(String, usize, bool)> = Vec::new();
+        for i in 0..self.rng.random_range(1..=3) {
+            let n = self.rng.random_range(1..=2);
+            let params: Vec<String> = (0..n).map(|j| format!("a{j}")).collect();
+            let scalar = self.rng.random_bool(0.3);
+            let name = format!("k{i}");
+            src.push_str(&self.kernel(&name, &params, scalar, &stages.clone()));
+            stages.push((name, n, scalar));
+        }
+        let params: Vec<String> = (0..inputs).map(|j| format!("x{j}")).collect();
+        // `main` always uses at least one stage.
+        loop {
+            let k = self.kernel("main", &params, false, &stages);
+            if k.contains("let ") {
+                src.push_str(&k);
+                return src;
+            }
+        }
+    }
+}
+
+fn random_array(rng: &mut StdRng, dtype: DType, shape: &[usize]) -> DynArray {
+    let n: usize = shape.iter().product();
+    let vals: Vec<Scalar> = (0..n)
+        .map(|_| match dtype {
+            DType::F32 | DType::F64 => Scalar::F64(rng.random_range(-40.0..40.0)),
+            DType::Bool => Scalar::Bool(rng.random_bool(0.5)),
+            _ => Scalar::Int(rng.random_range(-300i64..300)),
+        })
+        .collect();
+    let mut a = DynArray::zeros(dtype, shape);
+    let mut v = a.view_mut();
+    let mut it = vals.into_iter();
+    stn::array::for_each_index(shape, |ix| v.set(ix, it.next().unwrap().cast(dtype)));
+    a
+}
+
+#[test]
+fn generated_pipelines_agree_fused_stepwise_and_interpreted() {
+    let (first, cases) = seed_and_cases(0x5eed_0008, 150);
+    let dtypes = [
+        DType::I8,
+        DType::U8,
+        DType::I16,
+        DType::U16,
+        DType::I32,
+        DType::I64,
+        DType::F32,
+        DType::F64,
+    ];
+    let mut ran = 0;
+    for seed in first..first + cases {
+        let mut g = Gen {
+            rng: StdRng::seed_from_u64(seed),
+            ndim: 1,
+        };
+        g.ndim = *[1usize, 2, 2, 2, 3].choose(&mut g.rng).unwrap();
+        let inputs = g.rng.random_range(1..=2);
+        let src = g.file(inputs);
+        let describe = |extra: &str| format!("STN_SEED={seed}\n{src}\n{extra}");
+        let p = Program::from_source("gen.stn", &src)
+            .unwrap_or_else(|e| panic!("{}\n{e}", describe("")));
+        let k = p.kernel(Some("main")).unwrap();
+        let core: Vec<usize> = (0..g.ndim)
+            .map(|_| *[1usize, 2, 3, 5, 8, 13, 21].choose(&mut g.rng).unwrap())
+            .collect();
+        let loops: Vec<usize> = if g.rng.random_bool(0.3) {
+            vec![g.rng.random_range(1..=3)]
+        } else {
+            Vec::new()
+        };
+        let arrays: Vec<DynArray> = (0..inputs)
+            .map(|i| {
+                let d = *dtypes.choose(&mut g.rng).unwrap();
+                // The second input broadcasts along the loop axis.
+                let shape: Vec<usize> = if i == 1 && !loops.is_empty() {
+                    core.clone()
+                } else {
+                    [loops.clone(), core.clone()].concat()
+                };
+                random_array(&mut g.rng, d, &shape)
+            })
+            .collect();
+        let views: Vec<ArrayRef> = arrays.iter().map(|a| a.view()).collect();
+        let dt: Vec<DType> = arrays.iter().map(|a| a.dtype()).collect();
+        if let Err(e) = k.check(&dt) {
+            // Some generated bodies do not type-check for some dtypes
+            // (none should for all); the error must be a kernel error.
+            assert!(
+                matches!(e, stn::error::Error::Kernel { .. }),
+                "{}\n{e}",
+                describe("")
+            );
+            continue;
+        }
+        let opts = RunOptions {
+            boundary: Some(
+                *[
+                    Mode::Fill,
+                    Mode::Constant,
+                    Mode::Nearest,
+                    Mode::Reflect,
+                    Mode::Mirror,
+                    Mode::Wrap,
+                ]
+                .choose(&mut g.rng)
+                .unwrap(),
+            ),
+            cval: Scalar::Int(g.rng.random_range(-3..=3)),
+            threads: Some(g.rng.random_range(1..=3)),
+            tile_points: *[0usize, 1, 2, 5, 17, 64].choose(&mut g.rng).unwrap(),
+            ..RunOptions::default()
+        };
+        let extra = format!(
+            "dtypes {dt:?} shapes {:?} opts {:?} {:?} threads {:?} tile {}",
+            arrays
+                .iter()
+                .map(|a| a.shape().to_vec())
+                .collect::<Vec<_>>(),
+            opts.boundary,
+            opts.cval,
+            opts.threads,
+            opts.tile_points
+        );
+        check_schedules(k, &views, &opts, &|| describe(&extra));
+        ran += 1;
+    }
+    // Most generated pipelines type-check; the count guards the generator.
+    assert!(ran * 10 >= cases * 7, "only {ran} of {cases} cases ran");
+}
+
+#[test]
+fn generated_steps_agree() {
+    let (first, cases) = seed_and_cases(0x5eed_1008, 40);
+    let mut ran = 0;
+    for seed in first..first + cases {
+        let mut g = Gen {
+            rng: StdRng::seed_from_u64(seed),
+            ndim: 2,
+        };
+        g.ndim = *[1usize, 2, 2, 3].choose(&mut g.rng).unwrap();
+        // Output dtype = input dtype: no `->`, one input.
+        let mut src = g.file(1);
+        if let Some(at) = src.rfind("kernel main(x0)") {
+            let end = src[at..].find('{').unwrap() + at;
+            let mode = MODES.choose(&mut g.rng).unwrap();
+            src.replace_range(at..end, &format!("kernel main(x0) boundary {mode} "));
+        }
+        let describe = |extra: &str| format!("STN_SEED={seed}\n{src}\n{extra}");
+        let p = Program::from_source("gen.stn", &src)
+            .unwrap_or_else(|e| panic!("{}\n{e}", describe("")));
+        let k = p.kernel(Some("main")).unwrap();
+        let d = *[DType::I16, DType::I32, DType::F32, DType::F64, DType::U8]
+            .choose(&mut g.rng)
+            .unwrap();
+        if k.check(&[d]).is_err() {
+            continue;
+        }
+        ran += 1;
+        let core: Vec<usize> = (0..g.ndim)
+            .map(|_| *[1usize, 2, 3, 6, 11].choose(&mut g.rng).unwrap())
+            .collect();
+        let x = random_array(&mut g.rng, d, &core);
+        for steps in [1usize, 2, 3, 7] {
+            let opts = RunOptions {
+                steps,
+                steps_per_pass: *[0usize, 2, 3].choose(&mut g.rng).unwrap(),
+                threads: Some(g.rng.random_range(1..=2)),
+                tile_points: *[0usize, 1, 4, 30].choose(&mut g.rng).unwrap(),
+                ..RunOptions::default()
+            };
+            let extra = format!(
+                "dtype {d} shape {core:?} steps {steps} per pass {} tile {}",
+                opts.steps_per_pass, opts.tile_points
+            );
+            check_schedules(k, &[x.view()], &opts, &|| describe(&extra));
+        }
+    }
+    assert!(ran * 10 >= cases * 7, "only {ran} of {cases} cases ran");
+}
