@@ -103,6 +103,7 @@ pub fn render(file_name: &str, source: &str, diags: &[Diagnostic]) -> String {
         let text = source[line_start..line_end].trim_end_matches('\r');
         let end = floor_char_boundary(source, d.span.end.min(line_end)).max(start);
         let width = source[start..end].chars().count().max(1);
+        let (text, caret_col, width) = excerpt(text, col - 1, width);
         let gutter = " ".repeat(line.to_string().len());
         out.push_str(&format!("error: {}\n", d.message));
         out.push_str(&format!("{gutter}--> {file_name}:{line}:{col}\n"));
@@ -110,7 +111,7 @@ pub fn render(file_name: &str, source: &str, diags: &[Diagnostic]) -> String {
         out.push_str(&format!("{line} | {text}\n"));
         let pad: String = text
             .chars()
-            .take(col - 1)
+            .take(caret_col)
             .map(|c| if c == '\t' { '\t' } else { ' ' })
             .collect();
         let label = d
@@ -124,6 +125,35 @@ pub fn render(file_name: &str, source: &str, diags: &[Diagnostic]) -> String {
         }
     }
     out
+}
+
+/// Source lines longer than this many characters are shown cut down to
+/// the part around the caret (a generated one-line kernel must not fill
+/// the terminal with megabytes of source).
+const MAX_SHOWN: usize = 120;
+
+/// The part of `line` to show for a caret `width` characters wide at
+/// character `col`: the whole line when it is short, otherwise a window
+/// around the caret with `...` where text is left out. Returns the text,
+/// the caret's column in it and the caret's width (cut to the window).
+fn excerpt(line: &str, col: usize, width: usize) -> (String, usize, usize) {
+    let len = line.chars().count();
+    if len <= MAX_SHOWN {
+        return (line.to_string(), col, width);
+    }
+    const BEFORE: usize = 40;
+    let from = col.saturating_sub(BEFORE);
+    let to = (from + MAX_SHOWN).min(len);
+    let mut text: String = line.chars().skip(from).take(to - from).collect();
+    let mut caret = col - from;
+    if from > 0 {
+        text.insert_str(0, "...");
+        caret += 3;
+    }
+    if to < len {
+        text.push_str("...");
+    }
+    (text, caret, width.min(to.saturating_sub(col)).max(1))
 }
 
 #[cfg(test)]
