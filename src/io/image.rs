@@ -197,10 +197,35 @@ fn png_error(e: ImageError) -> String {
             "the file is truncated".to_string()
         }
         ImageError::IoError(e) => describe(&e),
-        ImageError::Decoding(e) => format!("not a valid PNG file ({e})"),
+        ImageError::Decoding(e) => format!("not a valid PNG file ({})", tidy_png(&e.to_string())),
         ImageError::Limits(e) => format!("the image is too large ({e})"),
         other => other.to_string(),
     }
+}
+
+/// The png crate's message without its Rust debug output: the
+/// "Format error decoding Png: " prefix goes, and each
+/// `ChunkType { type: IDAT, critical: true, .. }` becomes `` `IDAT` ``.
+fn tidy_png(detail: &str) -> String {
+    let mut s = detail
+        .strip_prefix("Format error decoding Png: ")
+        .unwrap_or(detail);
+    const CHUNK: &str = "ChunkType { type: ";
+    let mut out = String::new();
+    while let Some(i) = s.find(CHUNK) {
+        out.push_str(&s[..i]);
+        let rest = &s[i + CHUNK.len()..];
+        let name_end = rest.find(", critical").unwrap_or(0);
+        out.push('`');
+        out.push_str(&rest[..name_end]);
+        out.push('`');
+        s = rest.find('}').map_or("", |j| &rest[j + 1..]);
+    }
+    out.push_str(s);
+    out.trim_end_matches('.')
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect()
 }
 
 fn read_png(path: &Path) -> Result<DynArray> {
