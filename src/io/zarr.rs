@@ -132,8 +132,28 @@ pub fn read(path: &Path) -> Result<DynArray> {
         array
             .retrieve_array_subset::<ArrayD<T>>(&subset)
             .map(DynArray::from_typed)
-            .map_err(|e| read_error(path, e))
+            .map_err(|e| retrieve_error(path, e))
     })
+}
+
+/// The error for chunks of the array at `path` that could not be read: a
+/// chunk that does not decode is called corrupt, not left as the codec's
+/// bare message ("Unknown frame descriptor").
+pub fn retrieve_error(path: &Path, e: zarrs::array::ArrayError) -> Error {
+    use zarrs::array::{ArrayError as E, CodecError as C};
+    match &e {
+        E::StorageError(s) | E::CodecError(C::StorageError(s)) => read_error(path, s),
+        E::CodecError(c) => read_error(
+            path,
+            format!("a chunk is corrupt: it does not decode with the array's codecs ({c})"),
+        ),
+        E::UnexpectedChunkDecodedSize(..)
+        | E::InvalidBytesInputSize(..)
+        | E::UnexpectedChunkDecodedShape(..) => {
+            read_error(path, format!("a chunk is corrupt ({e})"))
+        }
+        _ => read_error(path, e),
+    }
 }
 
 /// The shape of the regular chunks (for sharded arrays: of the shards) of

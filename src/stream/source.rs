@@ -330,7 +330,7 @@ impl Source for Zarr {
             .array
             .retrieve_array_subset::<ArrayD<T>>(&ranges)
             .map(DynArray::from_typed))
-        .map_err(|e| Error::Io(format!("cannot read `{}`: {e}", self.name)))?;
+        .map_err(|e| zarr::retrieve_error(Path::new(&self.name), e))?;
         copy_to_bytes(&part.view(), dst);
         Ok(())
     }
