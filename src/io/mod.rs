@@ -16,11 +16,11 @@ use crate::error::{Error, Result};
 /// Reads a kernel source file.
 pub fn read_text(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).map_err(|e| {
-        Error::Io(format!(
-            "cannot read `{}`: {}",
-            path.display(),
-            describe(&e)
-        ))
+        let why = match e.kind() {
+            std::io::ErrorKind::InvalidData => "the file is not UTF-8 text".to_string(),
+            _ => describe(&e),
+        };
+        Error::Io(format!("cannot read `{}`: {why}", path.display()))
     })
 }
 
@@ -71,6 +71,7 @@ pub fn temp_file_in(
         .suffix(suffix)
         .permissions(std::fs::Permissions::from_mode(0o666))
         .tempfile_in(dir)
+        .map_err(|e| cannot_create_in(dir, e))
 }
 
 /// A new directory with a unique temporary name in `dir` (0777 less the
@@ -82,6 +83,21 @@ pub fn temp_dir_in(dir: &Path, prefix: &str, suffix: &str) -> std::io::Result<te
         .suffix(suffix)
         .permissions(std::fs::Permissions::from_mode(0o777))
         .tempdir_in(dir)
+        .map_err(|e| cannot_create_in(dir, e))
+}
+
+/// `e` from creating a temporary name in `dir`, saying so: the bare OS
+/// message ("No such file or directory" for a folder that exists, as
+/// under /proc) does not say which file was meant.
+fn cannot_create_in(dir: &Path, e: std::io::Error) -> std::io::Error {
+    std::io::Error::new(
+        e.kind(),
+        format!(
+            "cannot create a file in `{}` ({})",
+            dir.display(),
+            describe(&e)
+        ),
+    )
 }
 
 /// An I/O error as a short sentence fragment, without Rust's debug noise.
