@@ -53,6 +53,11 @@ impl Program {
                 for index in 0..n {
                     match crate::on_big_stack(|| pipeline::graph(&module, index)) {
                         Ok(g) => graphs.push(g),
+                        // A cycle shows from each of its kernels: once is enough.
+                        Err(d)
+                            if d.message.starts_with(pipeline::CYCLE)
+                                && diags.iter().any(|e| e.message.starts_with(pipeline::CYCLE)) => {
+                        }
                         Err(d) => diags.push(d),
                     }
                 }

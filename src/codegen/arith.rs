@@ -253,9 +253,22 @@ impl Lowering<'_, '_> {
                 B::Mul => self.b.ins().fmul(x, y),
                 B::Div => self.b.ins().fdiv(x, y),
                 // Cranelift's `fmin`/`fmax` are IEEE 754-2019 minimum and
-                // maximum, as `rt::min_f64` and friends.
-                B::Min => self.b.ins().fmin(x, y),
-                B::Max => self.b.ins().fmax(x, y),
+                // maximum, as `rt::min_f64` and friends. Which NaN they give
+                // differs between scalar and vector code, so a NaN operand
+                // is passed through, `x`'s first, as the vector code does:
+                // a point's bits must not depend on which code computed it.
+                B::Min | B::Max => {
+                    let ins = self.b.ins();
+                    let r = if op == B::Min {
+                        ins.fmin(x, y)
+                    } else {
+                        ins.fmax(x, y)
+                    };
+                    let ny = self.b.ins().fcmp(FloatCC::Unordered, y, y);
+                    let r = self.b.ins().select(ny, y, r);
+                    let nx = self.b.ins().fcmp(FloatCC::Unordered, x, x);
+                    self.b.ins().select(nx, x, r)
+                }
                 B::FloorDiv | B::Mod | B::Pow | B::Hypot => {
                     let name = format!("{}_{}", rt_name(op), rt_suffix(d));
                     return self.call_rt(&name, ty, &[x, y]);

@@ -152,7 +152,9 @@ fn int_plan_in(f: &Func, bits: u32) -> Option<(Plan, usize)> {
                         BinaryOp::FloorDiv | BinaryOp::Mod => {
                             let t = ranges[*a as usize].map_or(i128::MAX, |r| r.hi.max(-r.lo - 1));
                             const_divisor(f, *b).is_some_and(|c| {
-                                c == 1 || (t >= 0 && magic_32(t as u64, c).is_some())
+                                c == 1
+                                    || (t >= 0
+                                        && (magic_32(t as u64, c).is_some() || t < FLOAT_DIV_LIMIT))
                             })
                         }
                         _ => {
@@ -176,6 +178,17 @@ fn int_plan_in(f: &Func, bits: u32) -> Option<(Plan, usize)> {
     });
     ok.then_some((Plan::Int(bits), if bits == 16 { 8 } else { 4 }))
 }
+
+/// Floor division of integers `|t| < FLOAT_DIV_LIMIT` by a constant `c`
+/// in f32 lanes is exact as `floor((t + 0.5) * fl(1/c))`, which covers the
+/// dividends that a 32-bit multiply-shift cannot (sums of 16-bit values):
+/// `(t + 0.5) / c` lies at least `0.5 / c` from every integer (the
+/// fraction of `t / c` is a multiple of `1 / c`), `t + 0.5` is exact in
+/// f32, and the two roundings (of `1 / c` and of the product) move it by
+/// less than `|t + 0.5| / c * 2^-22.9`, which is under `0.5 / c` while
+/// `|t + 0.5| < 2^21.9`. `float_div_is_exact` in the tests checks it value
+/// by value for small divisors.
+pub(super) const FLOAT_DIV_LIMIT: i128 = 1 << 21;
 
 /// Multiplier and shift with `t / c == q15(t, m) >> k` for every `0 <= t
 /// <= top`, where `q15(t, m) = (t m + 2^14) >> 15` is the rounding
@@ -242,6 +255,18 @@ impl Lowering<'_, '_> {
             DType::F32 => types::F32X4,
             _ => types::F64X2,
         }
+    }
+
+    /// Mask `m` as a value of vector type `vt` (same bits), for `bitselect`.
+    fn as_lanes(&mut self, vt: Type, m: Value) -> Value {
+        if self.b.func.dfg.value_type(m) == vt {
+            return m;
+        }
+        self.b.ins().bitcast(
+            vt,
+            MemFlagsData::new().with_endianness(cranelift_codegen::ir::Endianness::Little),
+            m,
+        )
     }
 
     /// Bools are lane masks as wide as the lanes (all ones = true); in
@@ -374,8 +399,21 @@ impl Lowering<'_, '_> {
                         BinaryOp::Sub => ins.fsub(x, y),
                         BinaryOp::Mul => ins.fmul(x, y),
                         BinaryOp::Div => ins.fdiv(x, y),
-                        BinaryOp::Min => ins.fmin(x, y),
-                        BinaryOp::Max => ins.fmax(x, y),
+                        // A NaN operand passes through, `x`'s first, as in
+                        // the scalar code (see `arith`).
+                        BinaryOp::Min | BinaryOp::Max => {
+                            let r = if *op == BinaryOp::Min {
+                                ins.fmin(x, y)
+                            } else {
+                                ins.fmax(x, y)
+                            };
+                            let ny = self.b.ins().fcmp(FloatCC::Unordered, y, y);
+                            let ny = self.as_lanes(vt, ny);
+                            let r = self.b.ins().bitselect(ny, y, r);
+                            let nx = self.b.ins().fcmp(FloatCC::Unordered, x, x);
+                            let nx = self.as_lanes(vt, nx);
+                            self.b.ins().bitselect(nx, x, r)
+                        }
                         op => match float_cc(*op) {
                             Some(cc) => ins.fcmp(cc, x, y),
                             None => return Err(unsupported(i)),
@@ -385,16 +423,7 @@ impl Lowering<'_, '_> {
             }
             Op::Select(c, a, b) => {
                 let (m, x, y) = (self.vector_of(*c), self.vector_of(*a), self.vector_of(*b));
-                let m = if vt == self.mask_vec() {
-                    m
-                } else {
-                    self.b.ins().bitcast(
-                        vt,
-                        MemFlagsData::new()
-                            .with_endianness(cranelift_codegen::ir::Endianness::Little),
-                        m,
-                    )
-                };
+                let m = self.as_lanes(vt, m);
                 self.b.ins().bitselect(m, x, y)
             }
             // Constants, params, and anything else live outside the
@@ -418,4 +447,29 @@ fn float_cc(op: BinaryOp) -> Option<FloatCC> {
 
 fn unsupported(i: usize) -> CodegenError {
     CodegenError::InvalidIr(format!("v{i} has no vector form"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `floor((t + 0.5) * fl(1/c))` in f32, as the vector code computes it.
+    fn float_floor_div(t: i32, c: i64) -> i32 {
+        ((t as f32 + 0.5) * (1.0 / c as f32)).floor() as i32
+    }
+
+    #[test]
+    fn float_div_is_exact() {
+        let lim = FLOAT_DIV_LIMIT as i32;
+        for c in [2i64, 3, 9, 10] {
+            for t in -lim + 1..lim {
+                assert_eq!(float_floor_div(t, c), t.div_euclid(c as i32), "{t} // {c}");
+            }
+        }
+        for c in [5i64, 7, 25, 255, 1000, 65535, 1 << 20] {
+            for t in (-lim + 1..lim).step_by(3) {
+                assert_eq!(float_floor_div(t, c), t.div_euclid(c as i32), "{t} // {c}");
+            }
+        }
+    }
 }

@@ -10,7 +10,7 @@
 
 use super::CodegenError;
 use super::translate::{Lowering, data_flags};
-use super::vector::{magic_32, magic_q15};
+use super::vector::{FLOAT_DIV_LIMIT, magic_32, magic_q15};
 use crate::analysis::range::Range;
 use crate::ir::{BinaryOp, Op, UnaryOp};
 use crate::types::dtype::DType;
@@ -150,13 +150,20 @@ impl Lowering<'_, '_> {
             {
                 return Ok(self.floor_div_q15(op, x, c, m, k));
             }
-            let (m, s) = magic_32(top, c as u64).ok_or_else(|| unsupported(i))?;
+            let magic = magic_32(top, c as u64);
+            if magic.is_none() && (top as i128) >= FLOAT_DIV_LIMIT {
+                return Err(unsupported(i));
+            }
+            let div = |me: &mut Self, v: Value| match magic {
+                Some((m, s)) => me.floor_div_32(v, m, s),
+                None => me.floor_div_f32(v, c),
+            };
             if bits == 32 {
-                self.floor_div_32(x, m, s)
+                div(self, x)
             } else {
                 let lo = self.b.ins().swiden_low(x);
                 let hi = self.b.ins().swiden_high(x);
-                let (ql, qh) = (self.floor_div_32(lo, m, s), self.floor_div_32(hi, m, s));
+                let (ql, qh) = (div(self, lo), div(self, hi));
                 self.b.ins().snarrow(ql, qh)
             }
         };
@@ -206,6 +213,20 @@ impl Lowering<'_, '_> {
         let p = self.b.ins().imul(t, mv);
         let q = self.b.ins().ushr_imm_s(p, s as i64);
         self.b.ins().bxor(q, sign)
+    }
+
+    /// Floor division of i32x4 lanes `|x| < FLOAT_DIV_LIMIT` by `c` in f32
+    /// lanes (exact there, see `vector::FLOAT_DIV_LIMIT`).
+    fn floor_div_f32(&mut self, x: Value, c: i64) -> Value {
+        let f = self.b.ins().fcvt_from_sint(types::F32X4, x);
+        let half = self.b.ins().f32const(0.5);
+        let half = self.b.ins().splat(types::F32X4, half);
+        let f = self.b.ins().fadd(f, half);
+        let inv = self.b.ins().f32const(1.0 / c as f32);
+        let inv = self.b.ins().splat(types::F32X4, inv);
+        let p = self.b.ins().fmul(f, inv);
+        let q = self.b.ins().floor(p);
+        self.b.ins().fcvt_to_sint_sat(types::I32X4, q)
     }
 
     /// Packs two result vectors into one full vector of the output dtype,

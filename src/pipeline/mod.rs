@@ -36,6 +36,9 @@ use crate::types::typed::TExpr;
 /// millions.
 pub const MAX_STAGES: usize = 256;
 
+/// How a cycle's message starts.
+pub const CYCLE: &str = "stages form a cycle";
+
 /// Where a stage's array argument comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Arg {
@@ -192,7 +195,7 @@ impl Builder<'_> {
                     .chain([func.name.as_str()])
                     .collect();
                 return Err(Diagnostic::new(
-                    format!("stages form a cycle: {}", cycle.join(" -> ")),
+                    format!("{CYCLE}: {}", cycle.join(" -> ")),
                     l.value.span,
                 )
                 .with_label("this stage closes the cycle")

@@ -812,9 +812,18 @@ impl<'m> Checker<'m> {
                     )
                     .with_note("dtypes are bool, i8, i16, i32, i64, u8, u16, u32, u64, f32, f64"));
                 }
+                let kernels: Vec<String> = self
+                    .module
+                    .kernels
+                    .iter()
+                    .map(|k| format!("`{}`", k.name))
+                    .collect();
                 Err(
                     Diagnostic::new(format!("unknown function `{name}`"), func.span).with_note(
-                        format!("builtins are {BUILTINS}, and casts named by a dtype"),
+                        format!(
+                            "builtins are {BUILTINS}, casts named by a dtype, and this file's kernels as stages ({})",
+                            kernels.join(", ")
+                        ),
                     ),
                 )
             }
