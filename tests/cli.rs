@@ -665,3 +665,88 @@ fn zarr_out_and_back_in() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("unsupported format"), "{}", stderr(&o));
 }
+
+#[test]
+fn a_pipeline_runs_fused_or_stepwise_to_the_same_bytes() {
+    let dir = tmp();
+    let x = Array2::from_shape_fn((61, 83), |(i, j)| ((i * 131 + j * 71) % 65521) as u16);
+    write_npy(p(dir.path(), "x.npy"), &x).unwrap();
+    let blur = example("blur.stn");
+    for schedule in ["auto", "stepwise"] {
+        stn_ok(&[
+            "run",
+            &blur,
+            "blur",
+            "-i",
+            &p(dir.path(), "x.npy"),
+            "-o",
+            &p(dir.path(), &format!("{schedule}.npy")),
+            "--schedule",
+            schedule,
+        ]);
+    }
+    let a: ArrayD<u16> = read_npy(p(dir.path(), "auto.npy")).unwrap();
+    let b: ArrayD<u16> = read_npy(p(dir.path(), "stepwise.npy")).unwrap();
+    assert_eq!(a, b);
+    // The library's answer is the same.
+    let prog = Program::from_path(&blur).unwrap();
+    let lib = prog
+        .kernel(Some("blur"))
+        .unwrap()
+        .run(&[ArrayRef::new(x.view())], &RunOptions::default())
+        .unwrap();
+    assert_eq!(DynArray::from_typed(a), lib);
+    let o = stn(&[
+        "run",
+        &blur,
+        "blur",
+        "-i",
+        &p(dir.path(), "x.npy"),
+        "-o",
+        &p(dir.path(), "c.npy"),
+        "--schedule",
+        "fast",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("stepwise"), "{}", stderr(&o));
+}
+
+#[test]
+fn inspect_shows_the_stages_tiles_and_steps_per_pass() {
+    let o = stn_ok(&[
+        "inspect",
+        &example("blur.stn"),
+        "blur",
+        "--dtype",
+        "u16",
+        "--shape",
+        "4802,6408",
+    ]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("schedule: 2 stages fused per tile"), "{text}");
+    assert!(text.contains("0: b = blur_x(x) -> u16"), "{text}");
+    assert!(text.contains("1: blur(x, b) -> u16"), "{text}");
+    assert!(
+        text.contains("reach into the inputs: [-1, 1] x [-1, 1]"),
+        "{text}"
+    );
+    assert!(text.contains("tiles for shape [4802, 6408]"), "{text}");
+    let o = stn_ok(&[
+        "inspect",
+        &example("heat.stn"),
+        "--dtype",
+        "f64",
+        "--shape",
+        "4096,4096",
+        "--steps",
+        "16",
+    ]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("schedule: one kernel"), "{text}");
+    let passes = text
+        .lines()
+        .find(|l| l.starts_with("steps: 16 in "))
+        .unwrap_or_else(|| panic!("{text}"));
+    // Several steps per pass: fewer than 16 passes over memory.
+    assert!(!passes.contains("in 16 passes"), "{passes}");
+}

@@ -100,3 +100,104 @@ fn laplace3d_of_a_quadratic_is_its_constant() {
         }
     }
 }
+
+/// Runs kernel `name` of `p` fused, stepwise and with the interpreter;
+/// asserts they agree and returns the result.
+fn pipeline<
+    T: stn::array::Element + PartialEq + std::fmt::Debug,
+    U: stn::array::Element + PartialEq + std::fmt::Debug,
+>(
+    p: &Program,
+    name: &str,
+    x: ArrayD<T>,
+    opts: RunOptions,
+) -> ArrayD<U> {
+    use stn::pipeline::schedule::Schedule;
+    let k = p.kernel(Some(name)).unwrap();
+    let fused: ArrayD<U> = k.apply(&[x.view()], &opts).unwrap();
+    let stepwise: ArrayD<U> = k
+        .apply(&[x.view()], &opts.clone().schedule(Schedule::Stepwise))
+        .unwrap();
+    let interp: ArrayD<U> = k
+        .apply(&[x.view()], &opts.engine(Engine::Interpreter))
+        .unwrap();
+    assert_eq!(fused, stepwise);
+    assert_eq!(fused, interp);
+    fused
+}
+
+#[test]
+fn the_two_stage_blur_keeps_constants_and_spreads_a_point() {
+    let p = kernel("blur.stn");
+    let flat: ArrayD<u16> = pipeline(
+        &p,
+        "blur",
+        Array2::<u16>::from_elem((7, 9), 900).into_dyn(),
+        RunOptions::default(),
+    );
+    assert!(flat.iter().all(|&v| v == 900));
+    let mut dot = Array2::<u16>::zeros((7, 9));
+    dot[[3, 4]] = 900;
+    let out: ArrayD<u16> = pipeline(&p, "blur", dot.into_dyn(), RunOptions::default());
+    // 900 // 3 // 3 over the 3x3 box around the point, 0 elsewhere.
+    for ((i, j), &v) in out
+        .into_dimensionality::<ndarray::Ix2>()
+        .unwrap()
+        .indexed_iter()
+    {
+        let inside = (2..=4).contains(&i) && (3..=5).contains(&j);
+        assert_eq!(v, if inside { 100 } else { 0 }, "({i}, {j})");
+    }
+}
+
+#[test]
+fn unsharp_keeps_flat_images_and_steepens_an_edge() {
+    let p = kernel("unsharp.stn");
+    let opts = RunOptions::default().param("amount", 1.0f32);
+    let flat: ArrayD<f32> = pipeline(
+        &p,
+        "unsharp",
+        Array2::<u8>::from_elem((6, 8), 50).into_dyn(),
+        opts.clone(),
+    );
+    assert!(flat.iter().all(|&v| v == 50.0));
+    // A step from 0 to 100 between columns 3 and 4: sharpening overshoots
+    // on both sides of the edge and leaves flat parts alone.
+    let step = Array2::from_shape_fn((6, 8), |(_, j)| if j < 4 { 0u8 } else { 100 });
+    let out: ArrayD<f32> = pipeline(&p, "unsharp", step.into_dyn(), opts);
+    let row: Vec<f32> = (0..8).map(|j| out[[2, j]]).collect();
+    assert_eq!(row, vec![0.0, 0.0, 0.0, -25.0, 125.0, 100.0, 100.0, 100.0]);
+}
+
+#[test]
+fn sobel_of_a_ramp_is_its_slope_times_eight() {
+    let p = kernel("sobel.stn");
+    // x = 3 j: the x derivative (1 2 1 weights, central difference) is 24
+    // inside; the y derivative is 0.
+    let ramp = Array2::from_shape_fn((5, 7), |(_, j)| (3 * j) as i16);
+    let out: ArrayD<f32> = pipeline(&p, "sobel", ramp.into_dyn(), RunOptions::default());
+    for i in 0..5 {
+        for j in 1..6 {
+            assert_eq!(out[[i, j]], 24.0, "({i}, {j})");
+        }
+        // At the edges `nearest` repeats the edge column: half the slope.
+        assert_eq!(out[[i, 0]], 12.0);
+        assert_eq!(out[[i, 6]], 12.0);
+    }
+}
+
+#[test]
+fn heat_steps_fused_per_pass_equal_steps_one_by_one() {
+    let heat = kernel("heat.stn");
+    let u = Array2::from_shape_fn((40, 33), |(i, j)| ((i * 7 + j * 3) % 11) as f64);
+    let k = heat.kernel(None).unwrap();
+    let opts = RunOptions::default().param("alpha", 0.2).steps(37);
+    let fused: ArrayD<f64> = k.apply(&[u.view()], &opts).unwrap();
+    let stepwise: ArrayD<f64> = k
+        .apply(
+            &[u.view()],
+            &opts.schedule(stn::pipeline::schedule::Schedule::Stepwise),
+        )
+        .unwrap();
+    assert_eq!(fused, stepwise);
+}

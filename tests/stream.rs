@@ -41,7 +41,8 @@ fn streamed(
     dir: &Path,
 ) -> DynArray {
     let program = Program::from_source("test.stn", src).unwrap();
-    let kernel = program.kernel(None).unwrap();
+    // The file's last kernel (the others may be its stages).
+    let kernel = program.kernels().last().unwrap();
     // Every input as .npy (memory-mapped: slabs are views) and as Zarr
     // (read slab by slab by a reader thread).
     let open = |ext: &str| -> Vec<Box<dyn source::Source>> {
@@ -92,7 +93,7 @@ fn streamed(
 fn in_memory(src: &str, inputs: &[DynArray], opts: &RunOptions) -> DynArray {
     let program = Program::from_source("test.stn", src).unwrap();
     let views: Vec<_> = inputs.iter().map(|a| a.view()).collect();
-    program.kernel(None).unwrap().run(&views, opts).unwrap()
+    program.kernels().last().unwrap().run(&views, opts).unwrap()
 }
 
 fn check(src: &str, inputs: &[DynArray], opts: RunOptions, slab_rows: usize) {
@@ -183,6 +184,82 @@ fn loop_axis_slabs_need_no_halo_and_broadcast_inputs_are_read_whole() {
         &[x, w],
         RunOptions::default().boundary(Mode::Reflect),
         2,
+    );
+}
+
+const PIPELINE: &str = "
+    kernel down(x) boundary reflect { x[-1, 0] - x[2, 1] }
+    kernel across(a, x) { a[0, -1] * 2 + x[1, 0] }
+    kernel k(x) {
+        let d = down(x);
+        let c = across(d, x);
+        c[-2, 0] + d[1, 1] - x[0, 0]
+    }";
+
+#[test]
+fn pipelines_stream_in_slabs_with_the_halo_of_all_their_stages() {
+    for mode in [
+        Mode::Fill,
+        Mode::Constant,
+        Mode::Nearest,
+        Mode::Reflect,
+        Mode::Mirror,
+    ] {
+        for rows in [2, 5, 17] {
+            let x = data(&[rows, 6], rows as u64, |v| (v % 90) as i32 - 45);
+            for slab in [1, 2, 4] {
+                if rows <= slab {
+                    continue;
+                }
+                check(
+                    PIPELINE,
+                    std::slice::from_ref(&x),
+                    RunOptions::default().boundary(mode).cval(-3),
+                    slab,
+                );
+                check(
+                    PIPELINE,
+                    std::slice::from_ref(&x),
+                    RunOptions::default().boundary(mode).steps(3),
+                    slab,
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn an_out_of_core_pipeline_that_wraps_along_axis_0_says_so() {
+    let src = "kernel s(x) boundary wrap { x[-1, 0] } kernel k(x) { let t = s(x); t[0, 0] }";
+    let x = data(&[9, 4], 3, |v| (v % 50) as i32);
+    let dir = tempfile::tempdir().unwrap();
+    let program = Program::from_source("wrap.stn", src).unwrap();
+    let kernel = program.kernels().last().unwrap();
+    let p = dir.path().join("in.npy");
+    write_npy(&p, &x);
+    let sources = vec![source::open(&p.to_string_lossy()).unwrap()];
+    let opts = RunOptions::default();
+    let plan = stream::plan_rows(kernel, &sources, &opts, 2).unwrap();
+    let out = dir.path().join("out.npy");
+    let sink = sink::create(
+        &out.to_string_lossy(),
+        plan.out_dtype,
+        &plan.out_shape,
+        sink::Resume::default(),
+    )
+    .unwrap();
+    let sopts = StreamOptions {
+        memory: usize::MAX,
+        temp_dir: dir.path().to_path_buf(),
+        progress: None,
+    };
+    let e = stream::run(kernel, sources, sink, &plan, &opts, &sopts).unwrap_err();
+    assert!(e.to_string().contains("raise --memory"), "{e}");
+    assert!(!out.exists());
+    // In memory the same run works.
+    assert_eq!(
+        in_memory(src, std::slice::from_ref(&x), &opts).shape(),
+        &[9, 4]
     );
 }
 

@@ -123,6 +123,32 @@ impl Pipeline {
         self.last().out_dtype()
     }
 
+    /// Per core axis, how far from a tile any stage is read once boundary
+    /// modes fold positions back into the array: the reach with every read
+    /// made symmetric (`-m..=m`, `m` its largest offset either way). A
+    /// position `p` past an edge maps to within `|p|` of it under `nearest`,
+    /// `reflect` and `mirror`, so the rows a slab needs lie within this of it
+    /// (out-of-core runs read that many halo rows).
+    pub fn folded_reach(&self) -> Vec<usize> {
+        let stages: Vec<Stage> = self
+            .stages
+            .iter()
+            .map(|s| {
+                let mut s = s.clone();
+                for f in s.reads.iter_mut().flatten() {
+                    for k in 0..f.lo.len() {
+                        let m = f.lo[k].abs().max(f.hi[k].abs());
+                        f.lo[k] = -m;
+                        f.hi[k] = m;
+                    }
+                }
+                s
+            })
+            .collect();
+        let fp = total_footprint(&stages, self.inputs.len(), self.ndim);
+        fp.hi.iter().map(|&h| h.max(0) as usize).collect()
+    }
+
     /// Time spent compiling the stages (each distinct one once).
     pub fn compile_time(&self) -> std::time::Duration {
         let mut seen: Vec<*const Specialized> = Vec::new();

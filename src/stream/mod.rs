@@ -122,10 +122,16 @@ pub fn plan(
     let core_axis0 = layout.loop_shape.is_empty() && !out_shape.is_empty();
     // A pipeline's halo is the reach of all its stages together.
     let fp = &pipe.footprint;
-    let halo = if core_axis0 && fp.ndim() > 0 {
-        ((-fp.lo[0]).max(0) as usize, fp.hi[0].max(0) as usize)
-    } else {
+    let halo = if !core_axis0 || fp.ndim() == 0 {
         (0, 0)
+    } else if pipe.is_pipeline() {
+        // Stages read each other under their own modes: rows folded back
+        // at an edge can lie further in than the plain reach (see
+        // `Pipeline::folded_reach`). Out-of-core steps are one pass each.
+        let a = pipe.folded_reach()[0];
+        (a, a)
+    } else {
+        ((-fp.lo[0]).max(0) as usize, fp.hi[0].max(0) as usize)
     };
     let out_row = row_bytes(out_dtype, &out_shape);
     let in_row: usize = sources
