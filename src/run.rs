@@ -348,14 +348,14 @@ impl Kernel {
         if opts.steps == 1 {
             return self.pass(&pipe, inputs, &layout, &params, mode, out, opts, None);
         }
-        // Time stepping: passes of `per_pass` steps, ping-ponging between
-        // two buffers, the last pass into `out`.
-        let mut a = inputs[0].to_owned();
-        let mut b = DynArray::zeros(a.dtype(), a.shape());
-        let mut left = opts.steps;
+        // Time stepping: passes of `per_pass` steps (fewer in the last),
+        // the first reading the input, the last writing `out`, the others
+        // ping-ponging between two temporary arrays made when needed.
         let fused = (per_pass > 1).then(|| pipe.repeat(per_pass));
-        while left > 0 {
-            let now = per_pass.min(left);
+        let passes = opts.steps.div_ceil(per_pass);
+        let mut bufs: [Option<DynArray>; 2] = [None, None];
+        for k in 0..passes {
+            let now = per_pass.min(opts.steps - k * per_pass);
             let rest;
             let p: &Pipeline = match (&fused, now) {
                 (_, 1) => &pipe,
@@ -365,21 +365,36 @@ impl Kernel {
                     &rest
                 }
             };
-            left -= now;
-            if left == 0 {
-                return self.pass(p, &[a.view()], &layout, &params, mode, out, opts, None);
+            let last = k + 1 == passes;
+            let mut dst = match last {
+                true => None,
+                false => Some(
+                    bufs[k % 2]
+                        .take()
+                        .unwrap_or_else(|| DynArray::zeros(pipe.out_dtype(), &layout.out_shape())),
+                ),
+            };
+            let src = match k {
+                0 => inputs[0].clone(),
+                _ => bufs[(k - 1) % 2]
+                    .as_ref()
+                    .expect("the previous pass wrote it")
+                    .view(),
+            };
+            match &mut dst {
+                None => return self.pass(p, &[src], &layout, &params, mode, out, opts, None),
+                Some(d) => self.pass(
+                    p,
+                    &[src],
+                    &layout,
+                    &params,
+                    mode,
+                    &mut d.view_mut(),
+                    opts,
+                    None,
+                )?,
             }
-            self.pass(
-                p,
-                &[a.view()],
-                &layout,
-                &params,
-                mode,
-                &mut b.view_mut(),
-                opts,
-                None,
-            )?;
-            std::mem::swap(&mut a, &mut b);
+            bufs[k % 2] = dst;
         }
         Ok(())
     }

@@ -479,15 +479,18 @@ impl Job<'_> {
         head[last] = bx[last].start..bx[last].start + main;
         self.invoke(j, &head, ptrs, strides, out, &out_strides, true);
         if main < n {
+            // The last `lanes` points once more, in one vector: the points
+            // computed twice get the same bits, and no scalar tail runs.
+            let from = n - lanes;
             let mut tail = bx.clone();
-            tail[last] = bx[last].start + main..bx[last].end;
+            tail[last] = bx[last].start + from..bx[last].end;
             let moved: Vec<*const u8> = ptrs
                 .iter()
                 .enumerate()
-                .map(|(i, p)| p.wrapping_offset((main as i64 * strides[i * ndim + last]) as isize))
+                .map(|(i, p)| p.wrapping_offset((from as i64 * strides[i * ndim + last]) as isize))
                 .collect();
-            let out = out.wrapping_offset((main as i64 * out_strides[last]) as isize);
-            self.invoke(j, &tail, &moved, strides, out, &out_strides, false);
+            let out = out.wrapping_offset((from as i64 * out_strides[last]) as isize);
+            self.invoke(j, &tail, &moved, strides, out, &out_strides, true);
         }
     }
 

@@ -308,14 +308,17 @@ impl Job<'_> {
         head[last] = bx[last].start..bx[last].start + main;
         self.invoke(&head, ptrs, strides, out, true);
         if main < n {
+            // The last `lanes` points once more, in one vector: the points
+            // computed twice get the same bits, and no scalar tail runs.
+            let from = n - lanes;
             let mut tail = bx.clone();
-            tail[last] = bx[last].start + main..bx[last].end;
+            tail[last] = bx[last].start + from..bx[last].end;
             let moved: Vec<*const u8> = ptrs
                 .iter()
                 .enumerate()
-                .map(|(i, p)| p.wrapping_offset(main as isize * strides[i * ndim + last] as isize))
+                .map(|(i, p)| p.wrapping_offset(from as isize * strides[i * ndim + last] as isize))
                 .collect();
-            self.invoke(&tail, &moved, strides, out, false);
+            self.invoke(&tail, &moved, strides, out, true);
         }
     }
 
