@@ -707,3 +707,70 @@ fn narrow_lane_code_equals_interpreter_on_integer_kernels() {
         "the generator should make vectorizable kernels"
     );
 }
+
+/// Sums of 16-bit values divided by constants: past what a 32-bit
+/// multiply-shift divides exactly, so the vector code divides in f32 lanes
+/// (floor for signed sums, truncation for unsigned ones). Every case must
+/// have a vector variant and agree with the interpreter on data that
+/// includes the dtype's extremes.
+#[test]
+fn sums_of_16_bit_values_divide_exactly_in_vector_lanes() {
+    let (base, cases) = seed_and_cases(0xd1_7000, 60);
+    for i in 0..cases {
+        let seed = base + i;
+        let mut rng = StdRng::seed_from_u64(seed);
+        let dtype = *[DType::U16, DType::I16].choose(&mut rng).unwrap();
+        let terms = *[3usize, 5, 9, 25].choose(&mut rng).unwrap();
+        let c = *[3i64, 5, 7, 9, 10, 11, 25, 255, 1000, 4097]
+            .choose(&mut rng)
+            .unwrap();
+        let op = ["//", "%"].choose(&mut rng).unwrap();
+        let sum: Vec<String> = (0..terms)
+            .map(|t| format!("x[{}, {}]", t as i64 % 5 - 2, t as i64 / 5 - 2))
+            .collect();
+        let out = if *op == "%" { "i32" } else { dtype.name() };
+        let source = format!(
+            "kernel k(x) -> {out} {{ ({}) {op} {c} }}\n",
+            sum.join(" + ")
+        );
+        let k = Program::from_source("div.stn", &source).unwrap();
+        let k = k.kernel(None).unwrap();
+        let spec = k.specialize(&[dtype]).unwrap();
+        assert!(spec.compiled.lanes() > 1, "no vector variant\n{source}");
+        let shape = [rng.random_range(1..9usize), rng.random_range(4..40usize)];
+        let n = shape[0] * shape[1];
+        let (lo, hi) = if dtype == DType::U16 {
+            (0i64, 65535)
+        } else {
+            (-32768, 32767)
+        };
+        let values: Vec<i64> = (0..n)
+            .map(|_| match rng.random_range(0..4) {
+                0 => lo,
+                1 => hi,
+                _ => rng.random_range(lo..=hi),
+            })
+            .collect();
+        let x = match dtype {
+            DType::U16 => DynArray::from_typed(
+                ArrayD::from_shape_vec(IxDyn(&shape), values.iter().map(|&v| v as u16).collect())
+                    .unwrap(),
+            ),
+            _ => DynArray::from_typed(
+                ArrayD::from_shape_vec(IxDyn(&shape), values.iter().map(|&v| v as i16).collect())
+                    .unwrap(),
+            ),
+        };
+        let opts = RunOptions {
+            boundary: Some(*Mode::ALL.choose(&mut rng).unwrap()),
+            tile_points: *[1usize, 7, 1 << 16].choose(&mut rng).unwrap(),
+            ..RunOptions::default()
+        };
+        assert_engines_agree(k, &[x.view()], &opts, &|| {
+            format!(
+                "STN_SEED={seed}\n{source}dtype {dtype}, shape {shape:?}, mode {:?}",
+                opts.boundary
+            )
+        });
+    }
+}

@@ -154,9 +154,10 @@ impl Lowering<'_, '_> {
             if magic.is_none() && (top as i128) >= FLOAT_DIV_LIMIT {
                 return Err(unsupported(i));
             }
+            let nonneg = r.lo >= 0;
             let div = |me: &mut Self, v: Value| match magic {
                 Some((m, s)) => me.floor_div_32(v, m, s),
-                None => me.floor_div_f32(v, c),
+                None => me.floor_div_f32(v, c, nonneg),
             };
             if bits == 32 {
                 div(self, x)
@@ -216,8 +217,10 @@ impl Lowering<'_, '_> {
     }
 
     /// Floor division of i32x4 lanes `|x| < FLOAT_DIV_LIMIT` by `c` in f32
-    /// lanes (exact there, see `vector::FLOAT_DIV_LIMIT`).
-    fn floor_div_f32(&mut self, x: Value, c: i64) -> Value {
+    /// lanes (exact there, see `vector::FLOAT_DIV_LIMIT`). When the lanes
+    /// are never negative, the quotient `(x + 0.5) / c` is positive and
+    /// truncation is the floor.
+    fn floor_div_f32(&mut self, x: Value, c: i64, nonneg: bool) -> Value {
         let f = self.b.ins().fcvt_from_sint(types::F32X4, x);
         let half = self.b.ins().f32const(0.5);
         let half = self.b.ins().splat(types::F32X4, half);
@@ -225,8 +228,15 @@ impl Lowering<'_, '_> {
         let inv = self.b.ins().f32const(1.0 / c as f32);
         let inv = self.b.ins().splat(types::F32X4, inv);
         let p = self.b.ins().fmul(f, inv);
-        let q = self.b.ins().floor(p);
-        self.b.ins().fcvt_to_sint_sat(types::I32X4, q)
+        let q = if nonneg { p } else { self.b.ins().floor(p) };
+        // The value is an integer (or, unfloored, truncates to one) well
+        // inside i32: the plain truncating conversion is exact, and needs
+        // none of the saturating form's NaN and overflow fix-ups.
+        if cfg!(target_arch = "x86_64") {
+            self.b.ins().x86_cvtt2dq(types::I32X4, q)
+        } else {
+            self.b.ins().fcvt_to_sint_sat(types::I32X4, q)
+        }
     }
 
     /// Packs two result vectors into one full vector of the output dtype,

@@ -6,7 +6,7 @@
 //! from the output (through every chain of stages) is computed over the
 //! tile grown by that reach, so a tile of `B` points per axis costs
 //! `prod(B + reach)` points for the stage; the live stages of a tile (those
-//! computed and still to be read) must fit in `CACHE_BYTES`, and the
+//! computed and still to be read) must fit in `cache_bytes()`, and the
 //! points computed beyond the tile's own (overlap) should stay a small
 //! fraction. Steps per pass trade that overlap against passes over memory.
 
@@ -34,10 +34,12 @@ impl Schedule {
     }
 }
 
-/// Bytes of stage values a tile may keep live: about half of a Zen 4
-/// core's 1 MiB L2, leaving room for the input and output rows streaming
-/// through.
-pub const CACHE_BYTES: usize = 1 << 19;
+/// Bytes of stage values a tile may keep live: half of a core's L2 cache
+/// (leaving room for the input and output rows streaming through), or
+/// 512 KiB where the machine does not say.
+pub fn cache_bytes() -> usize {
+    crate::io::l2_cache_bytes().map_or(1 << 19, |b| (b / 2).max(1 << 16))
+}
 
 /// Most steps fused into one pass.
 pub const MAX_STEPS_PER_PASS: usize = 16;
@@ -141,7 +143,7 @@ pub fn overlap(pipe: &Pipeline, core: &[usize], tile: &[usize]) -> f64 {
 /// The tile for fused runs. Candidates are, per axis, the whole axis or a
 /// power of two (at least 128 points innermost, for the vector code, where
 /// the axis allows); among those whose live stage values fit in
-/// `CACHE_BYTES` and that give 4 tiles per thread, the one with the least
+/// `cache_bytes()` and that give 4 tiles per thread, the one with the least
 /// overlap wins, longer innermost rows breaking ties.
 pub fn tile_shape(pipe: &Pipeline, core: &[usize], loop_len: usize, threads: usize) -> Vec<usize> {
     best_tile(&Model::new(pipe), core, loop_len, threads).0
@@ -179,12 +181,13 @@ fn best_tile(
                 .map(|k| core[k].div_ceil(t[k].max(1)))
                 .product::<usize>()
     };
+    let budget = cache_bytes();
     let mut best: Option<(Vec<usize>, f64, usize, bool, bool)> = None;
     let counts: Vec<usize> = choices.iter().map(|c| c.len()).collect();
     crate::array::for_each_index(&counts, |ix| {
         let t: Vec<usize> = ix.iter().enumerate().map(|(k, &i)| choices[k][i]).collect();
         let ws = m.working_set(core, &t);
-        let fits = ws <= CACHE_BYTES;
+        let fits = ws <= budget;
         let parallel = tiles(&t) >= 4 * threads;
         let ov = m.overlap(core, &t);
         let better = match &best {
@@ -226,7 +229,7 @@ pub fn steps_per_pass(
     for k in (2..=steps.min(MAX_STEPS_PER_PASS)).rev() {
         let m = Model::new(&pipe.repeat(k));
         let (_, ov, ws) = best_tile(&m, core, loop_len, threads);
-        if ov <= MAX_OVERLAP && ws <= CACHE_BYTES {
+        if ov <= MAX_OVERLAP && ws <= cache_bytes() {
             return k;
         }
     }
