@@ -56,6 +56,8 @@ struct Job<'a> {
     mode: Mode,
     /// The whole output is one slab (then time steps run in memory).
     single: bool,
+    /// Steps, or a stepwise pipeline: in memory, one piece for the whole output.
+    whole_steps: bool,
     /// Output rows per piece.
     piece_rows: usize,
 }
@@ -103,7 +105,11 @@ pub(super) fn pass(
     let zero = [0u64; 1];
     let (pipe, _) = kernel.prepare(&probes(sources, &zero), opts)?;
     let single = plan.slabs() == 1;
-    let piece_rows = if sink.chunk_rows().is_some() || (single && opts.steps > 1) {
+    // In memory, time steps and a stepwise pipeline run over the whole
+    // output at once (each stage or step a pass over all of it).
+    let whole_steps = opts.steps > 1
+        || (pipe.is_pipeline() && opts.schedule == crate::pipeline::schedule::Schedule::Stepwise);
+    let piece_rows = if sink.chunk_rows().is_some() || (single && whole_steps) {
         plan.slab_rows.max(1)
     } else {
         (PIECE_BYTES / out_row.max(1)).max(1)
@@ -120,6 +126,7 @@ pub(super) fn pass(
         opts,
         mode: kernel.mode(&pipe, opts),
         single,
+        whole_steps,
         piece_rows,
     };
     let mapped = sources
@@ -322,8 +329,8 @@ impl Job<'_> {
                 .find(|b| b.shape() == shape.as_slice())
                 .unwrap_or_else(|| Slab::zeroed(plan.out_dtype, &shape))
         };
-        if plan.out_shape.is_empty() || (self.single && self.opts.steps > 1) {
-            // One piece: the whole output, time steps in memory.
+        if plan.out_shape.is_empty() || (self.single && self.whole_steps) {
+            // One piece: the whole output, time steps (or stages) in memory.
             let mut out = buffer(out_rows.len());
             self.kernel
                 .run_into(views, &mut out.view_mut(), self.opts)?;
