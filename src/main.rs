@@ -88,6 +88,10 @@ struct BenchArgs {
     /// `auto` (fused) or `stepwise`.
     #[arg(long, value_parser = ["auto", "stepwise"], default_value = "auto")]
     schedule: String,
+    /// Steps fused per pass over memory (default: chosen from the
+    /// footprint and the cache size).
+    #[arg(long)]
+    steps_per_pass: Option<usize>,
     /// Boundary mode: fill, constant, nearest, reflect, mirror, wrap.
     #[arg(long)]
     boundary: Option<String>,
@@ -368,8 +372,12 @@ fn bench(args: BenchArgs) -> Result<()> {
         params: parse_params(&args.params)?,
         steps: args.steps,
         schedule: Schedule::from_name(&args.schedule).unwrap_or_default(),
+        steps_per_pass: args.steps_per_pass.unwrap_or(0),
         ..RunOptions::default()
     };
+    if args.steps_per_pass == Some(0) {
+        return Err(Error::usage("--steps-per-pass must be at least 1"));
+    }
     if let Some(b) = &args.boundary {
         opts.boundary = Some(parse_mode(b)?);
     }

@@ -30,6 +30,7 @@ use crate::exec::tile::{self, CoreBox};
 use crate::exec::{ExecOptions, TileKernel, parallel};
 use crate::ir::Footprint;
 use crate::pipeline::Arg;
+use crate::types::check::MAX_NDIM;
 use crate::types::dtype::DType;
 use crate::types::scalar::Scalar;
 
@@ -507,9 +508,15 @@ impl Job<'_> {
     ) {
         let s = &self.stages[j];
         let ndim = bx.len();
-        let extent: Vec<u64> = bx.iter().map(|r| r.len() as u64).collect();
-        let mut origin: Vec<i64> = bx.iter().map(|r| r.start as i64).collect();
-        let mut shape: Vec<i64> = self.global.iter().map(|&n| n as i64).collect();
+        // At most `MAX_NDIM` core axes: fixed arrays, no allocation per call.
+        let mut extent = [0u64; MAX_NDIM];
+        let mut origin = [0i64; MAX_NDIM];
+        let mut shape = [0i64; MAX_NDIM];
+        for k in 0..ndim {
+            extent[k] = bx[k].len() as u64;
+            origin[k] = bx[k].start as i64;
+            shape[k] = self.global[k] as i64;
+        }
         if let Some(r) = &self.region {
             for k in 0..ndim {
                 origin[k] += r.origin[k];

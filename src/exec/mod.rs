@@ -18,6 +18,7 @@ pub mod tile;
 use crate::array::{ArrayMut, ArrayRef};
 use crate::codegen::abi::TileArgs;
 use crate::ir::Footprint;
+use crate::types::check::MAX_NDIM;
 use crate::types::dtype::DType;
 use crate::types::scalar::Scalar;
 use boundary::{Mode, map_index};
@@ -337,9 +338,15 @@ impl Job<'_> {
                 .map(|(r, &s)| r.start as isize * s as isize)
                 .sum(),
         );
-        let extent: Vec<u64> = bx.iter().map(|r| r.len() as u64).collect();
-        let mut origin: Vec<i64> = bx.iter().map(|r| r.start as i64).collect();
-        let mut shape: Vec<i64> = self.layout.core.iter().map(|&n| n as i64).collect();
+        // At most `MAX_NDIM` core axes: fixed arrays, no allocation per call.
+        let mut extent = [0u64; MAX_NDIM];
+        let mut origin = [0i64; MAX_NDIM];
+        let mut shape = [0i64; MAX_NDIM];
+        for k in 0..ndim {
+            extent[k] = bx[k].len() as u64;
+            origin[k] = bx[k].start as i64;
+            shape[k] = self.layout.core[k] as i64;
+        }
         if let Some(r) = &self.opts.region {
             for k in 0..ndim {
                 origin[k] += r.origin[k];
