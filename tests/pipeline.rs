@@ -466,7 +466,7 @@ fn generated_steps_agree() {
             .map(|_| *[1usize, 2, 3, 6, 11].choose(&mut g.rng).unwrap())
             .collect();
         let x = random_array(&mut g.rng, d, &core);
-        for steps in [1usize, 2, 3, 7] {
+        for steps in [1usize, 2, 3, 7, 40] {
             let opts = RunOptions {
                 steps,
                 steps_per_pass: *[0usize, 2, 3].choose(&mut g.rng).unwrap(),
