@@ -330,9 +330,7 @@ impl Kernel {
         let params = self.param_values(&opts.params)?;
         let mode = self.mode(&pipe, opts);
         let stepwise = opts.engine == Engine::Interpreter || opts.schedule == Schedule::Stepwise;
-        let per_pass = if opts.steps == 1 {
-            1
-        } else if stepwise {
+        let per_pass = if opts.steps == 1 || stepwise {
             1
         } else if opts.steps_per_pass > 0 {
             opts.steps_per_pass.min(opts.steps)

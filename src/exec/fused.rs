@@ -102,7 +102,7 @@ pub fn execute(
         shift,
         cval: opts.cval,
         region: opts.region.clone(),
-        out_base: (out.as_mut_ptr() as *mut u8).wrapping_offset(-out_row0 as isize) as usize,
+        out_base: out.as_mut_ptr().wrapping_offset(-out_row0 as isize) as usize,
         out_loop_strides: out.strides()[..nloop].to_vec(),
         out_strides: out.strides()[nloop..].iter().map(|&s| s as i64).collect(),
         last_use,
@@ -314,9 +314,9 @@ impl Job<'_> {
                 self.compute(j, r, &in_bases, &grids, target);
             });
             grids[j] = grid;
-            for t in 0..j {
+            for (t, g) in grids.iter_mut().enumerate().take(j) {
                 if self.last_use[t] == j
-                    && let Some(g) = grids[t].take()
+                    && let Some(g) = g.take()
                 {
                     give_buffer(g.buf);
                 }
@@ -757,14 +757,15 @@ mod tests {
 
     #[test]
     fn runs_follow_the_modes() {
-        let r = vec![0..3];
+        let r: Runs = std::iter::once(0..3).collect();
         assert_eq!(map_runs(&r, -1, 1, 10, Mode::Fill), vec![0..4]);
         assert_eq!(map_runs(&r, -2, 1, 10, Mode::Wrap), vec![0..4, 8..10]);
         assert_eq!(map_runs(&r, -2, 0, 10, Mode::Reflect), vec![0..3]);
         assert_eq!(map_runs(&r, -2, 0, 10, Mode::Mirror), vec![0..3]);
-        assert_eq!(map_runs(&vec![9..10], 0, 3, 10, Mode::Nearest), vec![9..10]);
+        let one = |r: Range<usize>| -> Runs { std::iter::once(r).collect() };
+        assert_eq!(map_runs(&one(9..10), 0, 3, 10, Mode::Nearest), one(9..10));
         // An axis shorter than the reach: everything, once.
-        assert_eq!(map_runs(&vec![0..2], -5, 5, 2, Mode::Reflect), vec![0..2]);
+        assert_eq!(map_runs(&one(0..2), -5, 5, 2, Mode::Reflect), one(0..2));
         assert_eq!(merge(vec![4..6, 0..2, 2..3, 5..9]), vec![0..3, 4..9]);
     }
 }
