@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Peer comparison for issue 3's workloads W1-W4: a copy of the same bytes,
-# Numba, scipy.ndimage, OpenCV, Halide and stn on the same inputs, in one run.
+# Peer comparison for issue 3's workloads W1-W4 and issue 8's W5, W6, W4s
+# (a pipeline, time steps): a copy of the same bytes, Numba, scipy.ndimage,
+# OpenCV, Halide and stn on the same inputs, in one run.
 # Makes its own venv in benches/peers/.venv; a peer that cannot be installed
 # or imported is reported and skipped. Prints a markdown table of medians.
-# Usage: benches/peers/run.sh [--repeats N] [--threads N] [--only W1,W3] [--small]
+# Usage: benches/peers/run.sh [--repeats N] [--threads N] [--only W1,W3,W5,W6,W4s] [--small]
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
