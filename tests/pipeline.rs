@@ -483,3 +483,59 @@ fn generated_steps_agree() {
     }
     assert!(ran * 10 >= cases * 7, "only {ran} of {cases} cases ran");
 }
+
+#[test]
+fn stages_see_the_whole_arrays_index_and_shape_in_a_region() {
+    // A Dask block: index() and shape() are the whole array's.
+    let src = "
+        kernel pos(x) -> i64 { index(0) * 100 + index(1) + shape(1) * x[0, 1] }
+        kernel k(x) boundary mirror {
+            let p = pos(x);
+            p[-1, 0] - p[1, 1] + index(1)
+        }";
+    let p = Program::from_source("region.stn", src).unwrap();
+    let k = p.kernel(Some("k")).unwrap();
+    let x = DynArray::from_typed(ndarray::ArrayD::from_shape_fn(
+        ndarray::IxDyn(&[13, 9]),
+        |ix| (ix[0] * 3 + ix[1]) as i16,
+    ));
+    for tile in [0, 1, 5] {
+        let opts = RunOptions {
+            tile_points: tile,
+            ..RunOptions::default().region(vec![5, -2], vec![40, 30])
+        };
+        check_schedules(k, &[x.view()], &opts, &|| format!("tile {tile}"));
+    }
+}
+
+#[test]
+fn strided_views_empty_axes_and_broadcast_loops_run_the_same_everywhere() {
+    let p = Program::from_source("blur.stn", BLUR).unwrap();
+    let blur = p.kernel(Some("blur")).unwrap();
+    let base = ramp_u16(&[3, 14, 11]);
+    let typed = base.clone().into_typed::<u16>().unwrap();
+    // Reversed and transposed views of a 3-d stack: loop axis 0.
+    let mut rev = typed.view();
+    rev.invert_axis(ndarray::Axis(2));
+    let t = typed.view().permuted_axes(vec![0, 2, 1]);
+    for v in [rev, t] {
+        let x = ArrayRef::new(v);
+        for mode in [Mode::Wrap, Mode::Reflect, Mode::Constant] {
+            let opts = RunOptions::default().boundary(mode);
+            check_schedules(blur, &[x.clone()], &opts, &|| format!("mode {mode:?}"));
+        }
+    }
+    // Empty axes: nothing to compute, the right shape.
+    for shape in [[0usize, 5], [4, 0]] {
+        let x = ramp_u16(&shape);
+        let out = check_schedules(blur, &[x.view()], &RunOptions::default(), &|| {
+            format!("shape {shape:?}")
+        });
+        assert_eq!(out.shape(), &shape);
+    }
+    let x = ramp_u16(&[0, 3, 4]);
+    let out = check_schedules(blur, &[x.view()], &RunOptions::default(), &|| {
+        "loop 0".into()
+    });
+    assert_eq!(out.shape(), &[0, 3, 4]);
+}
