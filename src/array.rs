@@ -431,9 +431,45 @@ macro_rules! with_element_type {
     };
 }
 
+/// Arrays of at least this many bytes ask for transparent huge pages.
+const HUGE_PAGES_FROM: usize = 8 << 20;
+
+/// Asks Linux to back `bytes` at `ptr` (fresh, untouched memory) with
+/// transparent huge pages where it can. Where THP is in `madvise` mode,
+/// a large array otherwise takes one page fault per 4 KiB on first touch:
+/// 16 thousand faults for 64 MiB, tens of milliseconds on a VM, more than
+/// a kernel's pass over the data. Only advice: nothing changes if refused.
+fn advise_huge_pages(ptr: *mut u8, bytes: usize) {
+    #[cfg(target_os = "linux")]
+    {
+        const PAGE: usize = 4096;
+        let start = (ptr as usize).next_multiple_of(PAGE);
+        let end = (ptr as usize + bytes) & !(PAGE - 1);
+        if end > start {
+            // SAFETY: the range lies inside an allocation this process
+            // owns; MADV_HUGEPAGE changes no content, only how pages are
+            // backed, and its failure is harmless.
+            unsafe {
+                libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (ptr, bytes);
+}
+
 impl DynArray {
-    /// A zero-filled array in C order.
+    /// A zero-filled array in C order. Large ones ask for huge pages.
     pub fn zeros(dtype: DType, shape: &[usize]) -> DynArray {
+        let mut a = DynArray::zeroed(dtype, shape);
+        let bytes = shape.iter().product::<usize>() * dtype.size();
+        if bytes >= HUGE_PAGES_FROM {
+            advise_huge_pages(a.view_mut().as_mut_ptr(), bytes);
+        }
+        a
+    }
+
+    fn zeroed(dtype: DType, shape: &[usize]) -> DynArray {
         let s = IxDyn(shape);
         match dtype {
             DType::Bool => DynArray::Bool(ArrayD::default(s)),

@@ -37,8 +37,19 @@ impl Schedule {
 /// Bytes of stage values a tile may keep live: half of a core's L2 cache
 /// (leaving room for the input and output rows streaming through), or
 /// 512 KiB where the machine does not say.
+/// `STN_CACHE_BYTES` overrides it (machines whose reported cache is not
+/// what a core gets, and tuning).
 pub fn cache_bytes() -> usize {
-    crate::io::l2_cache_bytes().map_or(1 << 19, |b| (b / 2).max(1 << 16))
+    static BYTES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *BYTES.get_or_init(|| {
+        std::env::var("STN_CACHE_BYTES")
+            .ok()
+            .and_then(|v| crate::stream::parse_memory(&v))
+            .filter(|&b| b > 0)
+            .unwrap_or_else(|| {
+                crate::io::l2_cache_bytes().map_or(1 << 19, |b| (b / 2).max(1 << 16))
+            })
+    })
 }
 
 /// Most steps fused into one pass.
