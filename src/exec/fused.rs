@@ -665,30 +665,53 @@ impl Job<'_> {
             };
             let mut cval = [0u8; 8];
             self.cval.cast(dtype).write(dtype, &mut cval[..size]);
+            // Along the innermost axis, runs of positions whose elements lie
+            // next to each other in the argument (or are all cval): one
+            // copy each per row.
+            let last = ndim - 1;
+            let row_len = pshape[last];
+            let mut segs: Vec<(usize, usize, Option<i64>)> = Vec::new();
+            for (t, &o) in offsets[last].iter().enumerate() {
+                match (segs.last_mut(), o) {
+                    (Some((_, n, Some(first))), Some(o)) if *first + (*n * size) as i64 == o => {
+                        *n += 1
+                    }
+                    (Some((_, n, None)), None) => *n += 1,
+                    _ => segs.push((t, 1, o)),
+                }
+            }
+            let fill = |d: &mut [u8]| {
+                d.chunks_exact_mut(size)
+                    .for_each(|c| c.copy_from_slice(&cval[..size]))
+            };
             let mut buf = vec![0u8; pshape.iter().product::<usize>() * size];
             let mut at = 0;
-            for_each_index(&pshape, |ix| {
-                let mut off = Some(0i64);
-                for k in 0..ndim {
-                    off = match (off, offsets[k][ix[k]]) {
-                        (Some(a), Some(b)) => Some(a + b),
-                        _ => None,
-                    };
+            for_each_index(&pshape[..last], |ix| {
+                let row = &mut buf[at..at + row_len * size];
+                at += row_len * size;
+                let mut row_off = Some(0i64);
+                for k in 0..last {
+                    row_off = row_off.zip(offsets[k][ix[k]]).map(|(a, b)| a + b);
                 }
-                let d = &mut buf[at..at + size];
-                at += size;
-                match off {
-                    // SAFETY: a mapped position is inside the input (or the
-                    // window, checked when the regions were found) or a slot
-                    // of the grid.
-                    Some(o) => unsafe {
-                        std::ptr::copy_nonoverlapping(
-                            base.wrapping_offset(o as isize),
-                            d.as_mut_ptr(),
-                            size,
-                        )
-                    },
-                    None => d.copy_from_slice(&cval[..size]),
+                let Some(row_off) = row_off else {
+                    return fill(row);
+                };
+                for &(t, n, o) in &segs {
+                    let d = &mut row[t * size..(t + n) * size];
+                    match o {
+                        // SAFETY: mapped positions are inside the input (or
+                        // the window, checked when the regions were found)
+                        // or slots of the grid, and a segment's elements
+                        // are consecutive there.
+                        Some(o) => unsafe {
+                            std::ptr::copy_nonoverlapping(
+                                base.wrapping_offset((row_off + o) as isize),
+                                d.as_mut_ptr(),
+                                n * size,
+                            )
+                        },
+                        None => fill(d),
+                    }
                 }
             });
             let zero: i64 = (0..ndim).map(|k| -fp.lo[k] * pstrides[k]).sum();
