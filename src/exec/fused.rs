@@ -555,17 +555,28 @@ impl Job<'_> {
             .cast(s.out_dtype)
             .write(s.out_dtype, &mut bytes[..size]);
         let (out, strides) = self.target_at(target, bx);
+        let last = bx.len() - 1;
         let shape: Vec<usize> = bx.iter().map(|r| r.len()).collect();
-        for_each_index(&shape, |ix| {
+        let n = shape[last];
+        let step = strides[last] as isize;
+        for_each_index(&shape[..last], |ix| {
             let off: i64 = ix.iter().zip(&strides).map(|(&i, &s)| i as i64 * s).sum();
-            // SAFETY: the point is inside the output or the grid.
-            unsafe {
-                std::ptr::copy_nonoverlapping(
-                    bytes.as_ptr(),
-                    out.wrapping_offset(off as isize),
-                    size,
-                )
-            };
+            let row = out.wrapping_offset(off as isize);
+            macro_rules! fill {
+                ($t:ty) => {{
+                    let v = <$t>::from_ne_bytes(bytes[..size].try_into().expect("size"));
+                    for t in 0..n as isize {
+                        // SAFETY: the point is inside the output or the grid.
+                        unsafe { (row.wrapping_offset(t * step) as *mut $t).write_unaligned(v) };
+                    }
+                }};
+            }
+            match size {
+                1 => fill!(u8),
+                2 => fill!(u16),
+                4 => fill!(u32),
+                _ => fill!(u64),
+            }
         });
     }
 
