@@ -140,6 +140,19 @@ impl TileKernel for Compiled {
     }
 }
 
+/// The executor's options for a run under `mode`.
+fn exec_options(opts: &RunOptions, mode: Mode, window: Option<Window>) -> ExecOptions {
+    ExecOptions {
+        mode,
+        cval: opts.cval,
+        threads: opts.threads,
+        tile_points: opts.tile_points,
+        progress: opts.progress.clone(),
+        window,
+        region: opts.region.clone(),
+    }
+}
+
 /// Worker threads a run uses.
 fn threads(opts: &RunOptions) -> usize {
     opts.threads
@@ -499,15 +512,7 @@ impl Kernel {
             })
             .collect();
         let tile = schedule::tile_shape(pipe, &layout.core, layout.loop_len(), threads(opts));
-        let eo = ExecOptions {
-            mode,
-            cval: opts.cval,
-            threads: opts.threads,
-            tile_points: opts.tile_points,
-            progress: opts.progress.clone(),
-            window,
-            region: opts.region.clone(),
-        };
+        let eo = exec_options(opts, mode, window);
         let tile = match opts.tile_points {
             0 => tile,
             n => small_tile(&layout.core, n),
@@ -574,15 +579,7 @@ impl Kernel {
                         .filter(|i| matches!(i.op, crate::ir::Op::Load { .. }))
                         .count(),
                 };
-                let eo = ExecOptions {
-                    mode,
-                    cval: opts.cval,
-                    threads: opts.threads,
-                    tile_points: opts.tile_points,
-                    progress: opts.progress.clone(),
-                    window,
-                    region: opts.region.clone(),
-                };
+                let eo = exec_options(opts, mode, window);
                 exec::execute(&spec.compiled, &ks, inputs, layout, &bytes, out, &eo);
                 Ok(())
             }

@@ -522,7 +522,9 @@ fn strided_views_empty_axes_and_broadcast_loops_run_the_same_everywhere() {
         let x = ArrayRef::new(v);
         for mode in [Mode::Wrap, Mode::Reflect, Mode::Constant] {
             let opts = RunOptions::default().boundary(mode);
-            check_schedules(blur, &[x.clone()], &opts, &|| format!("mode {mode:?}"));
+            check_schedules(blur, std::slice::from_ref(&x), &opts, &|| {
+                format!("mode {mode:?}")
+            });
         }
     }
     // Empty axes: nothing to compute, the right shape.

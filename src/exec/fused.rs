@@ -23,9 +23,9 @@ use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::array::{ArrayMut, ArrayRef, for_each_index};
-use crate::codegen::abi::TileArgs;
 use crate::exec::boundary::{Mode, map_index};
 use crate::exec::broadcast::Layout;
+use crate::exec::call::Callee;
 use crate::exec::tile::{self, CoreBox};
 use crate::exec::{ExecOptions, TileKernel, parallel};
 use crate::ir::Footprint;
@@ -83,25 +83,38 @@ pub fn execute(
     if global.contains(&0) || layout.loop_len() == 0 || rows.is_empty() {
         return Ok(());
     }
-    let mut last_use = vec![0usize; stages.len()];
-    for (j, s) in stages.iter().enumerate() {
-        for a in &s.args {
-            if let Arg::Node(t) = *a {
-                last_use[t] = last_use[t].max(j);
-            }
-        }
-    }
+    let last_use = crate::pipeline::last_use(stages.iter().map(|s| s.args.as_slice()));
     // The output's address for global position 0 (rows of a window start
     // at `rows.start`).
     let out_row0 = (rows.start as i64 + shift) * out.strides()[nloop] as i64;
+    let mut origin = [0i64; MAX_NDIM];
+    let mut shape = [0i64; MAX_NDIM];
+    for k in 0..ndim {
+        shape[k] = global[k] as i64;
+        if let Some(r) = &opts.region {
+            origin[k] = r.origin[k];
+            shape[k] = r.shape[k] as i64;
+        }
+    }
+    let callees = stages
+        .iter()
+        .map(|s| Callee {
+            kernel: s.kernel,
+            in_sizes: s.in_dtypes.iter().map(|d| d.size()).collect(),
+            out_size: s.out_dtype.size(),
+            params: &s.params,
+            origin,
+            shape,
+        })
+        .collect();
     let job = Job {
         stages,
+        callees,
         inputs,
         layout,
         global,
         shift,
         cval: opts.cval,
-        region: opts.region.clone(),
         out_base: out.as_mut_ptr().wrapping_offset(-out_row0 as isize) as usize,
         out_loop_strides: out.strides()[..nloop].to_vec(),
         out_strides: out.strides()[nloop..].iter().map(|&s| s as i64).collect(),
@@ -216,6 +229,7 @@ fn give_buffer(b: Vec<u8>) {
 
 struct Job<'a> {
     stages: &'a [FusedStage<'a>],
+    callees: Vec<Callee<'a>>,
     inputs: &'a [ArrayRef<'a>],
     layout: &'a Layout,
     /// The whole arrays' core shape.
@@ -223,7 +237,6 @@ struct Job<'a> {
     /// Global row of array row 0 along axis 0 (windows).
     shift: i64,
     cval: Scalar,
-    region: Option<crate::exec::Region>,
     /// The output's address at loop point 0 and global position 0.
     out_base: usize,
     out_loop_strides: Vec<isize>,
@@ -451,8 +464,7 @@ impl Job<'_> {
     }
 
     /// Runs stage `j` on box `bx`, reading argument `a` at `ptrs[a]` (offset
-    /// 0 at the box's first point) with `strides`: whole vectors of
-    /// contiguous rows to the vector variant, the rest to the scalar code.
+    /// 0 at the box's first point) with `strides`.
     fn call(
         &self,
         j: usize,
@@ -461,90 +473,13 @@ impl Job<'_> {
         strides: &[i64],
         target: &mut Target<'_>,
     ) {
-        let s = &self.stages[j];
         let (out, out_strides) = self.target_at(target, bx);
-        let ndim = bx.len();
-        let last = ndim - 1;
-        let lanes = s.kernel.lanes();
-        let n = bx[last].len();
-        let contiguous = out_strides[last] == s.out_dtype.size() as i64
-            && s.in_dtypes
-                .iter()
-                .enumerate()
-                .all(|(i, d)| strides[i * ndim + last] == d.size() as i64 || ptrs[i].is_null());
-        if lanes == 1 || n < lanes || !contiguous {
-            return self.invoke(j, bx, ptrs, strides, out, &out_strides, false);
-        }
-        let main = n - n % lanes;
-        let mut head = bx.clone();
-        head[last] = bx[last].start..bx[last].start + main;
-        self.invoke(j, &head, ptrs, strides, out, &out_strides, true);
-        if main < n {
-            // The last `lanes` points once more, in one vector: the points
-            // computed twice get the same bits, and no scalar tail runs.
-            let from = n - lanes;
-            let mut tail = bx.clone();
-            tail[last] = bx[last].start + from..bx[last].end;
-            let moved: Vec<*const u8> = ptrs
-                .iter()
-                .enumerate()
-                .map(|(i, p)| p.wrapping_offset((from as i64 * strides[i * ndim + last]) as isize))
-                .collect();
-            let out = out.wrapping_offset((from as i64 * out_strides[last]) as isize);
-            self.invoke(j, &tail, &moved, strides, out, &out_strides, true);
-        }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn invoke(
-        &self,
-        j: usize,
-        bx: &CoreBox,
-        ptrs: &[*const u8],
-        strides: &[i64],
-        out: *mut u8,
-        out_strides: &[i64],
-        vector: bool,
-    ) {
-        let s = &self.stages[j];
-        let ndim = bx.len();
-        // At most `MAX_NDIM` core axes: fixed arrays, no allocation per call.
-        let mut extent = [0u64; MAX_NDIM];
-        let mut origin = [0i64; MAX_NDIM];
-        let mut shape = [0i64; MAX_NDIM];
-        for k in 0..ndim {
-            extent[k] = bx[k].len() as u64;
-            origin[k] = bx[k].start as i64;
-            shape[k] = self.global[k] as i64;
-        }
-        if let Some(r) = &self.region {
-            for k in 0..ndim {
-                origin[k] += r.origin[k];
-                shape[k] = r.shape[k] as i64;
-            }
-        }
-        let args = TileArgs {
-            inputs: ptrs.as_ptr(),
-            in_strides: strides.as_ptr(),
-            out,
-            out_strides: out_strides.as_ptr(),
-            extent: extent.as_ptr(),
-            origin: origin.as_ptr(),
-            shape: shape.as_ptr(),
-            params: s.params.as_ptr(),
-        };
         // SAFETY: for an interior box every read lies inside the arrays
         // (`tile::split`) and inside one run of each stage grid read (the
         // regions were grown by the reads); padded boxes read copies that
         // cover box + footprint. The output box lies inside the output or
         // the stage's grid. Null pointers belong to arguments never read.
-        unsafe {
-            if vector {
-                s.kernel.run_tile_vector(&args)
-            } else {
-                s.kernel.run_tile(&args)
-            }
-        };
+        unsafe { self.callees[j].run(bx, ptrs, strides, out, &out_strides) };
     }
 
     fn fill_box(&self, j: usize, bx: &CoreBox, target: &mut Target<'_>) {

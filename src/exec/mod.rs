@@ -11,6 +11,7 @@
 
 pub mod boundary;
 pub mod broadcast;
+pub mod call;
 pub mod fused;
 pub mod parallel;
 pub mod tile;
@@ -175,12 +176,36 @@ pub fn execute(
     let nloop = layout.loop_shape.len();
     let out_loop_strides = out.strides()[..nloop].to_vec();
     let out_core_strides: Vec<i64> = out.strides()[nloop..].iter().map(|&s| s as i64).collect();
+    let ndim = layout.core.len();
+    let mut origin = [0i64; MAX_NDIM];
+    let mut shape = [0i64; MAX_NDIM];
+    for (s, &n) in shape.iter_mut().zip(&layout.core) {
+        *s = n as i64;
+    }
+    if let Some(r) = &opts.region {
+        for k in 0..ndim {
+            origin[k] += r.origin[k];
+            shape[k] = r.shape[k] as i64;
+        }
+    }
+    if let Some(w) = &opts.window {
+        origin[0] += w.origin;
+        shape[0] = w.len as i64;
+    }
+    let callee = call::Callee {
+        kernel,
+        in_sizes: inputs.iter().map(|a| a.dtype().size()).collect(),
+        out_size: ks.out_dtype.size(),
+        params,
+        origin,
+        shape,
+    };
     let job = Job {
         kernel,
+        callee,
         ks,
         inputs,
         layout,
-        params,
         out_base,
         out_loop_strides,
         out_core_strides,
@@ -198,10 +223,10 @@ pub fn execute(
 
 struct Job<'a> {
     kernel: &'a dyn TileKernel,
+    callee: call::Callee<'a>,
     ks: &'a KernelShape,
     inputs: &'a [ArrayRef<'a>],
     layout: &'a Layout,
-    params: &'a [u8],
     /// The output's address, as an integer so the job is `Sync`; tiles
     /// write disjoint points.
     out_base: usize,
@@ -287,97 +312,22 @@ impl Job<'_> {
     }
 
     /// Calls the kernel on box `bx`, reading input `i` at `ptrs[i]` (the
-    /// address of offset 0 at the box's first point) with `strides`. Where
-    /// rows are contiguous, the columns that fill whole vectors go to the
-    /// vector variant and the rest to the scalar code.
+    /// address of offset 0 at the box's first point) with `strides`; `out`
+    /// is the output at this loop point (see `call::Callee::run`).
     fn call(&self, bx: &CoreBox, ptrs: &[*const u8], strides: &[i64], out: *mut u8) {
-        let last = bx.len() - 1;
-        let ndim = bx.len();
-        let lanes = self.kernel.lanes();
-        let n = bx[last].len();
-        let contiguous = self.out_core_strides[last] == self.ks.out_dtype.size() as i64
-            && self
-                .inputs
-                .iter()
-                .enumerate()
-                .all(|(i, a)| strides[i * ndim + last] == a.dtype().size() as i64);
-        if lanes == 1 || n < lanes || !contiguous {
-            return self.invoke(bx, ptrs, strides, out, false);
-        }
-        let main = n - n % lanes;
-        let mut head = bx.clone();
-        head[last] = bx[last].start..bx[last].start + main;
-        self.invoke(&head, ptrs, strides, out, true);
-        if main < n {
-            // The last `lanes` points once more, in one vector: the points
-            // computed twice get the same bits, and no scalar tail runs.
-            let from = n - lanes;
-            let mut tail = bx.clone();
-            tail[last] = bx[last].start + from..bx[last].end;
-            let moved: Vec<*const u8> = ptrs
-                .iter()
-                .enumerate()
-                .map(|(i, p)| p.wrapping_offset(from as isize * strides[i * ndim + last] as isize))
-                .collect();
-            self.invoke(&tail, &moved, strides, out, true);
-        }
-    }
-
-    fn invoke(
-        &self,
-        bx: &CoreBox,
-        ptrs: &[*const u8],
-        strides: &[i64],
-        out: *mut u8,
-        vector: bool,
-    ) {
-        let ndim = bx.len();
         let out_ptr = out.wrapping_offset(
             bx.iter()
                 .zip(&self.out_core_strides)
                 .map(|(r, &s)| r.start as isize * s as isize)
                 .sum(),
         );
-        // At most `MAX_NDIM` core axes: fixed arrays, no allocation per call.
-        let mut extent = [0u64; MAX_NDIM];
-        let mut origin = [0i64; MAX_NDIM];
-        let mut shape = [0i64; MAX_NDIM];
-        for k in 0..ndim {
-            extent[k] = bx[k].len() as u64;
-            origin[k] = bx[k].start as i64;
-            shape[k] = self.layout.core[k] as i64;
-        }
-        if let Some(r) = &self.opts.region {
-            for k in 0..ndim {
-                origin[k] += r.origin[k];
-                shape[k] = r.shape[k] as i64;
-            }
-        }
-        if let Some(w) = &self.opts.window {
-            origin[0] += w.origin;
-            shape[0] = w.len as i64;
-        }
-        debug_assert_eq!(strides.len(), ptrs.len() * ndim);
-        let args = TileArgs {
-            inputs: ptrs.as_ptr(),
-            in_strides: strides.as_ptr(),
-            out: out_ptr,
-            out_strides: self.out_core_strides.as_ptr(),
-            extent: extent.as_ptr(),
-            origin: origin.as_ptr(),
-            shape: shape.as_ptr(),
-            params: self.params.as_ptr(),
-        };
         // SAFETY: for the interior, `tile::split` guarantees every access
         // of the footprint is inside the arrays; for border boxes the
         // pointers address padded copies that cover box + footprint. The
         // output box lies inside the output.
         unsafe {
-            if vector {
-                self.kernel.run_tile_vector(&args)
-            } else {
-                self.kernel.run_tile(&args)
-            }
+            self.callee
+                .run(bx, ptrs, strides, out_ptr, &self.out_core_strides)
         };
     }
 

@@ -48,6 +48,21 @@ pub enum Arg {
     Node(usize),
 }
 
+/// For stages given by their arguments, in an order where each comes after
+/// what it reads: the last stage that reads each one (0 if none does).
+pub fn last_use<'a>(args: impl Iterator<Item = &'a [Arg]>) -> Vec<usize> {
+    let mut last: Vec<usize> = Vec::new();
+    for (j, a) in args.enumerate() {
+        last.resize(j + 1, 0);
+        for a in a {
+            if let Arg::Node(t) = *a {
+                last[t] = last[t].max(j);
+            }
+        }
+    }
+    last
+}
+
 /// One stage of a graph: a kernel (flattened: its own stages are extra
 /// inputs) applied to arguments.
 #[derive(Clone, Debug)]

@@ -71,15 +71,7 @@ struct Model {
 impl Model {
     fn new(pipe: &Pipeline) -> Model {
         let (reach, _) = reaches(&pipe.stages, pipe.ndim);
-        let n = pipe.stages.len();
-        let mut last_use = vec![0usize; n];
-        for (j, s) in pipe.stages.iter().enumerate() {
-            for a in &s.args {
-                if let Arg::Node(t) = *a {
-                    last_use[t] = last_use[t].max(j);
-                }
-            }
-        }
+        let last_use = crate::pipeline::last_use(pipe.stages.iter().map(|s| s.args.as_slice()));
         Model {
             spans: reach
                 .iter()

@@ -25,14 +25,7 @@ pub fn run(
     opts: &RunOptions,
 ) -> Result<()> {
     let n = pipe.stages.len();
-    let mut last_use = vec![0usize; n];
-    for (j, s) in pipe.stages.iter().enumerate() {
-        for a in &s.args {
-            if let Arg::Node(t) = *a {
-                last_use[t] = last_use[t].max(j);
-            }
-        }
-    }
+    let last_use = crate::pipeline::last_use(pipe.stages.iter().map(|s| s.args.as_slice()));
     let mut done: Vec<Option<DynArray>> = (0..n).map(|_| None).collect();
     for (j, s) in pipe.stages.iter().enumerate() {
         let args: Vec<ArrayRef<'_>> = s

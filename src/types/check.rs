@@ -52,6 +52,28 @@ pub struct Checker<'m> {
     scalar_arg: Option<Vec<String>>,
 }
 
+impl<'m> Checker<'m> {
+    fn new(
+        module: &'m Module,
+        sig: Option<&'m KernelSig>,
+        inputs: &[DType],
+        scalar_arg: Option<Vec<String>>,
+    ) -> Checker<'m> {
+        Checker {
+            module,
+            sig,
+            inputs: inputs.to_vec(),
+            scopes: Vec::new(),
+            n_locals: 0,
+            n_vars: 0,
+            ndim: None,
+            axes: Vec::new(),
+            unrolled: 1,
+            scalar_arg,
+        }
+    }
+}
+
 /// Types `sig`'s body for arrays of dtypes `inputs` (one per array
 /// parameter, in order).
 pub fn check_kernel(module: &Module, sig: &KernelSig, inputs: &[DType]) -> Res<TKernel> {
@@ -69,18 +91,7 @@ pub fn check_kernel(module: &Module, sig: &KernelSig, inputs: &[DType]) -> Res<T
             def.name.span,
         ));
     }
-    let mut c = Checker {
-        module,
-        sig: Some(sig),
-        inputs: inputs.to_vec(),
-        scopes: Vec::new(),
-        n_locals: 0,
-        n_vars: 0,
-        ndim: None,
-        axes: Vec::new(),
-        unrolled: 1,
-        scalar_arg: None,
-    };
+    let mut c = Checker::new(module, Some(sig), inputs, None);
     let value = c.block(&def.body)?;
     let Some((ndim, _)) = c.ndim else {
         return Err(Diagnostic::new(
@@ -160,18 +171,7 @@ impl<'m> Checker<'m> {
     /// Evaluates a `const` definition's scalar right-hand side: literals,
     /// earlier consts and operations on them.
     pub fn const_scalar(module: &Module, e: &ast::Expr) -> Res<(Scalar, Ty)> {
-        let mut c = Checker {
-            module,
-            sig: None,
-            inputs: Vec::new(),
-            scopes: Vec::new(),
-            n_locals: 0,
-            n_vars: 0,
-            ndim: None,
-            axes: Vec::new(),
-            unrolled: 1,
-            scalar_arg: None,
-        };
+        let mut c = Checker::new(module, None, &[], None);
         let t = c.expr(e)?;
         let v = c.fold(&t)?;
         Ok((v, t.ty))
@@ -188,18 +188,7 @@ impl<'m> Checker<'m> {
         e: &ast::Expr,
         to: DType,
     ) -> Res<TExpr> {
-        let mut c = Checker {
-            module,
-            sig: Some(owner),
-            inputs: Vec::new(),
-            scopes: Vec::new(),
-            n_locals: 0,
-            n_vars: 0,
-            ndim: None,
-            axes: Vec::new(),
-            unrolled: 1,
-            scalar_arg: Some(locals.to_vec()),
-        };
+        let mut c = Checker::new(module, Some(owner), &[], Some(locals.to_vec()));
         let t = c.expr(e)?;
         let span = t.span;
         Ok(cast_to(t, Ty::strong(to), span))

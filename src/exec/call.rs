@@ -1,0 +1,117 @@
+//! One call of compiled code on one box of points, shared by both
+//! executors: whole vectors of contiguous rows to the vector variant, the
+//! rest to the scalar code.
+
+use crate::codegen::abi::TileArgs;
+use crate::exec::TileKernel;
+use crate::exec::tile::CoreBox;
+use crate::types::check::MAX_NDIM;
+
+/// A compiled kernel with what every call of it passes alike.
+pub struct Callee<'a> {
+    pub kernel: &'a dyn TileKernel,
+    /// Element size of each input, in bytes.
+    pub in_sizes: Vec<usize>,
+    pub out_size: usize,
+    /// 8 bytes per scalar parameter (see `codegen::abi`).
+    pub params: &'a [u8],
+    /// Added to a box's first index for what `index(k)` gives.
+    pub origin: [i64; MAX_NDIM],
+    /// What `shape(k)` gives.
+    pub shape: [i64; MAX_NDIM],
+}
+
+impl Callee<'_> {
+    /// Runs the kernel on box `bx`: input `i` read at `ptrs[i]` (the
+    /// address of offset 0 at the box's first point) with `strides`
+    /// (`ndim` per input, bytes), the output written at `out` (the box's
+    /// first point) with `out_strides`. Where every row is contiguous,
+    /// whole vectors go to the vector variant and a row's last partial
+    /// vector is computed as one more vector ending at the row's end: the
+    /// points it computes again get the same bits, and no scalar tail runs.
+    ///
+    /// # Safety
+    /// Every read of the kernel's footprint around the box must be inside
+    /// readable memory behind `ptrs`, and the box inside the output.
+    /// A null pointer is allowed for an input the kernel never reads.
+    pub unsafe fn run(
+        &self,
+        bx: &CoreBox,
+        ptrs: &[*const u8],
+        strides: &[i64],
+        out: *mut u8,
+        out_strides: &[i64],
+    ) {
+        let ndim = bx.len();
+        let last = ndim - 1;
+        let lanes = self.kernel.lanes();
+        let n = bx[last].len();
+        let contiguous = out_strides[last] == self.out_size as i64
+            && self
+                .in_sizes
+                .iter()
+                .enumerate()
+                .all(|(i, &s)| strides[i * ndim + last] == s as i64 || ptrs[i].is_null());
+        // SAFETY (all three calls): forwarded from the caller; the vector
+        // calls cover whole vectors of contiguous rows inside the box.
+        if lanes == 1 || n < lanes || !contiguous {
+            return unsafe { self.invoke(bx, ptrs, strides, out, out_strides, false) };
+        }
+        let main = n - n % lanes;
+        let mut head = bx.clone();
+        head[last] = bx[last].start..bx[last].start + main;
+        unsafe { self.invoke(&head, ptrs, strides, out, out_strides, true) };
+        if main < n {
+            let from = n - lanes;
+            let mut tail = bx.clone();
+            tail[last] = bx[last].start + from..bx[last].end;
+            let moved: Vec<*const u8> = ptrs
+                .iter()
+                .enumerate()
+                .map(|(i, p)| p.wrapping_offset((from as i64 * strides[i * ndim + last]) as isize))
+                .collect();
+            let out = out.wrapping_offset((from as i64 * out_strides[last]) as isize);
+            unsafe { self.invoke(&tail, &moved, strides, out, out_strides, true) };
+        }
+    }
+
+    /// # Safety
+    /// As `run`; with `vector`, the box's rows are contiguous and a whole
+    /// number of vectors long.
+    unsafe fn invoke(
+        &self,
+        bx: &CoreBox,
+        ptrs: &[*const u8],
+        strides: &[i64],
+        out: *mut u8,
+        out_strides: &[i64],
+        vector: bool,
+    ) {
+        // At most `MAX_NDIM` core axes: fixed arrays, no allocation per call.
+        let mut extent = [0u64; MAX_NDIM];
+        let mut origin = [0i64; MAX_NDIM];
+        for (k, r) in bx.iter().enumerate() {
+            extent[k] = r.len() as u64;
+            origin[k] = r.start as i64 + self.origin[k];
+        }
+        debug_assert_eq!(strides.len(), ptrs.len() * bx.len());
+        let args = TileArgs {
+            inputs: ptrs.as_ptr(),
+            in_strides: strides.as_ptr(),
+            out,
+            out_strides: out_strides.as_ptr(),
+            extent: extent.as_ptr(),
+            origin: origin.as_ptr(),
+            shape: self.shape.as_ptr(),
+            params: self.params.as_ptr(),
+        };
+        // SAFETY: forwarded from the caller.
+        unsafe {
+            if vector {
+                self.kernel.run_tile_vector(&args)
+            } else {
+                self.kernel.run_tile(&args)
+            }
+        };
+    }
+}
