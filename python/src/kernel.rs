@@ -15,6 +15,7 @@ use pyo3::types::{PyBool, PyFloat, PyInt};
 use stn::array::ArrayRef;
 use stn::error::Error;
 use stn::exec::boundary::Mode;
+use stn::pipeline::schedule::Schedule;
 use stn::run::RunOptions;
 use stn::types::dtype::DType;
 use stn::types::scalar::Scalar;
@@ -95,6 +96,19 @@ pub struct Kernel {
 /// What a call makes, from `Kernel.plan`.
 type Plan = (String, Vec<usize>, Vec<i64>, Vec<i64>, String);
 
+/// One stage of a pipeline, from `Kernel.stages`: its name, its kernel's
+/// name, the kernel's own `boundary`, its own footprint (lowest and
+/// highest offset per core axis) and the core axes whose `index(k)` it
+/// reads.
+type StageInfo = (
+    String,
+    String,
+    Option<&'static str>,
+    Vec<i64>,
+    Vec<i64>,
+    Vec<usize>,
+);
+
 #[pymethods]
 impl Kernel {
     #[getter]
@@ -166,6 +180,50 @@ impl Kernel {
         Ok((fp.lo.clone(), fp.hi.clone()))
     }
 
+    /// The stages of the pipeline for inputs of these dtypes, in the order
+    /// they run; the last is the kernel itself (a kernel without stages
+    /// has just that one).
+    fn stages(&self, py: Python<'_>, dtypes: Vec<String>) -> PyResult<Vec<StageInfo>> {
+        let dtypes = dtypes
+            .iter()
+            .map(|d| {
+                DType::from_name(d)
+                    .ok_or_else(|| PyValueError::new_err(format!("unknown dtype `{d}`")))
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        let cx = Context::Call {
+            arguments: dtypes.len() != self.kernel.inputs().len(),
+        };
+        let pipe = py
+            .detach(|| self.kernel.pipeline(&dtypes))
+            .map_err(|e| errors::to_py(py, e, cx))?;
+        Ok(pipe
+            .stages
+            .iter()
+            .map(|s| {
+                let func = &s.spec.func;
+                let mut index: Vec<usize> = func
+                    .insts
+                    .iter()
+                    .filter_map(|i| match i.op {
+                        stn::ir::Op::Index(k) => Some(k as usize),
+                        _ => None,
+                    })
+                    .collect();
+                index.sort_unstable();
+                index.dedup();
+                (
+                    s.name.clone(),
+                    s.kernel.name().to_string(),
+                    s.spec.typed.boundary.map(Mode::name),
+                    func.footprint.lo.clone(),
+                    func.footprint.hi.clone(),
+                    index,
+                )
+            })
+            .collect())
+    }
+
     /// The compiled signatures so far: input dtypes and the output dtype.
     fn signatures(&self) -> Vec<(Vec<&'static str>, &'static str)> {
         self.kernel
@@ -185,7 +243,8 @@ impl Kernel {
     /// kernel for the dtypes) and returns what it makes: the output dtype
     /// and shape, the footprint (lowest and highest offset per core axis)
     /// and the boundary mode it runs with.
-    #[pyo3(signature = (dtypes, shapes, boundary = None, cval = None, params = Vec::new(), steps = 1))]
+    #[pyo3(signature = (dtypes, shapes, boundary = None, cval = None, params = Vec::new(), steps = 1,
+                        schedule = None))]
     #[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
     fn plan(
         &self,
@@ -196,6 +255,7 @@ impl Kernel {
         cval: Option<&Bound<'_, PyAny>>,
         params: Vec<(String, Bound<'_, PyAny>)>,
         steps: usize,
+        schedule: Option<&str>,
     ) -> PyResult<Plan> {
         let inputs: Vec<ArrayRef> = dtypes
             .iter()
@@ -206,7 +266,7 @@ impl Kernel {
                 Ok(arrays::placeholder(d, s))
             })
             .collect::<PyResult<_>>()?;
-        let opts = options(boundary, cval, &params, steps, None, None, None)?;
+        let opts = options(boundary, cval, &params, steps, schedule, None, None, None)?;
         let cx = self.context(inputs.len(), &params);
         let (pipe, layout) = py
             .detach(|| self.kernel.prepare(&inputs, &opts))
@@ -225,7 +285,7 @@ impl Kernel {
     /// which it returns. `origin` and `shape` place the inputs in larger
     /// arrays (a Dask block): what `index(k)` and `shape(k)` see.
     #[pyo3(signature = (inputs, out = None, boundary = None, cval = None, params = Vec::new(),
-                        steps = 1, threads = None, origin = None, shape = None))]
+                        steps = 1, threads = None, origin = None, shape = None, schedule = None))]
     #[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
     fn run<'py>(
         &self,
@@ -239,13 +299,16 @@ impl Kernel {
         threads: Option<usize>,
         origin: Option<Vec<i64>>,
         shape: Option<Vec<usize>>,
+        schedule: Option<&str>,
     ) -> PyResult<Bound<'py, PyUntypedArray>> {
         let arrs: Vec<Bound<PyUntypedArray>> = inputs
             .iter()
             .map(arrays::numpy_array)
             .collect::<PyResult<_>>()?;
         let views: Vec<ArrayRef> = arrs.iter().map(arrays::view).collect::<PyResult<_>>()?;
-        let opts = options(boundary, cval, &params, steps, threads, origin, shape)?;
+        let opts = options(
+            boundary, cval, &params, steps, schedule, threads, origin, shape,
+        )?;
         let cx = self.context(views.len(), &params);
         let err = |e: Error| errors::to_py(py, e, cx);
         let out = match out {
@@ -286,11 +349,13 @@ impl Kernel {
 }
 
 /// The options of a call; the messages for bad values are the CLI's.
+#[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
 fn options(
     boundary: Option<&str>,
     cval: Option<&Bound<'_, PyAny>>,
     params: &[(String, Bound<'_, PyAny>)],
     steps: usize,
+    schedule: Option<&str>,
     threads: Option<usize>,
     origin: Option<Vec<i64>>,
     shape: Option<Vec<usize>>,
@@ -306,6 +371,13 @@ fn options(
                 "unknown boundary mode `{b}`; modes are fill, constant, nearest, reflect, mirror, wrap"
             ))
         })?);
+    }
+    if let Some(s) = schedule {
+        opts.schedule = Schedule::from_name(s).ok_or_else(|| {
+            PyValueError::new_err(format!(
+                "unknown schedule `{s}`; schedules are auto, stepwise"
+            ))
+        })?;
     }
     if let Some(c) = cval {
         opts.cval = scalar(c)?

@@ -12,9 +12,12 @@ are its core axes, leading axes are loop axes, broadcast across inputs::
 The first call with a new combination of input dtypes JIT-compiles the
 kernel for them; later calls reuse the machine code (``kernel.signatures``).
 Inputs are viewed in place, never copied, and the GIL is released while the
-kernel runs. Called on Dask arrays, a kernel returns a lazy Dask array
-computed block by block with the halo its footprint needs, bit-identical to
-the single NumPy call (see ``stn._dask``).
+kernel runs. A kernel that uses other kernels of its file as stages
+(``let b = blur_x(x);``) is called the same way and gives the bytes of its
+stages run one by one. Called on Dask arrays, a kernel returns a lazy Dask
+array computed block by block with the halo its footprint needs (``steps``
+in rounds of several steps per halo exchange), bit-identical to the single
+NumPy call (see ``stn._dask``).
 """
 
 import numbers
@@ -26,9 +29,10 @@ import threading
 import numpy as np
 
 from . import _stn
-from ._errors import KernelError, KernelTypeError
+from ._errors import DaskUnsupportedError, KernelError, KernelTypeError
 
-__all__ = ["load", "compile", "Module", "Kernel", "KernelError", "KernelTypeError"]
+__all__ = ["load", "compile", "Module", "Kernel", "KernelError", "KernelTypeError",
+           "DaskUnsupportedError"]
 
 # stn's dtype names and NumPy's dtypes, both ways.
 _NUMPY = {
@@ -50,7 +54,8 @@ _STN = {(d.kind, d.itemsize): name for name, d in _NUMPY.items()}
 _AXES = "nmpq"
 
 # Keyword options of a call; any other keyword is a scalar parameter.
-_OPTIONS = ("out", "boundary", "cval", "steps", "threads", "params")
+_OPTIONS = ("out", "boundary", "cval", "steps", "schedule", "steps_per_round", "threads",
+            "params")
 
 
 def load(path):
@@ -146,12 +151,17 @@ class Kernel:
     """One kernel, callable on NumPy or Dask arrays.
 
     ``kernel(*arrays, out=None, boundary=None, cval=None, steps=1,
-    threads=None, **params)``: the arrays are the kernel's array inputs in
-    order; scalar parameters are keywords by name (or ``params={...}`` for a
-    parameter whose name is one of the options). ``boundary`` is one of
-    fill, constant, nearest, reflect, mirror, wrap (default: the kernel's
-    own, else fill); ``cval`` the constant of fill and constant (default 0);
-    ``steps`` applies the kernel that many times; ``threads`` caps the
+    schedule=None, steps_per_round=None, threads=None, **params)``: the
+    arrays are the kernel's array inputs in order; scalar parameters are
+    keywords by name (or ``params={...}`` for a parameter whose name is one
+    of the options). ``boundary`` is one of fill, constant, nearest,
+    reflect, mirror, wrap (default: the kernel's own, else fill); ``cval``
+    the constant of fill and constant (default 0); ``steps`` applies the
+    kernel that many times; ``schedule`` is ``"auto"`` (stages and steps
+    fused per tile, the default) or ``"stepwise"`` (each stage and step a
+    pass of its own; the same bytes); ``steps_per_round`` sets how many
+    steps a Dask block computes per halo exchange (default: as many as the
+    chunks give halo for; ignored on NumPy arrays); ``threads`` caps the
     threads one call uses (default: every core on NumPy arrays, one per block
     on Dask arrays, where Dask supplies the parallelism).
     """
@@ -207,7 +217,8 @@ class Kernel:
         ]
 
     def footprint(self, *dtypes):
-        """Per core axis, ``(lowest, highest)`` offset the kernel reads.
+        """Per core axis, ``(lowest, highest)`` offset the kernel reads (a
+        kernel with stages: through all of them, offsets adding along chains).
 
         Compiles for ``dtypes`` (NumPy dtypes or arrays, one per input; one
         dtype stands for all). Without any, uses the first compiled
@@ -236,19 +247,24 @@ class Kernel:
         """Per core axis, the halo a block needs: ``max(-lowest, highest, 0)``."""
         return tuple(max(-lo, hi, 0) for lo, hi in self.footprint(*dtypes))
 
-    def __call__(self, *arrays, out=None, boundary=None, cval=None, steps=1, threads=None,
-                 params=None, **kwparams):
+    def __call__(self, *arrays, out=None, boundary=None, cval=None, steps=1, schedule=None,
+                 steps_per_round=None, threads=None, params=None, **kwparams):
         ps = _params(params, kwparams)
         cval = _number(cval)
         steps = _count(steps, "--steps must be at least 1")
         if threads is not None:
             threads = _count(threads, "threads must be at least 1")
+        if steps_per_round is not None:
+            steps_per_round = operator.index(steps_per_round)
+            if steps_per_round < 1:
+                raise ValueError("steps_per_round must be at least 1")
         if _any_dask(arrays):
             if out is not None:
                 raise TypeError("out= is not supported on Dask arrays (the result is a new Dask array)")
             from . import _dask
 
-            return _dask.call(self, arrays, boundary, cval, ps, steps, threads)
+            return _dask.call(self, arrays, boundary, cval, ps, steps, threads, schedule,
+                              steps_per_round)
         xs = [_as_input(a) for a in arrays]
         if out is not None:
             if not isinstance(out, np.ndarray):
@@ -257,19 +273,27 @@ class Kernel:
                 # The kernel reads neighbours: computing in place would read
                 # points it has already written.
                 tmp = np.empty(out.shape, out.dtype)
-                self._k.run(xs, tmp, boundary, cval, ps, steps, threads)
+                self._k.run(xs, tmp, boundary, cval, ps, steps, threads, schedule=schedule)
                 out[...] = tmp
                 return out
-        return self._k.run(xs, out, boundary, cval, ps, steps, threads)
+        return self._k.run(xs, out, boundary, cval, ps, steps, threads, schedule=schedule)
 
-    def _run_block(self, blocks, boundary, cval, params, steps, threads, origin, shape):
+    def _run_block(self, blocks, boundary, cval, params, steps, threads, origin, shape,
+                   schedule=None):
         """One Dask block (see ``stn._dask``)."""
         xs = [_as_input(b) for b in blocks]
-        return self._k.run(xs, None, boundary, cval, params, steps, threads, origin, shape)
+        return self._k.run(xs, None, boundary, cval, params, steps, threads, origin, shape,
+                           schedule=schedule)
 
-    def _plan(self, dtypes, shapes, boundary, cval, params, steps):
+    def _plan(self, dtypes, shapes, boundary, cval, params, steps, schedule=None):
         return self._k.plan([dtype_name(d) for d in dtypes], [list(s) for s in shapes],
-                            boundary, cval, params, steps)
+                            boundary, cval, params, steps, schedule)
+
+    def _stages(self, dtypes):
+        """The pipeline's stages for these input dtypes, in run order (the
+        kernel itself last): ``(name, kernel, declared boundary,
+        footprint lo, footprint hi, axes whose index() it reads)``."""
+        return self._k.stages([dtype_name(d) for d in dtypes])
 
     def __repr__(self):
         sig = self.signature

@@ -1,36 +1,56 @@
-"""Kernels on Dask arrays: one lazy ``map_overlap``, results as if global.
+"""Kernels on Dask arrays: lazy ``map_overlap`` rounds, results as if global.
 
 Each block is computed with the halo the kernel's footprint needs along
-every core axis it splits (``steps`` times the footprint's reach; loop axes
-need none), and only its own points are kept. That makes every point that
-is not near the array's edge exact. Near the edge, the block reaches the
-array's own edge, and the kernel applies its boundary mode there itself:
+every core axis it splits (loop axes need none), and only its own points
+are kept. A kernel with stages reads as far as all its stages together
+(``Kernel.footprint``), and that is its halo per step. ``steps=N`` runs as
+``ceil(N / k)`` rounds, each one ``map_overlap`` whose blocks carry the
+halo of ``k`` steps and compute ``k`` steps: one halo exchange per ``k``
+steps. ``k`` is the largest number of steps, at most N, whose halo the
+chunks can give (``k`` x halo at most the smallest chunk of every split core
+axis), at least 1, unless ``steps_per_round`` sets it; the last round does
+what is left.
+
+That makes every point that is not near the array's edge exact. Near the
+edge, the block reaches the array's own edge, and the kernel applies its
+boundary mode there itself:
 
 - ``wrap``: Dask's ``periodic`` boundary brings the far side of the whole
   array as the halo, so the block's points never see the block's edge;
 - every other mode: Dask adds nothing at the array's edges
   (``boundary='none'``), and the kernel's own mode at the block's edge is
-  the mode at the array's edge. ``reflect`` and ``mirror`` read at most the
-  reach of the footprint back into the array; a block is at least that
-  long, so it reads the same elements as the single call would.
+  the mode at the array's edge. ``reflect`` and ``mirror`` read at most one
+  step's reach back into the array; a block is at least that long, so it
+  reads the same elements as the single call would.
 
-Core axes are rechunked so that no chunk is shorter than the halo (Dask
-takes a halo from the neighbouring chunk only), and an axis shorter than
-that becomes one chunk; an axis in one chunk needs no halo at all. Each
-block is told where it sits in the whole array, so ``index(k)`` and
-``shape(k)`` see global coordinates. The result is bit-identical to the
-single NumPy call for every mode, chunking and number of steps. (With
-``wrap``, several steps are chained passes of one step: a halo from the far
-side of the array cannot be given its points' global indices.)
+A pipeline's stages may read under different modes (a stage's own
+``boundary``, else the run's): along a split axis, every stage that reads
+along it must want the same kind of halo (wrap's or none), else the call
+raises ``DaskUnsupportedError``. So does a stage before the last that reads
+``index(k)`` along an axis with wrap's halo: the far side's points, computed
+as halo, cannot be given their global index. (The last stage of a one-step
+round is computed only at the block's own points, so a kernel that reads
+``index`` under wrap runs in rounds of one step.)
+
+Core axes are rechunked so that no chunk is shorter than one round's halo
+(Dask takes a halo from the neighbouring chunk only): short chunks merge
+only when even one step's halo does not fit (or ``steps_per_round``'s does
+not), and an axis shorter than that becomes one chunk; an axis in one chunk
+needs no halo at all. Each block is told where it sits in the whole array,
+so ``index(k)`` and ``shape(k)`` see global coordinates. The result is
+bit-identical to the single NumPy call for every mode, chunking and number
+of steps.
 """
 
 import dask.array as da
 import numpy as np
 
 from . import _NUMPY
+from ._errors import DaskUnsupportedError
 
 
-def call(kernel, arrays, boundary, cval, params, steps, threads):
+def call(kernel, arrays, boundary, cval, params, steps, threads, schedule=None,
+         steps_per_round=None):
     """``kernel(*arrays, ...)`` where some array is a Dask array."""
     xs = [_as_dask(a) for a in arrays]
     for x in xs:
@@ -38,67 +58,122 @@ def call(kernel, arrays, boundary, cval, params, steps, threads):
             raise ValueError(
                 "a Dask array with unknown chunk sizes: call x.compute_chunk_sizes() first"
             )
+    dtypes = [x.dtype for x in xs]
     # Checks the call and compiles for these dtypes before any data exists.
     out_dtype, out_shape, lo, hi, mode = kernel._plan(
-        [x.dtype for x in xs], [x.shape for x in xs], boundary, cval, params, steps
+        dtypes, [x.shape for x in xs], boundary, cval, params, steps, schedule
     )
     out_dtype = _NUMPY[out_dtype]
-    if mode == "wrap" and steps > 1:
-        # A wrapped halo holds points from the far side of the array, whose
-        # `index(k)` a block cannot give while it computes them as halo:
-        # one pass per step, each keeping only its block's own points.
-        y = xs[0]
-        for _ in range(steps):
-            y = call(kernel, [y], mode, cval, params, 1, threads)
-        return y
     ndim = len(lo)
     nout = len(out_shape)
     core = tuple(out_shape[nout - ndim:])
-    reach = [steps * max(-l, h, 0) for l, h in zip(lo, hi)]
+    # One step's halo per core axis (a pipeline's: all its stages').
+    halo = [max(-l, h, 0) for l, h in zip(lo, hi)]
 
     # Align chunks (from the right, as broadcasting does), then make every
-    # chunk of a split core axis at least as long as the halo.
+    # chunk of a split core axis at least as long as one round's halo.
     inds = [list(reversed(range(x.ndim))) for x in xs]
     _, xs = da.core.unify_chunks(*[v for pair in zip(xs, inds) for v in pair], warn=False)
-    chunks = [_core_chunks(c, r) for c, r in zip(xs[0].chunks[-ndim:], reach)]
+    least = 1 if steps_per_round is None else min(steps_per_round, steps)
+    chunks = [_core_chunks(c, least * h) for c, h in zip(xs[0].chunks[-ndim:], halo)]
     xs = [_rechunk_core(x, ndim, chunks) for x in xs]
+    split = [len(c) > 1 and h > 0 for c, h in zip(chunks, halo)]
 
-    # Halo per core axis: none where the axis is one chunk.
-    halo = [0 if len(c) == 1 else r for c, r in zip(chunks, reach)]
-    periodic = mode == "wrap"
+    stages = kernel._stages(dtypes)
+    periodic = _periodic(kernel, stages, mode, split)
+    k = _steps_per_round(kernel, stages, steps, steps_per_round, chunks, halo, split, periodic)
+
     starts = [tuple(np.cumsum((0,) + c[:-1]).tolist()) for c in chunks]
-    depth = [{x.ndim - ndim + k: h for k, h in enumerate(halo)} for x in xs]
-    bnd = [
-        {x.ndim - ndim + k: ("periodic" if periodic and h else "none") for k, h in enumerate(halo)}
-        for x in xs
-    ]
-    return da.map_overlap(
-        _block,
-        *xs,
-        depth=depth,
-        boundary=bnd,
-        trim=True,
-        align_arrays=False,
-        allow_rechunk=False,
-        dtype=out_dtype,
-        meta=np.empty((0,) * nout, out_dtype),
-        kernel=kernel,
-        options=(mode, cval, params, steps, threads or 1),
-        place=(nout - ndim, starts, halo, periodic, core),
-        token=f"stn-{kernel.name}",
-    )
+    rounds = [k] * (steps // k) + ([steps % k] if steps % k else [])
+    for n in rounds:
+        # Halo per core axis: none where the axis is one chunk.
+        depth = [n * h if s else 0 for h, s in zip(halo, split)]
+        xs = [da.map_overlap(
+            _block,
+            *xs,
+            depth=[{x.ndim - ndim + a: d for a, d in enumerate(depth)} for x in xs],
+            boundary=[
+                {x.ndim - ndim + a: ("periodic" if p and d else "none")
+                 for a, (p, d) in enumerate(zip(periodic, depth))}
+                for x in xs
+            ],
+            trim=True,
+            align_arrays=False,
+            allow_rechunk=False,
+            dtype=out_dtype,
+            meta=np.empty((0,) * nout, out_dtype),
+            kernel=kernel,
+            options=(mode, cval, params, n, threads or 1, schedule),
+            place=(nout - ndim, starts, depth, periodic, core),
+            token=f"stn-{kernel.name}",
+        )]
+    return xs[0]
 
 
 def _block(*blocks, kernel, options, place, block_id=None):
     """One block with its halo: runs the kernel, told the block's place."""
-    mode, cval, params, steps, threads = options
-    nloop, starts, halo, periodic, core = place
+    mode, cval, params, steps, threads, schedule = options
+    nloop, starts, depth, periodic, core = place
     origin = []
-    for k, (st, h) in enumerate(zip(starts, halo)):
-        i = block_id[nloop + k]
-        before = h if (periodic or i > 0) else 0
+    for a, (st, d, p) in enumerate(zip(starts, depth, periodic)):
+        i = block_id[nloop + a]
+        before = d if (p or i > 0) else 0
         origin.append(st[i] - before)
-    return kernel._run_block(list(blocks), mode, cval, params, steps, threads, origin, list(core))
+    return kernel._run_block(list(blocks), mode, cval, params, steps, threads, origin,
+                             list(core), schedule)
+
+
+def _stage_modes(stages, mode):
+    """Per stage, the mode it reads its inputs under: the last stage the
+    run's; the others their own ``boundary``, else the run's."""
+    n = len(stages)
+    return [mode if j + 1 == n else (s[2] or mode) for j, s in enumerate(stages)]
+
+
+def _periodic(kernel, stages, mode, split):
+    """Per core axis, whether its halo is wrap's (Dask's ``periodic``); an
+    error where the stages reading along a split axis disagree."""
+    modes = _stage_modes(stages, mode)
+    out = []
+    for a, s in enumerate(split):
+        readers = [(st, m) for st, m in zip(stages, modes) if st[3][a] < 0 or st[4][a] > 0]
+        wrapped = {m == "wrap" for _, m in readers}
+        if s and len(wrapped) > 1:
+            names = ", ".join(
+                f"`{st[0] if st[0] == st[1] else st[0] + ' = ' + st[1]}` {m}"
+                for st, m in readers
+            )
+            raise DaskUnsupportedError(
+                f"kernel `{kernel.name}` on Dask: its stages read core axis {a} under modes "
+                f"that need different halos ({names}): wrap takes the array's far side, the "
+                f"others none; put core axis {a} in one chunk, or call it on a NumPy array"
+            )
+        out.append(bool(s) and wrapped == {True})
+    return out
+
+
+def _steps_per_round(kernel, stages, steps, forced, chunks, halo, split, periodic):
+    """Steps per round: forced, else the most whose halo the chunks give.
+    One where a stage reading ``index`` would be computed on wrap's halo."""
+    wrapped = {a for a, p in enumerate(periodic) if p}
+    for j, st in enumerate(stages):
+        axes = sorted(wrapped.intersection(st[5]))
+        if axes and j + 1 < len(stages):
+            raise DaskUnsupportedError(
+                f"kernel `{kernel.name}` on Dask: stage `{st[0]}` reads index({axes[0]}) "
+                f"under wrap, and its points in the halo from the array's far side cannot "
+                f"be given their global index; put core axis {axes[0]} in one chunk, or "
+                f"call it on a NumPy array"
+            )
+        if axes:
+            return 1
+    if forced is not None:
+        return min(forced, steps)
+    k = steps
+    for c, h, s in zip(chunks, halo, split):
+        if s:
+            k = min(k, min(c) // h)
+    return max(k, 1)
 
 
 def _as_dask(a):
@@ -126,7 +201,8 @@ def _core_chunks(chunks, reach):
         else:
             out.append(c)
     if len(out) > 1 and out[-1] < reach:
-        out[-2] += out.pop()
+        last = out.pop()
+        out[-1] += last
     return tuple(out)
 
 

@@ -11,3 +11,8 @@ class KernelError(ValueError):
 
 class KernelTypeError(KernelError, TypeError):
     """The kernel does not type-check for the dtypes it was called with."""
+
+
+class DaskUnsupportedError(NotImplementedError):
+    """A call stn computes on NumPy arrays but cannot split into Dask blocks
+    exactly (the message says why and what to do instead)."""
