@@ -503,11 +503,7 @@ impl Kernel {
                 footprint: s.spec.func.footprint.clone(),
                 in_dtypes: s.spec.func.inputs.clone(),
                 out_dtype: s.out_dtype(),
-                mode: if j + 1 == pipe.stages.len() {
-                    mode
-                } else {
-                    s.mode(mode)
-                },
+                mode: s.mode(mode),
                 params: param_bytes(s.kernel.params(), &bound[j]),
             })
             .collect();

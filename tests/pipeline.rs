@@ -175,14 +175,19 @@ fn steps_fused_per_pass_equal_steps_one_by_one() {
         let x = DynArray::from_typed(ndarray::ArrayD::from_shape_vec(shape.to_vec(), v).unwrap());
         for steps in [1, 2, 3, 7, 40] {
             for per_pass in [0, 2, 3, 5, 16] {
-                let opts = RunOptions {
-                    steps,
-                    steps_per_pass: per_pass,
-                    ..RunOptions::default()
-                };
-                check_schedules(k, &[x.view()], &opts, &|| {
-                    format!("shape {shape:?} steps {steps} per pass {per_pass}")
-                });
+                // The kernel's own `nearest`, and `--boundary` overriding
+                // it in every step.
+                for boundary in [None, Some(Mode::Wrap), Some(Mode::Fill)] {
+                    let opts = RunOptions {
+                        steps,
+                        steps_per_pass: per_pass,
+                        boundary,
+                        ..RunOptions::default()
+                    };
+                    check_schedules(k, &[x.view()], &opts, &|| {
+                        format!("shape {shape:?} steps {steps} per pass {per_pass} {boundary:?}")
+                    });
+                }
             }
         }
     }
@@ -469,14 +474,19 @@ fn generated_steps_agree() {
         for steps in [1usize, 2, 3, 7, 40] {
             let opts = RunOptions {
                 steps,
+                boundary: if g.rng.random_bool(0.5) {
+                    Some(*Mode::ALL.choose(&mut g.rng).unwrap())
+                } else {
+                    None
+                },
                 steps_per_pass: *[0usize, 2, 3].choose(&mut g.rng).unwrap(),
                 threads: Some(g.rng.random_range(1..=2)),
                 tile_points: *[0usize, 1, 4, 30].choose(&mut g.rng).unwrap(),
                 ..RunOptions::default()
             };
             let extra = format!(
-                "dtype {d} shape {core:?} steps {steps} per pass {} tile {}",
-                opts.steps_per_pass, opts.tile_points
+                "dtype {d} shape {core:?} steps {steps} per pass {} tile {} boundary {:?}",
+                opts.steps_per_pass, opts.tile_points, opts.boundary
             );
             check_schedules(k, &[x.view()], &opts, &|| describe(&extra));
         }

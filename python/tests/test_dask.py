@@ -302,8 +302,6 @@ def test_pipelines_on_a_cluster_equal_numpy(client):
     for mode in [None, *MODES]:
         for kern, x, kw in [(PIPES.blur, u, {}), (PIPES.grad, f, {"s": 0.5})]:
             for steps, chunkings in [(1, CHUNKINGS), (3, [c for c, _ in STEP_CHUNKINGS])]:
-                if steps > 1 and mode not in (None, kern.boundary):
-                    continue  # see test_numpy's xfail: the engine's own schedules disagree
                 if kern is PIPES.grad and mode == "wrap":
                     continue  # `dx` reads under reflect: refused, see below
                 want = kern(x, boundary=mode, steps=steps, **kw)

@@ -262,8 +262,6 @@ def test_schedule_gives_the_same_bytes_for_steps():
         blur(b, schedule="fast")
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: with steps fused per pass, the inner steps of "
-                   "a kernel that declares a boundary run under the declared mode, not boundary=")
 def test_steps_under_a_boundary_other_than_the_kernels_own_do_not_depend_on_the_schedule():
     u = np.random.default_rng(32).standard_normal((40, 37))
     heat = stn.load(EXAMPLES / "heat.stn").heat  # boundary nearest

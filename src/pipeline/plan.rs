@@ -37,10 +37,15 @@ impl Stage {
         self.spec.typed.out_dtype
     }
 
-    /// The mode this stage reads its inputs under: its own `boundary`,
-    /// else the run's.
+    /// The mode this stage reads its inputs under, given the run's mode:
+    /// the kernel itself (the last stage, and with `--steps` the last
+    /// stage of every step) reads under the run's mode, as a run of it on
+    /// its own would; a stage under its own `boundary`, else the run's.
     pub fn mode(&self, run: Mode) -> Mode {
-        self.spec.typed.boundary.unwrap_or(run)
+        match self.owner {
+            None => run,
+            Some(_) => self.spec.typed.boundary.unwrap_or(run),
+        }
     }
 }
 

@@ -40,7 +40,7 @@ pub fn run(
             })
             .collect::<Result<_>>()?;
         let layout = Layout::new(&args, pipe.ndim).map_err(|e| Error::usage(e.to_string()))?;
-        let stage_mode = if j + 1 == n { mode } else { s.mode(mode) };
+        let stage_mode = s.mode(mode);
         if j + 1 == n {
             s.kernel
                 .stage_step(&s.spec, &args, &layout, &params[j], stage_mode, out, opts)?;
