@@ -56,31 +56,29 @@ pub fn machine_memory() -> u64 {
         .unwrap_or(16 << 30)
 }
 
-/// The size of one core's level-2 cache in bytes, as Linux reports it
+/// The size in bytes of the data (or unified) cache of `level` (2, 3)
+/// that CPU 0 uses, as Linux reports it
 /// (`/sys/devices/system/cpu/cpu0/cache/index*/`), or `None` where it does
-/// not. Read once.
-pub fn l2_cache_bytes() -> Option<usize> {
-    static L2: std::sync::OnceLock<Option<usize>> = std::sync::OnceLock::new();
-    *L2.get_or_init(|| {
-        let dir = Path::new("/sys/devices/system/cpu/cpu0/cache");
-        (0..8).find_map(|i| {
-            let d = dir.join(format!("index{i}"));
-            let level = std::fs::read_to_string(d.join("level")).ok()?;
-            let kind = std::fs::read_to_string(d.join("type")).ok()?;
-            if level.trim() != "2" || kind.trim() == "Instruction" {
-                return None;
-            }
-            let size = std::fs::read_to_string(d.join("size")).ok()?;
-            let size = size.trim();
-            let (num, scale) = match size.strip_suffix('K') {
-                Some(n) => (n, 1 << 10),
-                None => match size.strip_suffix('M') {
-                    Some(n) => (n, 1 << 20),
-                    None => (size, 1),
-                },
-            };
-            num.parse::<usize>().ok().map(|n| n * scale)
-        })
+/// not.
+pub fn cache_bytes(level: u32) -> Option<usize> {
+    let dir = Path::new("/sys/devices/system/cpu/cpu0/cache");
+    (0..8).find_map(|i| {
+        let d = dir.join(format!("index{i}"));
+        let l = std::fs::read_to_string(d.join("level")).ok()?;
+        let kind = std::fs::read_to_string(d.join("type")).ok()?;
+        if l.trim() != level.to_string() || kind.trim() == "Instruction" {
+            return None;
+        }
+        let size = std::fs::read_to_string(d.join("size")).ok()?;
+        let size = size.trim();
+        let (num, scale) = match size.strip_suffix('K') {
+            Some(n) => (n, 1 << 10),
+            None => match size.strip_suffix('M') {
+                Some(n) => (n, 1 << 20),
+                None => (size, 1),
+            },
+        };
+        num.parse::<usize>().ok().map(|n| n * scale)
     })
 }
 
