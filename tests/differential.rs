@@ -494,7 +494,7 @@ fn float_expr(rng: &mut StdRng, inputs: &[String], ndim: usize, depth: u32) -> S
     };
     match rng.random_range(0..9) {
         0..=2 => {
-            let op = ["+", "-", "*", "/"].choose(rng).unwrap();
+            let op = ["+", "-", "*", "/", "//", "%"].choose(rng).unwrap();
             format!("({} {op} {})", e(rng), e(rng))
         }
         3 => format!(
@@ -706,6 +706,93 @@ fn narrow_lane_code_equals_interpreter_on_integer_kernels() {
         vectorized as u64 * 3 >= cases,
         "the generator should make vectorizable kernels"
     );
+}
+
+/// Float `//` and `%` run inline in vector lanes, with a call to the
+/// reference only for operands it does not cover (`codegen::float_div`).
+/// The data sits on, and one ulp either side of, multiples of the divisor,
+/// where a rounded quotient lands on the wrong integer, and around the
+/// largest quotients done inline; every result must be the interpreter's.
+#[test]
+fn float_floor_division_and_modulo_equal_the_reference() {
+    let (base, cases) = seed_and_cases(0xf1_d1f, 80);
+    for i in 0..cases {
+        let seed = base + i;
+        let mut rng = StdRng::seed_from_u64(seed);
+        let dtype = *[DType::F32, DType::F64].choose(&mut rng).unwrap();
+        let c: f64 = *[9.0, 3.0, 0.1, -0.1, 2.5, -7.0, 1e-30, 1e30, 0.7]
+            .choose(&mut rng)
+            .unwrap();
+        let op = ["//", "%"].choose(&mut rng).unwrap();
+        let by_array = rng.random_bool(0.3);
+        let source = if by_array {
+            format!("kernel k(x, y) {{ x[0, 0] {op} y[0, 1] }}\n")
+        } else {
+            format!("kernel k(x) {{ (x[0, -1] + x[0, 0]) {op} {c:e} }}\n")
+        };
+        let k = Program::from_source("div.stn", &source).unwrap();
+        let k = k.kernel(None).unwrap();
+        let n_in = if by_array { 2 } else { 1 };
+        let spec = k.specialize(&vec![dtype; n_in]).unwrap();
+        assert!(spec.compiled.lanes() > 1, "no vector variant\n{source}");
+        let shape = [rng.random_range(1..5usize), rng.random_range(2..70usize)];
+        let n = shape[0] * shape[1];
+        let top = if dtype == DType::F32 { 21 } else { 50 };
+        let mut value = |rng: &mut StdRng| -> f64 {
+            let q = rng.random_range(-3000i64..3000) as f64;
+            match rng.random_range(0..12) {
+                0 => q * c,
+                1 => (q * c).next_up(),
+                2 => (q * c).next_down(),
+                3 => {
+                    let big = (1u64 << (top + rng.random_range(-1..=1))) as f64 * c.abs();
+                    if rng.random_bool(0.5) {
+                        big
+                    } else {
+                        -big.next_down()
+                    }
+                }
+                4 => *[0.0, -0.0, f64::INFINITY, f64::NAN, 1e-310, -1.0]
+                    .choose(rng)
+                    .unwrap(),
+                _ => rng.random_range(-1e4..1e4) * c,
+            }
+        };
+        let mut array = |rng: &mut StdRng| -> DynArray {
+            let v: Vec<f64> = (0..n).map(|_| value(rng)).collect();
+            let a = ArrayD::from_shape_vec(IxDyn(&shape), v).unwrap();
+            match dtype {
+                DType::F32 => DynArray::from_typed(a.mapv(|x| x as f32)),
+                _ => DynArray::from_typed(a),
+            }
+        };
+        let x = array(&mut rng);
+        let y = match dtype {
+            DType::F32 => DynArray::from_typed(ArrayD::from_shape_fn(IxDyn(&shape), |_| {
+                *[c as f32, 0.0, -3.0, f32::INFINITY, f32::NAN, 1e-3]
+                    .choose(&mut rng)
+                    .unwrap()
+            })),
+            _ => DynArray::from_typed(ArrayD::from_shape_fn(IxDyn(&shape), |_| {
+                *[c, 0.0, -3.0, f64::INFINITY, f64::NAN, 1e-3]
+                    .choose(&mut rng)
+                    .unwrap()
+            })),
+        };
+        let views: Vec<ArrayRef> = if by_array {
+            vec![x.view(), y.view()]
+        } else {
+            vec![x.view()]
+        };
+        let opts = RunOptions {
+            boundary: Some(*Mode::ALL.choose(&mut rng).unwrap()),
+            tile_points: *[1usize, 7, 1 << 16].choose(&mut rng).unwrap(),
+            ..RunOptions::default()
+        };
+        assert_engines_agree(k, &views, &opts, &|| {
+            format!("STN_SEED={seed}\n{source}dtype {dtype}, shape {shape:?}")
+        });
+    }
 }
 
 /// Sums of 16-bit values divided by constants: past what a 32-bit

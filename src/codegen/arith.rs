@@ -67,7 +67,12 @@ impl Lowering<'_, '_> {
     }
 
     /// Calls the `rt` helper `stn_<name>`, whose arguments and result all have type `ty`.
-    fn call_rt(&mut self, name: &str, ty: Type, args: &[Value]) -> Result<Value, CodegenError> {
+    pub(super) fn call_rt(
+        &mut self,
+        name: &str,
+        ty: Type,
+        args: &[Value],
+    ) -> Result<Value, CodegenError> {
         let name = format!("stn_{name}");
         let f = match self.helpers.get(&name) {
             Some(&f) => f,

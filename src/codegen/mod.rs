@@ -13,6 +13,7 @@
 
 pub mod abi;
 mod arith;
+mod float_div;
 mod translate;
 mod vector;
 mod vector_int;

@@ -452,6 +452,9 @@ impl Lowering<'_, '_> {
                     return Ok(self.div_by_const(*op, from, x, c));
                 }
                 let y = self.value(*b);
+                if inline_float_divmod(*op, from) {
+                    return self.float_divmod(*op, from, x, y, float_divisor(f, *b));
+                }
                 self.binary(*op, from, d, x, y)?
             }
             Op::Select(c, a, b) => {
@@ -486,6 +489,25 @@ fn const_divisor(f: &Func, op: BinaryOp, b: ValueId) -> Option<i64> {
         },
         (Op::Const(s), DType::U64) => match s.cast(DType::U64) {
             Scalar::U64(c) if c != 0 => Some(c as i64),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Whether float `//` or `%` on dtype `d` is inlined (`float_div`).
+pub(super) fn inline_float_divmod(op: BinaryOp, d: DType) -> bool {
+    matches!(op, BinaryOp::FloorDiv | BinaryOp::Mod)
+        && d.is_float()
+        && super::float_div::host_has_fma()
+}
+
+/// The divisor of a float `//` or `%` when it is a finite nonzero
+/// constant (the inline sequence then needs no check of it).
+pub(super) fn float_divisor(f: &Func, b: ValueId) -> Option<f64> {
+    match &f.insts[b as usize].op {
+        Op::Const(s) => match s.cast(DType::F64) {
+            Scalar::F64(c) if c.is_finite() && c != 0.0 => Some(c),
             _ => None,
         },
         _ => None,

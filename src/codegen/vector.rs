@@ -82,6 +82,7 @@ fn float_plan(f: &Func) -> Option<(Plan, usize)> {
                                 | BinaryOp::Min
                                 | BinaryOp::Max
                         ) || op.is_comparison()
+                            || super::translate::inline_float_divmod(*op, d)
                     }
                 }
                 Op::Select(..) => true,
@@ -399,6 +400,10 @@ impl Lowering<'_, '_> {
                         BinaryOp::Sub => ins.fsub(x, y),
                         BinaryOp::Mul => ins.fmul(x, y),
                         BinaryOp::Div => ins.fdiv(x, y),
+                        BinaryOp::FloorDiv | BinaryOp::Mod => {
+                            let c = super::translate::float_divisor(f, *b);
+                            return self.float_divmod(*op, inst.dtype, x, y, c);
+                        }
                         // A NaN operand passes through, `x`'s first, as in
                         // the scalar code (see `arith`).
                         BinaryOp::Min | BinaryOp::Max => {
