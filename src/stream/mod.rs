@@ -22,6 +22,7 @@ mod pass;
 pub mod sink;
 pub mod slab;
 pub mod source;
+mod splice;
 
 use std::path::PathBuf;
 use std::sync::Arc;

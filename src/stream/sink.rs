@@ -14,7 +14,6 @@
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::ops::Range;
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -103,6 +102,7 @@ pub struct NpySink {
     temp: tempfile::NamedTempFile,
     row_bytes: usize,
     offset: u64,
+    writer: super::splice::Writer,
 }
 
 impl NpySink {
@@ -142,6 +142,7 @@ impl NpySink {
             temp,
             row_bytes: super::slab::row_bytes(dtype, shape),
             offset: len - data,
+            writer: super::splice::Writer::new(),
         })
     }
 
@@ -160,9 +161,8 @@ fn zeroed<T: WritableElement>(file: &File, shape: &[usize]) -> Result<(), String
 impl Sink for NpySink {
     fn write(&mut self, start: usize, slab: &Slab, rows: Range<usize>) -> Result<()> {
         let at = self.offset + (start * self.row_bytes) as u64;
-        self.temp
-            .as_file()
-            .write_all_at(slab.row_range_bytes(rows), at)
+        self.writer
+            .write_all_at(self.temp.as_file(), slab.row_range_bytes(rows), at)
             .map_err(|e| write_error(&self.path, describe(&e)))
     }
 
