@@ -47,7 +47,13 @@ pub struct TileArgs {
 }
 
 /// The entry point of a compiled kernel.
-pub type TileFn = unsafe extern "C" fn(*const TileArgs);
+///
+/// It returns 0 when every point is done. A vector variant returns 1 when
+/// some lanes met operands its inline code does not cover (float `//` by
+/// zero, say): its results in that tile are then incomplete, and the
+/// caller reruns the tile with the scalar function, which calls the
+/// reference there (`Compiled::run_tile_vector` does).
+pub type TileFn = unsafe extern "C" fn(*const TileArgs) -> u32;
 
 /// Byte offsets of the `TileArgs` fields, as generated code reads them.
 pub(crate) mod field {

@@ -21,8 +21,10 @@
 //!   zero remainder takes `b`'s sign.
 //!
 //! Operands outside that (a non-finite or zero `b`, a NaN, a quotient of
-//! 2^50 or more) take a cold branch that calls the reference, lane by lane
-//! in vector code, so every result is the reference's bit for bit.
+//! 2^50 or more) take a cold branch. The scalar function calls the
+//! reference there; the vector variant marks the tile, and the tile is
+//! then computed again by the scalar function (`abi::TileFn`). Either way
+//! every result is the reference's bit for bit.
 //! The fused multiply-add must be a real one: hosts without FMA keep the
 //! call (`host_has_fma`).
 
@@ -186,17 +188,17 @@ impl Lowering<'_, '_> {
             .ins()
             .brif(any, slow, &[], join, &[BlockArg::Value(fast)]);
         self.b.switch_to_block(slow);
-        let v = if ty.is_vector() {
-            let mut v = fast;
-            for k in 0..ty.lane_count() as u8 {
-                let xk = self.b.ins().extractlane(x, k);
-                let yk = self.b.ins().extractlane(y, k);
-                let rk = self.call_rt(&name, lane, &[xk, yk])?;
-                v = self.b.ins().insertlane(v, rk, k);
+        let v = match self.redo {
+            // The vector variant only notes that the tile needs the scalar
+            // function: a call here would make every register live across
+            // it spill in the hot loop.
+            Some(slot) => {
+                let one = self.b.ins().iconst(types::I32, 1);
+                let ptr = cranelift_module::Module::target_config(&*self.module).pointer_type();
+                self.b.ins().stack_store(ptr, one, slot, 0);
+                fast
             }
-            v
-        } else {
-            self.call_rt(&name, lane, &[x, y])?
+            None => self.call_rt(&name, lane, &[x, y])?,
         };
         self.b.ins().jump(join, &[BlockArg::Value(v)]);
         self.b.switch_to_block(join);

@@ -99,10 +99,19 @@ impl Compiled {
     /// As `run_tile`, and moreover: `self.lanes() > 1`, every loaded input
     /// and the output have an innermost byte stride equal to their element
     /// size, and the innermost extent is a multiple of `self.lanes()`.
+    ///
+    /// Where the variant reports lanes it could not finish (see [`TileFn`]),
+    /// the tile is computed again by the scalar function, which overwrites
+    /// every point of it with the same or the completed value.
     pub unsafe fn run_tile_vector(&self, args: &TileArgs) {
         let (entry, _) = self.vector.expect("a vector variant");
-        // SAFETY: forwarded to the caller.
-        unsafe { entry(args) }
+        // SAFETY: forwarded to the caller; the scalar function takes any
+        // tile the vector variant takes.
+        unsafe {
+            if entry(args) != 0 {
+                (self.entry)(args);
+            }
+        }
     }
 
     /// Runs the kernel over one tile.
@@ -113,8 +122,9 @@ impl Compiled {
     /// tile computes (see [`abi`]) is valid for reading, or writing for the
     /// output, with the dtypes of the `Func` this was compiled from.
     pub unsafe fn run_tile(&self, args: &TileArgs) {
-        // SAFETY: forwarded to the caller.
-        unsafe { (self.entry)(args) }
+        // SAFETY: forwarded to the caller. The scalar function finishes
+        // every point and returns 0.
+        unsafe { (self.entry)(args) };
     }
 }
 
@@ -180,14 +190,14 @@ struct Defined {
 /// when the kernel has one, into `module`.
 fn define(func: &Func, module: &mut JITModule) -> Result<Defined, CodegenError> {
     let (scalar, clif, mut asm) = declare(func, module, "stn_tile", 1)?;
-    let vector = match vector::plan(func).map(|p| p.1) {
-        Some(lanes) => {
+    let vector = match vector::plan(func) {
+        Some((plan, lanes)) => {
             let (id, _, vasm) = declare(func, module, "stn_tile_vector", lanes)?;
-            let per_step = lanes * vector::UNROLL;
+            let per_step = lanes * vector::unroll(Some(plan));
             asm = format!(
                 "; scalar tile function\n{asm}\n; vector variant, {per_step} points per step\n{vasm}"
             );
-            Some((id, lanes * vector::UNROLL))
+            Some((id, per_step))
         }
         None => None,
     };
@@ -195,7 +205,7 @@ fn define(func: &Func, module: &mut JITModule) -> Result<Defined, CodegenError> 
     let entry = |id| {
         let code = module.get_finalized_function(id);
         // SAFETY: the function was built with the signature `TileFn` names:
-        // one pointer argument, no results, the platform's C calling convention.
+        // one pointer argument, a u32 result, the platform's C calling convention.
         unsafe { std::mem::transmute::<*const u8, TileFn>(code) }
     };
     Ok(Defined {
@@ -218,6 +228,10 @@ fn declare(
     ctx.set_disasm(true);
     let ptr = module.target_config().pointer_type();
     ctx.func.signature.params.push(AbiParam::new(ptr));
+    ctx.func
+        .signature
+        .returns
+        .push(AbiParam::new(cranelift_codegen::ir::types::I32));
     let id = module
         .declare_function(name, Linkage::Local, &ctx.func.signature)
         .map_err(cl_err)?;

@@ -91,6 +91,17 @@ pub(super) fn data_flags() -> MemFlagsData {
     MemFlagsData::new().with_notrap()
 }
 
+/// Flags of loads from the inputs. Inputs are not written while a tile
+/// runs (outputs never overlap them: Rust's borrows forbid it, and the
+/// Python binding computes into a temporary when they would share memory),
+/// and every load's address depends on the innermost loop's counter, so
+/// no motion can take it past the loop's guard. Loads marked so are pure to
+/// Cranelift's mid-end, which then places each just before its first use:
+/// the sum of nine loads keeps two vectors live instead of nine.
+pub(super) fn load_flags() -> MemFlagsData {
+    data_flags().with_readonly().with_can_move()
+}
+
 /// State while one `Func` is translated; `arith` adds the per-operation parts.
 pub(super) struct Lowering<'a, 'b> {
     pub(super) f: &'a Func,
@@ -118,6 +129,9 @@ pub(super) struct Lowering<'a, 'b> {
     pub(super) plan: Option<super::vector::Plan>,
     /// Value ranges (`analysis::range`), for integer vector code.
     pub(super) ranges: Vec<Option<crate::analysis::range::Range>>,
+    /// In the vector variant: a 4-byte slot set to 1 where some lanes need
+    /// the scalar function (see `abi::TileFn`), returned at the end.
+    pub(super) redo: Option<cranelift_codegen::ir::StackSlot>,
 }
 
 /// Builds the tile function for `f` into `func` (whose signature is set).
@@ -153,6 +167,7 @@ pub(super) fn build(
             None
         },
         ranges: crate::analysis::range::ranges(f),
+        redo: None,
     };
     l.body(ptr)?;
     l.b.seal_all_blocks();
@@ -171,6 +186,17 @@ impl Lowering<'_, '_> {
         self.b.append_block_params_for_function_params(entry);
         self.b.switch_to_block(entry);
         let args = self.b.block_params(entry)[0];
+        if self.lanes > 1 {
+            use cranelift_codegen::ir::{StackSlotData, StackSlotKind};
+            let slot = self.b.create_sized_stack_slot(StackSlotData::new(
+                StackSlotKind::ExplicitSlot,
+                4,
+                2,
+            ));
+            let zero = self.b.ins().iconst(types::I32, 0);
+            self.b.ins().stack_store(ptr, zero, slot, 0);
+            self.redo = Some(slot);
+        }
         let arg = |l: &mut Self, off: i32| l.b.ins().load(ptr, MemFlagsData::trusted(), args, off);
 
         // Row pointer slots and their strides per axis.
@@ -291,22 +317,33 @@ impl Lowering<'_, '_> {
                 let next = block_args(zero, &self.rows[k]);
                 self.b.ins().jump(loops[k + 1], &next);
             } else if self.lanes > 1 {
-                // The vector body runs twice per step (`vector::UNROLL`):
-                // the second copy on the next `lanes` points.
-                let at = self.rows[k][out_slot];
-                let first = self.vector_of(f.result);
+                // The vector body runs `vector::unroll` times per step, on
+                // consecutive runs of `lanes` points (copy 0 is emitted
+                // above); results are stored in pairs.
+                let unroll = super::vector::unroll(self.plan);
                 let row0 = self.rows[k].clone();
-                self.rows[k] = (0..bases.len())
-                    .map(|s| {
-                        let by = self.b.ins().imul_imm_s(strides[s][k], self.lanes as i64);
-                        self.b.ins().iadd(row0[s], by)
-                    })
-                    .collect();
-                self.emit_level(k as i32, &live, &level)?;
-                let second = self.vector_of(f.result);
-                let at2 = self.rows[k][out_slot];
+                let mut pending = None;
+                for j in 0..unroll {
+                    if j > 0 {
+                        self.rows[k] = (0..bases.len())
+                            .map(|s| {
+                                let by = self
+                                    .b
+                                    .ins()
+                                    .imul_imm_s(strides[s][k], (j * self.lanes) as i64);
+                                self.b.ins().iadd(row0[s], by)
+                            })
+                            .collect();
+                        self.emit_level(k as i32, &live, &level)?;
+                    }
+                    let v = self.vector_of(f.result);
+                    let at = self.rows[k][out_slot];
+                    match pending.take() {
+                        None => pending = Some((v, at)),
+                        Some((first, at1)) => self.vstore_pair(first, v, at1, at),
+                    }
+                }
                 self.rows[k] = row0;
-                self.vstore_pair(first, second, at, at2);
             } else {
                 let at = self.rows[k][out_slot];
                 let v = self.value(f.result);
@@ -320,7 +357,7 @@ impl Lowering<'_, '_> {
             }
             let step = match (k + 1 == n, self.lanes) {
                 (false, _) | (true, 1) => 1,
-                (true, lanes) => (lanes * super::vector::UNROLL) as i64,
+                (true, lanes) => (lanes * super::vector::unroll(self.plan)) as i64,
             };
             let i = self.b.ins().iadd_imm_s(self.counters[k], step);
             let moved: Vec<Value> = (0..bases.len())
@@ -339,7 +376,11 @@ impl Lowering<'_, '_> {
             self.b.ins().brif(more, loops[k], &again, done, &[]);
         }
         self.b.switch_to_block(exit);
-        self.b.ins().return_(&[]);
+        let status = match self.redo {
+            Some(slot) => self.b.ins().stack_load(ptr, types::I32, slot, 0),
+            None => self.b.ins().iconst(types::I32, 0),
+        };
+        self.b.ins().return_(&[status]);
         Ok(())
     }
 
@@ -409,7 +450,7 @@ impl Lowering<'_, '_> {
             Op::Const(s) => self.constant(*s, d),
             Op::Load { input, offset } => {
                 let (addr, imm) = self.load_address(*input, offset);
-                let v = self.b.ins().load(ty, data_flags(), addr, imm);
+                let v = self.b.ins().load(ty, load_flags(), addr, imm);
                 self.normalize(v, d)
             }
             Op::Param(n) => {

@@ -27,8 +27,17 @@ use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Type, Value, types};
 
 /// How many vectors one step of the vector loop computes: the body is
 /// emitted this many times, on consecutive runs of lanes, which saves loop
-/// overhead and lets narrow results of both be packed into one store.
-pub(super) const UNROLL: usize = 2;
+/// overhead and lets narrow results of two be packed into one store. Float
+/// kernels take four: their sums are chains of dependent adds (floats are
+/// not reassociated), and four independent chains hide the adds' latency
+/// (W2's nine-point f64 sum: 28 us per call with two, see BENCHMARKS.md).
+/// Integer adds take one cycle; more copies there would only spill.
+pub(super) fn unroll(plan: Option<Plan>) -> usize {
+    match plan {
+        Some(Plan::Float(_)) => 4,
+        _ => 2,
+    }
+}
 
 /// How a kernel's innermost loop is vectorized.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -362,7 +371,9 @@ impl Lowering<'_, '_> {
         Ok(match &inst.op {
             Op::Load { input, offset } => {
                 let (addr, imm) = self.load_address(*input, offset);
-                self.b.ins().load(vt, data_flags(), addr, imm)
+                self.b
+                    .ins()
+                    .load(vt, super::translate::load_flags(), addr, imm)
             }
             Op::Unary(op, a) => {
                 let x = self.vector_of(*a);
