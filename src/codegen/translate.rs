@@ -319,10 +319,12 @@ impl Lowering<'_, '_> {
             } else if self.lanes > 1 {
                 // The vector body runs `vector::unroll` times per step, on
                 // consecutive runs of `lanes` points (copy 0 is emitted
-                // above); results are stored in pairs.
+                // above). Each copy's result is stored before the next
+                // copy's loads: Cranelift places arithmetic just before its
+                // first use, so a store after all copies would keep every
+                // copy's loaded vectors live at once (W1 spilled nine).
                 let unroll = super::vector::unroll(self.plan);
                 let row0 = self.rows[k].clone();
-                let mut pending = None;
                 for j in 0..unroll {
                     if j > 0 {
                         self.rows[k] = (0..bases.len())
@@ -338,10 +340,7 @@ impl Lowering<'_, '_> {
                     }
                     let v = self.vector_of(f.result);
                     let at = self.rows[k][out_slot];
-                    match pending.take() {
-                        None => pending = Some((v, at)),
-                        Some((first, at1)) => self.vstore_pair(first, v, at1, at),
-                    }
+                    self.vstore(v, at);
                 }
                 self.rows[k] = row0;
             } else {

@@ -27,7 +27,7 @@ use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Type, Value, types};
 
 /// How many vectors one step of the vector loop computes: the body is
 /// emitted this many times, on consecutive runs of lanes, which saves loop
-/// overhead and lets narrow results of two be packed into one store. Float
+/// overhead. Float
 /// kernels take four: their sums are chains of dependent adds (floats are
 /// not reassociated), and four independent chains hide the adds' latency
 /// (W2's nine-point f64 sum: 28 us per call with two, see BENCHMARKS.md).
@@ -300,25 +300,13 @@ impl Lowering<'_, '_> {
         }
     }
 
-    /// Stores two result vectors, computed for consecutive runs of lanes,
-    /// at `at` and `at2`, in the output dtype.
-    pub(super) fn vstore_pair(&mut self, a: Value, b: Value, at: Value, at2: Value) {
-        match self.plan {
-            Some(Plan::Int(_)) => match self.narrow_pair(a, b) {
-                Some(both) => {
-                    self.b.ins().store(data_flags(), both, at, 0);
-                }
-                None => {
-                    let (a, b) = (self.narrow_to_output(a), self.narrow_to_output(b));
-                    self.b.ins().store(data_flags(), a, at, 0);
-                    self.b.ins().store(data_flags(), b, at2, 0);
-                }
-            },
-            _ => {
-                self.b.ins().store(data_flags(), a, at, 0);
-                self.b.ins().store(data_flags(), b, at2, 0);
-            }
-        }
+    /// Stores one result vector at `at`, in the output dtype.
+    pub(super) fn vstore(&mut self, a: Value, at: Value) {
+        let a = match self.plan {
+            Some(Plan::Int(_)) => self.narrow_to_output(a),
+            _ => a,
+        };
+        self.b.ins().store(data_flags(), a, at, 0);
     }
 
     /// Value `v` as a vector: itself if computed in the innermost loop,

@@ -294,21 +294,6 @@ impl Lowering<'_, '_> {
         }
     }
 
-    /// Packs two result vectors into one full vector of the output dtype,
-    /// when the output is exactly half as wide as the lanes.
-    pub(super) fn narrow_pair(&mut self, a: Value, b: Value) -> Option<Value> {
-        let out = self.f.out_dtype;
-        let lane_bytes = self.mask_vec().lane_bits() / 8;
-        if out.size() as u32 * 2 != lane_bytes {
-            return None;
-        }
-        Some(if out.is_signed() {
-            self.b.ins().snarrow(a, b)
-        } else {
-            self.b.ins().unarrow(a, b)
-        })
-    }
-
     /// Narrows result lanes to the output dtype's width for the store. The
     /// result's range lies within the output dtype, so saturating narrowing
     /// is exact.
