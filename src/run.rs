@@ -134,6 +134,10 @@ impl TileKernel for Compiled {
         Compiled::lanes(self)
     }
 
+    fn ring_columns(&self) -> Option<usize> {
+        Compiled::ring_columns(self)
+    }
+
     unsafe fn run_tile_vector(&self, args: &TileArgs) {
         // SAFETY: forwarded from the caller, who checked layout and extent.
         unsafe { Compiled::run_tile_vector(self, args) }

@@ -738,7 +738,7 @@ fn float_floor_division_and_modulo_equal_the_reference() {
         let shape = [rng.random_range(1..5usize), rng.random_range(2..70usize)];
         let n = shape[0] * shape[1];
         let top = if dtype == DType::F32 { 21 } else { 50 };
-        let mut value = |rng: &mut StdRng| -> f64 {
+        let value = |rng: &mut StdRng| -> f64 {
             let q = rng.random_range(-3000i64..3000) as f64;
             match rng.random_range(0..12) {
                 0 => q * c,
@@ -758,7 +758,7 @@ fn float_floor_division_and_modulo_equal_the_reference() {
                 _ => rng.random_range(-1e4..1e4) * c,
             }
         };
-        let mut array = |rng: &mut StdRng| -> DynArray {
+        let array = |rng: &mut StdRng| -> DynArray {
             let v: Vec<f64> = (0..n).map(|_| value(rng)).collect();
             let a = ArrayD::from_shape_vec(IxDyn(&shape), v).unwrap();
             match dtype {
@@ -793,6 +793,97 @@ fn float_floor_division_and_modulo_equal_the_reference() {
             format!("STN_SEED={seed}\n{source}dtype {dtype}, shape {shape:?}")
         });
     }
+}
+
+/// Sums of a rectangle of neighbours share row sums between output rows
+/// (`codegen::rowsum`): each row's sum is kept in a ring buffer and reused
+/// by the next rows. Generated rectangles (2-4 rows, any set of columns),
+/// dtypes, divisions and shapes, including rows wider than the ring buffer
+/// (which the executor splits), boxes of one row and a loop axis; every
+/// case must take that path and agree with the interpreter.
+#[test]
+fn shared_row_sums_equal_the_interpreter() {
+    let (base, cases) = seed_and_cases(0x5_0a5, 80);
+    let mut shared = 0u64;
+    for i in 0..cases {
+        let seed = base + i;
+        let mut rng = StdRng::seed_from_u64(seed);
+        let dtype = *[DType::I8, DType::U8, DType::I16, DType::U16]
+            .choose(&mut rng)
+            .unwrap();
+        let k0 = rng.random_range(-2i64..=0);
+        let rows = rng.random_range(2i64..=4);
+        let mut cols: Vec<i64> = (-2..=2).filter(|_| rng.random_bool(0.5)).collect();
+        if cols.is_empty() {
+            cols.push(rng.random_range(-2..=2));
+        }
+        let mut terms = Vec::new();
+        for k in k0..k0 + rows {
+            for &j in &cols {
+                terms.push(format!("x[{k}, {j}]"));
+            }
+        }
+        // Shuffled: the sum's order must not matter to the plan.
+        for t in (1..terms.len()).rev() {
+            terms.swap(t, rng.random_range(0..=t));
+        }
+        let tail = *["", " // 9", " % 7", " // 3 + 1", " - 5"]
+            .choose(&mut rng)
+            .unwrap();
+        let out = if rng.random_bool(0.5) {
+            format!(
+                " -> {}",
+                ["i32", "i16", dtype.name()].choose(&mut rng).unwrap()
+            )
+        } else {
+            String::new()
+        };
+        let source = format!("kernel k(x){out} {{ ({}){tail} }}\n", terms.join(" + "));
+        let k = Program::from_source("rows.stn", &source).unwrap();
+        let k = k.kernel(None).unwrap();
+        let spec = k
+            .specialize(&[dtype])
+            .unwrap_or_else(|e| panic!("STN_SEED={seed}\n{source}{e}"));
+        // Without a vector variant (e.g. i8 data into an i32 output, which
+        // no lane width both loads and stores) the scalar code runs.
+        if spec.compiled.lanes() > 1 {
+            assert!(
+                spec.compiled.ring_columns().is_some(),
+                "STN_SEED={seed}: a vector variant without shared row sums\n{source}"
+            );
+            shared += 1;
+        }
+        let wide = rng.random_bool(0.15);
+        let mut shape = vec![
+            rng.random_range(1..30usize),
+            if wide {
+                rng.random_range(4097..4300usize)
+            } else {
+                rng.random_range(1..80usize)
+            },
+        ];
+        if rng.random_bool(0.3) {
+            shape.insert(0, rng.random_range(1..4usize));
+        }
+        let x = random_array(&mut rng, dtype, &shape);
+        let opts = RunOptions {
+            boundary: Some(*Mode::ALL.choose(&mut rng).unwrap()),
+            threads: Some(rng.random_range(1..=2)),
+            tile_points: *[1usize, 7, 300, 1 << 16].choose(&mut rng).unwrap(),
+            ..RunOptions::default()
+        };
+        assert_engines_agree(k, &[x.view()], &opts, &|| {
+            format!(
+                "STN_SEED={seed}\n{source}dtype {dtype}, shape {shape:?}, mode {:?}, tile {}",
+                opts.boundary, opts.tile_points
+            )
+        });
+    }
+    eprintln!("shared row sums: {shared} of {cases} kernels");
+    assert!(
+        shared * 2 >= cases,
+        "the generator should make such kernels"
+    );
 }
 
 /// Sums of 16-bit values divided by constants: past what a 32-bit

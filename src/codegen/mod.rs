@@ -14,6 +14,7 @@
 pub mod abi;
 mod arith;
 mod float_div;
+mod rowsum;
 mod translate;
 mod vector;
 mod vector_int;
@@ -57,6 +58,8 @@ pub struct Compiled {
     /// `vector`): it needs contiguous innermost rows and an innermost
     /// extent that is a multiple of the lanes.
     vector: Option<(TileFn, usize)>,
+    /// The vector variant keeps row sums in a ring buffer (`rowsum`).
+    rings: bool,
     /// The scalar function's machine code as text.
     asm: String,
 }
@@ -85,6 +88,12 @@ impl Compiled {
     /// `--emit asm`.
     pub fn asm(&self) -> &str {
         &self.asm
+    }
+
+    /// The widest box the vector variant takes: one that keeps row sums in
+    /// a ring buffer of `RING_COLUMNS` points per row (see `rowsum`).
+    pub fn ring_columns(&self) -> Option<usize> {
+        self.rings.then_some(RING_COLUMNS)
     }
 
     /// Points per iteration of the vector variant; 1 when there is none.
@@ -139,6 +148,10 @@ impl Drop for Compiled {
     }
 }
 
+/// Points per row of the row-sum ring buffer (`rowsum`): boxes up to this
+/// wide keep their row sums on the stack (rows x 4096 x 4 bytes at most).
+pub(crate) const RING_COLUMNS: usize = 4096;
+
 /// Compiles `func` for the host machine.
 pub fn compile(func: &Func) -> Result<Compiled, CodegenError> {
     translate::check(func)?;
@@ -163,11 +176,13 @@ pub fn compile(func: &Func) -> Result<Compiled, CodegenError> {
             clif,
             asm,
             vector,
+            rings,
         }) => Ok(Compiled {
             module: Some(module),
             entry,
             clif,
             vector,
+            rings,
             asm,
         }),
         Err(e) => {
@@ -184,16 +199,19 @@ struct Defined {
     clif: String,
     asm: String,
     vector: Option<(TileFn, usize)>,
+    rings: bool,
 }
 
 /// Builds, compiles and links the tile function, and its vector variant
 /// when the kernel has one, into `module`.
 fn define(func: &Func, module: &mut JITModule) -> Result<Defined, CodegenError> {
     let (scalar, clif, mut asm) = declare(func, module, "stn_tile", 1)?;
-    let vector = match vector::plan(func) {
-        Some((plan, lanes)) => {
+    let variant = vector::variant(func);
+    let rings = variant.as_ref().is_some_and(|v| v.3.is_some());
+    let vector = match variant {
+        Some((_, lanes, unroll, _)) => {
             let (id, _, vasm) = declare(func, module, "stn_tile_vector", lanes)?;
-            let per_step = lanes * vector::unroll(Some(plan));
+            let per_step = lanes * unroll;
             asm = format!(
                 "; scalar tile function\n{asm}\n; vector variant, {per_step} points per step\n{vasm}"
             );
@@ -213,6 +231,7 @@ fn define(func: &Func, module: &mut JITModule) -> Result<Defined, CodegenError> 
         clif,
         asm,
         vector: vector.map(|(id, l)| (entry(id), l)),
+        rings,
     })
 }
 

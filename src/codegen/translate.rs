@@ -127,6 +127,10 @@ pub(super) struct Lowering<'a, 'b> {
     pub(super) splats: HashMap<u32, Value>,
     /// How the innermost loop is vectorized, when `lanes > 1`.
     pub(super) plan: Option<super::vector::Plan>,
+    /// Vector copies per step of the innermost loop (`vector::variant`).
+    pub(super) unroll: usize,
+    /// Row sums shared between output rows, kept in a ring buffer.
+    rowsum: Option<super::rowsum::RowSum>,
     /// Value ranges (`analysis::range`), for integer vector code.
     pub(super) ranges: Vec<Option<crate::analysis::range::Range>>,
     /// In the vector variant: a 4-byte slot set to 1 where some lanes need
@@ -145,6 +149,11 @@ pub(super) fn build(
     let ptr = module.target_config().pointer_type();
     let config = module.target_config();
     let b = FunctionBuilder::new(func, fctx);
+    let variant = if lanes > 1 {
+        super::vector::variant(f)
+    } else {
+        None
+    };
     let mut l = Lowering {
         f,
         b,
@@ -161,11 +170,9 @@ pub(super) fn build(
         lanes,
         level: levels(f),
         splats: HashMap::new(),
-        plan: if lanes > 1 {
-            super::vector::plan(f).map(|p| p.0)
-        } else {
-            None
-        },
+        plan: variant.as_ref().map(|v| v.0),
+        unroll: variant.as_ref().map_or(1, |v| v.2),
+        rowsum: variant.and_then(|v| v.3),
         ranges: crate::analysis::range::ranges(f),
         redo: None,
     };
@@ -284,6 +291,19 @@ impl Lowering<'_, '_> {
         self.shape_ptr = arg(self, field::SHAPE);
         self.params_ptr = arg(self, field::PARAMS);
         self.emit_level(-1, &live, &level)?;
+        let rowsum = self.rowsum.clone();
+        let lane_bytes = (self.mask_vec().lane_bits() / 8) as i64;
+        let ring_row = super::RING_COLUMNS as i64 * lane_bytes;
+        let ring = rowsum.as_ref().map(|rs| {
+            use cranelift_codegen::ir::{StackSlotData, StackSlotKind};
+            self.b.create_sized_stack_slot(StackSlotData::new(
+                StackSlotKind::ExplicitSlot,
+                (rs.terms.len() as i64 * ring_row) as u32,
+                4,
+            ))
+        });
+        // Per relative row: the ring buffer row holding its sums.
+        let mut ring_rows: Vec<Value> = Vec::new();
 
         let loops: Vec<_> = (0..n).map(|_| self.b.create_block()).collect();
         let latches: Vec<_> = (0..n.saturating_sub(1))
@@ -311,11 +331,57 @@ impl Lowering<'_, '_> {
             let params = self.b.block_params(loops[k]).to_vec();
             self.counters.push(params[0]);
             self.rows.push(params[1..].to_vec());
-            self.emit_level(k as i32, &live, &level)?;
+            let shared = rowsum.as_ref().filter(|_| k + 1 == n);
+            if shared.is_none() {
+                self.emit_level(k as i32, &live, &level)?;
+            }
+            if let (Some(rs), Some(slot), true) = (&rowsum, ring, k + 2 == n) {
+                ring_rows = self.ring_rows(rs, slot, ring_row, ptr);
+                self.ring_prologue(rs, &ring_rows, &strides, extents[n - 1], lane_bytes)?;
+            }
             if k + 1 < n {
                 let zero = self.b.ins().iconst(types::I64, 0);
                 let next = block_args(zero, &self.rows[k]);
                 self.b.ins().jump(loops[k + 1], &next);
+            } else if let Some(rs) = shared {
+                // One step of a row: per copy, one new row sum added to the
+                // ring buffer's earlier rows, and stored into it.
+                let last = rs.terms.len() - 1;
+                let row0 = self.rows[k].clone();
+                for j in 0..self.unroll {
+                    self.rows[k] = self.shifted(&row0, &strides, j);
+                    let h = self.row_sum(&rs.terms[last])?;
+                    let col = self
+                        .b
+                        .ins()
+                        .iadd_imm_s(self.counters[k], (j * self.lanes) as i64);
+                    let off = self.b.ins().imul_imm_s(col, lane_bytes);
+                    let vt = self.mask_vec();
+                    let mut sum: Option<Value> = None;
+                    for &r in &ring_rows[..last] {
+                        let at = self.b.ins().iadd(r, off);
+                        let v = self.b.ins().load(vt, data_flags(), at, 0);
+                        sum = Some(match sum {
+                            Some(s) => self.b.ins().iadd(s, v),
+                            None => v,
+                        });
+                    }
+                    let sum = self.b.ins().iadd(sum.expect("two rows or more"), h);
+                    let at = self.b.ins().iadd(ring_rows[last], off);
+                    self.b.ins().store(data_flags(), h, at, 0);
+                    self.vals[rs.root as usize] = Some(sum);
+                    for i in 0..f.insts.len() {
+                        let part = rs.parts.contains(&(i as ValueId));
+                        if live[i] && level[i] == k as i32 && !part {
+                            let v = self.vinst(i)?;
+                            self.vals[i] = Some(v);
+                        }
+                    }
+                    let v = self.vector_of(f.result);
+                    let at = self.rows[k][out_slot];
+                    self.vstore(v, at);
+                }
+                self.rows[k] = row0;
             } else if self.lanes > 1 {
                 // The vector body runs `vector::unroll` times per step, on
                 // consecutive runs of `lanes` points (copy 0 is emitted
@@ -323,7 +389,7 @@ impl Lowering<'_, '_> {
                 // copy's loads: Cranelift places arithmetic just before its
                 // first use, so a store after all copies would keep every
                 // copy's loaded vectors live at once (W1 spilled nine).
-                let unroll = super::vector::unroll(self.plan);
+                let unroll = self.unroll;
                 let row0 = self.rows[k].clone();
                 for j in 0..unroll {
                     if j > 0 {
@@ -356,7 +422,7 @@ impl Lowering<'_, '_> {
             }
             let step = match (k + 1 == n, self.lanes) {
                 (false, _) | (true, 1) => 1,
-                (true, lanes) => (lanes * super::vector::unroll(self.plan)) as i64,
+                (true, lanes) => (lanes * self.unroll) as i64,
             };
             let i = self.b.ins().iadd_imm_s(self.counters[k], step);
             let moved: Vec<Value> = (0..bases.len())
@@ -381,6 +447,123 @@ impl Lowering<'_, '_> {
         };
         self.b.ins().return_(&[status]);
         Ok(())
+    }
+
+    /// The pointers of vector copy `j`: `j * lanes` points along the row.
+    fn shifted(&mut self, row: &[Value], strides: &[Vec<Value>], j: usize) -> Vec<Value> {
+        let last = self.f.ndim - 1;
+        (0..row.len())
+            .map(|s| {
+                if j == 0 {
+                    return row[s];
+                }
+                let by = self
+                    .b
+                    .ins()
+                    .imul_imm_s(strides[s][last], (j * self.lanes) as i64);
+                self.b.ins().iadd(row[s], by)
+            })
+            .collect()
+    }
+
+    /// At the start of an output row: where the ring buffer keeps the sums
+    /// of each row the footprint covers, the first at relative row 0. Row
+    /// `r + a` is kept in ring row `(r + a) mod rows`, so the row the next
+    /// output row no longer needs is the one the new sums overwrite.
+    fn ring_rows(
+        &mut self,
+        rs: &super::rowsum::RowSum,
+        slot: cranelift_codegen::ir::StackSlot,
+        ring_row: i64,
+        ptr: Type,
+    ) -> Vec<Value> {
+        let rows = rs.terms.len() as i64;
+        let r = *self.counters.last().expect("in the row loop");
+        let base = self.b.ins().stack_addr(ptr, slot, 0);
+        (0..rows)
+            .map(|a| {
+                let t = self.b.ins().iadd_imm_s(r, a);
+                let q = self.b.ins().urem_imm_s(t, rows);
+                let by = self.b.ins().imul_imm_s(q, ring_row);
+                self.b.ins().iadd(base, by)
+            })
+            .collect()
+    }
+
+    /// On the box's first output row only: a loop over its columns that
+    /// stores the sums of every footprint row but the last into the ring.
+    fn ring_prologue(
+        &mut self,
+        rs: &super::rowsum::RowSum,
+        ring_rows: &[Value],
+        strides: &[Vec<Value>],
+        width: Value,
+        lane_bytes: i64,
+    ) -> Result<(), CodegenError> {
+        let r = *self.counters.last().expect("in the row loop");
+        let row = self.rows.last().expect("in the row loop").clone();
+        let ptr = self.b.func.dfg.value_type(row[0]);
+        let head = self.b.create_block();
+        let body = self.b.create_block();
+        let after = self.b.create_block();
+        self.b.append_block_param(body, types::I64);
+        for _ in &row {
+            self.b.append_block_param(body, ptr);
+        }
+        let first = self.b.ins().icmp_imm_s(IntCC::Equal, r, 0);
+        self.b.ins().brif(first, head, &[], after, &[]);
+        self.b.switch_to_block(head);
+        let zero = self.b.ins().iconst(types::I64, 0);
+        self.b.ins().jump(body, &block_args(zero, &row));
+        self.b.switch_to_block(body);
+        let params = self.b.block_params(body).to_vec();
+        let (col, at) = (params[0], params[1..].to_vec());
+        let step = self.lanes * self.unroll;
+        for j in 0..self.unroll {
+            let moved = self.shifted(&at, strides, j);
+            self.rows.push(moved);
+            let c = self.b.ins().iadd_imm_s(col, (j * self.lanes) as i64);
+            let off = self.b.ins().imul_imm_s(c, lane_bytes);
+            for (a, terms) in rs.terms[..rs.terms.len() - 1].iter().enumerate() {
+                let h = self.row_sum(terms)?;
+                let to = self.b.ins().iadd(ring_rows[a], off);
+                self.b.ins().store(data_flags(), h, to, 0);
+            }
+            self.rows.pop();
+        }
+        let last = self.f.ndim - 1;
+        let next = self.b.ins().iadd_imm_s(col, step as i64);
+        let moved: Vec<Value> = (0..at.len())
+            .map(|s| {
+                let by = self.b.ins().imul_imm_s(strides[s][last], step as i64);
+                self.b.ins().iadd(at[s], by)
+            })
+            .collect();
+        let more = self.b.ins().icmp(IntCC::UnsignedLessThan, next, width);
+        self.b
+            .ins()
+            .brif(more, body, &block_args(next, &moved), after, &[]);
+        self.b.switch_to_block(after);
+        Ok(())
+    }
+
+    /// The sum, in vector lanes, of `terms` (loads, or casts of loads) at
+    /// the current innermost pointers.
+    fn row_sum(&mut self, terms: &[ValueId]) -> Result<Value, CodegenError> {
+        let mut sum = None;
+        for &t in terms {
+            if let Op::Cast(a) = self.f.insts[t as usize].op {
+                let v = self.vinst(a as usize)?;
+                self.vals[a as usize] = Some(v);
+            }
+            let v = self.vinst(t as usize)?;
+            self.vals[t as usize] = Some(v);
+            sum = Some(match sum {
+                Some(s) => self.b.ins().iadd(s, v),
+                None => v,
+            });
+        }
+        Ok(sum.expect("a row has terms"))
     }
 
     /// Translates the live instructions of one loop level, in order.

@@ -18,6 +18,7 @@
 //! remaining columns go to the scalar function.
 
 use super::CodegenError;
+use super::rowsum::RowSum;
 use super::translate::{Lowering, data_flags, liveness};
 use crate::analysis::range;
 use crate::ir::{BinaryOp, Func, Op, UnaryOp};
@@ -37,6 +38,20 @@ pub(super) fn unroll(plan: Option<Plan>) -> usize {
         Some(Plan::Float(_)) => 4,
         _ => 2,
     }
+}
+
+/// The vector variant of `f`: its plan, lanes, copies per step, and the
+/// row sums it shares between output rows (`rowsum`), if any.
+pub(super) fn variant(f: &Func) -> Option<(Plan, usize, usize, Option<RowSum>)> {
+    let (plan, lanes) = self::plan(f)?;
+    let rowsum = match plan {
+        Plan::Int(bits) => {
+            super::rowsum::plan(f, &liveness(f), &range::ranges(f), lane_range(bits))
+        }
+        Plan::Float(_) => None,
+    };
+    let unroll = unroll(Some(plan));
+    Some((plan, lanes, unroll, rowsum))
 }
 
 /// How a kernel's innermost loop is vectorized.
@@ -224,7 +239,7 @@ pub(super) fn magic_q15(top: u64, c: u64) -> Option<(i16, u32)> {
     None
 }
 
-fn lane_range(bits: u32) -> range::Range {
+pub(super) fn lane_range(bits: u32) -> range::Range {
     range::Range::new(-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1)
 }
 

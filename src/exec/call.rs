@@ -44,6 +44,45 @@ impl Callee<'_> {
     ) {
         let ndim = bx.len();
         let last = ndim - 1;
+        if let Some(width) = self.kernel.ring_columns()
+            && bx[last].len() > width
+        {
+            // Parts at most as wide as the vector variant's ring buffer.
+            let mut part = bx.clone();
+            let mut start = bx[last].start;
+            while start < bx[last].end {
+                part[last] = start..(start + width).min(bx[last].end);
+                let by = (start - bx[last].start) as i64;
+                let moved: Vec<*const u8> = ptrs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| p.wrapping_offset((by * strides[i * ndim + last]) as isize))
+                    .collect();
+                let at = out.wrapping_offset((by * out_strides[last]) as isize);
+                // SAFETY: a part of the box, with its pointers moved to it.
+                unsafe { self.run_rows(&part, &moved, strides, at, out_strides) };
+                start = part[last].end;
+            }
+            return;
+        }
+        // SAFETY: forwarded.
+        unsafe { self.run_rows(bx, ptrs, strides, out, out_strides) }
+    }
+
+    /// `run` on a box no wider than `ring_columns`.
+    ///
+    /// # Safety
+    /// As `run`.
+    unsafe fn run_rows(
+        &self,
+        bx: &CoreBox,
+        ptrs: &[*const u8],
+        strides: &[i64],
+        out: *mut u8,
+        out_strides: &[i64],
+    ) {
+        let ndim = bx.len();
+        let last = ndim - 1;
         let lanes = self.kernel.lanes();
         let n = bx[last].len();
         let contiguous = out_strides[last] == self.out_size as i64

@@ -39,6 +39,13 @@ pub trait TileKernel: Sync {
         1
     }
 
+    /// The widest box (in innermost points) the vector variant takes, where
+    /// it keeps row sums of whole rows in a ring buffer on its stack
+    /// (`codegen::rowsum`); `None` where any width goes.
+    fn ring_columns(&self) -> Option<usize> {
+        None
+    }
+
     /// Runs the vector variant over one box.
     ///
     /// # Safety
