@@ -96,7 +96,8 @@ fn write_error(path: &Path, why: impl std::fmt::Display) -> Error {
     Error::Io(format!("cannot write `{}`: {why}", path.display()))
 }
 
-/// A `.npy` output: a full-size temporary file written with `pwrite`.
+/// A `.npy` output: a full-size temporary file, written through a pipe
+/// (`splice::Writer`; `pwrite` where the system refuses).
 pub struct NpySink {
     path: PathBuf,
     temp: tempfile::NamedTempFile,
