@@ -162,20 +162,8 @@ impl Kernel {
     /// The footprint for inputs of these dtypes (compiling the kernel for
     /// them): the lowest and the highest offset read along each core axis.
     fn footprint(&self, py: Python<'_>, dtypes: Vec<String>) -> PyResult<(Vec<i64>, Vec<i64>)> {
-        let dtypes = dtypes
-            .iter()
-            .map(|d| {
-                DType::from_name(d)
-                    .ok_or_else(|| PyValueError::new_err(format!("unknown dtype `{d}`")))
-            })
-            .collect::<PyResult<Vec<_>>>()?;
-        let cx = Context::Call {
-            arguments: dtypes.len() != self.kernel.inputs().len(),
-        };
         // A pipeline reads as far as all its stages together.
-        let pipe = py
-            .detach(|| self.kernel.pipeline(&dtypes))
-            .map_err(|e| errors::to_py(py, e, cx))?;
+        let pipe = self.pipeline_for(py, &dtypes)?;
         let fp = &pipe.footprint;
         Ok((fp.lo.clone(), fp.hi.clone()))
     }
@@ -184,19 +172,7 @@ impl Kernel {
     /// they run; the last is the kernel itself (a kernel without stages
     /// has just that one).
     fn stages(&self, py: Python<'_>, dtypes: Vec<String>) -> PyResult<Vec<StageInfo>> {
-        let dtypes = dtypes
-            .iter()
-            .map(|d| {
-                DType::from_name(d)
-                    .ok_or_else(|| PyValueError::new_err(format!("unknown dtype `{d}`")))
-            })
-            .collect::<PyResult<Vec<_>>>()?;
-        let cx = Context::Call {
-            arguments: dtypes.len() != self.kernel.inputs().len(),
-        };
-        let pipe = py
-            .detach(|| self.kernel.pipeline(&dtypes))
-            .map_err(|e| errors::to_py(py, e, cx))?;
+        let pipe = self.pipeline_for(py, &dtypes)?;
         Ok(pipe
             .stages
             .iter()
@@ -332,6 +308,27 @@ impl Kernel {
 }
 
 impl Kernel {
+    /// The pipeline for inputs of the dtypes named `dtypes` (compiling it),
+    /// with errors as Python exceptions.
+    fn pipeline_for(
+        &self,
+        py: Python<'_>,
+        dtypes: &[String],
+    ) -> PyResult<std::sync::Arc<stn::pipeline::plan::Pipeline>> {
+        let dtypes = dtypes
+            .iter()
+            .map(|d| {
+                DType::from_name(d)
+                    .ok_or_else(|| PyValueError::new_err(format!("unknown dtype `{d}`")))
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        let cx = Context::Call {
+            arguments: dtypes.len() != self.kernel.inputs().len(),
+        };
+        py.detach(|| self.kernel.pipeline(&dtypes))
+            .map_err(|e| errors::to_py(py, e, cx))
+    }
+
     /// The context of a call with `n` arrays and these parameters: a
     /// wrong count of arrays or wrong parameter names are argument errors.
     fn context(&self, n: usize, params: &[(String, Bound<'_, PyAny>)]) -> Context {

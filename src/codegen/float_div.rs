@@ -76,23 +76,6 @@ impl Lowering<'_, '_> {
         }
     }
 
-    /// A comparison's mask as a value of `ty`'s type (vector masks are
-    /// bitcast to the float lanes; scalar ones stay bools).
-    fn lanes_of(&mut self, ty: Type, m: Value) -> Value {
-        if ty.is_vector() {
-            let mt = self.b.func.dfg.value_type(m);
-            if mt != ty {
-                return self.b.ins().bitcast(
-                    ty,
-                    cranelift_codegen::ir::MemFlagsData::new()
-                        .with_endianness(cranelift_codegen::ir::Endianness::Little),
-                    m,
-                );
-            }
-        }
-        m
-    }
-
     /// `x op y` for `op` in `//`, `%` on float values (scalars of dtype `d`,
     /// or vectors of its lanes), exactly as `rt` computes it. `divisor` is
     /// the divisor's value when it is a constant.
@@ -134,7 +117,7 @@ impl Lowering<'_, '_> {
             }
         };
         let q = if ty.is_vector() {
-            let m = self.lanes_of(ty, too_high);
+            let m = self.as_lanes(ty, too_high);
             let dec = self.b.ins().band(m, one);
             self.b.ins().fsub(fl, dec)
         } else {
@@ -152,7 +135,7 @@ impl Lowering<'_, '_> {
                 // `fcopysign` has no x86 lowering).
                 let sign = self.float_const(ty, -0.0);
                 let signed_zero = self.b.ins().band(y, sign);
-                let z = self.lanes_of(ty, is_zero);
+                let z = self.as_lanes(ty, is_zero);
                 self.b.ins().bitselect(z, signed_zero, m)
             } else {
                 let signed_zero = self.b.ins().fcopysign(zero, y);

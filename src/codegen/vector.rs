@@ -283,7 +283,7 @@ impl Lowering<'_, '_> {
     }
 
     /// Mask `m` as a value of vector type `vt` (same bits), for `bitselect`.
-    fn as_lanes(&mut self, vt: Type, m: Value) -> Value {
+    pub(super) fn as_lanes(&mut self, vt: Type, m: Value) -> Value {
         if self.b.func.dfg.value_type(m) == vt {
             return m;
         }

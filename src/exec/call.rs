@@ -53,12 +53,7 @@ impl Callee<'_> {
             while start < bx[last].end {
                 part[last] = start..(start + width).min(bx[last].end);
                 let by = (start - bx[last].start) as i64;
-                let moved: Vec<*const u8> = ptrs
-                    .iter()
-                    .enumerate()
-                    .map(|(i, p)| p.wrapping_offset((by * strides[i * ndim + last]) as isize))
-                    .collect();
-                let at = out.wrapping_offset((by * out_strides[last]) as isize);
+                let (moved, at) = along_rows(ptrs, strides, out, out_strides, ndim, by);
                 // SAFETY: a part of the box, with its pointers moved to it.
                 unsafe { self.run_rows(&part, &moved, strides, at, out_strides) };
                 start = part[last].end;
@@ -104,12 +99,7 @@ impl Callee<'_> {
             let from = n - lanes;
             let mut tail = bx.clone();
             tail[last] = bx[last].start + from..bx[last].end;
-            let moved: Vec<*const u8> = ptrs
-                .iter()
-                .enumerate()
-                .map(|(i, p)| p.wrapping_offset((from as i64 * strides[i * ndim + last]) as isize))
-                .collect();
-            let out = out.wrapping_offset((from as i64 * out_strides[last]) as isize);
+            let (moved, out) = along_rows(ptrs, strides, out, out_strides, ndim, from as i64);
             unsafe { self.invoke(&tail, &moved, strides, out, out_strides, true) };
         }
     }
@@ -153,4 +143,26 @@ impl Callee<'_> {
             }
         };
     }
+}
+
+/// The input and output pointers moved `by` points along the innermost
+/// of `ndim` axes (`strides` holds `ndim` strides per input).
+fn along_rows(
+    ptrs: &[*const u8],
+    strides: &[i64],
+    out: *mut u8,
+    out_strides: &[i64],
+    ndim: usize,
+    by: i64,
+) -> (Vec<*const u8>, *mut u8) {
+    let last = ndim - 1;
+    let moved = ptrs
+        .iter()
+        .enumerate()
+        .map(|(i, p)| p.wrapping_offset((by * strides[i * ndim + last]) as isize))
+        .collect();
+    (
+        moved,
+        out.wrapping_offset((by * out_strides[last]) as isize),
+    )
 }
