@@ -3,11 +3,8 @@
 //! `cargo bench --bench workloads`; the side-by-side comparison with peers
 //! is `benches/peers/run.sh`.
 
-use stn::array::DynArray;
-use stn::bench::random_array;
-use stn::program::Program;
-use stn::run::RunOptions;
-use stn::types::dtype::DType;
+use stn::internals::bench::random_array;
+use stn::{DType, DynArray, Options, Program};
 
 fn main() {
     divan::main();
@@ -27,7 +24,7 @@ fn workload(bencher: divan::Bencher, src: &str, dtype: DType, shape: &[usize]) {
     let k = program.kernel(None).unwrap();
     let x = random_array(dtype, shape, 1);
     let mut out = DynArray::zeros(dtype, shape);
-    let opts = RunOptions::default();
+    let opts = Options::new();
     k.run_into(&[x.view()], &mut out.view_mut(), &opts).unwrap();
     bencher.bench_local(|| k.run_into(&[x.view()], &mut out.view_mut(), &opts).unwrap());
 }
@@ -57,5 +54,5 @@ fn w4_f32_heat3d_256x256x256(b: divan::Bencher) {
 fn compile_smooth_i8() {
     let program = Program::from_source("bench.stn", SMOOTH).unwrap();
     let k = program.kernel(None).unwrap();
-    divan::black_box(k.specialize(&[DType::I8]).unwrap());
+    divan::black_box(stn::internals::specialize(k, &[DType::I8]).unwrap());
 }

@@ -4,10 +4,7 @@
 //! Run with `cargo run --example embed`.
 
 use ndarray::{Array2, Array3};
-use stn::array::{ArrayMut, ArrayRef};
-use stn::exec::boundary::Mode;
-use stn::program::Program;
-use stn::run::RunOptions;
+use stn::{ArrayMut, ArrayRef, Mode, Options, Program};
 
 const SOURCE: &str = "
 kernel smooth(x) {
@@ -19,13 +16,13 @@ kernel smooth(x) {
 kernel scale(x, k: f32) -> f32 { x[0, 0] * k }
 ";
 
-fn main() -> Result<(), stn::error::Error> {
+fn main() -> Result<(), stn::Error> {
     let program = Program::from_source("inline.stn", SOURCE)?;
     let smooth = program.kernel(Some("smooth"))?;
 
     // Typed convenience: int8 in, int8 out, with a leading loop axis.
     let frames = Array3::<i8>::from_shape_fn((2, 5, 6), |(f, i, j)| (f * 30 + i * 6 + j) as i8);
-    let out: ndarray::ArrayD<i8> = smooth.apply(&[frames.view()], &RunOptions::default())?;
+    let out = smooth.apply(&[frames.view()], &Options::new())?; // an Array3<i8>
     println!(
         "smooth, fill with cval 0:\n{}",
         out.index_axis(ndarray::Axis(0), 0)
@@ -33,8 +30,8 @@ fn main() -> Result<(), stn::error::Error> {
 
     // Other dtypes compile new specializations; the cache shows which exist.
     let f = Array2::<f64>::from_shape_fn((4, 4), |(i, j)| (i * 4 + j) as f64);
-    let opts = RunOptions::default().boundary(Mode::Reflect);
-    let g: ndarray::ArrayD<f64> = smooth.apply(&[f.view()], &opts)?;
+    let opts = Options::new().boundary(Mode::Reflect);
+    let g = smooth.apply(&[f.view()], &opts)?;
     println!("smooth on f64 with reflect:\n{g}");
     println!("compiled signatures of `smooth`: {:?}", smooth.signatures());
 
@@ -46,8 +43,23 @@ fn main() -> Result<(), stn::error::Error> {
     scale.run_into(
         &[ArrayRef::new(x.view())],
         &mut ArrayMut::new(yt.view_mut()),
-        &RunOptions::default().param("k", 0.5f32),
+        &Options::new().param("k", 0.5f32),
     )?;
     println!("scale(u16 -> f32) into a transposed buffer:\n{y}");
+
+    // A call resolved once and run many times: what it makes is known
+    // before it runs.
+    let call = smooth.call(&[ArrayRef::new(frames.view())], &Options::new())?;
+    println!(
+        "smooth on {:?} int8: {} {:?}, footprint {:?}..={:?}",
+        frames.shape(),
+        call.out_dtype(),
+        call.out_shape(),
+        call.footprint().lo,
+        call.footprint().hi
+    );
+    for _ in 0..3 {
+        call.run(&[ArrayRef::new(frames.view())])?;
+    }
     Ok(())
 }

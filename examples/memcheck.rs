@@ -4,9 +4,7 @@
 //! compiled result differs from the interpreter's.
 
 use ndarray::{Array, ArrayD, IxDyn, s};
-use stn::exec::boundary::Mode;
-use stn::program::Program;
-use stn::run::{Engine, RunOptions};
+use stn::{Engine, Mode, Options, Program};
 
 const KERNELS: &str = "
 kernel smooth(x) { (x[-1,-1] + x[-1,0] + x[-1,1] + x[0,-1] + x[0,0] + x[0,1] + x[1,-1] + x[1,0] + x[1,1]) // 9 }
@@ -32,10 +30,11 @@ fn main() {
             ];
             for v in views {
                 for mode in Mode::ALL {
-                    let opts = RunOptions::default().boundary(mode).cval(2.0).threads(2);
-                    let jit: ArrayD<f32> = k.apply(&[v.view()], &opts).expect("runs");
+                    let opts = Options::new().boundary(mode).cval(2.0).threads(2);
+                    let jit: ArrayD<f32> =
+                        k.apply_as::<f32, _, _>(&[v.view()], &opts).expect("runs");
                     let oracle: ArrayD<f32> = k
-                        .apply(&[v.view()], &opts.engine(Engine::Interpreter))
+                        .apply_as::<f32, _, _>(&[v.view()], &opts.engine(Engine::Interpreter))
                         .expect("runs");
                     runs += 1;
                     if jit

@@ -11,12 +11,12 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::array::{ArrayRef, DynArray};
-use crate::error::Result;
-use crate::exec::parallel;
+use crate::base::array::{ArrayRef, DynArray};
+use crate::base::dtype::DType;
+use crate::base::error::Result;
+use crate::base::parallel;
 use crate::program::Kernel;
-use crate::run::RunOptions;
-use crate::types::dtype::DType;
+use crate::program::options::Options;
 
 /// What one `bench` measured.
 #[derive(Clone, Debug)]
@@ -40,6 +40,61 @@ impl Report {
 
     pub fn copy_median(&self) -> Duration {
         median(&self.copies)
+    }
+
+    /// What `stn bench` prints about a run of `kernel` on inputs of `sig`,
+    /// `steps` steps each, on `threads` threads (`None`: every core).
+    pub fn text(
+        &self,
+        kernel: &Kernel,
+        sig: &[DType],
+        threads: Option<usize>,
+        steps: usize,
+    ) -> String {
+        use std::fmt::Write;
+        let mut out = String::new();
+        let threads = threads.unwrap_or_else(rayon::current_num_threads);
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        let _ = writeln!(
+            out,
+            "kernel {}({}) -> {} {:?}, {} thread{}, {} runs after a warm-up",
+            kernel.name(),
+            crate::base::dtype::names(sig),
+            self.out_dtype,
+            self.out_shape,
+            threads,
+            if threads == 1 { "" } else { "s" },
+            self.runs.len()
+        );
+        let _ = writeln!(out, "compile time: {:.3} ms", ms(self.compile_time));
+        let _ = writeln!(out, "bytes moved: {} (inputs + output)", self.bytes);
+        let best = |v: &[Duration]| v.iter().min().copied().unwrap_or_default();
+        for (label, times, med) in [
+            ("stn", &self.runs, self.run_median()),
+            ("copy", &self.copies, self.copy_median()),
+        ] {
+            let _ = writeln!(
+                out,
+                "{label:<5} median {:.3} ms, best {:.3} ms, {:.2} GB/s",
+                ms(med),
+                ms(best(times)),
+                self.gbps(med)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "ratio stn/copy: {:.2} (medians)",
+            self.run_median().as_secs_f64() / self.copy_median().as_secs_f64().max(1e-12)
+        );
+        if steps > 1 {
+            let _ = writeln!(
+                out,
+                "ratio stn/({steps} copies): {:.2} (a step-by-step run moves the bytes once per step)",
+                self.run_median().as_secs_f64()
+                    / (steps as f64 * self.copy_median().as_secs_f64()).max(1e-12)
+            );
+        }
+        out
     }
 
     /// Gigabytes (1e9) per second moved by a run that took `t`.
@@ -94,29 +149,29 @@ pub fn random_array(dtype: DType, shape: &[usize], seed: u64) -> DynArray {
 pub fn bench(
     kernel: &Kernel,
     inputs: &[ArrayRef<'_>],
-    opts: &RunOptions,
+    opts: &Options,
     repeats: usize,
 ) -> Result<Report> {
-    let (pipe, layout) = kernel.prepare(inputs, opts)?;
-    let out_shape = layout.out_shape();
-    let mut out = DynArray::zeros(pipe.out_dtype(), &out_shape);
-    kernel.run_into(inputs, &mut out.view_mut(), opts)?;
+    let call = kernel.call(inputs, opts)?;
+    let out_shape = call.out_shape().to_vec();
+    let mut out = DynArray::zeros(call.out_dtype(), &out_shape);
+    call.run_into(inputs, &mut out.view_mut())?;
     let mut runs = Vec::with_capacity(repeats);
     for _ in 0..repeats {
         let start = Instant::now();
-        kernel.run_into(inputs, &mut out.view_mut(), opts)?;
+        call.run_into(inputs, &mut out.view_mut())?;
         runs.push(start.elapsed());
     }
     let in_bytes: usize = inputs.iter().map(|a| a.len() * a.dtype().size()).sum();
-    let out_bytes = out_shape.iter().product::<usize>() * pipe.out_dtype().size();
+    let out_bytes = out_shape.iter().product::<usize>() * call.out_dtype().size();
     let bytes = in_bytes + out_bytes;
     let copies = time_copy(bytes, opts.threads, repeats);
     Ok(Report {
-        compile_time: pipe.compile_time(),
+        compile_time: call.compile_time(),
         runs,
         copies,
         bytes,
-        out_dtype: pipe.out_dtype(),
+        out_dtype: call.out_dtype(),
         out_shape,
     })
 }

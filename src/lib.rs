@@ -1,60 +1,137 @@
 //! stn: a JIT-compiling stencil language.
 //!
-//! A kernel is written once, without dtypes, in a `.stn` file or string:
+//! A kernel is written once, without dtypes, in a `.stn` file or string,
+//! and called on `ndarray` arrays of any dtype and any number of leading
+//! ("loop") axes:
 //!
 //! ```
 //! use ndarray::Array2;
-//! use stn::program::Program;
-//! use stn::run::RunOptions;
+//! use stn::{DType, Mode, Options, Program};
 //!
 //! let program = Program::from_source("inline.stn", "kernel k(x) { x[0, -1] + x[0, 1] }")?;
-//! let k = program.kernel(None)?;
+//! let k = program.kernel(Some("k"))?;
 //! let x = Array2::<i16>::from_shape_fn((2, 4), |(i, j)| (10 * i + j) as i16);
 //! // The first call with i16 input type-checks and JIT-compiles; later calls reuse it.
-//! let y: ndarray::ArrayD<i16> = k.apply(&[x.view()], &RunOptions::default())?;
+//! let y = k.apply(&[x.view()], &Options::new())?;
 //! // Default boundary `fill`: points whose neighbourhood leaves the array get cval 0.
-//! assert_eq!(y.as_slice().unwrap(), &[0, 2, 4, 0, 0, 22, 24, 0]);
-//! assert_eq!(k.signatures(), vec![vec![stn::types::dtype::DType::I16]]);
-//! # Ok::<(), stn::error::Error>(())
+//! assert_eq!(y, ndarray::arr2(&[[0, 2, 4, 0], [0, 22, 24, 0]]));
+//! // scipy.ndimage's modes, and any other option, through the builder.
+//! let z = k.apply(&[x.view()], &Options::new().boundary(Mode::Nearest))?;
+//! assert_eq!(z.row(0).to_vec(), vec![1, 2, 4, 5]);
+//! assert_eq!(k.signatures(), vec![vec![DType::I16]]);
+//! # Ok::<(), stn::Error>(())
 //! ```
 //!
-//! The pipeline, in order (see ARCHITECTURE.md): [`syntax`] parses,
-//! [`types`] resolves and type-checks for one dtype signature, [`ir`] lowers,
-//! [`codegen`] compiles with Cranelift, [`exec`] runs tiles in parallel.
-//! [`interp`] is the reference interpreter the compiled code is tested
-//! against. [`program`] and [`run`] are the public entry points.
+//! The API:
+//!
+//! - [`Program`] is a parsed and checked file; [`Kernel`] one of its
+//!   kernels, with its cache of compiled dtype signatures.
+//! - [`Options`] says how to run (boundary [`Mode`], cval, parameters,
+//!   threads, time steps, [`Schedule`]).
+//! - [`Kernel::apply`] is the typed convenience; [`Kernel::run`] and
+//!   [`Kernel::run_into`] take dtype-erased views ([`ArrayRef`],
+//!   [`ArrayMut`]) of any dtype and return a [`DynArray`].
+//! - [`Kernel::call`] resolves a call once ([`Call`]: the pipeline
+//!   specialized, parameters bound, every stage's mode, the step schedule)
+//!   for running it many times, or for asking what it would make
+//!   ([`Call::out_shape`], [`Call::footprint`], [`Call::stages`]).
+//! - Every failure is an [`Error`]: kernel text (with spans), usage, I/O
+//!   (with the system's error as its source), or a bug in stn.
+//!
+//! ARCHITECTURE.md maps the pipeline inside: syntax, checker, IR, code
+//! generation (Cranelift) and the reference interpreter, the executor,
+//! programs and calls, formats and streaming.
 
-pub mod analysis;
-pub mod array;
-pub mod bench;
-pub mod codegen;
-pub mod diag;
-pub mod error;
-pub mod exec;
-pub mod interp;
-pub mod io;
-pub mod ir;
-pub mod pipeline;
-pub mod program;
-pub mod rt;
-pub mod run;
-pub mod stream;
-pub mod syntax;
-pub mod types;
+#![warn(missing_docs)]
 
-/// Runs `f` on a thread with a large stack and waits for it. The passes
-/// over a kernel's tree recurse once per level (up to `syntax::MAX_DEPTH`
-/// levels); a caller's thread may have as little as 2 MiB of stack, a
-/// debug build needs several times that at the deepest trees, and only
-/// touched pages of the stack cost memory.
-pub(crate) fn on_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
-    const STACK: usize = 256 << 20;
-    std::thread::scope(|s| {
-        std::thread::Builder::new()
-            .stack_size(STACK)
-            .spawn_scoped(s, f)
-            .expect("the system cannot start a thread")
-            .join()
-            .unwrap_or_else(|p| std::panic::resume_unwind(p))
-    })
+// The layers, lowest first (ARCHITECTURE.md; `tests/tidy.rs` keeps them
+// true). Their items are the crate's own; the public API is re-exported
+// below, and the rest is reachable only through `internals`.
+#[allow(missing_docs, reason = "internal: reachable only through `internals`")]
+mod base;
+#[allow(missing_docs, reason = "internal: reachable only through `internals`")]
+mod bench;
+#[allow(missing_docs, reason = "internal: reachable only through `internals`")]
+mod check;
+#[allow(missing_docs, reason = "internal: reachable only through `internals`")]
+mod codegen;
+#[allow(missing_docs, reason = "internal: reachable only through `internals`")]
+mod exec;
+#[allow(missing_docs, reason = "internal: reachable only through `internals`")]
+mod interp;
+#[allow(missing_docs, reason = "internal: reachable only through `internals`")]
+mod io;
+#[allow(missing_docs, reason = "internal: reachable only through `internals`")]
+mod ir;
+#[allow(missing_docs, reason = "internal: reachable only through `internals`")]
+mod program;
+#[allow(missing_docs, reason = "internal: reachable only through `internals`")]
+mod stream;
+#[allow(missing_docs, reason = "internal: reachable only through `internals`")]
+mod syntax;
+
+pub use base::array::{ArrayMut, ArrayRef, DynArray, Element};
+pub use base::broadcast::Region;
+pub use base::diag::{Diagnostic, Span};
+pub use base::dtype::DType;
+pub use base::error::{Error, Result};
+pub use base::mode::Mode;
+pub use base::scalar::Scalar;
+pub use ir::Footprint;
+pub use program::call::{Call, StageInfo};
+pub use program::options::{Caller, Context, Engine, Options, Schedule};
+pub use program::{Kernel, Program, Signature};
+
+/// The crate's insides, for the `stn` runner, the Python binding, the fuzz
+/// targets, the benchmarks and the tests: not a stable API.
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::base::{
+        array, broadcast, diag, dtype, error, mode, ops, parallel, parse, rt, scalar, stack,
+    };
+    pub use crate::check::{eval, kernel, module, promote, stages, ty, typed};
+    pub use crate::program::{
+        DTYPE_SEARCH, Specialized, describe, pipeline, specialize, typed as typed_kernel,
+    };
+
+    /// `stn bench`.
+    pub mod bench {
+        pub use crate::bench::{Report, bench, median, random_array, time_copy};
+    }
+    /// Code generation.
+    pub mod codegen {
+        pub use crate::codegen::{CodegenError, Compiled, TileArgs, TileFn, abi, compile};
+    }
+    /// The executor.
+    pub mod exec {
+        pub use crate::exec::{
+            Context, ExecError, Stage, Window, call, engine, execute, graph, grid, model, tile,
+        };
+    }
+    /// The reference interpreter.
+    pub mod interp {
+        pub use crate::interp::{footprint, run};
+    }
+    /// Formats.
+    pub mod io {
+        pub use crate::io::{
+            cache_bytes, decode_limit, format, image, machine_memory, npy, read_text,
+            set_decode_limit, temp_dir_in, temp_file_in, zarr,
+        };
+    }
+    /// The IR.
+    pub mod ir {
+        pub use crate::ir::{Footprint, Func, Inst, Op, ValueId, eval, lower, print, range};
+    }
+    /// Streaming runs.
+    pub mod stream {
+        pub use crate::stream::{
+            Plan, Progress, StreamOptions, call, chunk_rows, default_memory, plan, plan_rows,
+            resume, run, sink, slab, source,
+        };
+    }
+    /// The parser.
+    pub mod syntax {
+        pub use crate::syntax::{MAX_DEPTH, MAX_SOURCE_BYTES, ast, dump, lexer, parse, token};
+    }
 }

@@ -1,4 +1,5 @@
-//! The `stn` runner: argument parsing and wiring, no logic of its own.
+//! The `stn` runner: argument parsing and wiring; every rule it applies is
+//! the library's.
 //!
 //! Every failure ends here as one message on stderr and exit code 1.
 
@@ -8,15 +9,8 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-
-use stn::array::ArrayRef;
-use stn::error::{Error, Result};
-use stn::exec::boundary::Mode;
-use stn::pipeline::schedule::{self, Schedule};
-use stn::program::{Kernel, Program};
-use stn::run::{RunOptions, parse_number};
-use stn::stream::{self, StreamOptions, sink::Resume};
-use stn::types::dtype::DType;
+use stn::internals::{bench, describe, error, io, parse, stack, stream};
+use stn::{ArrayRef, Caller, Error, Options, Program, Result, Schedule};
 
 #[derive(Parser)]
 #[command(
@@ -167,10 +161,14 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    // The front end and the checker recurse over the tree; a generous stack
-    // keeps pathological nesting (tens of thousands of levels) from
-    // overflowing it.
-    let work = move || match cli.command {
+    // A panic is a bug in stn: one line that says so, never a backtrace.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("{}", error::panic_message(info));
+    }));
+    // The front end and the checker recurse over the tree, and dropping a
+    // deep tree recurses too: a generous stack keeps pathological nesting
+    // (tens of thousands of levels) from overflowing it.
+    let result = stack::on_stack(STACK_BYTES, move || match cli.command {
         Command::Run(args) => run(args),
         Command::Check { file, dtypes } => check(&file, &dtypes),
         Command::Bench(args) => bench(args),
@@ -189,20 +187,11 @@ fn main() -> ExitCode {
             shape.as_deref(),
             steps,
         ),
-    };
-    // A panic is a bug in stn: one line that says so, never a backtrace.
-    std::panic::set_hook(Box::new(|info| {
-        eprintln!("{}", stn::error::panic_message(info));
-    }));
-    let result = match std::thread::Builder::new()
-        .stack_size(STACK_BYTES)
-        .spawn(work)
-    {
-        Ok(handle) => match handle.join() {
-            Ok(r) => r,
-            // The hook has printed the message.
-            Err(_) => return ExitCode::from(1),
-        },
+    });
+    let result = match result {
+        Ok(Some(r)) => r,
+        // The hook has printed the message of a panic.
+        Ok(None) => return ExitCode::from(1),
         Err(e) => Err(Error::Internal(format!(
             "cannot start the worker thread: {e}"
         ))),
@@ -210,34 +199,57 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("{e}");
+            eprintln!("error: {e}");
             ExitCode::from(1)
         }
     }
 }
 
+/// The options every command that runs a kernel shares.
+fn options(
+    boundary: Option<&str>,
+    params: &[String],
+    threads: Option<usize>,
+    steps: usize,
+    schedule: &str,
+) -> Result<Options> {
+    let mut opts = Options::new().caller(Caller::Cli).steps(steps);
+    if let Some(b) = boundary {
+        opts = opts.boundary(parse::mode(b)?);
+    }
+    for p in params {
+        let (name, v) = parse::param(p)?;
+        opts = opts.param(&name, v);
+    }
+    match threads {
+        Some(0) => return Err(Error::usage("--threads must be at least 1")),
+        Some(n) => opts = opts.threads(n),
+        None => {}
+    }
+    if let Some(s) = Schedule::from_name(schedule) {
+        opts = opts.schedule(s);
+    }
+    Ok(opts)
+}
+
 fn run(args: RunArgs) -> Result<()> {
     let program = Program::from_path(&args.file)?;
     let kernel = program.kernel(args.kernel.as_deref())?;
-    let mut opts = RunOptions {
-        steps: args.steps,
-        threads: args.threads,
-        schedule: Schedule::from_name(&args.schedule).unwrap_or_default(),
-        ..RunOptions::default()
-    };
-    if let Some(b) = &args.boundary {
-        opts.boundary = Some(parse_mode(b)?);
-    }
+    let mut opts = options(
+        args.boundary.as_deref(),
+        &args.params,
+        args.threads,
+        args.steps,
+        &args.schedule,
+    )?;
     if let Some(c) = &args.cval {
-        opts.cval =
-            parse_number(c).ok_or_else(|| Error::usage(format!("--cval `{c}` is not a number")))?;
-    }
-    opts.params = parse_params(&args.params)?;
-    if opts.threads == Some(0) {
-        return Err(Error::usage("--threads must be at least 1"));
+        opts = opts.cval(
+            parse::number(c)
+                .ok_or_else(|| Error::usage(format!("--cval `{c}` is not a number")))?,
+        );
     }
     let memory = match &args.memory {
-        Some(m) => stream::parse_memory(m).filter(|&b| b > 0).ok_or_else(|| {
+        Some(m) => parse::size(m).filter(|&b| b > 0).ok_or_else(|| {
             Error::usage(format!(
                 "--memory `{m}` is not a size; give bytes with an optional K, M, G or T, e.g. 512M"
             ))
@@ -245,44 +257,39 @@ fn run(args: RunArgs) -> Result<()> {
         None => stream::default_memory(),
     };
     // Arrays held whole (a single image) must fit the budget too.
-    stn::io::set_decode_limit(memory as u64);
+    io::set_decode_limit(memory as u64);
     let out_spec = args.output.to_string_lossy().into_owned();
-    if stn::io::format::format_of(&out_spec).is_none() {
+    if io::format::format_of(&out_spec).is_none() {
         // Fail before reading anything.
-        return Err(stn::io::format::unsupported(&out_spec));
+        return Err(io::format::unsupported(&out_spec));
     }
     let sources = args
         .inputs
         .iter()
         .map(|p| stream::source::open(&p.to_string_lossy()))
         .collect::<Result<Vec<_>>>()?;
-    let plan0 = stream::plan(kernel, &sources, None, &opts, memory)?;
-    let resume = Resume {
-        key: run_key(&args, kernel, &opts, &plan0),
+    let call = stream::call(kernel, &sources, &opts)?;
+    let resume = stream::sink::Resume {
+        key: stream::resume::key(&args.file, &args.inputs, &call),
         resume: args.resume,
     };
-    let sink = stream::sink::create(&out_spec, plan0.out_dtype, &plan0.out_shape, resume)?;
+    let sink = stream::sink::create(&out_spec, call.out_dtype(), call.out_shape(), resume)?;
     let done: usize = sink.done().iter().map(|r| r.len()).sum();
     if done > 0 {
         eprintln!(
             "resuming `{out_spec}`: {done} of {} rows of axis 0 were already written",
-            stream::source::rows_of(&plan0.out_shape)
+            stream::source::rows_of(call.out_shape())
         );
     }
-    let plan = stream::plan(
-        kernel,
-        &sources,
-        stream::chunk_rows(&sources, sink.as_ref()),
-        &opts,
-        memory,
-    )?;
+    let chunks = stream::chunk_rows(&sources, sink.as_ref());
+    let plan = stream::plan(&call, &sources, chunks, memory)?;
     let bar = progress_bar(
         args.quiet,
         plan.out_shape.iter().product::<usize>() as u64
             * plan.out_dtype.size() as u64
-            * plan.passes as u64,
+            * plan.passes.len() as u64,
     );
-    let sopts = StreamOptions {
+    let sopts = stream::StreamOptions {
         memory,
         temp_dir: match args.output.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -295,149 +302,42 @@ fn run(args: RunArgs) -> Result<()> {
             }) as Arc<dyn Fn(stream::Progress) + Send + Sync>
         }),
     };
-    let result = stream::run(kernel, sources, sink, &plan, &opts, &sopts);
+    let result = stream::run(&call, sources, sink, &plan, &sopts);
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
     result
 }
 
-/// What an output depends on, for resuming: the kernel's text, the
-/// inputs (name, size, modification time), the options and the output.
-fn run_key(args: &RunArgs, kernel: &Kernel, opts: &RunOptions, plan: &stream::Plan) -> u64 {
-    let text = std::fs::read(&args.file).unwrap_or_default();
-    let mut parts: Vec<Vec<u8>> = vec![
-        b"stn-run 1".to_vec(),
-        text,
-        kernel.name().as_bytes().to_vec(),
-    ];
-    for input in &args.inputs {
-        let meta = std::fs::metadata(input).ok();
-        let stamp = meta
-            .as_ref()
-            .and_then(|m| m.modified().ok())
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
-        parts.push(
-            format!(
-                "{} {} {stamp}",
-                input.display(),
-                meta.map(|m| m.len()).unwrap_or(0)
-            )
-            .into_bytes(),
-        );
-    }
-    parts.push(
-        format!(
-            "{:?} {:?} {:?} {} {} {:?}",
-            opts.boundary, opts.cval, opts.params, opts.steps, plan.out_dtype, plan.out_shape
-        )
-        .into_bytes(),
-    );
-    let refs: Vec<&[u8]> = parts.iter().map(|p| p.as_slice()).collect();
-    stream::fingerprint(&refs)
-}
-
-fn parse_params(params: &[String]) -> Result<Vec<(String, stn::types::scalar::Scalar)>> {
-    params
-        .iter()
-        .map(|p| {
-            let (name, value) = p
-                .split_once('=')
-                .ok_or_else(|| Error::usage(format!("--param `{p}` must look like NAME=VALUE")))?;
-            let v = parse_number(value).ok_or_else(|| {
-                Error::usage(format!(
-                    "bad value for parameter `{name}`: `{value}` is not a number"
-                ))
-            })?;
-            Ok((name.trim().to_string(), v))
-        })
-        .collect()
-}
-
 fn bench(args: BenchArgs) -> Result<()> {
     let program = Program::from_path(&args.file)?;
     let kernel = program.kernel(args.kernel.as_deref())?;
-    let sig = signature(kernel, &parse_dtypes(&args.dtypes)?)?;
-    let shape = parse_shape(&args.shape)?;
-    if args.threads == Some(0) {
-        return Err(Error::usage("--threads must be at least 1"));
-    }
+    let sig = describe::signature(kernel, &dtypes(&args.dtypes)?)?;
+    let shape = parse::shape(&args.shape)?;
     if args.repeats == 0 {
         return Err(Error::usage("--repeats must be at least 1"));
     }
-    let mut opts = RunOptions {
-        threads: args.threads,
-        params: parse_params(&args.params)?,
-        steps: args.steps,
-        schedule: Schedule::from_name(&args.schedule).unwrap_or_default(),
-        steps_per_pass: args.steps_per_pass.unwrap_or(0),
-        ..RunOptions::default()
-    };
-    if args.steps_per_pass == Some(0) {
-        return Err(Error::usage("--steps-per-pass must be at least 1"));
-    }
-    if let Some(b) = &args.boundary {
-        opts.boundary = Some(parse_mode(b)?);
+    let mut opts = options(
+        args.boundary.as_deref(),
+        &args.params,
+        args.threads,
+        args.steps,
+        &args.schedule,
+    )?;
+    match args.steps_per_pass {
+        Some(0) => return Err(Error::usage("--steps-per-pass must be at least 1")),
+        Some(n) => opts = opts.steps_per_pass(n),
+        None => {}
     }
     let inputs: Vec<_> = sig
         .iter()
         .enumerate()
-        .map(|(i, d)| stn::bench::random_array(*d, &shape, i as u64 + 1))
+        .map(|(i, d)| bench::random_array(*d, &shape, i as u64 + 1))
         .collect();
     let views: Vec<ArrayRef> = inputs.iter().map(|a| a.view()).collect();
-    let r = stn::bench::bench(kernel, &views, &opts, args.repeats)?;
-    let threads = args.threads.unwrap_or_else(rayon::current_num_threads);
-    let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
-    println!(
-        "kernel {}({}) -> {} {:?}, {} thread{}, {} runs after a warm-up",
-        kernel.name(),
-        stn::types::dtype::names(&sig),
-        r.out_dtype,
-        r.out_shape,
-        threads,
-        if threads == 1 { "" } else { "s" },
-        args.repeats
-    );
-    println!("compile time: {:.3} ms", ms(r.compile_time));
-    println!("bytes moved: {} (inputs + output)", r.bytes);
-    let best = |v: &[std::time::Duration]| v.iter().min().copied().unwrap_or_default();
-    for (label, times, med) in [
-        ("stn", &r.runs, r.run_median()),
-        ("copy", &r.copies, r.copy_median()),
-    ] {
-        println!(
-            "{label:<5} median {:.3} ms, best {:.3} ms, {:.2} GB/s",
-            ms(med),
-            ms(best(times)),
-            r.gbps(med)
-        );
-    }
-    println!(
-        "ratio stn/copy: {:.2} (medians)",
-        r.run_median().as_secs_f64() / r.copy_median().as_secs_f64().max(1e-12)
-    );
-    if args.steps > 1 {
-        println!(
-            "ratio stn/({} copies): {:.2} (a step-by-step run moves the bytes once per step)",
-            args.steps,
-            r.run_median().as_secs_f64()
-                / (args.steps as f64 * r.copy_median().as_secs_f64()).max(1e-12)
-        );
-    }
+    let report = bench::bench(kernel, &views, &opts, args.repeats)?;
+    print!("{}", report.text(kernel, &sig, args.threads, args.steps));
     Ok(())
-}
-
-fn parse_shape(text: &str) -> Result<Vec<usize>> {
-    text.split(',')
-        .map(|n| n.trim().parse::<usize>())
-        .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(|_| {
-            Error::usage(format!(
-                "--shape `{text}` must be sizes separated by commas, e.g. 64,1000,1000"
-            ))
-        })
 }
 
 fn progress_bar(quiet: bool, bytes: u64) -> Option<ProgressBar> {
@@ -454,150 +354,37 @@ fn progress_bar(quiet: bool, bytes: u64) -> Option<ProgressBar> {
     Some(bar)
 }
 
-fn parse_mode(s: &str) -> Result<Mode> {
-    Mode::from_name(s).ok_or_else(|| {
-        Error::usage(format!(
-            "unknown boundary mode `{s}`; modes are fill, constant, nearest, reflect, mirror, wrap"
-        ))
-    })
+fn dtypes(names: &[String]) -> Result<Vec<stn::DType>> {
+    names.iter().map(|n| parse::dtype(n)).collect()
 }
 
-fn parse_dtypes(names: &[String]) -> Result<Vec<DType>> {
-    names
-        .iter()
-        .map(|n| {
-            DType::from_name(n).ok_or_else(|| {
-                Error::usage(format!("unknown dtype `{n}`; dtypes are bool, i8, i16, i32, i64, u8, u16, u32, u64, f32, f64"))
-            })
-        })
-        .collect()
-}
-
-/// One dtype per array input: a single `--dtype` applies to every input.
-fn signature(k: &Kernel, dtypes: &[DType]) -> Result<Vec<DType>> {
-    match dtypes.len() {
-        1 => Ok(vec![dtypes[0]; k.inputs().len()]),
-        n if n == k.inputs().len() => Ok(dtypes.to_vec()),
-        n => Err(Error::usage(format!(
-            "kernel `{}` has {} array inputs, but {n} dtypes were given",
-            k.name(),
-            k.inputs().len()
-        ))),
-    }
-}
-
-fn check(file: &Path, dtypes: &[String]) -> Result<()> {
+fn check(file: &Path, names: &[String]) -> Result<()> {
     let program = Program::from_path(file)?;
-    let dtypes = parse_dtypes(dtypes)?;
-    for k in program.kernels() {
-        if !dtypes.is_empty() {
-            let sig = signature(k, &dtypes)?;
-            let t = k.check(&sig)?;
-            println!(
-                "{}: ok for {} -> {} ({} core axes)",
-                k.name(),
-                stn::types::dtype::names(&sig),
-                t.out_dtype,
-                t.ndim
-            );
-            continue;
-        }
-        // Without dtypes: every uniform signature, f64 first so that its
-        // error is the one shown when none works.
-        let order = [
-            DType::F64,
-            DType::F32,
-            DType::I64,
-            DType::I32,
-            DType::I16,
-            DType::I8,
-            DType::U64,
-            DType::U32,
-            DType::U16,
-            DType::U8,
-            DType::Bool,
-        ];
-        let mut ok = Vec::new();
-        let mut first_err = None;
-        for d in order {
-            match k.check(&vec![d; k.inputs().len()]) {
-                Ok(_) => ok.push(d.name()),
-                Err(e) => {
-                    first_err.get_or_insert(e);
-                }
-            }
-        }
-        if ok.is_empty() {
-            return Err(first_err.expect("at least one dtype was tried"));
-        }
-        println!("{}: ok for {}", k.name(), ok.join(" "));
-    }
+    print!("{}", describe::check(&program, &dtypes(names)?)?);
     Ok(())
 }
 
 fn inspect(
     file: &Path,
     kernel: Option<&str>,
-    dtypes: &[String],
+    names: &[String],
     emit: &str,
     shape: Option<&str>,
     steps: usize,
 ) -> Result<()> {
-    let text = stn::io::read_text(file)?;
-    let program = Program::from_source(&file.display().to_string(), &text)?;
+    let program = Program::from_path(file)?;
     let k = program.kernel(kernel)?;
-    let sig = signature(k, &parse_dtypes(dtypes)?)?;
-    let shape = shape.map(parse_shape).transpose()?;
+    let shape = shape.map(parse::shape).transpose()?;
     if steps == 0 {
         return Err(Error::usage("--steps must be at least 1"));
     }
-    let pipe = k.pipeline(&sig)?;
-    let s = std::sync::Arc::clone(&pipe.last().spec);
-    let fp = &s.func.footprint;
-    println!(
-        "kernel {}({}) -> {}",
-        k.name(),
-        stn::types::dtype::names(&sig),
-        s.typed.out_dtype
-    );
-    println!(
-        "footprint: {}",
-        (0..fp.ndim())
-            .map(|a| format!("[{}, {}]", fp.lo[a], fp.hi[a]))
-            .collect::<Vec<_>>()
-            .join(" x ")
-    );
-    match s.compiled.lanes() {
-        1 => println!("vector variant: none (scalar code only)"),
-        n => println!("vector variant: {n} points per step"),
-    }
-    println!(
-        "compile time: {:.2} ms",
-        pipe.compile_time().as_secs_f64() * 1e3
-    );
-    let threads = rayon::current_num_threads();
+    let emit = describe::Emit::ALL
+        .iter()
+        .find(|(name, _)| *name == emit)
+        .map_or(describe::Emit::Ir, |(_, e)| *e);
     print!(
         "{}",
-        schedule::describe(&pipe, shape.as_deref(), steps, threads).map_err(Error::usage)?
+        describe::inspect(k, &dtypes(names)?, emit, shape.as_deref(), steps)?
     );
-    match emit {
-        "ast" => print!("{}", kernel_ast(&text, k.name())),
-        "clif" => println!("{}", s.compiled.clif()),
-        "asm" => println!("{}", s.compiled.asm()),
-        _ => println!("{}", s.ir_text()),
-    }
     Ok(())
-}
-
-/// The syntax tree of the file's consts and of kernel `name`, the part of
-/// the file that kernel can see.
-fn kernel_ast(text: &str, name: &str) -> String {
-    use stn::syntax::ast::Item;
-    // The program parsed already, so this parse has no diagnostics.
-    let (mut file, _) = stn::syntax::parse(text);
-    file.items.retain(|item| match item {
-        Item::Const(_) => true,
-        Item::Kernel(k) => k.name.name == name,
-    });
-    stn::syntax::dump::dump(&file)
 }

@@ -9,8 +9,7 @@
 use std::fs;
 use std::path::Path;
 
-use stn::program::Program;
-use stn::types::dtype::DType;
+use stn::{DType, Program};
 
 fn outcome(name: &str, src: &str) -> String {
     let dtypes: Vec<DType> = src
@@ -23,16 +22,16 @@ fn outcome(name: &str, src: &str) -> String {
         .collect();
     let program = match Program::from_source(name, src) {
         Ok(p) => p,
-        Err(e) => return format!("{e}\n"),
+        Err(e) => return format!("error: {e}\n"),
     };
     let k = program.kernels().last().expect("a kernel");
-    match k.specialize(&dtypes) {
-        Err(e) => format!("{e}\n"),
+    match stn::internals::specialize(k, &dtypes) {
+        Err(e) => format!("error: {e}\n"),
         Ok(s) => {
             let fp = &s.func.footprint;
             // The interpreter computes the footprint on its own; they must agree.
             assert_eq!(
-                &stn::interp::footprint(&s.typed).unwrap(),
+                &stn::internals::interp::footprint(&s.typed).unwrap(),
                 fp,
                 "{name}: footprints differ"
             );

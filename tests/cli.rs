@@ -6,9 +6,7 @@ use std::process::{Command, Output};
 
 use ndarray::{Array2, Array3, ArrayD, IxDyn, ShapeBuilder};
 use ndarray_npy::{ReadNpyExt, WriteNpyExt, read_npy, write_npy};
-use stn::array::{ArrayRef, DynArray};
-use stn::program::Program;
-use stn::run::RunOptions;
+use stn::{ArrayRef, DynArray, Options, Program};
 
 fn stn(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_stn"))
@@ -100,8 +98,9 @@ fn run_smooth_on_int8_matches_the_library() {
     let want: ArrayD<i8> = k
         .kernel(None)
         .unwrap()
-        .apply(&[x.view()], &RunOptions::default())
-        .unwrap();
+        .apply(&[x.view()], &Options::new())
+        .unwrap()
+        .into_dyn();
     assert_eq!(y, want);
 }
 
@@ -116,7 +115,7 @@ fn every_dtype_in_c_and_fortran_order() {
     fn check<
         T: ndarray_npy::WritableElement
             + ndarray_npy::ReadableElement
-            + stn::array::Element
+            + stn::Element
             + PartialEq
             + std::fmt::Debug,
     >(
@@ -193,7 +192,7 @@ fn steps_params_cval_and_threads() {
     // Three steps equal three single runs fed into each other.
     let k = Program::from_path(&heat).unwrap();
     let k = k.kernel(None).unwrap();
-    let opts = RunOptions::default().param("alpha", 0.2);
+    let opts = Options::new().param("alpha", 0.2);
     let mut v: ArrayD<f32> = u.clone().into_dyn();
     for _ in 0..3 {
         v = k.apply(&[v.view()], &opts).unwrap();
@@ -212,14 +211,15 @@ fn steps_params_cval_and_threads() {
         &p(d.path(), "c.npy"),
     );
     let want: ArrayD<f32> = k
-        .apply(
+        .apply_as::<f32, _, _>(
             &[u.view()],
-            &RunOptions::default()
+            &Options::new()
                 .param("alpha", -0.1)
-                .boundary(stn::exec::boundary::Mode::Constant)
+                .boundary(stn::Mode::Constant)
                 .cval(-9),
         )
-        .unwrap();
+        .unwrap()
+        .into_dyn();
     assert_eq!(c, want);
     assert_eq!(
         c[[0, 0]],
@@ -518,7 +518,7 @@ fn the_bundled_example_runs() {
         .unwrap()
         .run(
             &[ArrayRef::new(x.view())],
-            &RunOptions::default().engine(stn::run::Engine::Interpreter),
+            &Options::new().engine(stn::Engine::Interpreter),
         )
         .unwrap();
     assert_eq!(DynArray::I8(y), want);
@@ -656,8 +656,9 @@ fn zarr_out_and_back_in() {
         .unwrap()
         .kernel(None)
         .unwrap()
-        .apply(&[x.view()], &RunOptions::default())
-        .unwrap();
+        .apply(&[x.view()], &Options::new())
+        .unwrap()
+        .into_dyn();
     assert_eq!(got, want);
     // A folder that is not a Zarr array is neither read nor replaced.
     std::fs::create_dir(d.path().join("plain")).unwrap();
@@ -693,7 +694,7 @@ fn a_pipeline_runs_fused_or_stepwise_to_the_same_bytes() {
     let lib = prog
         .kernel(Some("blur"))
         .unwrap()
-        .run(&[ArrayRef::new(x.view())], &RunOptions::default())
+        .run(&[ArrayRef::new(x.view())], &Options::new())
         .unwrap();
     assert_eq!(DynArray::from_typed(a), lib);
     let o = stn(&[

@@ -8,11 +8,12 @@
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
-use stn::codegen::{self, Compiled, TileArgs};
-use stn::ir::eval::eval_point;
-use stn::ir::print::print;
-use stn::ir::{BinaryOp, Footprint, Func, Inst, Op, Scalar, UnaryOp, ValueId};
-use stn::types::dtype::DType;
+use stn::internals::codegen::{self, Compiled, TileArgs};
+use stn::internals::ir::eval::eval_point;
+use stn::internals::ir::print::print;
+use stn::internals::ir::{Footprint, Func, Inst, Op, ValueId};
+use stn::internals::ops::{BinaryOp, UnaryOp};
+use stn::{DType, Scalar};
 
 // ---------------------------------------------------------------- arrays ---
 

@@ -13,12 +13,7 @@ use ndarray::{ArrayD, IxDyn, Slice};
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
-use stn::array::{ArrayRef, DynArray, Element};
-use stn::exec::boundary::Mode;
-use stn::program::Program;
-use stn::run::{Engine, RunOptions};
-use stn::types::dtype::DType;
-use stn::types::scalar::Scalar;
+use stn::{ArrayRef, DType, DynArray, Element, Engine, Mode, Options, Program, Scalar};
 
 /// The first seed and the number of cases: `STN_SEED` runs that one case,
 /// `STN_CASES` changes the count.
@@ -33,9 +28,9 @@ fn seed_and_cases(default_seed: u64, default_cases: u64) -> (u64, u64) {
 /// Runs `k` with the JIT and with the interpreter and asserts bit-identical
 /// outputs; `describe` names the case (seed, kernel, shapes) on failure.
 fn assert_engines_agree(
-    k: &stn::program::Kernel,
+    k: &stn::Kernel,
     views: &[ArrayRef],
-    opts: &RunOptions,
+    opts: &Options,
     describe: &dyn Fn() -> String,
 ) {
     let jit = k
@@ -46,7 +41,7 @@ fn assert_engines_agree(
         .unwrap_or_else(|e| panic!("{}\n{e}", describe()));
     assert_eq!(jit.shape(), int.shape(), "{}", describe());
     let (a, b) = (jit.view(), int.view());
-    stn::array::for_each_index(jit.shape(), |ix| {
+    stn::internals::array::for_each_index(jit.shape(), |ix| {
         let (x, y) = (a.get(ix), b.get(ix));
         assert!(
             x.same(y),
@@ -364,8 +359,8 @@ fn random_array(rng: &mut StdRng, dtype: DType, shape: &[usize]) -> Input {
             3 => view = view.reversed_axes(),
             _ => {}
         }
-        let mut out = stn::array::ArrayMut::new(view);
-        stn::array::for_each_index(shape, |ix| out.set(ix, random_value(rng, dtype)));
+        let mut out = stn::ArrayMut::new(view);
+        stn::internals::array::for_each_index(shape, |ix| out.set(ix, random_value(rng, dtype)));
         let offset = out.as_mut_ptr() as isize - base;
         let strides = out.strides().to_vec();
         Input {
@@ -416,37 +411,32 @@ fn jit_equals_interpreter_on_generated_kernels() {
             })
             .collect();
         let views: Vec<ArrayRef> = arrays.iter().map(|a| a.view()).collect();
-        let mut opts = RunOptions {
-            boundary: Some(*Mode::ALL.choose(&mut rng).unwrap()),
-            cval: *[
-                Scalar::Int(0),
-                Scalar::Int(-3),
-                Scalar::F64(1.5),
-                Scalar::F64(f64::NAN),
-            ]
-            .choose(&mut rng)
-            .unwrap(),
-            threads: Some(rng.random_range(1..=3)),
-            tile_points: *[1usize, 3, 17, 1 << 16].choose(&mut rng).unwrap(),
-            ..RunOptions::default()
-        };
+        let mut opts = Options::new()
+            .boundary(*Mode::ALL.choose(&mut rng).unwrap())
+            .cval(
+                *[
+                    Scalar::Int(0),
+                    Scalar::Int(-3),
+                    Scalar::F64(1.5),
+                    Scalar::F64(f64::NAN),
+                ]
+                .choose(&mut rng)
+                .unwrap(),
+            )
+            .threads(rng.random_range(1..=3))
+            .tile_points(*[1usize, 3, 17, 1 << 16].choose(&mut rng).unwrap());
         for (name, d) in &case.params {
-            opts.params.push((name.clone(), random_value(&mut rng, *d)));
+            opts = opts.param(name, random_value(&mut rng, *d));
         }
         let describe = || {
             format!(
-                "seed {seed} (rerun: STN_SEED={seed} cargo test --test differential)\n{}\ndtypes {:?}, shapes {:?}, mode {:?}, cval {:?}, threads {:?}, tile {}, params {:?}",
+                "seed {seed} (rerun: STN_SEED={seed} cargo test --test differential)\n{}\ndtypes {:?}, shapes {:?}, {opts:?}",
                 case.source,
                 case.dtypes,
                 views
                     .iter()
                     .map(|v| (v.shape().to_vec(), v.strides().to_vec()))
                     .collect::<Vec<_>>(),
-                opts.boundary,
-                opts.cval,
-                opts.threads,
-                opts.tile_points,
-                opts.params
             )
         };
         assert_engines_agree(k, &views, &opts, &describe);
@@ -554,8 +544,7 @@ fn vector_code_equals_interpreter_on_float_kernels() {
             .unwrap_or_else(|e| panic!("seed {seed}\n{source}\n{e}"));
         let k = program.kernel(None).unwrap();
         let dtypes = vec![dtype; n_in];
-        let spec = k
-            .specialize(&dtypes)
+        let spec = stn::internals::specialize(k, &dtypes)
             .unwrap_or_else(|e| panic!("seed {seed}\n{source}\n{e}"));
         vectorized += (spec.compiled.lanes() > 1) as u32;
         let core: Vec<usize> = (0..ndim)
@@ -566,18 +555,15 @@ fn vector_code_equals_interpreter_on_float_kernels() {
             .map(|&d| random_array(&mut rng, d, &core))
             .collect();
         let views: Vec<ArrayRef> = arrays.iter().map(|a| a.view()).collect();
-        let opts = RunOptions {
-            boundary: Some(*Mode::ALL.choose(&mut rng).unwrap()),
-            cval: Scalar::F64(-1.5),
-            threads: Some(rng.random_range(1..=2)),
-            tile_points: *[1usize, 5, 64, 1 << 16].choose(&mut rng).unwrap(),
-            params: vec![("p".to_string(), random_value(&mut rng, dtype))],
-            ..RunOptions::default()
-        };
+        let opts = Options::new()
+            .boundary(*Mode::ALL.choose(&mut rng).unwrap())
+            .cval(Scalar::F64(-1.5))
+            .threads(rng.random_range(1..=2))
+            .tile_points(*[1usize, 5, 64, 1 << 16].choose(&mut rng).unwrap())
+            .param("p", random_value(&mut rng, dtype));
         assert_engines_agree(k, &views, &opts, &|| {
             format!(
-                "seed {seed} (rerun: STN_SEED={seed} cargo test --test differential vector)\n{source}\nshape {core:?}, mode {:?}, tile {}",
-                opts.boundary, opts.tile_points
+                "seed {seed} (rerun: STN_SEED={seed} cargo test --test differential vector)\n{source}\nshape {core:?}, {opts:?}"
             )
         });
     }
@@ -673,7 +659,7 @@ fn narrow_lane_code_equals_interpreter_on_integer_kernels() {
         let program = Program::from_source("gen.stn", &source)
             .unwrap_or_else(|e| panic!("seed {seed}\n{source}\n{e}"));
         let k = program.kernel(None).unwrap();
-        let Ok(spec) = k.specialize(&dtypes) else {
+        let Ok(spec) = stn::internals::specialize(k, &dtypes) else {
             continue; // e.g. a kernel that reads no array
         };
         vectorized += (spec.compiled.lanes() > 1) as u32;
@@ -685,18 +671,14 @@ fn narrow_lane_code_equals_interpreter_on_integer_kernels() {
             .map(|&d| random_array(&mut rng, d, &core))
             .collect();
         let views: Vec<ArrayRef> = arrays.iter().map(|a| a.view()).collect();
-        let opts = RunOptions {
-            boundary: Some(*Mode::ALL.choose(&mut rng).unwrap()),
-            cval: Scalar::Int(rng.random_range(-3..300)),
-            threads: Some(rng.random_range(1..=2)),
-            tile_points: *[1usize, 5, 64, 1 << 16].choose(&mut rng).unwrap(),
-            ..RunOptions::default()
-        };
+        let opts = Options::new()
+            .boundary(*Mode::ALL.choose(&mut rng).unwrap())
+            .cval(Scalar::Int(rng.random_range(-3..300)))
+            .threads(rng.random_range(1..=2))
+            .tile_points(*[1usize, 5, 64, 1 << 16].choose(&mut rng).unwrap());
         assert_engines_agree(k, &views, &opts, &|| {
             format!(
-                "seed {seed} (rerun: STN_SEED={seed} cargo test --test differential narrow)\n{source}\ndtypes {dtypes:?}, shape {core:?}, mode {:?}, tile {}, lanes {}",
-                opts.boundary,
-                opts.tile_points,
+                "seed {seed} (rerun: STN_SEED={seed} cargo test --test differential narrow)\n{source}\ndtypes {dtypes:?}, shape {core:?}, {opts:?}, lanes {}",
                 spec.compiled.lanes()
             )
         });
@@ -733,7 +715,7 @@ fn float_floor_division_and_modulo_equal_the_reference() {
         let k = Program::from_source("div.stn", &source).unwrap();
         let k = k.kernel(None).unwrap();
         let n_in = if by_array { 2 } else { 1 };
-        let spec = k.specialize(&vec![dtype; n_in]).unwrap();
+        let spec = stn::internals::specialize(k, &vec![dtype; n_in]).unwrap();
         assert!(spec.compiled.lanes() > 1, "no vector variant\n{source}");
         let shape = [rng.random_range(1..5usize), rng.random_range(2..70usize)];
         let n = shape[0] * shape[1];
@@ -784,11 +766,9 @@ fn float_floor_division_and_modulo_equal_the_reference() {
         } else {
             vec![x.view()]
         };
-        let opts = RunOptions {
-            boundary: Some(*Mode::ALL.choose(&mut rng).unwrap()),
-            tile_points: *[1usize, 7, 1 << 16].choose(&mut rng).unwrap(),
-            ..RunOptions::default()
-        };
+        let opts = Options::new()
+            .boundary(*Mode::ALL.choose(&mut rng).unwrap())
+            .tile_points(*[1usize, 7, 1 << 16].choose(&mut rng).unwrap());
         assert_engines_agree(k, &views, &opts, &|| {
             format!("STN_SEED={seed}\n{source}dtype {dtype}, shape {shape:?}")
         });
@@ -841,8 +821,7 @@ fn shared_row_sums_equal_the_interpreter() {
         let source = format!("kernel k(x){out} {{ ({}){tail} }}\n", terms.join(" + "));
         let k = Program::from_source("rows.stn", &source).unwrap();
         let k = k.kernel(None).unwrap();
-        let spec = k
-            .specialize(&[dtype])
+        let spec = stn::internals::specialize(k, &[dtype])
             .unwrap_or_else(|e| panic!("STN_SEED={seed}\n{source}{e}"));
         // Without a vector variant (e.g. i8 data into an i32 output, which
         // no lane width both loads and stores) the scalar code runs.
@@ -866,17 +845,12 @@ fn shared_row_sums_equal_the_interpreter() {
             shape.insert(0, rng.random_range(1..4usize));
         }
         let x = random_array(&mut rng, dtype, &shape);
-        let opts = RunOptions {
-            boundary: Some(*Mode::ALL.choose(&mut rng).unwrap()),
-            threads: Some(rng.random_range(1..=2)),
-            tile_points: *[1usize, 7, 300, 1 << 16].choose(&mut rng).unwrap(),
-            ..RunOptions::default()
-        };
+        let opts = Options::new()
+            .boundary(*Mode::ALL.choose(&mut rng).unwrap())
+            .threads(rng.random_range(1..=2))
+            .tile_points(*[1usize, 7, 300, 1 << 16].choose(&mut rng).unwrap());
         assert_engines_agree(k, &[x.view()], &opts, &|| {
-            format!(
-                "STN_SEED={seed}\n{source}dtype {dtype}, shape {shape:?}, mode {:?}, tile {}",
-                opts.boundary, opts.tile_points
-            )
+            format!("STN_SEED={seed}\n{source}dtype {dtype}, shape {shape:?}, {opts:?}")
         });
     }
     eprintln!("shared row sums: {shared} of {cases} kernels");
@@ -913,7 +887,7 @@ fn sums_of_16_bit_values_divide_exactly_in_vector_lanes() {
         );
         let k = Program::from_source("div.stn", &source).unwrap();
         let k = k.kernel(None).unwrap();
-        let spec = k.specialize(&[dtype]).unwrap();
+        let spec = stn::internals::specialize(k, &[dtype]).unwrap();
         assert!(spec.compiled.lanes() > 1, "no vector variant\n{source}");
         let shape = [rng.random_range(1..9usize), rng.random_range(4..40usize)];
         let n = shape[0] * shape[1];
@@ -939,16 +913,11 @@ fn sums_of_16_bit_values_divide_exactly_in_vector_lanes() {
                     .unwrap(),
             ),
         };
-        let opts = RunOptions {
-            boundary: Some(*Mode::ALL.choose(&mut rng).unwrap()),
-            tile_points: *[1usize, 7, 1 << 16].choose(&mut rng).unwrap(),
-            ..RunOptions::default()
-        };
+        let opts = Options::new()
+            .boundary(*Mode::ALL.choose(&mut rng).unwrap())
+            .tile_points(*[1usize, 7, 1 << 16].choose(&mut rng).unwrap());
         assert_engines_agree(k, &[x.view()], &opts, &|| {
-            format!(
-                "STN_SEED={seed}\n{source}dtype {dtype}, shape {shape:?}, mode {:?}",
-                opts.boundary
-            )
+            format!("STN_SEED={seed}\n{source}dtype {dtype}, shape {shape:?}, {opts:?}")
         });
     }
 }

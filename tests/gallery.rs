@@ -2,9 +2,7 @@
 //! runs do what the gallery says, on small arrays, with both engines.
 
 use ndarray::{Array2, ArrayD, Ix2};
-use stn::array::Element;
-use stn::program::Program;
-use stn::run::{Engine, RunOptions};
+use stn::{Element, Engine, Options, Program};
 
 fn program(name: &str) -> Program {
     Program::from_path(format!("{}/examples/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
@@ -16,15 +14,17 @@ fn both<T: Element, U: Element + PartialEq + std::fmt::Debug>(
     p: &Program,
     name: Option<&str>,
     x: &Array2<T>,
-    opts: RunOptions,
+    opts: Options,
 ) -> Array2<U> {
     let k = p.kernel(name).unwrap();
     let a: ArrayD<U> = k
-        .apply(&[x.view()], &opts.clone().engine(Engine::Jit))
-        .unwrap();
+        .apply_as::<U, _, _>(&[x.view()], &opts.clone().engine(Engine::Jit))
+        .unwrap()
+        .into_dyn();
     let b: ArrayD<U> = k
-        .apply(&[x.view()], &opts.engine(Engine::Interpreter))
-        .unwrap();
+        .apply_as::<U, _, _>(&[x.view()], &opts.engine(Engine::Interpreter))
+        .unwrap()
+        .into_dyn();
     assert_eq!(a, b);
     a.into_dimensionality::<Ix2>().unwrap()
 }
@@ -57,12 +57,7 @@ fn scene_at(i: i64, j: i64, rows: i64, cols: i64) -> u8 {
 /// The scene at `rows` x `cols`, drawn by stn.
 fn scene(rows: usize, cols: usize) -> Array2<u8> {
     let zeros = Array2::<u8>::zeros((rows, cols));
-    both(
-        &program("gallery/scene.stn"),
-        None,
-        &zeros,
-        RunOptions::default(),
-    )
+    both(&program("gallery/scene.stn"), None, &zeros, Options::new())
 }
 
 #[test]
@@ -105,7 +100,7 @@ fn sobel_is_zero_on_flat_ground_and_saturates_on_a_step() {
     // A step from 0 to 255 between columns 7 and 8: |gx| = 4 * 255, halved
     // is over 255 and must saturate, not wrap.
     let step = Array2::from_shape_fn((12, 16), |(_, j)| if j < 8 { 0u8 } else { 255 });
-    let e: Array2<u8> = both(&sobel, None, &step, RunOptions::default());
+    let e: Array2<u8> = both(&sobel, None, &step, Options::new());
     for ((_, j), &v) in e.indexed_iter() {
         let want = if j == 7 || j == 8 { 255 } else { 0 };
         assert_eq!(v, want, "column {j}");
@@ -121,7 +116,7 @@ fn sobel_is_zero_on_flat_ground_and_saturates_on_a_step() {
             50
         }
     });
-    let e: Array2<u8> = both(&sobel, None, &disc, RunOptions::default());
+    let e: Array2<u8> = both(&sobel, None, &disc, Options::new());
     let clamp = |k: i64| k.clamp(0, n as i64 - 1) as usize;
     let mut rim = 0;
     for ((i, j), &v) in e.indexed_iter() {
@@ -161,7 +156,7 @@ fn life_step(b: &Array2<u8>) -> Array2<u8> {
 fn life_runs_on_a_board_made_from_the_scene() {
     let cells = program("gallery/cells.stn");
     let s = scene(48, 48);
-    let board: Array2<u8> = both(&cells, Some("board"), &s, RunOptions::default());
+    let board: Array2<u8> = both(&cells, Some("board"), &s, Options::new());
     // Live exactly where the scene is bright (>= 141) and odd.
     assert_eq!(board, s.mapv(|v| u8::from(v >= 141 && v % 2 == 1)));
     let live = board.iter().filter(|&&v| v == 1).count();
@@ -172,7 +167,7 @@ fn life_runs_on_a_board_made_from_the_scene() {
         &program("life.stn"),
         None,
         &board,
-        RunOptions::default().steps(steps),
+        Options::new().steps(steps),
     );
     let mut want = board.clone();
     for _ in 0..steps {
@@ -182,7 +177,7 @@ fn life_runs_on_a_board_made_from_the_scene() {
     assert!(later.iter().all(|&v| v <= 1));
     assert_ne!(later, board);
 
-    let shown: Array2<u8> = both(&cells, Some("show"), &later, RunOptions::default());
+    let shown: Array2<u8> = both(&cells, Some("show"), &later, Options::new());
     assert_eq!(shown, later.mapv(|v| v * 255));
 }
 
@@ -190,7 +185,7 @@ fn life_runs_on_a_board_made_from_the_scene() {
 fn heat_spreads_the_bright_shapes_and_keeps_their_heat() {
     let temperature = program("gallery/temperature.stn");
     let s = scene(40, 40);
-    let hot: Array2<f64> = both(&temperature, Some("hot"), &s, RunOptions::default());
+    let hot: Array2<f64> = both(&temperature, Some("hot"), &s, Options::new());
     assert_eq!(hot, s.mapv(|v| if v >= 141 { 255.0 } else { 0.0 }));
     let total = hot.sum();
     assert!(total > 100.0 * 255.0, "{total}");
@@ -199,7 +194,7 @@ fn heat_spreads_the_bright_shapes_and_keeps_their_heat() {
         &program("heat.stn"),
         None,
         &hot,
-        RunOptions::default().param("alpha", 0.2).steps(30),
+        Options::new().param("alpha", 0.2).steps(30),
     );
     // Insulating (`nearest`) walls keep the heat; with alpha <= 1/4 every
     // new value is a weighted mean of old ones, so it stays in 0..=255.
@@ -213,7 +208,7 @@ fn heat_spreads_the_bright_shapes_and_keeps_their_heat() {
     assert!(hot.iter().zip(&u).any(|(&h, &v)| h == 0.0 && v > 1.0));
     assert!(hot.iter().zip(&u).any(|(&h, &v)| h == 255.0 && v < 254.0));
 
-    let grey: Array2<u8> = both(&temperature, Some("grey"), &u, RunOptions::default());
+    let grey: Array2<u8> = both(&temperature, Some("grey"), &u, Options::new());
     assert_eq!(
         grey,
         u.mapv(|v| v.round_ties_even().clamp(0.0, 255.0) as u8)

@@ -3,12 +3,7 @@
 //! code makes outside an array faults instead of passing unnoticed. Every
 //! result must also equal the interpreter's.
 
-use stn::array::{ArrayMut, ArrayRef};
-use stn::exec::boundary::Mode;
-use stn::program::Program;
-use stn::run::{Engine, RunOptions};
-use stn::types::dtype::DType;
-use stn::types::scalar::Scalar;
+use stn::{ArrayMut, ArrayRef, DType, Engine, Mode, Options, Program, Scalar};
 
 /// `len` bytes of memory with an inaccessible page right before and right
 /// after: the bytes start exactly at the end of the first guard page (`at
@@ -76,7 +71,10 @@ fn layout(shape: &[usize], size: usize, reversed: bool) -> (Vec<isize>, isize) {
 fn check(src: &str, dtype: DType, shape: &[usize]) {
     let program = Program::from_source("guard.stn", src).unwrap();
     let kernel = program.kernel(None).unwrap();
-    let out_dtype = kernel.specialize(&[dtype]).unwrap().typed.out_dtype;
+    let out_dtype = stn::internals::specialize(kernel, &[dtype])
+        .unwrap()
+        .typed
+        .out_dtype;
     let n: usize = shape.iter().product();
     for flush_end in [false, true] {
         for reversed in [false, true] {
@@ -98,7 +96,7 @@ fn check(src: &str, dtype: DType, shape: &[usize]) {
                 ArrayRef::from_raw(input.data.offset(offset), dtype, shape.to_vec(), strides)
             };
             for mode in Mode::ALL {
-                let opts = RunOptions::default().boundary(mode).cval(3);
+                let opts = Options::new().boundary(mode).cval(3);
                 let out = Guarded::new(n * out_dtype.size(), flush_end);
                 let (ostrides, ooffset) = layout(shape, out_dtype.size(), reversed);
                 // SAFETY: as for the input.

@@ -4,9 +4,8 @@
 use std::path::Path;
 
 use ndarray::{ArrayD, IxDyn, s};
-use stn::array::{ArrayRef, DynArray, Element};
-use stn::error::Error;
-use stn::io::image::{is_image, read, write};
+use stn::internals::io::image::{is_image, read, write};
+use stn::{ArrayRef, DynArray, Element, Error};
 
 fn ramp<T: Element>(shape: &[usize], f: impl Fn(usize) -> T) -> ArrayD<T> {
     let n: usize = shape.iter().product();
@@ -27,7 +26,7 @@ fn p(dir: &Path, name: &str) -> String {
 
 fn message(e: Error) -> String {
     match e {
-        Error::Io(m) | Error::Usage(m) => m,
+        Error::Io { message: m, .. } | Error::Usage(m) => m,
         other => panic!("unexpected error kind: {other}"),
     }
 }

@@ -5,11 +5,7 @@
 use std::sync::Arc;
 
 use ndarray::{Array2, Array3, ArrayD, s};
-use stn::array::{ArrayMut, ArrayRef, DynArray};
-use stn::exec::boundary::Mode;
-use stn::program::Program;
-use stn::run::{Engine, RunOptions};
-use stn::types::dtype::DType;
+use stn::{ArrayMut, ArrayRef, Context, DType, DynArray, Engine, Mode, Options, Program};
 
 const SRC: &str = "
 kernel blur(x) boundary nearest { (x[0, -1] + x[0, 0] + x[0, 1]) / 3 }
@@ -24,14 +20,14 @@ fn the_cache_compiles_once_per_dtype_signature() {
         k.signatures().is_empty(),
         "nothing is compiled before the first call"
     );
-    let first = k.specialize(&[DType::U8]).unwrap();
-    let again = k.specialize(&[DType::U8]).unwrap();
+    let first = stn::internals::specialize(k, &[DType::U8]).unwrap();
+    let again = stn::internals::specialize(k, &[DType::U8]).unwrap();
     assert!(
         Arc::ptr_eq(&first, &again),
         "the second call reuses the compiled kernel"
     );
     let x = Array2::<f32>::zeros((3, 4));
-    k.apply::<f32, f32, _>(&[x.view()], &RunOptions::default())
+    k.apply_as::<f32, f32, _>(&[x.view()], &Options::new())
         .unwrap();
     assert_eq!(k.signatures(), vec![vec![DType::F32], vec![DType::U8]]);
     // Clones of a kernel share its cache.
@@ -44,16 +40,14 @@ fn run_into_a_strided_buffer_equals_run() {
     let p = Program::from_source("t.stn", SRC).unwrap();
     let k = p.kernel(Some("blur")).unwrap();
     let x = Array3::from_shape_fn((2, 5, 7), |(f, i, j)| (f * 100 + i * 7 + j) as i16);
-    let want = k
-        .run(&[ArrayRef::new(x.view())], &RunOptions::default())
-        .unwrap();
+    let want = k.run(&[ArrayRef::new(x.view())], &Options::new()).unwrap();
     // Every other column of a wider buffer, rows reversed.
     let mut buf = Array3::<i16>::from_elem((2, 5, 14), -1);
     let mut view = buf.slice_mut(s![.., ..;-1, ..;2]);
     k.run_into(
         &[ArrayRef::new(x.view())],
         &mut ArrayMut::new(view.view_mut()),
-        &RunOptions::default(),
+        &Options::new(),
     )
     .unwrap();
     assert_eq!(DynArray::I16(view.to_owned().into_dyn()), want);
@@ -68,9 +62,12 @@ fn wrong_output_and_inputs_are_errors() {
     let p = Program::from_source("t.stn", SRC).unwrap();
     let k = p.kernel(Some("scale")).unwrap();
     let x = Array2::<u16>::zeros((3, 4));
-    let opts = RunOptions::default().param("k", 2.0);
-    let e = k.apply::<u16, u16, _>(&[x.view()], &opts).unwrap_err();
-    assert_eq!(e.to_string(), "error: kernel `scale` returns f32, not u16");
+    let opts = Options::new().param("k", 2.0);
+    let e = k.apply_as::<u16, u16, _>(&[x.view()], &opts).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "kernel `scale` returns f32, not u16; use `apply_as::<f32, _, _>`"
+    );
     let e = k.run(&[], &opts).unwrap_err();
     assert!(
         e.to_string()
@@ -90,10 +87,7 @@ fn wrong_output_and_inputs_are_errors() {
         "{e}"
     );
     let e = k
-        .run(
-            &[ArrayRef::new(x.view())],
-            &RunOptions::default().param("k", true),
-        )
+        .run(&[ArrayRef::new(x.view())], &Options::new().param("k", true))
         .unwrap_err();
     assert!(
         e.to_string().contains("bad value for parameter `k` (f32)"),
@@ -114,12 +108,13 @@ fn steps_equal_repeated_runs_on_both_engines() {
     let x = Array2::from_shape_fn((6, 9), |(i, j)| ((i * 9 + j) * 37 % 101) as f64);
     let mut want: ArrayD<f64> = x.clone().into_dyn();
     for _ in 0..4 {
-        want = k.apply(&[want.view()], &RunOptions::default()).unwrap();
+        want = k.apply(&[want.view()], &Options::new()).unwrap();
     }
     for engine in [Engine::Jit, Engine::Interpreter] {
         let got: ArrayD<f64> = k
-            .apply(&[x.view()], &RunOptions::default().steps(4).engine(engine))
-            .unwrap();
+            .apply_as::<f64, _, _>(&[x.view()], &Options::new().steps(4).engine(engine))
+            .unwrap()
+            .into_dyn();
         assert_eq!(got, want, "{engine:?}");
     }
     // A kernel that changes the dtype cannot be stepped.
@@ -127,12 +122,12 @@ fn steps_equal_repeated_runs_on_both_engines() {
     let e = s
         .run(
             &[ArrayRef::new(x.view())],
-            &RunOptions::default().param("k", 1.0).steps(2),
+            &Options::new().param("k", 1.0).steps(2),
         )
         .unwrap_err();
     assert!(
         e.to_string()
-            .contains("--steps needs a kernel with one array input"),
+            .contains("`Options::steps` needs a kernel with one array input"),
         "{e}"
     );
 }
@@ -142,21 +137,23 @@ fn options_override_the_kernels_boundary() {
     let p = Program::from_source("t.stn", SRC).unwrap();
     let k = p.kernel(Some("blur")).unwrap();
     let x = Array2::from_shape_fn((1, 3), |(_, j)| (j * 3) as f32);
-    let nearest: ArrayD<f32> = k.apply(&[x.view()], &RunOptions::default()).unwrap();
+    let nearest: ArrayD<f32> = k
+        .apply_as::<f32, _, _>(&[x.view()], &Options::new())
+        .unwrap()
+        .into_dyn();
     assert_eq!(nearest.as_slice().unwrap(), &[1.0, 3.0, 5.0]);
     let constant: ArrayD<f32> = k
-        .apply(
+        .apply_as::<f32, _, _>(
             &[x.view()],
-            &RunOptions::default().boundary(Mode::Constant).cval(30),
+            &Options::new().boundary(Mode::Constant).cval(30),
         )
-        .unwrap();
+        .unwrap()
+        .into_dyn();
     assert_eq!(constant.as_slice().unwrap(), &[11.0, 3.0, 13.0]);
     let fill: ArrayD<f32> = k
-        .apply(
-            &[x.view()],
-            &RunOptions::default().boundary(Mode::Fill).cval(-1),
-        )
-        .unwrap();
+        .apply_as::<f32, _, _>(&[x.view()], &Options::new().boundary(Mode::Fill).cval(-1))
+        .unwrap()
+        .into_dyn();
     assert_eq!(fill.as_slice().unwrap(), &[-1.0, 3.0, -1.0]);
 }
 
@@ -173,11 +170,15 @@ fn wide_footprints_compute_border_points_piece_by_piece() {
     let k = p.kernel(None).unwrap();
     let x = Array2::from_shape_fn((320, 2600), |(i, j)| ((i * 31 + j * 17) % 97) as f32);
     for mode in [Mode::Wrap, Mode::Reflect, Mode::Constant, Mode::Fill] {
-        let opts = RunOptions::default().boundary(mode).cval(-1.0);
-        let jit: ArrayD<f32> = k.apply(&[x.view()], &opts.clone()).unwrap();
+        let opts = Options::new().boundary(mode).cval(-1.0);
+        let jit: ArrayD<f32> = k
+            .apply_as::<f32, _, _>(&[x.view()], &opts.clone())
+            .unwrap()
+            .into_dyn();
         let oracle: ArrayD<f32> = k
-            .apply(&[x.view()], &opts.engine(Engine::Interpreter))
-            .unwrap();
+            .apply_as::<f32, _, _>(&[x.view()], &opts.engine(Engine::Interpreter))
+            .unwrap()
+            .into_dyn();
         assert_eq!(jit, oracle, "{mode}");
     }
 }
@@ -186,10 +187,7 @@ fn wide_footprints_compute_border_points_piece_by_piece() {
 fn kernels_that_read_too_far_are_refused_with_a_span() {
     let src = "kernel k(x) {\n    x[0, 0] + x[70000, 0]\n}";
     let p = Program::from_source("far.stn", src).unwrap();
-    let err = p
-        .kernel(None)
-        .unwrap()
-        .specialize(&[DType::F64])
+    let err = stn::internals::specialize(p.kernel(None).unwrap(), &[DType::F64])
         .err()
         .expect("refused")
         .to_string();
@@ -197,11 +195,8 @@ fn kernels_that_read_too_far_are_refused_with_a_span() {
     assert!(err.contains("far.stn:2:15"), "{err}");
     // A neighbourhood of more than 2^22 points, with small offsets each.
     let src = "kernel k(x) { x[-1100, -1100] + x[1100, 1100] }";
-    let err = Program::from_source("wide.stn", src)
-        .unwrap()
-        .kernel(None)
-        .unwrap()
-        .specialize(&[DType::F64])
+    let program = Program::from_source("wide.stn", src).unwrap();
+    let err = stn::internals::specialize(program.kernel(None).unwrap(), &[DType::F64])
         .err()
         .expect("refused")
         .to_string();
@@ -223,8 +218,11 @@ fn blocks_with_a_halo_and_a_region_give_the_whole_arrays_points() {
     let k = p.kernel(None).unwrap();
     let x = Array3::from_shape_fn((2, 9, 11), |(f, i, j)| (f * 300 + i * 11 + j) as i16);
     for engine in [Engine::Jit, Engine::Interpreter] {
-        let opts = RunOptions::default().engine(engine);
-        let whole: ArrayD<i64> = k.apply(&[x.view()], &opts).unwrap();
+        let opts = Options::new().engine(engine);
+        let whole: ArrayD<i64> = k
+            .apply_as::<i64, _, _>(&[x.view()], &opts)
+            .unwrap()
+            .into_dyn();
         let blocks: [(std::ops::Range<usize>, std::ops::Range<usize>); 4] =
             [(0..4, 0..5), (4..9, 5..11), (3..6, 2..3), (0..9, 0..11)];
         for (rows, cols) in blocks {
@@ -232,10 +230,12 @@ fn blocks_with_a_halo_and_a_region_give_the_whole_arrays_points() {
             let r0 = rows.start.saturating_sub(1);
             let c1 = (cols.end + 2).min(11);
             let block = x.slice(s![.., r0..rows.end, cols.start..c1]);
-            let opts = opts
-                .clone()
-                .region(vec![r0 as i64, cols.start as i64], vec![9, 11]);
-            let got: ArrayD<i64> = k.apply(&[block], &opts).unwrap();
+            let cx = Context::default().region(vec![r0 as i64, cols.start as i64], vec![9, 11]);
+            let inputs = [ArrayRef::new(block)];
+            let call = k.call(&inputs, &opts).unwrap();
+            let mut got = DynArray::zeros(DType::I64, call.out_shape());
+            call.run_with(&inputs, &mut got.view_mut(), &cx).unwrap();
+            let got = got.into_typed::<i64>().unwrap();
             let got = got.slice(s![.., rows.start - r0.., ..cols.len()]);
             assert_eq!(
                 got,
@@ -245,10 +245,14 @@ fn blocks_with_a_halo_and_a_region_give_the_whole_arrays_points() {
         }
     }
     // The region must name every core axis.
-    let e = k
-        .run(
-            &[ArrayRef::new(x.view())],
-            &RunOptions::default().region(vec![0], vec![9]),
+    let inputs = [ArrayRef::new(x.view())];
+    let call = k.call(&inputs, &Options::new()).unwrap();
+    let mut out = DynArray::zeros(DType::I64, call.out_shape());
+    let e = call
+        .run_with(
+            &inputs,
+            &mut out.view_mut(),
+            &Context::default().region(vec![0], vec![9]),
         )
         .unwrap_err();
     assert!(

@@ -8,8 +8,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::fs;
 use std::path::{Path, PathBuf};
-use stn::diag::line_col;
-use stn::syntax::{dump::dump, parse};
+use stn::internals::diag::line_col;
+use stn::internals::syntax::{dump::dump, parse};
 
 fn data_files(kind: &str) -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -227,19 +227,16 @@ fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
 
 #[test]
 fn deep_kernels_compile_and_run_on_a_small_stack_or_are_refused() {
-    use stn::run::{Engine, RunOptions};
+    use stn::{Engine, Options};
     // A written-out sum of 500 terms: accepted, compiled, interpreted.
     let sum = on_small_stack(|| {
         let src = format!("kernel k(x) {{ x[0]{} }}", " + x[0]".repeat(499));
-        let p = stn::program::Program::from_source("long.stn", &src).unwrap();
+        let p = stn::Program::from_source("long.stn", &src).unwrap();
         let k = p.kernel(None).unwrap();
         let x = ndarray::Array1::<f64>::from_elem(4, 0.5);
-        let jit: ndarray::ArrayD<f64> = k.apply(&[x.view()], &RunOptions::default()).unwrap();
-        let oracle: ndarray::ArrayD<f64> = k
-            .apply(
-                &[x.view()],
-                &RunOptions::default().engine(Engine::Interpreter),
-            )
+        let jit = k.apply(&[x.view()], &Options::new()).unwrap();
+        let oracle = k
+            .apply(&[x.view()], &Options::new().engine(Engine::Interpreter))
             .unwrap();
         assert_eq!(jit, oracle);
         jit[0]
@@ -265,9 +262,8 @@ fn deep_kernels_compile_and_run_on_a_small_stack_or_are_refused() {
         ),
     ] {
         let err = on_small_stack(move || {
-            stn::program::Program::from_source("deep.stn", &src)
-                .err()
-                .expect("refused")
+            stn::Program::from_source("deep.stn", &src)
+                .expect_err("refused")
                 .to_string()
         });
         assert!(err.contains("nests too deeply"), "{err}");

@@ -13,13 +13,7 @@
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
-use stn::array::{ArrayRef, DynArray};
-use stn::exec::boundary::Mode;
-use stn::pipeline::schedule::Schedule;
-use stn::program::Program;
-use stn::run::{Engine, RunOptions};
-use stn::types::dtype::DType;
-use stn::types::scalar::Scalar;
+use stn::{ArrayRef, DType, DynArray, Engine, Mode, Options, Program, Scalar, Schedule};
 
 fn seed_and_cases(default_seed: u64, default_cases: u64) -> (u64, u64) {
     let env = |k: &str| std::env::var(k).ok().and_then(|s| s.parse().ok());
@@ -34,7 +28,7 @@ fn assert_same(a: &DynArray, b: &DynArray, what: &str, describe: &dyn Fn() -> St
     assert_eq!(a.dtype(), b.dtype(), "{what}: dtype\n{}", describe());
     assert_eq!(a.shape(), b.shape(), "{what}: shape\n{}", describe());
     let (x, y) = (a.view(), b.view());
-    stn::array::for_each_index(a.shape(), |ix| {
+    stn::internals::array::for_each_index(a.shape(), |ix| {
         let (p, q) = (x.get(ix), y.get(ix));
         assert!(
             p.same(q),
@@ -48,12 +42,12 @@ fn assert_same(a: &DynArray, b: &DynArray, what: &str, describe: &dyn Fn() -> St
 /// Fused and stepwise both run compiled code, so they must agree bit for
 /// bit, NaN payloads included.
 fn check_schedules(
-    k: &stn::program::Kernel,
+    k: &stn::Kernel,
     views: &[ArrayRef],
-    opts: &RunOptions,
+    opts: &Options,
     describe: &dyn Fn() -> String,
 ) -> DynArray {
-    let run = |o: RunOptions, what: &str| {
+    let run = |o: Options, what: &str| {
         k.run(views, &o)
             .unwrap_or_else(|e| panic!("{what}: {e}\n{}", describe()))
     };
@@ -74,7 +68,7 @@ fn check_schedules(
 fn bits(a: &DynArray) -> Vec<u64> {
     let mut out = Vec::new();
     let v = a.view();
-    stn::array::for_each_index(a.shape(), |ix| {
+    stn::internals::array::for_each_index(a.shape(), |ix| {
         out.push(match v.get(ix) {
             Scalar::Bool(b) => b as u64,
             Scalar::Int(i) => i as u64,
@@ -109,11 +103,11 @@ fn the_spec_blur_is_the_chain_of_its_stages() {
     for shape in [[37usize, 53], [1, 1], [2, 1], [1, 9], [300, 700]] {
         let x = ramp_u16(&shape);
         let describe = || format!("shape {shape:?}");
-        let fused = check_schedules(blur, &[x.view()], &RunOptions::default(), &describe);
+        let fused = check_schedules(blur, &[x.view()], &Options::new(), &describe);
         // The chain of separate runs: blur_x under the run's mode (blur
         // declares nearest), then blur's own expression over its output.
         let b = blur_x
-            .run(&[x.view()], &RunOptions::default().boundary(Mode::Nearest))
+            .run(&[x.view()], &Options::new().boundary(Mode::Nearest))
             .unwrap();
         let own = Program::from_source(
             "blur_y.stn",
@@ -123,7 +117,7 @@ fn the_spec_blur_is_the_chain_of_its_stages() {
         let chain = own
             .kernel(None)
             .unwrap()
-            .run(&[b.view()], &RunOptions::default())
+            .run(&[b.view()], &Options::new())
             .unwrap();
         assert_eq!(fused, chain, "{}", describe());
     }
@@ -147,12 +141,10 @@ fn a_stage_reads_under_its_own_mode_and_the_kernel_under_the_runs() {
         let x = DynArray::from_typed(ndarray::ArrayD::from_shape_vec(shape.to_vec(), v).unwrap());
         for mode in [Mode::Fill, Mode::Constant, Mode::Reflect, Mode::Mirror] {
             for tile in [0, 1, 4] {
-                let opts = RunOptions {
-                    tile_points: tile,
-                    boundary: Some(mode),
-                    cval: Scalar::Int(-5),
-                    ..RunOptions::default()
-                };
+                let opts = Options::new()
+                    .tile_points(tile)
+                    .boundary(mode)
+                    .cval(Scalar::Int(-5));
                 check_schedules(k, &[x.view()], &opts, &|| {
                     format!("shape {shape:?} mode {mode:?} tile {tile}")
                 });
@@ -178,12 +170,10 @@ fn steps_fused_per_pass_equal_steps_one_by_one() {
                 // The kernel's own `nearest`, and `--boundary` overriding
                 // it in every step.
                 for boundary in [None, Some(Mode::Wrap), Some(Mode::Fill)] {
-                    let opts = RunOptions {
-                        steps,
-                        steps_per_pass: per_pass,
-                        boundary,
-                        ..RunOptions::default()
-                    };
+                    let opts = Options::new()
+                        .steps(steps)
+                        .steps_per_pass(per_pass)
+                        .boundary(boundary);
                     check_schedules(k, &[x.view()], &opts, &|| {
                         format!("shape {shape:?} steps {steps} per pass {per_pass} {boundary:?}")
                     });
@@ -341,7 +331,7 @@ fn random_array(rng: &mut StdRng, dtype: DType, shape: &[usize]) -> DynArray {
     let mut a = DynArray::zeros(dtype, shape);
     let mut v = a.view_mut();
     let mut it = vals.into_iter();
-    stn::array::for_each_index(shape, |ix| v.set(ix, it.next().unwrap().cast(dtype)));
+    stn::internals::array::for_each_index(shape, |ix| v.set(ix, it.next().unwrap().cast(dtype)));
     a
 }
 
@@ -397,14 +387,14 @@ fn generated_pipelines_agree_fused_stepwise_and_interpreted() {
             // Some generated bodies do not type-check for some dtypes
             // (none should for all); the error must be a kernel error.
             assert!(
-                matches!(e, stn::error::Error::Kernel { .. }),
+                matches!(e, stn::Error::Kernel { .. }),
                 "{}\n{e}",
                 describe("")
             );
             continue;
         }
-        let opts = RunOptions {
-            boundary: Some(
+        let opts = Options::new()
+            .boundary(
                 *[
                     Mode::Fill,
                     Mode::Constant,
@@ -415,22 +405,16 @@ fn generated_pipelines_agree_fused_stepwise_and_interpreted() {
                 ]
                 .choose(&mut g.rng)
                 .unwrap(),
-            ),
-            cval: Scalar::Int(g.rng.random_range(-3..=3)),
-            threads: Some(g.rng.random_range(1..=3)),
-            tile_points: *[0usize, 1, 2, 5, 17, 64].choose(&mut g.rng).unwrap(),
-            ..RunOptions::default()
-        };
+            )
+            .cval(Scalar::Int(g.rng.random_range(-3..=3)))
+            .threads(g.rng.random_range(1..=3))
+            .tile_points(*[0usize, 1, 2, 5, 17, 64].choose(&mut g.rng).unwrap());
         let extra = format!(
-            "dtypes {dt:?} shapes {:?} opts {:?} {:?} threads {:?} tile {}",
+            "dtypes {dt:?} shapes {:?} {opts:?}",
             arrays
                 .iter()
                 .map(|a| a.shape().to_vec())
                 .collect::<Vec<_>>(),
-            opts.boundary,
-            opts.cval,
-            opts.threads,
-            opts.tile_points
         );
         check_schedules(k, &views, &opts, &|| describe(&extra));
         ran += 1;
@@ -472,22 +456,17 @@ fn generated_steps_agree() {
             .collect();
         let x = random_array(&mut g.rng, d, &core);
         for steps in [1usize, 2, 3, 7, 40] {
-            let opts = RunOptions {
-                steps,
-                boundary: if g.rng.random_bool(0.5) {
+            let opts = Options::new()
+                .steps(steps)
+                .boundary(if g.rng.random_bool(0.5) {
                     Some(*Mode::ALL.choose(&mut g.rng).unwrap())
                 } else {
                     None
-                },
-                steps_per_pass: *[0usize, 2, 3].choose(&mut g.rng).unwrap(),
-                threads: Some(g.rng.random_range(1..=2)),
-                tile_points: *[0usize, 1, 4, 30].choose(&mut g.rng).unwrap(),
-                ..RunOptions::default()
-            };
-            let extra = format!(
-                "dtype {d} shape {core:?} steps {steps} per pass {} tile {} boundary {:?}",
-                opts.steps_per_pass, opts.tile_points, opts.boundary
-            );
+                })
+                .steps_per_pass(*[0usize, 2, 3].choose(&mut g.rng).unwrap())
+                .threads(g.rng.random_range(1..=2))
+                .tile_points(*[0usize, 1, 4, 30].choose(&mut g.rng).unwrap());
+            let extra = format!("dtype {d} shape {core:?} {opts:?}");
             check_schedules(k, &[x.view()], &opts, &|| describe(&extra));
         }
     }
@@ -510,10 +489,7 @@ fn stages_see_the_whole_arrays_index_and_shape_in_a_region() {
         |ix| (ix[0] * 3 + ix[1]) as i16,
     ));
     for tile in [0, 1, 5] {
-        let opts = RunOptions {
-            tile_points: tile,
-            ..RunOptions::default().region(vec![5, -2], vec![40, 30])
-        };
+        let opts = Options::new().tile_points(tile);
         check_schedules(k, &[x.view()], &opts, &|| format!("tile {tile}"));
     }
 }
@@ -531,7 +507,7 @@ fn strided_views_empty_axes_and_broadcast_loops_run_the_same_everywhere() {
     for v in [rev, t] {
         let x = ArrayRef::new(v);
         for mode in [Mode::Wrap, Mode::Reflect, Mode::Constant] {
-            let opts = RunOptions::default().boundary(mode);
+            let opts = Options::new().boundary(mode);
             check_schedules(blur, std::slice::from_ref(&x), &opts, &|| {
                 format!("mode {mode:?}")
             });
@@ -540,14 +516,12 @@ fn strided_views_empty_axes_and_broadcast_loops_run_the_same_everywhere() {
     // Empty axes: nothing to compute, the right shape.
     for shape in [[0usize, 5], [4, 0]] {
         let x = ramp_u16(&shape);
-        let out = check_schedules(blur, &[x.view()], &RunOptions::default(), &|| {
+        let out = check_schedules(blur, &[x.view()], &Options::new(), &|| {
             format!("shape {shape:?}")
         });
         assert_eq!(out.shape(), &shape);
     }
     let x = ramp_u16(&[0, 3, 4]);
-    let out = check_schedules(blur, &[x.view()], &RunOptions::default(), &|| {
-        "loop 0".into()
-    });
+    let out = check_schedules(blur, &[x.view()], &Options::new(), &|| "loop 0".into());
     assert_eq!(out.shape(), &[0, 3, 4]);
 }

@@ -6,8 +6,7 @@
 use ndarray::{Array3, ArrayView3};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use stn::program::Program;
-use stn::run::{Engine, RunOptions};
+use stn::{Engine, Options, Program};
 
 fn numba_smooth(x: ArrayView3<i8>) -> Array3<i8> {
     let (f, n, m) = x.dim();
@@ -48,13 +47,14 @@ fn smooth_on_int8_equals_numbas_rule() {
         let want = numba_smooth(x.view());
         for (threads, tile_points) in [(1, 1 << 16), (2, 7), (3, 100)] {
             for engine in [Engine::Jit, Engine::Interpreter] {
-                let opts = RunOptions {
-                    threads: Some(threads),
-                    tile_points,
-                    engine,
-                    ..RunOptions::default()
-                };
-                let got: ndarray::ArrayD<i8> = smooth.apply(&[x.view()], &opts).unwrap();
+                let opts = Options::new()
+                    .threads(threads)
+                    .tile_points(tile_points)
+                    .engine(engine);
+                let got: ndarray::ArrayD<i8> = smooth
+                    .apply_as::<i8, _, _>(&[x.view()], &opts)
+                    .unwrap()
+                    .into_dyn();
                 assert_eq!(
                     got.into_dimensionality::<ndarray::Ix3>().unwrap(),
                     want,
@@ -63,10 +63,7 @@ fn smooth_on_int8_equals_numbas_rule() {
             }
         }
     }
-    assert_eq!(
-        smooth.signatures(),
-        vec![vec![stn::types::dtype::DType::I8]]
-    );
+    assert_eq!(smooth.signatures(), vec![vec![stn::DType::I8]]);
 }
 
 #[test]
@@ -78,8 +75,14 @@ fn floor_division_rounds_toward_minus_infinity() {
     let program =
         Program::from_path(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/smooth.stn")).unwrap();
     let k = program.kernel(None).unwrap();
-    let a: ndarray::ArrayD<i8> = k.apply(&[x.view()], &RunOptions::default()).unwrap();
-    let b: ndarray::ArrayD<i8> = k.apply(&[y.view()], &RunOptions::default()).unwrap();
+    let a: ndarray::ArrayD<i8> = k
+        .apply_as::<i8, _, _>(&[x.view()], &Options::new())
+        .unwrap()
+        .into_dyn();
+    let b: ndarray::ArrayD<i8> = k
+        .apply_as::<i8, _, _>(&[y.view()], &Options::new())
+        .unwrap()
+        .into_dyn();
     assert_eq!(a[[0, 1, 1]], -1);
     assert_eq!(b[[0, 1, 1]], -1);
 }

@@ -9,12 +9,7 @@
 use std::collections::BTreeMap;
 
 use ndarray::{Array1, Array2, ArrayD, IxDyn};
-use stn::array::{ArrayRef, DynArray};
-use stn::exec::boundary::Mode;
-use stn::program::Program;
-use stn::run::{Engine, RunOptions};
-use stn::types::dtype::DType;
-use stn::types::scalar::Scalar;
+use stn::{ArrayRef, DType, DynArray, Engine, Mode, Options, Program, Scalar};
 
 fn table(name: &str) -> Vec<Vec<String>> {
     let path = format!("{}/tests/data/semantics/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -34,7 +29,7 @@ fn table(name: &str) -> Vec<Vec<String>> {
 
 /// Runs `src`'s only kernel on `inputs` with both engines; asserts they
 /// agree bit for bit and returns the result.
-fn run_both(src: &str, inputs: &[ArrayRef], opts: RunOptions) -> DynArray {
+fn run_both(src: &str, inputs: &[ArrayRef], opts: Options) -> DynArray {
     let program = Program::from_source("t.stn", src).unwrap_or_else(|e| panic!("{e}"));
     let k = program.kernel(None).unwrap();
     let jit = k
@@ -45,7 +40,7 @@ fn run_both(src: &str, inputs: &[ArrayRef], opts: RunOptions) -> DynArray {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(jit.shape(), int.shape());
     let (a, b) = (jit.view(), int.view());
-    stn::array::for_each_index(jit.shape(), |ix| {
+    stn::internals::array::for_each_index(jit.shape(), |ix| {
         assert!(
             a.get(ix).same(b.get(ix)),
             "{src}: jit {:?} != interpreter {:?} at {ix:?}",
@@ -59,7 +54,7 @@ fn run_both(src: &str, inputs: &[ArrayRef], opts: RunOptions) -> DynArray {
 fn values(a: &DynArray) -> Vec<Scalar> {
     let v = a.view();
     let mut out = Vec::new();
-    stn::array::for_each_index(a.shape(), |ix| out.push(v.get(ix)));
+    stn::internals::array::for_each_index(a.shape(), |ix| out.push(v.get(ix)));
     out
 }
 
@@ -90,12 +85,12 @@ fn check_divmod(file: &str, dtype: DType) {
     let fd = values(&run_both(
         "kernel k(a, b) { a[0] // b[0] }",
         &inputs,
-        RunOptions::default(),
+        Options::new(),
     ));
     let md = values(&run_both(
         "kernel k(a, b) { a[0] % b[0] }",
         &inputs,
-        RunOptions::default(),
+        Options::new(),
     ));
     for (i, r) in rows.iter().enumerate() {
         let (q, m) = (parse(dtype, &r[2]), parse(dtype, &r[3]));
@@ -148,12 +143,12 @@ fn int_floordiv_and_mod_by_a_constant_follow_python() {
         let fd = values(&run_both(
             &format!("kernel k(a) {{ a[0] // {lit} }}"),
             &[a.view()],
-            RunOptions::default(),
+            Options::new(),
         ));
         let md = values(&run_both(
             &format!("kernel k(a) {{ a[0] % {lit} }}"),
             &[a.view()],
-            RunOptions::default(),
+            Options::new(),
         ));
         for (i, r) in rows.iter().enumerate() {
             assert_eq!(fd[i], parse(DType::I64, &r[2]), "{} // {b}", r[0]);
@@ -209,12 +204,12 @@ fn int_floordiv_and_mod_by_many_constants_agree_with_the_interpreter() {
         run_both(
             &format!("kernel k(a) {{ a[0] // {lit} }}"),
             &[a.view()],
-            RunOptions::default(),
+            Options::new(),
         );
         run_both(
             &format!("kernel k(a) {{ a[0] % {lit} }}"),
             &[a.view()],
-            RunOptions::default(),
+            Options::new(),
         );
     }
 }
@@ -248,7 +243,7 @@ fn check_casts(file: &str) {
         let out = values(&run_both(
             &format!("kernel k(x) -> {dst} {{ x[0] }}"),
             &[input.view()],
-            RunOptions::default(),
+            Options::new(),
         ));
         for (i, (v, want)) in rows.iter().enumerate() {
             assert!(
@@ -285,7 +280,7 @@ fn boundary_modes_match_scipy_in_1d() {
         for r in rows {
             let n: usize = r[1].parse().unwrap();
             let x = Array1::from_shape_fn(n, |i| i as f64);
-            let opts = RunOptions::default().boundary(mode(&r[0])).cval(-1.0);
+            let opts = Options::new().boundary(mode(&r[0])).cval(-1.0);
             let got = values(&run_both(&src, &[ArrayRef::new(x.view())], opts));
             let want: Vec<Scalar> = r[3..]
                 .iter()
@@ -311,12 +306,10 @@ fn boundary_modes_match_scipy_in_2d() {
             let (rr, cc): (usize, usize) = (r[1].parse().unwrap(), r[2].parse().unwrap());
             let x = Array2::from_shape_fn((rr, cc), |(i, j)| (i * cc + j) as f64);
             // Small tiles so that interior and border boxes both occur.
-            let opts = RunOptions {
-                tile_points: 3,
-                ..RunOptions::default()
-            }
-            .boundary(mode(&r[0]))
-            .cval(-1.0);
+            let opts = Options::new()
+                .tile_points(3)
+                .boundary(mode(&r[0]))
+                .cval(-1.0);
             let got = values(&run_both(&src, &[ArrayRef::new(x.view())], opts));
             let want: Vec<Scalar> = r[5..]
                 .iter()
@@ -370,7 +363,9 @@ fn promotion_of_mixed_dtypes() {
     for &(a, b, want) in cases {
         for (x, y) in [(a, b), (b, a)] {
             assert_eq!(
-                stn::types::typed::value_type(&add.check(&[x, y]).unwrap()),
+                stn::internals::typed::value_type(
+                    &stn::internals::typed_kernel(add, &[x, y]).unwrap()
+                ),
                 want,
                 "{x} + {y}"
             );
@@ -378,7 +373,7 @@ fn promotion_of_mixed_dtypes() {
         // True division: the float of the same promotion.
         let want_div = if want.is_float() { want } else { F64 };
         assert_eq!(
-            stn::types::typed::value_type(&div.check(&[a, b]).unwrap()),
+            stn::internals::typed::value_type(&stn::internals::typed_kernel(div, &[a, b]).unwrap()),
             want_div,
             "{a} / {b}"
         );
@@ -390,7 +385,9 @@ fn promotion_of_mixed_dtypes() {
     )
     .unwrap();
     let ty = |k: &str, d: DType| {
-        stn::types::typed::value_type(&lit.kernel(Some(k)).unwrap().check(&[d]).unwrap())
+        stn::internals::typed::value_type(
+            &stn::internals::typed_kernel(lit.kernel(Some(k)).unwrap(), &[d]).unwrap(),
+        )
     };
     assert_eq!(ty("a", F32), F32);
     assert_eq!(ty("a", F64), F64);
@@ -408,7 +405,7 @@ fn mixed_dtype_arithmetic_runs_in_the_promoted_type() {
     let out = run_both(
         "kernel k(a, b) -> f64 { a[0] + b[0] }",
         &[ArrayRef::new(a.view()), ArrayRef::new(b.view())],
-        RunOptions::default(),
+        Options::new(),
     );
     assert_eq!(values(&out), vec![Scalar::F64(18446744073709551616.0)]);
     // i8 + i8 is computed in i64: no wrap at 127.
@@ -416,7 +413,7 @@ fn mixed_dtype_arithmetic_runs_in_the_promoted_type() {
     let out = run_both(
         "kernel k(a) -> i16 { a[0] + a[0] }",
         &[ArrayRef::new(c.view())],
-        RunOptions::default(),
+        Options::new(),
     );
     assert_eq!(values(&out), vec![Scalar::Int(200)]);
 }

@@ -5,12 +5,9 @@
 use std::path::Path;
 
 use ndarray::{ArrayD, IxDyn};
-use stn::array::{DynArray, Element};
-use stn::exec::boundary::Mode;
-use stn::io::npy::NpyInput;
-use stn::program::Program;
-use stn::run::RunOptions;
-use stn::stream::{self, StreamOptions, sink, source};
+use stn::internals::io::npy::NpyInput;
+use stn::internals::stream::{self, StreamOptions, sink, source};
+use stn::{DynArray, Element, Mode, Options, Program};
 
 /// Deterministic pseudo-random values of `T` from `seed`.
 fn data<T: Element>(shape: &[usize], seed: u64, f: impl Fn(u64) -> T) -> DynArray {
@@ -36,7 +33,7 @@ fn read_npy(path: &Path) -> DynArray {
 fn streamed(
     src: &str,
     inputs: &[DynArray],
-    opts: &RunOptions,
+    opts: &Options,
     slab_rows: usize,
     dir: &Path,
 ) -> DynArray {
@@ -54,14 +51,15 @@ fn streamed(
                 if !p.exists() {
                     match ext {
                         "npy" => write_npy(&p, a),
-                        _ => stn::io::zarr::write(&p, a.view(), None).unwrap(),
+                        _ => stn::internals::io::zarr::write(&p, a.view(), None).unwrap(),
                     }
                 }
                 source::open(&p.to_string_lossy()).unwrap()
             })
             .collect()
     };
-    let plan = stream::plan_rows(kernel, &open("npy"), opts, slab_rows).unwrap();
+    let call = stream::call(kernel, &open("npy"), opts).unwrap();
+    let plan = stream::plan_rows(&call, &open("npy"), slab_rows).unwrap();
     assert!(plan.slabs() > 1, "{plan:?}");
     let mut outputs = Vec::new();
     for name in ["out.npy", "out.zarr"] {
@@ -79,32 +77,31 @@ fn streamed(
             progress: None,
         };
         let ext = name.rsplit('.').next().unwrap();
-        stream::run(kernel, open(ext), sink, &plan, opts, &sopts).unwrap();
+        stream::run(&call, open(ext), sink, &plan, &sopts).unwrap();
         outputs.push(if name.ends_with("npy") {
             read_npy(&out)
         } else {
-            stn::io::zarr::read(&out).unwrap()
+            stn::internals::io::zarr::read(&out).unwrap()
         });
     }
     assert_eq!(outputs[0], outputs[1], "viewed and read slabs differ");
     outputs.pop().unwrap()
 }
 
-fn in_memory(src: &str, inputs: &[DynArray], opts: &RunOptions) -> DynArray {
+fn in_memory(src: &str, inputs: &[DynArray], opts: &Options) -> DynArray {
     let program = Program::from_source("test.stn", src).unwrap();
     let views: Vec<_> = inputs.iter().map(|a| a.view()).collect();
     program.kernels().last().unwrap().run(&views, opts).unwrap()
 }
 
-fn check(src: &str, inputs: &[DynArray], opts: RunOptions, slab_rows: usize) {
+fn check(src: &str, inputs: &[DynArray], opts: Options, slab_rows: usize) {
     let dir = tempfile::tempdir().unwrap();
     let expect = in_memory(src, inputs, &opts);
     let got = streamed(src, inputs, &opts, slab_rows, dir.path());
     assert_eq!(
         got,
         expect,
-        "kernel {src}\nmode {:?}, slab rows {slab_rows}, shapes {:?}",
-        opts.boundary,
+        "kernel {src}\noptions {opts:?}, slab rows {slab_rows}, shapes {:?}",
         inputs
             .iter()
             .map(|a| a.shape().to_vec())
@@ -126,7 +123,7 @@ fn slabs_with_halos_equal_the_in_memory_run_in_every_mode() {
                 check(
                     ASYMMETRIC,
                     std::slice::from_ref(&x),
-                    RunOptions::default().boundary(mode).cval(7),
+                    Options::new().boundary(mode).cval(7),
                     slab,
                 );
             }
@@ -142,7 +139,7 @@ fn index_and_shape_see_the_whole_array() {
         check(
             src,
             std::slice::from_ref(&x),
-            RunOptions::default().boundary(mode),
+            Options::new().boundary(mode),
             4,
         );
     }
@@ -156,7 +153,7 @@ fn three_dimensional_cores_and_float_data() {
         check(
             src,
             std::slice::from_ref(&x),
-            RunOptions::default().boundary(mode),
+            Options::new().boundary(mode),
             3,
         );
     }
@@ -171,7 +168,7 @@ fn loop_axis_slabs_need_no_halo_and_broadcast_inputs_are_read_whole() {
         check(
             smooth,
             std::slice::from_ref(&stack),
-            RunOptions::default().boundary(mode),
+            Options::new().boundary(mode),
             3,
         );
     }
@@ -179,12 +176,7 @@ fn loop_axis_slabs_need_no_halo_and_broadcast_inputs_are_read_whole() {
     let two = "kernel k(x, w) { x[0, 1] * w[0, 0] + x[0, -1] }";
     let x = data(&[9, 4, 6], 11, |v| (v % 100) as i16);
     let w = data(&[4, 6], 12, |v| (v % 5) as i16);
-    check(
-        two,
-        &[x, w],
-        RunOptions::default().boundary(Mode::Reflect),
-        2,
-    );
+    check(two, &[x, w], Options::new().boundary(Mode::Reflect), 2);
 }
 
 const PIPELINE: &str = "
@@ -214,13 +206,13 @@ fn pipelines_stream_in_slabs_with_the_halo_of_all_their_stages() {
                 check(
                     PIPELINE,
                     std::slice::from_ref(&x),
-                    RunOptions::default().boundary(mode).cval(-3),
+                    Options::new().boundary(mode).cval(-3),
                     slab,
                 );
                 check(
                     PIPELINE,
                     std::slice::from_ref(&x),
-                    RunOptions::default().boundary(mode).steps(3),
+                    Options::new().boundary(mode).steps(3),
                     slab,
                 );
             }
@@ -238,8 +230,9 @@ fn an_out_of_core_pipeline_that_wraps_along_axis_0_says_so() {
     let p = dir.path().join("in.npy");
     write_npy(&p, &x);
     let sources = vec![source::open(&p.to_string_lossy()).unwrap()];
-    let opts = RunOptions::default();
-    let plan = stream::plan_rows(kernel, &sources, &opts, 2).unwrap();
+    let opts = Options::new();
+    let call = stream::call(kernel, &sources, &opts).unwrap();
+    let plan = stream::plan_rows(&call, &sources, 2).unwrap();
     let out = dir.path().join("out.npy");
     let sink = sink::create(
         &out.to_string_lossy(),
@@ -253,7 +246,7 @@ fn an_out_of_core_pipeline_that_wraps_along_axis_0_says_so() {
         temp_dir: dir.path().to_path_buf(),
         progress: None,
     };
-    let e = stream::run(kernel, sources, sink, &plan, &opts, &sopts).unwrap_err();
+    let e = stream::run(&call, sources, sink, &plan, &sopts).unwrap_err();
     assert!(e.to_string().contains("raise --memory"), "{e}");
     assert!(!out.exists());
     // In memory the same run works.
@@ -272,7 +265,7 @@ fn time_steps_out_of_core_pass_through_temporary_files() {
         check(
             heat,
             std::slice::from_ref(&u),
-            RunOptions::default().boundary(mode).steps(5),
+            Options::new().boundary(mode).steps(5),
             4,
         );
     }
@@ -281,7 +274,7 @@ fn time_steps_out_of_core_pass_through_temporary_files() {
     streamed(
         heat,
         std::slice::from_ref(&u),
-        &RunOptions::default().steps(3),
+        &Options::new().steps(3),
         4,
         dir.path(),
     );
@@ -300,15 +293,10 @@ fn a_budget_below_one_row_is_a_clear_error() {
     let p = dir.path().join("x.npy");
     write_npy(&p, &data(&[50, 1000], 1, |v| v as f64));
     let sources = vec![source::open(&p.to_string_lossy()).unwrap()];
-    let err = stream::plan(
-        program.kernel(None).unwrap(),
-        &sources,
-        None,
-        &RunOptions::default(),
-        10_000,
-    )
-    .unwrap_err()
-    .to_string();
+    let call = stream::call(program.kernel(None).unwrap(), &sources, &Options::new()).unwrap();
+    let err = stream::plan(&call, &sources, None, 10_000)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("--memory 9.8 KiB is too small"), "{err}");
 }
 
@@ -320,16 +308,34 @@ fn the_memory_budget_sets_the_slab_size() {
     write_npy(&p, &data(&[1000, 100], 1, |v| v as u16));
     let sources = vec![source::open(&p.to_string_lossy()).unwrap()];
     let k = program.kernel(None).unwrap();
-    let opts = RunOptions::default();
+    let opts = Options::new();
     // Everything fits: one slab.
-    let plan = stream::plan(k, &sources, None, &opts, 1 << 20).unwrap();
+    let plan = stream::plan(
+        &stream::call(k, &sources, &opts).unwrap(),
+        &sources,
+        None,
+        1 << 20,
+    )
+    .unwrap();
     assert_eq!((plan.slab_rows, plan.slabs()), (1000, 1));
     // 400 bytes per row of input and output; three slabs in flight with
     // their 5 halo rows: 60 000 bytes make slabs of 50 - 5 = 45 rows.
-    let plan = stream::plan(k, &sources, None, &opts, 60_000).unwrap();
+    let plan = stream::plan(
+        &stream::call(k, &sources, &opts).unwrap(),
+        &sources,
+        None,
+        60_000,
+    )
+    .unwrap();
     assert_eq!((plan.slab_rows, plan.halo), (45, (2, 3)));
     // Chunked storage rounds slabs down to whole chunks.
-    let plan = stream::plan(k, &sources, Some(20), &opts, 60_000).unwrap();
+    let plan = stream::plan(
+        &stream::call(k, &sources, &opts).unwrap(),
+        &sources,
+        Some(20),
+        60_000,
+    )
+    .unwrap();
     assert_eq!(plan.slab_rows, 40);
 }
 
@@ -370,7 +376,7 @@ fn runner_streams_every_format_when_memory_is_short() {
     let expect = in_memory(
         SMOOTH,
         std::slice::from_ref(&x),
-        &RunOptions::default().boundary(Mode::Wrap),
+        &Options::new().boundary(Mode::Wrap),
     );
     let k = s(&kernel);
     // .npy in, Zarr, frames and .npy out, 3 frames (3 x 2400 bytes) at a time.
@@ -392,9 +398,12 @@ fn runner_streams_every_format_when_memory_is_short() {
         ]);
     }
     assert_eq!(read_npy(&d.join("y.npy")), expect);
-    assert_eq!(stn::io::zarr::read(&d.join("y.zarr")).unwrap(), expect);
     assert_eq!(
-        stn::io::image::read(&s(&d.join("frames/*.png"))).unwrap(),
+        stn::internals::io::zarr::read(&d.join("y.zarr")).unwrap(),
+        expect
+    );
+    assert_eq!(
+        stn::internals::io::image::read(&s(&d.join("frames/*.png"))).unwrap(),
         expect
     );
     // And back: Zarr and frames in, streamed, give the same bytes again.
@@ -410,11 +419,7 @@ fn runner_streams_every_format_when_memory_is_short() {
             "--memory",
             "15K",
         ]);
-        let twice = in_memory(
-            SMOOTH,
-            std::slice::from_ref(&expect),
-            &RunOptions::default(),
-        );
+        let twice = in_memory(SMOOTH, std::slice::from_ref(&expect), &Options::new());
         assert_eq!(read_npy(&out), twice, "{input}");
     }
     // Outputs are as readable as any new file (not tempfile's private 0600).
@@ -539,25 +544,25 @@ fn a_killed_zarr_run_resumes_to_the_same_bytes() {
     let refs: Vec<String> = args(&whole);
     let refs: Vec<&str> = refs.iter().map(String::as_str).collect();
     stn_ok(&refs);
-    let a = stn::io::zarr::read(&out).unwrap();
-    assert_eq!(a, stn::io::zarr::read(&whole).unwrap());
+    let a = stn::internals::io::zarr::read(&out).unwrap();
+    assert_eq!(a, stn::internals::io::zarr::read(&whole).unwrap());
     assert_eq!(a.shape(), &[192, 128, 128]);
 }
 
 #[test]
 fn every_dtype_streams_through_npy_and_zarr() {
-    use stn::types::dtype::DType;
+    use stn::DType;
     let shift = "kernel k(x) { x[1, -1] }";
     for dtype in DType::ALL {
         let ints = data(&[9, 4], dtype as u64, |v| (v % 251) as i64 - 120);
         let mut x = DynArray::zeros(dtype, &[9, 4]);
         let (src, mut dst) = (ints.view(), x.view_mut());
-        stn::array::for_each_index(&[9, 4], |ix| dst.set(ix, src.get(ix).cast(dtype)));
+        stn::internals::array::for_each_index(&[9, 4], |ix| dst.set(ix, src.get(ix).cast(dtype)));
         for mode in [Mode::Wrap, Mode::Constant] {
             check(
                 shift,
                 std::slice::from_ref(&x),
-                RunOptions::default().boundary(mode).cval(1),
+                Options::new().boundary(mode).cval(1),
                 2,
             );
         }
@@ -571,7 +576,7 @@ fn a_single_image_larger_than_the_memory_budget_is_refused_before_decoding() {
     // A real 300x200 grey PNG: 60 000 bytes decoded.
     let img = data(&[200, 300], 3, |v| v as u8);
     let png = d.join("one.png");
-    stn::io::image::write(&s(&png), img.view()).unwrap();
+    stn::internals::io::image::write(&s(&png), img.view()).unwrap();
     let kernel = d.join("k.stn");
     std::fs::write(&kernel, "kernel k(x) { x[0, 0] }").unwrap();
     let o = stn(&[

@@ -4,10 +4,8 @@
 use std::path::Path;
 
 use ndarray::{Array3, ArrayD, IxDyn, s};
-use stn::array::{ArrayRef, DynArray};
-use stn::io::zarr;
-use stn::types::dtype::DType;
-use stn::types::scalar::Scalar;
+use stn::internals::io::zarr;
+use stn::{ArrayRef, DType, DynArray, Scalar};
 
 /// An array of `dtype` whose elements differ from their neighbours and
 /// cover negative values where the dtype has them.
@@ -15,7 +13,7 @@ fn sample(dtype: DType, shape: &[usize]) -> DynArray {
     let mut a = DynArray::zeros(dtype, shape);
     let mut m = a.view_mut();
     let mut n = 0i64;
-    stn::array::for_each_index(shape, |ix| {
+    stn::internals::array::for_each_index(shape, |ix| {
         n += 1;
         let v = (n * 37) % 251 - 100;
         m.set(ix, Scalar::Int(v).cast(dtype));
@@ -23,7 +21,7 @@ fn sample(dtype: DType, shape: &[usize]) -> DynArray {
     a
 }
 
-fn err_text(r: stn::error::Result<impl std::fmt::Debug>) -> String {
+fn err_text(r: stn::Result<impl std::fmt::Debug>) -> String {
     r.expect_err("expected an error").to_string()
 }
 
@@ -232,7 +230,7 @@ fn bad_metadata_is_a_clear_error() {
     std::fs::write(path.join("zarr.json"), "{ not json").unwrap();
     let e = err_text(zarr::read(&path));
     assert!(e.contains("bad.zarr") && e.contains("metadata"), "{e}");
-    assert!(e.starts_with("error: cannot read `"), "{e}");
+    assert!(e.starts_with("cannot read `"), "{e}");
 
     // Well-formed JSON that is not array metadata.
     std::fs::write(
@@ -337,7 +335,7 @@ fn writes_replace_only_after_success() {
     let deep = dir.path().join("no").join("such").join("x.zarr");
     let e = err_text(zarr::write(&deep, a.view(), None));
     assert!(
-        e.starts_with("error: cannot write `") && e.contains("x.zarr"),
+        e.starts_with("cannot write `") && e.contains("x.zarr"),
         "{e}"
     );
     assert!(!dir.path().join("no").exists());
@@ -363,7 +361,7 @@ fn python_interop() {
     names.sort();
     let mut bad = Vec::new();
     for path in &names {
-        let npy = stn::io::npy::NpyInput::open(&path.with_extension("npy")).unwrap();
+        let npy = stn::internals::io::npy::NpyInput::open(&path.with_extension("npy")).unwrap();
         let want = npy.view().to_owned();
         match zarr::read(path) {
             Ok(got) if got == want => {}

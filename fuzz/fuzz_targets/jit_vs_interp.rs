@@ -7,13 +7,7 @@
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use ndarray::{ArrayD, IxDyn, s};
-use stn::array::{ArrayRef, DynArray};
-use stn::error::Error;
-use stn::exec::boundary::Mode;
-use stn::program::Program;
-use stn::run::{Engine, RunOptions};
-use stn::types::dtype::DType;
-use stn::types::scalar::Scalar;
+use stn::{ArrayRef, DType, DynArray, Engine, Error, Mode, Options, Program, Scalar};
 
 #[derive(Arbitrary, Debug)]
 enum Expr {
@@ -105,7 +99,7 @@ fn same(a: &DynArray, b: &DynArray) -> bool {
     }
     let (va, vb) = (a.view(), b.view());
     let mut ok = true;
-    stn::array::for_each_index(a.shape(), |ix| {
+    stn::internals::array::for_each_index(a.shape(), |ix| {
         let (x, y) = (va.get(ix), vb.get(ix));
         let nan = |s: Scalar| {
             matches!(s, Scalar::F32(v) if v.is_nan()) || matches!(s, Scalar::F64(v) if v.is_nan())
@@ -130,7 +124,7 @@ fuzz_target!(|case: Case| {
     };
     let kernel = program.kernel(None).unwrap();
     let dtype = DTYPES[case.dtype as usize % DTYPES.len()];
-    match kernel.specialize(&[dtype]) {
+    match stn::internals::specialize(kernel, &[dtype]) {
         Ok(_) => {}
         Err(Error::Internal(e)) => panic!("{src}: {e}"),
         Err(_) => return,
@@ -147,7 +141,7 @@ fuzz_target!(|case: Case| {
     {
         let (src_v, mut dst) = (DynArray::from_typed(ints), data.view_mut());
         let v = src_v.view();
-        stn::array::for_each_index(&shape, |ix| dst.set(ix, v.get(ix).cast(dtype)));
+        stn::internals::array::for_each_index(&shape, |ix| dst.set(ix, v.get(ix).cast(dtype)));
     }
     let typed = data.clone();
     let view: ArrayRef = match case.view % 3 {
@@ -164,7 +158,7 @@ fuzz_target!(|case: Case| {
     run(&src, &kernel, view, &case);
 });
 
-fn typed_array<T: stn::array::Element>(d: &DynArray) -> ndarray::Array2<T> {
+fn typed_array<T: stn::Element>(d: &DynArray) -> ndarray::Array2<T> {
     d.clone()
         .into_typed::<T>()
         .unwrap()
@@ -172,9 +166,9 @@ fn typed_array<T: stn::array::Element>(d: &DynArray) -> ndarray::Array2<T> {
         .unwrap()
 }
 
-fn run(src: &str, kernel: &stn::program::Kernel, x: ArrayRef<'_>, case: &Case) {
+fn run(src: &str, kernel: &stn::Kernel, x: ArrayRef<'_>, case: &Case) {
     let mode = Mode::ALL[case.mode as usize % 6];
-    let opts = RunOptions::default()
+    let opts = Options::new()
         .boundary(mode)
         .cval(3)
         .threads(case.threads as usize % 3 + 1);

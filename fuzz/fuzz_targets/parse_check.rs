@@ -3,9 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use stn::error::Error;
-use stn::program::Program;
-use stn::types::dtype::DType;
+use stn::{DType, Error, Program};
 
 fn spans_inside(e: &Error, len: usize) {
     if let Error::Kernel { diagnostics, .. } = e {
@@ -31,7 +29,7 @@ fuzz_target!(|data: &[u8]| {
         Ok(p) => {
             for k in p.kernels() {
                 for dtype in [DType::F64, DType::I8, DType::U16, DType::Bool] {
-                    if let Err(e) = k.specialize(&vec![dtype; k.inputs().len()]) {
+                    if let Err(e) = stn::internals::specialize(k, &vec![dtype; k.inputs().len()]) {
                         assert!(!matches!(e, Error::Internal(_)), "{e}");
                         spans_inside(&e, text.len());
                     }

@@ -11,8 +11,7 @@ use numpy::prelude::*;
 use numpy::{PyArrayDyn, PyUntypedArray};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use stn::array::{ArrayMut, ArrayRef};
-use stn::types::dtype::DType;
+use stn::{ArrayMut, ArrayRef, DType};
 
 /// The stn dtype of a NumPy dtype, if it is one of the 11.
 pub fn dtype_of(arr: &Bound<'_, PyUntypedArray>) -> Option<DType> {
@@ -106,21 +105,4 @@ pub fn empty<'py>(py: Python<'py>, dtype: DType, shape: &[usize]) -> Bound<'py, 
         let a = unsafe { PyArrayDyn::<T>::new(py, IxDyn(shape), false) };
         a.into_any().cast_into::<PyUntypedArray>().expect("an ndarray")
     })
-}
-
-/// A read-only array of `shape` whose every element is the same zero
-/// (strides 0): stands in for a Dask array when only dtypes and shapes
-/// matter (checking a call, compiling, the output's dtype and shape).
-pub fn placeholder(dtype: DType, shape: &[usize]) -> ArrayRef<'static> {
-    static ZERO: [u64; 1] = [0];
-    // SAFETY: with all strides 0 every index addresses the same 8 zero
-    // bytes, a valid value of every dtype, alive for the whole program.
-    unsafe {
-        ArrayRef::from_raw(
-            ZERO.as_ptr() as *const u8,
-            dtype,
-            shape.to_vec(),
-            vec![0; shape.len()],
-        )
-    }
 }

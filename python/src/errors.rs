@@ -1,6 +1,7 @@
 //! stn's errors as Python exceptions.
 //!
-//! The message is what the `stn` CLI prints, less its leading `error: `:
+//! The message is the library's (what the `stn` CLI prints after its
+//! `error: `):
 //! kernel errors keep their rendered source span (`file:line:col` and a
 //! caret). The type follows what a Python user expects: problems in kernel
 //! text raise `stn.KernelError` (a `ValueError`), or `stn.KernelTypeError`
@@ -8,12 +9,15 @@
 //! it was called with; a wrong number of arrays or wrong parameter names
 //! raise `TypeError`, like a Python function called with the wrong
 //! arguments; other bad options, shapes and values raise `ValueError`;
-//! files `OSError`; bugs in stn `RuntimeError`.
+//! files `OSError` (`FileNotFoundError` and `PermissionError` where the
+//! system says so); bugs in stn `RuntimeError`.
 
-use pyo3::exceptions::{PyOSError, PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::exceptions::{
+    PyFileNotFoundError, PyOSError, PyPermissionError, PyRuntimeError, PyTypeError, PyValueError,
+};
 use pyo3::prelude::*;
 use pyo3::types::PyType;
-use stn::error::Error;
+use stn::Error;
 
 /// Where an error arose, which decides between `ValueError` and `TypeError`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,25 +29,21 @@ pub enum Context {
     Call { arguments: bool },
 }
 
-/// The CLI's message for `e`, without the leading `error: `.
-pub fn message(e: &Error) -> String {
-    let text = e.to_string();
-    match text.strip_prefix("error: ") {
-        Some(rest) => rest.to_string(),
-        None => text,
-    }
-}
-
 /// `e` as a Python exception.
 pub fn to_py(py: Python<'_>, e: Error, cx: Context) -> PyErr {
-    let msg = message(&e);
+    let msg = e.to_string();
     match (e, cx) {
         (Error::Kernel { .. }, Context::Compile) => ours(py, "KernelError", msg),
         (Error::Kernel { .. }, Context::Call { .. }) => ours(py, "KernelTypeError", msg),
         (Error::Usage(_), Context::Call { arguments: true }) => PyTypeError::new_err(msg),
         (Error::Usage(_), _) => PyValueError::new_err(msg),
-        (Error::Io(_), _) => PyOSError::new_err(msg),
-        (Error::Internal(_), _) => PyRuntimeError::new_err(msg),
+        (Error::Io { source, .. }, _) => match source.kind() {
+            std::io::ErrorKind::NotFound => PyFileNotFoundError::new_err(msg),
+            std::io::ErrorKind::PermissionDenied => PyPermissionError::new_err(msg),
+            _ => PyOSError::new_err(msg),
+        },
+        // Internal errors, and kinds added later: a bug to report.
+        _ => PyRuntimeError::new_err(msg),
     }
 }
 

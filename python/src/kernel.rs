@@ -1,10 +1,12 @@
-//! `Program` and `Kernel`: a `.stn` file and its kernels, as Python objects.
+//! `Program`, `Kernel` and `Plan`: a `.stn` file, its kernels and a
+//! resolved call, as Python objects.
 //!
 //! `Kernel.run` is the one call that computes: it views the NumPy inputs in
-//! place, checks the call, allocates the output (or takes the caller's),
-//! and runs with the GIL released. `Kernel.plan` answers what a call would
-//! make (dtype, shape, footprint) from dtypes and shapes alone, which is
-//! what a Dask graph needs before any data exists.
+//! place, resolves the call (`stn::Call`), allocates the output (or takes
+//! the caller's), and runs with the GIL released. `Kernel.plan` resolves a
+//! call from dtypes and shapes alone, which is what a Dask graph needs
+//! before any data exists: the output's dtype and shape, the footprint,
+//! every stage's mode and the step schedule, all decided by the library.
 
 use std::path::PathBuf;
 
@@ -12,24 +14,16 @@ use numpy::PyUntypedArray;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyFloat, PyInt};
-use stn::array::ArrayRef;
-use stn::error::Error;
-use stn::exec::boundary::Mode;
-use stn::pipeline::schedule::Schedule;
-use stn::run::RunOptions;
-use stn::types::dtype::DType;
-use stn::types::scalar::Scalar;
+use stn::{ArrayRef, Call, Caller, Context, DType, Error, Mode, Options, Scalar, Schedule};
 
 use crate::arrays;
-use crate::errors::{self, Context};
+use crate::errors::{self, Context as Cx};
 
 /// A parsed and resolved `.stn` file, with the text it came from (kept so
 /// that kernels can be rebuilt from it in another process).
 #[pyclass(frozen, module = "stn._stn")]
 pub struct Program {
-    program: stn::program::Program,
-    file: String,
-    source: String,
+    program: stn::Program,
 }
 
 #[pymethods]
@@ -37,31 +31,27 @@ impl Program {
     /// Parses `source`; `file` names it in diagnostics.
     #[staticmethod]
     fn from_source(py: Python<'_>, file: &str, source: &str) -> PyResult<Program> {
-        let program = stn::program::Program::from_source(file, source)
-            .map_err(|e| errors::to_py(py, e, Context::Compile))?;
-        Ok(Program {
-            program,
-            file: file.to_string(),
-            source: source.to_string(),
-        })
+        let program = stn::Program::from_source(file, source)
+            .map_err(|e| errors::to_py(py, e, Cx::Compile))?;
+        Ok(Program { program })
     }
 
     /// Reads and parses a `.stn` file.
     #[staticmethod]
     fn load(py: Python<'_>, path: PathBuf) -> PyResult<Program> {
-        let source =
-            stn::io::read_text(&path).map_err(|e| errors::to_py(py, e, Context::Compile))?;
-        Program::from_source(py, &path.display().to_string(), &source)
+        let program =
+            stn::Program::from_path(&path).map_err(|e| errors::to_py(py, e, Cx::Compile))?;
+        Ok(Program { program })
     }
 
     #[getter]
     fn file(&self) -> &str {
-        &self.file
+        self.program.file()
     }
 
     #[getter]
     fn source(&self) -> &str {
-        &self.source
+        self.program.source()
     }
 
     /// The kernels' names, in file order.
@@ -79,7 +69,7 @@ impl Program {
         let kernel = self
             .program
             .kernel(name)
-            .map_err(|e| errors::to_py(py, e, Context::Compile))?;
+            .map_err(|e| errors::to_py(py, e, Cx::Compile))?;
         Ok(Kernel {
             kernel: kernel.clone(),
         })
@@ -90,24 +80,90 @@ impl Program {
 /// signatures.
 #[pyclass(frozen, module = "stn._stn")]
 pub struct Kernel {
-    kernel: stn::program::Kernel,
+    kernel: stn::Kernel,
 }
 
-/// What a call makes, from `Kernel.plan`.
-type Plan = (String, Vec<usize>, Vec<i64>, Vec<i64>, String);
+/// A call resolved from dtypes, shapes and options (`stn::Call`).
+#[pyclass(frozen, module = "stn._stn")]
+pub struct Plan {
+    call: Call,
+}
 
-/// One stage of a pipeline, from `Kernel.stages`: its name, its kernel's
-/// name, the kernel's own `boundary`, its own footprint (lowest and
-/// highest offset per core axis) and the core axes whose `index(k)` it
-/// reads.
-type StageInfo = (
-    String,
-    String,
-    Option<&'static str>,
-    Vec<i64>,
-    Vec<i64>,
-    Vec<usize>,
-);
+/// One stage of a plan, in the order the stages run (the kernel itself
+/// last).
+#[pyclass(frozen, get_all, module = "stn._stn")]
+pub struct Stage {
+    /// The stage's name in its caller, or the kernel's own for the last.
+    name: String,
+    /// The kernel the stage runs.
+    kernel: String,
+    /// The mode it reads its inputs under in this call.
+    mode: &'static str,
+    /// The mode its kernel declares, if any.
+    declared: Option<&'static str>,
+    /// Its own footprint: lowest and highest offset per core axis.
+    lo: Vec<i64>,
+    hi: Vec<i64>,
+    /// The core axes whose `index(k)` it reads.
+    index_axes: Vec<usize>,
+}
+
+#[pymethods]
+impl Plan {
+    /// The output's dtype (stn's name).
+    #[getter]
+    fn out_dtype(&self) -> &'static str {
+        self.call.out_dtype().name()
+    }
+
+    /// The output's shape.
+    #[getter]
+    fn out_shape(&self) -> Vec<usize> {
+        self.call.out_shape().to_vec()
+    }
+
+    /// The lowest offset one step reads per core axis, through every stage.
+    #[getter]
+    fn lo(&self) -> Vec<i64> {
+        self.call.footprint().lo.clone()
+    }
+
+    /// The highest offset one step reads per core axis, through every stage.
+    #[getter]
+    fn hi(&self) -> Vec<i64> {
+        self.call.footprint().hi.clone()
+    }
+
+    /// The run's boundary mode.
+    #[getter]
+    fn mode(&self) -> &'static str {
+        self.call.mode().name()
+    }
+
+    /// The stages, in the order they run.
+    #[getter]
+    fn stages(&self) -> Vec<Stage> {
+        self.call
+            .stages()
+            .into_iter()
+            .map(|s| Stage {
+                name: s.name,
+                kernel: s.kernel,
+                mode: s.mode.name(),
+                declared: s.declared.map(Mode::name),
+                lo: s.footprint.lo,
+                hi: s.footprint.hi,
+                index_axes: s.index_axes,
+            })
+            .collect()
+    }
+
+    /// The passes the steps run in with `per_pass` steps each (a Dask
+    /// round's steps), by their steps.
+    fn passes(&self, per_pass: usize) -> Vec<usize> {
+        self.call.passes_with(per_pass)
+    }
+}
 
 #[pymethods]
 impl Kernel {
@@ -135,69 +191,40 @@ impl Kernel {
     /// The kernel's own `boundary` mode, if it declares one.
     #[getter]
     fn boundary(&self) -> Option<&'static str> {
-        self.kernel.sig().boundary.map(Mode::name)
+        self.kernel.boundary().map(Mode::name)
     }
 
     /// The output dtype the kernel declares (`-> DTYPE`), if any.
     #[getter]
     fn output(&self) -> Option<&'static str> {
-        self.kernel.sig().output.map(DType::name)
+        self.kernel.output().map(DType::name)
     }
 
     /// The number of core axes, known without any call when the kernel
-    /// type-checks for some uniform dtype (it does not depend on dtypes).
+    /// type-checks for some dtype (it does not depend on dtypes).
     fn core_ndim(&self) -> Option<usize> {
-        if let Some(s) = self.kernel.signatures().first()
-            && let Ok(spec) = self.kernel.specialize(s)
-        {
-            return Some(spec.typed.ndim);
-        }
-        let n = self.kernel.inputs().len();
-        [DType::I64, DType::F64, DType::Bool, DType::U64]
-            .into_iter()
-            .find_map(|d| self.kernel.check(&vec![d; n]).ok())
-            .map(|t| t.ndim)
+        let sig = self.kernel.some_signature().ok()?;
+        self.kernel.check(&sig).ok().map(|s| s.ndim)
     }
 
     /// The footprint for inputs of these dtypes (compiling the kernel for
-    /// them): the lowest and the highest offset read along each core axis.
+    /// them; with none, for a signature it type-checks for): the lowest and
+    /// the highest offset read along each core axis, through every stage.
     fn footprint(&self, py: Python<'_>, dtypes: Vec<String>) -> PyResult<(Vec<i64>, Vec<i64>)> {
-        // A pipeline reads as far as all its stages together.
-        let pipe = self.pipeline_for(py, &dtypes)?;
-        let fp = &pipe.footprint;
-        Ok((fp.lo.clone(), fp.hi.clone()))
-    }
-
-    /// The stages of the pipeline for inputs of these dtypes, in the order
-    /// they run; the last is the kernel itself (a kernel without stages
-    /// has just that one).
-    fn stages(&self, py: Python<'_>, dtypes: Vec<String>) -> PyResult<Vec<StageInfo>> {
-        let pipe = self.pipeline_for(py, &dtypes)?;
-        Ok(pipe
-            .stages
-            .iter()
-            .map(|s| {
-                let func = &s.spec.func;
-                let mut index: Vec<usize> = func
-                    .insts
-                    .iter()
-                    .filter_map(|i| match i.op {
-                        stn::ir::Op::Index(k) => Some(k as usize),
-                        _ => None,
-                    })
-                    .collect();
-                index.sort_unstable();
-                index.dedup();
-                (
-                    s.name.clone(),
-                    s.kernel.name().to_string(),
-                    s.spec.typed.boundary.map(Mode::name),
-                    func.footprint.lo.clone(),
-                    func.footprint.hi.clone(),
-                    index,
-                )
-            })
-            .collect())
+        let dtypes = if dtypes.is_empty() {
+            self.kernel
+                .some_signature()
+                .map_err(|e| errors::to_py(py, e, Cx::Compile))?
+        } else {
+            parse_dtypes(&dtypes)?
+        };
+        let cx = Cx::Call {
+            arguments: dtypes.len() != self.kernel.inputs().len(),
+        };
+        let fp = py
+            .detach(|| self.kernel.footprint(&dtypes))
+            .map_err(|e| errors::to_py(py, e, cx))?;
+        Ok((fp.lo, fp.hi))
     }
 
     /// The compiled signatures so far: input dtypes and the output dtype.
@@ -206,19 +233,14 @@ impl Kernel {
             .signatures()
             .into_iter()
             .filter_map(|s| {
-                let spec = self.kernel.specialize(&s).ok()?;
-                Some((
-                    s.iter().map(|d| d.name()).collect(),
-                    spec.typed.out_dtype.name(),
-                ))
+                let out = self.kernel.check(&s).ok()?.output;
+                Some((s.iter().map(|d| d.name()).collect(), out.name()))
             })
             .collect()
     }
 
-    /// Checks a call on arrays of these dtypes and shapes (compiling the
-    /// kernel for the dtypes) and returns what it makes: the output dtype
-    /// and shape, the footprint (lowest and highest offset per core axis)
-    /// and the boundary mode it runs with.
+    /// Resolves a call on arrays of these dtypes and shapes (compiling the
+    /// kernel for the dtypes).
     #[pyo3(signature = (dtypes, shapes, boundary = None, cval = None, params = Vec::new(), steps = 1,
                         schedule = None))]
     #[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
@@ -233,28 +255,13 @@ impl Kernel {
         steps: usize,
         schedule: Option<&str>,
     ) -> PyResult<Plan> {
-        let inputs: Vec<ArrayRef> = dtypes
-            .iter()
-            .zip(&shapes)
-            .map(|(d, s)| {
-                let d = DType::from_name(d)
-                    .ok_or_else(|| PyValueError::new_err(format!("unknown dtype `{d}`")))?;
-                Ok(arrays::placeholder(d, s))
-            })
-            .collect::<PyResult<_>>()?;
-        let opts = options(boundary, cval, &params, steps, schedule, None, None, None)?;
-        let cx = self.context(inputs.len(), &params);
-        let (pipe, layout) = py
-            .detach(|| self.kernel.prepare(&inputs, &opts))
+        let dtypes = parse_dtypes(&dtypes)?;
+        let opts = options(py, boundary, cval, &params, steps, schedule, None)?;
+        let cx = self.context(dtypes.len(), &params);
+        let call = py
+            .detach(|| self.kernel.call_for(&dtypes, &shapes, &opts))
             .map_err(|e| errors::to_py(py, e, cx))?;
-        let fp = &pipe.footprint;
-        Ok((
-            pipe.out_dtype().name().to_string(),
-            layout.out_shape(),
-            fp.lo.clone(),
-            fp.hi.clone(),
-            self.kernel.mode(&pipe, &opts).name().to_string(),
-        ))
+        Ok(Plan { call })
     }
 
     /// Runs the kernel on NumPy arrays, into `out` or a new C-order array,
@@ -282,22 +289,21 @@ impl Kernel {
             .map(arrays::numpy_array)
             .collect::<PyResult<_>>()?;
         let views: Vec<ArrayRef> = arrs.iter().map(arrays::view).collect::<PyResult<_>>()?;
-        let opts = options(
-            boundary, cval, &params, steps, schedule, threads, origin, shape,
-        )?;
+        let opts = options(py, boundary, cval, &params, steps, schedule, threads)?;
+        let context = match (origin, shape) {
+            (Some(o), Some(s)) => Context::default().region(o, s),
+            (None, None) => Context::default(),
+            _ => return Err(PyValueError::new_err("origin and shape are given together")),
+        };
         let cx = self.context(views.len(), &params);
         let err = |e: Error| errors::to_py(py, e, cx);
+        let call = py.detach(|| self.kernel.call(&views, &opts)).map_err(err)?;
         let out = match out {
             Some(o) => arrays::numpy_array(&o)?,
-            None => {
-                let (pipe, layout) = py
-                    .detach(|| self.kernel.prepare(&views, &opts))
-                    .map_err(err)?;
-                arrays::empty(py, pipe.out_dtype(), &layout.out_shape())
-            }
+            None => arrays::empty(py, call.out_dtype(), call.out_shape()),
         };
         let mut target = arrays::view_mut(&out)?;
-        py.detach(|| self.kernel.run_into(&views, &mut target, &opts))
+        py.detach(|| call.run_with(&views, &mut target, &context))
             .map_err(err)?;
         Ok(out)
     }
@@ -308,30 +314,9 @@ impl Kernel {
 }
 
 impl Kernel {
-    /// The pipeline for inputs of the dtypes named `dtypes` (compiling it),
-    /// with errors as Python exceptions.
-    fn pipeline_for(
-        &self,
-        py: Python<'_>,
-        dtypes: &[String],
-    ) -> PyResult<std::sync::Arc<stn::pipeline::plan::Pipeline>> {
-        let dtypes = dtypes
-            .iter()
-            .map(|d| {
-                DType::from_name(d)
-                    .ok_or_else(|| PyValueError::new_err(format!("unknown dtype `{d}`")))
-            })
-            .collect::<PyResult<Vec<_>>>()?;
-        let cx = Context::Call {
-            arguments: dtypes.len() != self.kernel.inputs().len(),
-        };
-        py.detach(|| self.kernel.pipeline(&dtypes))
-            .map_err(|e| errors::to_py(py, e, cx))
-    }
-
     /// The context of a call with `n` arrays and these parameters: a
     /// wrong count of arrays or wrong parameter names are argument errors.
-    fn context(&self, n: usize, params: &[(String, Bound<'_, PyAny>)]) -> Context {
+    fn context(&self, n: usize, params: &[(String, Bound<'_, PyAny>)]) -> Cx {
         let declared = self.kernel.params();
         let names_ok = params
             .iter()
@@ -339,46 +324,46 @@ impl Kernel {
             && declared
                 .iter()
                 .all(|(d, _)| params.iter().any(|(g, _)| g == d));
-        Context::Call {
+        Cx::Call {
             arguments: n != self.kernel.inputs().len() || !names_ok,
         }
     }
 }
 
-/// The options of a call; the messages for bad values are the CLI's.
-#[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
+/// Dtypes by their stn names.
+fn parse_dtypes(names: &[String]) -> PyResult<Vec<DType>> {
+    names
+        .iter()
+        .map(|d| {
+            d.parse::<DType>()
+                .map_err(|e| PyValueError::new_err(e.to_string()))
+        })
+        .collect()
+}
+
+/// The options of a call, named in messages as Python keywords.
 fn options(
+    py: Python<'_>,
     boundary: Option<&str>,
     cval: Option<&Bound<'_, PyAny>>,
     params: &[(String, Bound<'_, PyAny>)],
     steps: usize,
     schedule: Option<&str>,
     threads: Option<usize>,
-    origin: Option<Vec<i64>>,
-    shape: Option<Vec<usize>>,
-) -> PyResult<RunOptions> {
-    let mut opts = RunOptions {
-        steps,
-        threads,
-        ..RunOptions::default()
-    };
+) -> PyResult<Options> {
+    let usage = |e: Error| errors::to_py(py, e, Cx::Call { arguments: false });
+    let mut opts = Options::new().caller(Caller::Python).steps(steps);
     if let Some(b) = boundary {
-        opts.boundary = Some(Mode::from_name(b).ok_or_else(|| {
-            PyValueError::new_err(format!(
-                "unknown boundary mode `{b}`; modes are fill, constant, nearest, reflect, mirror, wrap"
-            ))
-        })?);
+        opts = opts.boundary(b.parse::<Mode>().map_err(usage)?);
     }
     if let Some(s) = schedule {
-        opts.schedule = Schedule::from_name(s).ok_or_else(|| {
-            PyValueError::new_err(format!(
-                "unknown schedule `{s}`; schedules are auto, stepwise"
-            ))
-        })?;
+        opts = opts.schedule(s.parse::<Schedule>().map_err(usage)?);
     }
     if let Some(c) = cval {
-        opts.cval = scalar(c)?
-            .ok_or_else(|| PyTypeError::new_err(format!("cval `{c}` is not a number")))?;
+        opts = opts.cval(
+            scalar(c)?
+                .ok_or_else(|| PyTypeError::new_err(format!("cval `{c}` is not a number")))?,
+        );
     }
     for (name, v) in params {
         let s = scalar(v)?.ok_or_else(|| {
@@ -386,22 +371,12 @@ fn options(
                 "bad value for parameter `{name}`: `{v}` is not a number"
             ))
         })?;
-        opts.params.push((name.clone(), s));
+        opts = opts.param(name, s);
     }
-    if threads == Some(0) {
-        return Err(PyValueError::new_err("threads must be at least 1"));
-    }
-    match (origin, shape) {
-        (Some(o), Some(s)) => {
-            opts.region = Some(stn::exec::Region {
-                origin: o,
-                shape: s,
-            })
-        }
-        (None, None) => {}
-        _ => {
-            return Err(PyValueError::new_err("origin and shape are given together"));
-        }
+    match threads {
+        Some(0) => return Err(PyValueError::new_err("threads must be at least 1")),
+        Some(n) => opts = opts.threads(n),
+        None => {}
     }
     Ok(opts)
 }

@@ -221,27 +221,14 @@ class Kernel:
         kernel with stages: through all of them, offsets adding along chains).
 
         Compiles for ``dtypes`` (NumPy dtypes or arrays, one per input; one
-        dtype stands for all). Without any, uses the first compiled
-        signature, else int64, float64, bool or uint64 for every input.
+        dtype stands for all). Without any, uses a signature the kernel
+        type-checks for (the first compiled, else the library's search).
         """
-        n = len(self.inputs)
-        if dtypes:
-            names = [dtype_name(_dtype_of(d)) for d in dtypes]
-            if len(names) == 1:
-                names = names * n
-            lo, hi = self._k.footprint(names)
-            return tuple(zip(lo, hi))
-        compiled = self._k.signatures()
-        tries = [compiled[0][0]] if compiled else []
-        tries += [[d] * n for d in ("i64", "f64", "bool", "u64")]
-        err = None
-        for names in tries:
-            try:
-                lo, hi = self._k.footprint(list(names))
-                return tuple(zip(lo, hi))
-            except KernelError as e:
-                err = err or e
-        raise err
+        names = [dtype_name(_dtype_of(d)) for d in dtypes]
+        if len(names) == 1:
+            names = names * len(self.inputs)
+        lo, hi = self._k.footprint(names)
+        return tuple(zip(lo, hi))
 
     def depth(self, *dtypes):
         """Per core axis, the halo a block needs: ``max(-lowest, highest, 0)``."""
@@ -251,7 +238,7 @@ class Kernel:
                  steps_per_round=None, threads=None, params=None, **kwparams):
         ps = _params(params, kwparams)
         cval = _number(cval)
-        steps = _count(steps, "--steps must be at least 1")
+        steps = _count(steps, "`steps=` must be at least 1")
         if threads is not None:
             threads = _count(threads, "threads must be at least 1")
         if steps_per_round is not None:
@@ -286,14 +273,11 @@ class Kernel:
                            schedule=schedule)
 
     def _plan(self, dtypes, shapes, boundary, cval, params, steps, schedule=None):
+        """The call resolved by the library (``stn._stn.Plan``): output dtype
+        and shape, footprint, run mode, every stage's mode and footprint,
+        and the step schedule."""
         return self._k.plan([dtype_name(d) for d in dtypes], [list(s) for s in shapes],
                             boundary, cval, params, steps, schedule)
-
-    def _stages(self, dtypes):
-        """The pipeline's stages for these input dtypes, in run order (the
-        kernel itself last): ``(name, kernel, declared boundary,
-        footprint lo, footprint hi, axes whose index() it reads)``."""
-        return self._k.stages([dtype_name(d) for d in dtypes])
 
     def __repr__(self):
         sig = self.signature

@@ -59,16 +59,18 @@ def call(kernel, arrays, boundary, cval, params, steps, threads, schedule=None,
                 "a Dask array with unknown chunk sizes: call x.compute_chunk_sizes() first"
             )
     dtypes = [x.dtype for x in xs]
-    # Checks the call and compiles for these dtypes before any data exists.
-    out_dtype, out_shape, lo, hi, mode = kernel._plan(
-        dtypes, [x.shape for x in xs], boundary, cval, params, steps, schedule
-    )
-    out_dtype = _NUMPY[out_dtype]
-    ndim = len(lo)
+    # The library resolves the call before any data exists: it checks it,
+    # compiles for these dtypes, and decides the output, the footprint and
+    # every stage's mode.
+    plan = kernel._plan(dtypes, [x.shape for x in xs], boundary, cval, params, steps, schedule)
+    out_dtype = _NUMPY[plan.out_dtype]
+    out_shape = plan.out_shape
+    mode = plan.mode
+    ndim = len(plan.lo)
     nout = len(out_shape)
     core = tuple(out_shape[nout - ndim:])
     # One step's halo per core axis (a pipeline's: all its stages').
-    halo = [max(-l, h, 0) for l, h in zip(lo, hi)]
+    halo = [max(-l, h, 0) for l, h in zip(plan.lo, plan.hi)]
 
     # Align chunks (from the right, as broadcasting does), then make every
     # chunk of a split core axis at least as long as one round's halo.
@@ -79,13 +81,12 @@ def call(kernel, arrays, boundary, cval, params, steps, threads, schedule=None,
     xs = [_rechunk_core(x, ndim, chunks) for x in xs]
     split = [len(c) > 1 and h > 0 for c, h in zip(chunks, halo)]
 
-    stages = kernel._stages(dtypes)
-    periodic = _periodic(kernel, stages, mode, split)
+    stages = plan.stages
+    periodic = _periodic(kernel, stages, split)
     k = _steps_per_round(kernel, stages, steps, steps_per_round, chunks, halo, split, periodic)
 
     starts = [tuple(np.cumsum((0,) + c[:-1]).tolist()) for c in chunks]
-    rounds = [k] * (steps // k) + ([steps % k] if steps % k else [])
-    for n in rounds:
+    for n in plan.passes(k):
         # Halo per core axis: none where the axis is one chunk.
         depth = [n * h if s else 0 for h, s in zip(halo, split)]
         xs = [da.map_overlap(
@@ -123,25 +124,17 @@ def _block(*blocks, kernel, options, place, block_id=None):
                              list(core), schedule)
 
 
-def _stage_modes(stages, mode):
-    """Per stage, the mode it reads its inputs under: the last stage the
-    run's; the others their own ``boundary``, else the run's."""
-    n = len(stages)
-    return [mode if j + 1 == n else (s[2] or mode) for j, s in enumerate(stages)]
-
-
-def _periodic(kernel, stages, mode, split):
+def _periodic(kernel, stages, split):
     """Per core axis, whether its halo is wrap's (Dask's ``periodic``); an
     error where the stages reading along a split axis disagree."""
-    modes = _stage_modes(stages, mode)
     out = []
     for a, s in enumerate(split):
-        readers = [(st, m) for st, m in zip(stages, modes) if st[3][a] < 0 or st[4][a] > 0]
-        wrapped = {m == "wrap" for _, m in readers}
+        readers = [st for st in stages if st.lo[a] < 0 or st.hi[a] > 0]
+        wrapped = {st.mode == "wrap" for st in readers}
         if s and len(wrapped) > 1:
             names = ", ".join(
-                f"`{st[0] if st[0] == st[1] else st[0] + ' = ' + st[1]}` {m}"
-                for st, m in readers
+                f"`{st.name if st.name == st.kernel else st.name + ' = ' + st.kernel}` {st.mode}"
+                for st in readers
             )
             raise DaskUnsupportedError(
                 f"kernel `{kernel.name}` on Dask: its stages read core axis {a} under modes "
@@ -157,10 +150,10 @@ def _steps_per_round(kernel, stages, steps, forced, chunks, halo, split, periodi
     One where a stage reading ``index`` would be computed on wrap's halo."""
     wrapped = {a for a, p in enumerate(periodic) if p}
     for j, st in enumerate(stages):
-        axes = sorted(wrapped.intersection(st[5]))
+        axes = sorted(wrapped.intersection(st.index_axes))
         if axes and j + 1 < len(stages):
             raise DaskUnsupportedError(
-                f"kernel `{kernel.name}` on Dask: stage `{st[0]}` reads index({axes[0]}) "
+                f"kernel `{kernel.name}` on Dask: stage `{st.name}` reads index({axes[0]}) "
                 f"under wrap, and its points in the halo from the array's far side cannot "
                 f"be given their global index; put core axis {axes[0]} in one chunk, or "
                 f"call it on a NumPy array"

@@ -1,6 +1,8 @@
 """Errors: the CLI's message (less its `error: ` prefix, span included) as
 the Python exception a Python user expects."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -33,8 +35,15 @@ def cli_error(cli, *args):
     return err.rstrip("\n")[len("error: "):]
 
 
+def python_words(message):
+    """The CLI's message as a Python caller is told it: the same words,
+    with options named as the keywords Python passes them by."""
+    message = re.sub(r"--param (\w+)=VALUE", r"`\1=VALUE`", message)
+    return message.replace("--steps", "`steps=`")
+
+
 def check(cli, exc_type, call, *cli_args):
-    want = cli_error(cli, *cli_args)
+    want = python_words(cli_error(cli, *cli_args))
     with pytest.raises(exc_type) as info:
         call()
     got = info.value.args[0]
@@ -52,7 +61,7 @@ def test_kernel_text_errors(here, cli):
     e = check(cli, stn.KernelTypeError, lambda: k(X), "untyped.stn", "-i", "x.npy")
     assert isinstance(e, TypeError) and isinstance(e, ValueError)
     assert "untyped.stn:2:5" in str(e)
-    check(cli, OSError, lambda: stn.load("missing.stn"), "missing.stn", "-i", "x.npy")
+    check(cli, FileNotFoundError, lambda: stn.load("missing.stn"), "missing.stn", "-i", "x.npy")
 
 
 def test_argument_errors_are_type_errors(here, cli):
@@ -83,7 +92,7 @@ def test_value_errors(here, cli):
           "--steps", "0")
     check(cli, ValueError, lambda: two.c(X, n=1, steps=2), "two.stn", "c", "-i", "x.npy",
           "--param", "n=1", "--steps", "2")
-    with pytest.raises(ValueError, match="--steps must be at least 1"):
+    with pytest.raises(ValueError, match="`steps=` must be at least 1"):
         smooth(X, steps=-1)
 
 

@@ -8,9 +8,9 @@
 
 use super::CodegenError;
 use super::translate::{Lowering, clif_type};
-use crate::ir::{BinaryOp, UnaryOp};
-use crate::types::dtype::DType;
-use crate::types::scalar::{Scalar, int_range};
+use crate::base::dtype::DType;
+use crate::base::ops::{BinaryOp, UnaryOp};
+use crate::base::scalar::{Scalar, int_range};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{AbiParam, InstBuilder, Type, Value, types};
 use cranelift_module::{Linkage, Module};

@@ -30,8 +30,8 @@
 
 use super::CodegenError;
 use super::translate::Lowering;
-use crate::ir::BinaryOp;
-use crate::types::dtype::DType;
+use crate::base::dtype::DType;
+use crate::base::ops::BinaryOp;
 use cranelift_codegen::ir::condcodes::FloatCC;
 use cranelift_codegen::ir::{BlockArg, InstBuilder, Type, Value, types};
 
@@ -215,7 +215,7 @@ fn fast_mod(a: f64, b: f64) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rt;
+    use crate::base::rt;
 
     /// Dividends near every multiple of the divisor, and special values.
     fn cases(b: f64, seed: u64) -> Vec<f64> {

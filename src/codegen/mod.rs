@@ -21,8 +21,8 @@ mod vector_int;
 
 pub use abi::{TileArgs, TileFn};
 
+use crate::base::rt;
 use crate::ir::Func;
-use crate::rt;
 use cranelift_codegen::ir::{AbiParam, UserFuncName};
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::FunctionBuilderContext;

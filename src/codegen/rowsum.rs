@@ -18,8 +18,9 @@
 //! and each partial sum fits the lanes, so no lane wraps. Float sums are
 //! never regrouped (SPEC §3).
 
-use crate::analysis::range::Range;
-use crate::ir::{BinaryOp, Func, Op, ValueId};
+use crate::base::ops::BinaryOp;
+use crate::ir::range::Range;
+use crate::ir::{Func, Op, ValueId};
 
 /// The most footprint rows a ring buffer keeps (each row takes
 /// `super::RING_COLUMNS` lanes of the variant's stack frame).

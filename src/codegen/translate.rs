@@ -21,9 +21,10 @@
 
 use super::CodegenError;
 use super::abi::{PARAM_SLOT, field};
-use crate::ir::{BinaryOp, Func, Op, ValueId};
-use crate::types::dtype::DType;
-use crate::types::scalar::Scalar;
+use crate::base::dtype::DType;
+use crate::base::ops::BinaryOp;
+use crate::base::scalar::Scalar;
+use crate::ir::{Func, Op, ValueId};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
     BlockArg, FuncRef, Function, InstBuilder, MemFlagsData, Type, Value, types,
@@ -132,7 +133,7 @@ pub(super) struct Lowering<'a, 'b> {
     /// Row sums shared between output rows, kept in a ring buffer.
     rowsum: Option<super::rowsum::RowSum>,
     /// Value ranges (`analysis::range`), for integer vector code.
-    pub(super) ranges: Vec<Option<crate::analysis::range::Range>>,
+    pub(super) ranges: Vec<Option<crate::ir::range::Range>>,
     /// In the vector variant: a 4-byte slot set to 1 where some lanes need
     /// the scalar function (see `abi::TileFn`), returned at the end.
     pub(super) redo: Option<cranelift_codegen::ir::StackSlot>,
@@ -173,7 +174,7 @@ pub(super) fn build(
         plan: variant.as_ref().map(|v| v.0),
         unroll: variant.as_ref().map_or(1, |v| v.2),
         rowsum: variant.and_then(|v| v.3),
-        ranges: crate::analysis::range::ranges(f),
+        ranges: crate::ir::range::ranges(f),
         redo: None,
     };
     l.body(ptr)?;

@@ -20,9 +20,10 @@
 use super::CodegenError;
 use super::rowsum::RowSum;
 use super::translate::{Lowering, data_flags, liveness};
-use crate::analysis::range;
-use crate::ir::{BinaryOp, Func, Op, UnaryOp};
-use crate::types::dtype::DType;
+use crate::base::dtype::DType;
+use crate::base::ops::{BinaryOp, UnaryOp};
+use crate::ir::range;
+use crate::ir::{Func, Op};
 use cranelift_codegen::ir::condcodes::FloatCC;
 use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Type, Value, types};
 

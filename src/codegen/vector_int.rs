@@ -11,9 +11,10 @@
 use super::CodegenError;
 use super::translate::{Lowering, data_flags};
 use super::vector::{FLOAT_DIV_LIMIT, magic_32, magic_q15};
-use crate::analysis::range::Range;
-use crate::ir::{BinaryOp, Op, UnaryOp};
-use crate::types::dtype::DType;
+use crate::base::dtype::DType;
+use crate::base::ops::{BinaryOp, UnaryOp};
+use crate::ir::Op;
+use crate::ir::range::Range;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{Endianness, InstBuilder, MemFlagsData, Value, types};
 
@@ -335,7 +336,7 @@ fn unsupported(i: usize) -> CodegenError {
 /// `r` divided by `c`: `bias = ceil(-lo / c)` (0 for non-negative values),
 /// where `hi + bias c` still fits 15 bits and `magic_q15` finds a pair
 /// exact (by exhaustion) on `0..=hi + bias c`.
-fn biased_q15(r: crate::analysis::range::Range, c: i64) -> Option<(i64, i16, u32)> {
+fn biased_q15(r: crate::ir::range::Range, c: i64) -> Option<(i64, i16, u32)> {
     if c < 2 || r.lo < -(1 << 15) || r.hi > i16::MAX as i128 {
         return None;
     }

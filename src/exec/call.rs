@@ -1,15 +1,14 @@
-//! One call of compiled code on one box of points, shared by both
-//! executors: whole vectors of contiguous rows to the vector variant, the
+//! One call of compiled code on one box of points (for the box engine): whole vectors of contiguous rows to the vector variant, the
 //! rest to the scalar code.
 
+use crate::check::kernel::MAX_NDIM;
+use crate::codegen::Compiled;
 use crate::codegen::abi::TileArgs;
-use crate::exec::TileKernel;
 use crate::exec::tile::CoreBox;
-use crate::types::check::MAX_NDIM;
 
-/// A compiled kernel with what every call of it passes alike.
+/// A compiled stage with what every call of it passes alike.
 pub struct Callee<'a> {
-    pub kernel: &'a dyn TileKernel,
+    pub code: &'a Compiled,
     /// Element size of each input, in bytes.
     pub in_sizes: Vec<usize>,
     pub out_size: usize,
@@ -44,7 +43,7 @@ impl Callee<'_> {
     ) {
         let ndim = bx.len();
         let last = ndim - 1;
-        if let Some(width) = self.kernel.ring_columns()
+        if let Some(width) = self.code.ring_columns()
             && bx[last].len() > width
         {
             // Parts at most as wide as the vector variant's ring buffer.
@@ -78,7 +77,7 @@ impl Callee<'_> {
     ) {
         let ndim = bx.len();
         let last = ndim - 1;
-        let lanes = self.kernel.lanes();
+        let lanes = self.code.lanes();
         let n = bx[last].len();
         let contiguous = out_strides[last] == self.out_size as i64
             && self
@@ -137,9 +136,9 @@ impl Callee<'_> {
         // SAFETY: forwarded from the caller.
         unsafe {
             if vector {
-                self.kernel.run_tile_vector(&args)
+                self.code.run_tile_vector(&args)
             } else {
-                self.kernel.run_tile(&args)
+                self.code.run_tile(&args)
             }
         };
     }

@@ -1,86 +1,96 @@
-//! The executor: runs a compiled tile function over n-d arrays, in tiles,
-//! in parallel.
+//! The executor: compiled stages run over n-d arrays, tile by tile, in
+//! parallel.
 //!
-//! `execute` broadcasts the inputs (`broadcast`), cuts the work into tiles
-//! (`tile`), and runs the tiles on a rayon pool (`parallel`). Inside a tile
-//! the interior is computed straight from the arrays; border boxes are
-//! either filled with cval (`fill`) or computed from small padded copies of
-//! the inputs built with `boundary::map_index`. Every point is computed by
-//! the same machine code with the same operand values whatever the tiling,
-//! so the output is bit-identical for any tile size and thread count.
+//! A run is a list of [`Stage`]s, each after the stages it reads, the last
+//! one writing the output; a kernel without stages is one stage. `execute`
+//! broadcasts the inputs (`base::broadcast`), cuts the output into tiles
+//! (`tile`), and runs them on a thread pool (`base::parallel`). Per tile:
+//!
+//! - one stage is computed straight into the output;
+//! - several are found backwards, each only where later stages read it
+//!   (`grid::map_runs`, through the readers' boundary modes), then computed
+//!   forwards into small grids in cache, only the last into the output.
+//!
+//! Every box of every stage is computed by the box engine (`engine`), so
+//! one definition says how a box reads its arguments and where its border
+//! comes from. The two schedules differ only in their tiles: row blocks
+//! (several small images per tile) for one stage, and tiles of the shape
+//! `model` chooses, per loop point, for several.
+//!
+//! Every point is computed by the same machine code from the same operand
+//! values whatever the tiling, so the output is bit-identical for any tile
+//! size, thread count and number of stages fused.
 
-pub mod boundary;
-pub mod broadcast;
 pub mod call;
-pub mod fused;
-pub mod parallel;
+pub mod engine;
+pub mod graph;
+pub mod grid;
+pub mod model;
 pub mod tile;
 
-use crate::array::{ArrayMut, ArrayRef};
-use crate::codegen::abi::TileArgs;
+use std::ops::Range;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use crate::base::array::{ArrayMut, ArrayRef};
+use crate::base::broadcast::{Layout, Region};
+use crate::base::dtype::DType;
+use crate::base::mode::Mode;
+use crate::base::parallel;
+use crate::base::scalar::Scalar;
+use crate::check::kernel::MAX_NDIM;
+use crate::check::stages::Arg;
+use crate::codegen::Compiled;
 use crate::ir::Footprint;
-use crate::types::check::MAX_NDIM;
-use crate::types::dtype::DType;
-use crate::types::scalar::Scalar;
-use boundary::{Mode, map_index};
-use broadcast::Layout;
+use call::Callee;
+use engine::{Dst, Engine, Geometry, Src};
+use graph::Wired;
+use grid::{Grid, Runs, for_each_run_box, map_runs, merge};
 use tile::CoreBox;
 
-/// Something that computes a box of output points: the compiled kernel.
-pub trait TileKernel: Sync {
-    /// Runs the kernel over one box described by `args`.
-    ///
-    /// # Safety
-    /// Every address `args` lets the kernel read or write must be valid.
-    unsafe fn run_tile(&self, args: &TileArgs);
+/// One stage of a run: compiled code, where its arguments come from, and
+/// everything bound that it runs with.
+#[derive(Clone)]
+pub struct Stage {
+    pub code: Arc<Compiled>,
+    /// One per array input of the code.
+    pub args: Vec<Arg>,
+    /// Per argument, the offsets it is read at (`None`: never read).
+    pub reads: Vec<Option<Footprint>>,
+    /// The union of `reads`: what decides the stage's own border.
+    pub footprint: Footprint,
+    pub in_dtypes: Vec<DType>,
+    pub out_dtype: DType,
+    /// The mode the stage reads its arguments under.
+    pub mode: Mode,
+    /// 8 bytes per scalar parameter (see `codegen::abi`).
+    pub params: Vec<u8>,
+    /// Distinct array reads per point.
+    pub loads: usize,
+}
 
-    /// Points the vector variant computes per innermost step; 1 if none.
-    fn lanes(&self) -> usize {
-        1
+impl Wired for Stage {
+    fn args(&self) -> &[Arg] {
+        &self.args
     }
-
-    /// The widest box (in innermost points) the vector variant takes, where
-    /// it keeps row sums of whole rows in a ring buffer on its stack
-    /// (`codegen::rowsum`); `None` where any width goes.
-    fn ring_columns(&self) -> Option<usize> {
-        None
-    }
-
-    /// Runs the vector variant over one box.
-    ///
-    /// # Safety
-    /// As `run_tile`; besides, every input and the output have contiguous
-    /// innermost rows and the innermost extent is a multiple of `lanes()`.
-    unsafe fn run_tile_vector(&self, args: &TileArgs) {
-        // SAFETY: forwarded.
-        unsafe { self.run_tile(args) }
+    fn reads(&self) -> &[Option<Footprint>] {
+        &self.reads
     }
 }
 
-/// How to run: boundary, cval, threads, tile size.
-#[derive(Clone)]
-pub struct ExecOptions {
-    pub mode: Mode,
-    pub cval: Scalar,
-    /// Worker threads; `None` uses every core.
-    pub threads: Option<usize>,
-    /// About this many core points per tile; 0 chooses automatically.
-    pub tile_points: usize,
-    /// Called with the number of tiles finished so far.
-    pub progress: Option<std::sync::Arc<dyn Fn(u64) + Send + Sync>>,
-    /// Set when the arrays are a slab of larger ones (out-of-core runs).
-    pub window: Option<Window>,
-    /// Set when the arrays are a block of larger ones (Dask blocks): what
-    /// `index(k)` and `shape(k)` see.
-    pub region: Option<Region>,
+impl Stage {
+    /// The stages of `steps` copies of one step (`--steps`), each copy's
+    /// input the output of the one before.
+    pub fn repeat(step: &[Stage], steps: usize) -> Vec<Stage> {
+        graph::repeat(step, steps, |s, args| Stage { args, ..s.clone() })
+    }
 }
 
 /// The arrays given to `execute` are a slab of larger arrays along core
 /// axis 0: slab row `j` is row `origin + j` of the whole. Out-of-core runs
-/// pass slabs whose halo rows were already read (and, past the array's ends,
-/// resolved by the boundary mode), so the slab's own border along axis 0 is
-/// never consulted for the rows computed. `index(0)` and `shape(0)` see the
-/// whole array's values.
+/// pass slabs whose halo rows were already read (and, past the array's
+/// ends, resolved by the run's boundary mode). `index(0)` and `shape(0)`
+/// see the whole array's values.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Window {
     /// Row of the whole array at slab row 0 (negative where the slab
@@ -90,180 +100,188 @@ pub struct Window {
     pub len: usize,
     /// The slab rows whose output points are computed; the output array
     /// holds exactly these rows (its row 0 is slab row `rows.start`).
-    pub rows: std::ops::Range<usize>,
+    pub rows: Range<usize>,
 }
 
-/// The arrays given to `execute` are a block of larger arrays: core index
-/// `i` along core axis `k` is index `origin[k] + i` of the whole, whose core
-/// shape is `shape`. It changes only what `index(k)` and `shape(k)` give;
-/// boundary modes still apply at the block's own edges, so a caller that
-/// wants global results passes blocks with their halo (as Dask's
-/// `map_overlap` does) and keeps only the points whose footprint the halo
-/// covers. Combined with a `Window`, the window's axis-0 shift applies on top.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Region {
-    /// Index in the whole array of the block's first point, per core axis
-    /// (negative where the block starts with halo from before the array).
-    pub origin: Vec<i64>,
-    /// The whole array's core shape.
-    pub shape: Vec<usize>,
+/// Where and how one execution runs, besides its stages.
+#[derive(Clone, Default)]
+pub struct Context<'a> {
+    /// Worker threads; `None` uses every core.
+    pub threads: Option<usize>,
+    /// About this many core points per tile; 0 chooses (see `tile`).
+    pub tile_points: usize,
+    /// The arrays are a slab of larger ones (out-of-core runs).
+    pub window: Option<Window>,
+    /// The arrays are a block of larger ones (Dask blocks): what `index(k)`
+    /// and `shape(k)` see.
+    pub region: Option<&'a Region>,
+    /// Called with the number of tiles finished so far.
+    pub progress: Option<&'a (dyn Fn(u64) + Send + Sync)>,
 }
 
-/// Tile size chosen when the options say 0 (automatic): as large as
-/// possible, so that fewer halo rows are read twice, but with at least 8
-/// tiles per thread to balance the load; between 2^16 and 2^20 points, and
-/// at most 2^18 for kernels with 3 or more core axes, whose halo is whole
-/// planes that must stay in cache. (Measured on W1, W3, W4 of
-/// `benches/peers`; see BENCHMARKS.md.)
-pub fn auto_tile_points(layout: &Layout, threads: Option<usize>) -> usize {
-    let threads = threads.unwrap_or_else(rayon::current_num_threads).max(1);
-    let total: usize = layout
-        .loop_len()
-        .saturating_mul(layout.core.iter().product());
-    let cap = if layout.core.len() >= 3 {
-        1 << 18
-    } else {
-        1 << 20
-    };
-    (total / (8 * threads)).clamp(1 << 16, cap)
+/// Why an execution could not be done.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ExecError {
+    /// A window (a slab of larger arrays) lacks rows that a stage's
+    /// boundary mode reads (`wrap` reads the far side of the whole array).
+    OutsideWindow,
 }
 
-/// What the executor needs to know about the kernel besides its code.
-#[derive(Clone, Debug)]
-pub struct KernelShape {
-    pub ndim: usize,
-    pub inputs: Vec<DType>,
-    pub out_dtype: DType,
-    pub footprint: Footprint,
-    /// Distinct array reads per point.
-    pub loads: usize,
-}
-
-/// The number of tiles `execute` will run (for progress bars).
-pub fn tile_count(layout: &Layout, tile_points: usize, threads: Option<usize>) -> usize {
-    let points = if tile_points == 0 {
-        auto_tile_points(layout, threads)
-    } else {
-        tile_points
-    };
-    tile::tiles(layout.loop_len(), &layout.core, points).len()
-}
-
-/// Runs `kernel` over `inputs` into `out`. Shapes must already be checked:
-/// `out` has the broadcast shape `layout.out_shape()`. `params` holds 8
-/// bytes per scalar parameter (see `codegen::abi`).
+/// Runs `stages` (the last writes `out`) over `inputs`, with `cval` the
+/// constant of `fill` and `constant`. The caller has checked the shapes:
+/// `out` has the broadcast shape of the inputs (with a window, just the
+/// window's rows).
 pub fn execute(
-    kernel: &dyn TileKernel,
-    ks: &KernelShape,
+    stages: &[Stage],
+    cval: Scalar,
     inputs: &[ArrayRef<'_>],
-    layout: &Layout,
-    params: &[u8],
     out: &mut ArrayMut<'_>,
-    opts: &ExecOptions,
-) {
-    let points = match opts.tile_points {
-        0 => auto_tile_points(layout, opts.threads),
-        n => n,
-    };
-    let mut tiles = tile::tiles(layout.loop_len(), &layout.core, points);
-    if let Some(w) = &opts.window {
-        tiles.retain_mut(|t| {
-            t.rows = t.rows.start.max(w.rows.start)..t.rows.end.min(w.rows.end);
-            !t.rows.is_empty()
-        });
-    }
-    let mut out_base = out.as_mut_ptr() as usize;
-    if let Some(w) = &opts.window {
-        // Tiles address output rows by slab row; the output starts at
-        // `w.rows.start`. Only rows of the window are ever written.
-        let stride0 = out.strides()[layout.loop_shape.len()];
-        out_base =
-            (out_base as *mut u8).wrapping_offset(-(w.rows.start as isize) * stride0) as usize;
-    }
+    cx: &Context<'_>,
+) -> Result<(), ExecError> {
+    let last = stages.last().expect("a run has a stage");
+    let ndim = last.footprint.ndim();
+    let layout = Layout::new(inputs, ndim).expect("the caller checked the shapes");
     let nloop = layout.loop_shape.len();
-    let out_loop_strides = out.strides()[..nloop].to_vec();
-    let out_core_strides: Vec<i64> = out.strides()[nloop..].iter().map(|&s| s as i64).collect();
-    let ndim = layout.core.len();
+    // One stage reads a slab as an array of its own: its halo rows are all
+    // it reads past the rows it computes. Several stages work in the whole
+    // array's coordinates, so that each folds positions by its own mode.
+    let global = stages.len() > 1;
+    let mut geometry = Geometry {
+        extent: layout.core.clone(),
+        shift: 0,
+        rows: layout.core.first().copied().unwrap_or(0),
+    };
+    let mut rows = 0..geometry.rows;
+    if let Some(w) = &cx.window {
+        if global {
+            geometry.extent[0] = w.len;
+            geometry.shift = w.origin;
+        }
+        rows = (w.rows.start as i64 + geometry.shift) as usize
+            ..(w.rows.end as i64 + geometry.shift) as usize;
+    }
+    if geometry.extent.contains(&0) || layout.loop_len() == 0 || rows.is_empty() {
+        return Ok(());
+    }
+    // What `index(k)` and `shape(k)` give at position 0.
     let mut origin = [0i64; MAX_NDIM];
     let mut shape = [0i64; MAX_NDIM];
-    for (s, &n) in shape.iter_mut().zip(&layout.core) {
+    for (s, &n) in shape.iter_mut().zip(&geometry.extent) {
         *s = n as i64;
     }
-    if let Some(r) = &opts.region {
+    if let Some(w) = &cx.window {
+        origin[0] = w.origin - geometry.shift;
+        shape[0] = w.len as i64;
+    }
+    if let Some(r) = cx.region {
         for k in 0..ndim {
             origin[k] += r.origin[k];
             shape[k] = r.shape[k] as i64;
         }
     }
-    if let Some(w) = &opts.window {
-        origin[0] += w.origin;
-        shape[0] = w.len as i64;
-    }
-    let callee = call::Callee {
-        kernel,
-        in_sizes: inputs.iter().map(|a| a.dtype().size()).collect(),
-        out_size: ks.out_dtype.size(),
-        params,
-        origin,
-        shape,
+    let callees = stages
+        .iter()
+        .map(|s| Callee {
+            code: &s.code,
+            in_sizes: s.in_dtypes.iter().map(|d| d.size()).collect(),
+            out_size: s.out_dtype.size(),
+            params: &s.params,
+            origin,
+            shape,
+        })
+        .collect();
+    let tiles = if global {
+        let tile = match cx.tile_points {
+            0 => model::tile_shape(stages, &layout.core, layout.loop_len(), threads(cx)),
+            n => tile::small_tile(&layout.core, n),
+        };
+        tile::boxes(layout.loop_len(), &geometry.extent, rows.clone(), &tile)
+    } else {
+        let points = match cx.tile_points {
+            0 => tile::auto_points(&layout, threads(cx)),
+            n => n,
+        };
+        tile::row_tiles(layout.loop_len(), &geometry.extent, points, rows.clone())
     };
+    let out_strides: Vec<i64> = out.strides()[nloop..].iter().map(|&s| s as i64).collect();
+    // The output's address at loop point 0 and position 0 (it holds rows
+    // `rows`).
+    let out_row0 = rows.start as i64 * out_strides[0];
     let job = Job {
-        kernel,
-        callee,
-        ks,
+        stages,
+        callees,
+        geometry,
+        cval,
         inputs,
-        layout,
-        out_base,
-        out_loop_strides,
-        out_core_strides,
-        opts,
-        fill: opts.cval.cast(ks.out_dtype),
+        in_strides: inputs
+            .iter()
+            .map(|a| {
+                a.strides()[a.shape().len() - ndim..]
+                    .iter()
+                    .map(|&s| s as i64)
+                    .collect()
+            })
+            .collect(),
+        layout: &layout,
+        out_base: out.as_mut_ptr().wrapping_offset(-out_row0 as isize) as usize,
+        out_loop_strides: out.strides()[..nloop].to_vec(),
+        out_strides,
+        last_use: crate::check::stages::last_use(stages.iter().map(|s| s.args.as_slice())),
+        outside: AtomicBool::new(false),
     };
-    let done = std::sync::atomic::AtomicU64::new(0);
-    parallel::for_each(&tiles, opts.threads, |t| {
-        job.run(t);
-        if let Some(p) = &opts.progress {
-            p(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
+    let done = AtomicU64::new(0);
+    parallel::for_each(&tiles, cx.threads, |t| {
+        for l in t.loops.clone() {
+            job.run(l, &t.bx);
+        }
+        if let Some(p) = cx.progress {
+            p(done.fetch_add(1, Ordering::Relaxed) + 1);
         }
     });
+    if job.outside.load(Ordering::Relaxed) {
+        return Err(ExecError::OutsideWindow);
+    }
+    Ok(())
 }
 
+fn threads(cx: &Context<'_>) -> usize {
+    cx.threads.unwrap_or_else(rayon::current_num_threads).max(1)
+}
+
+/// What every tile of one execution shares.
 struct Job<'a> {
-    kernel: &'a dyn TileKernel,
-    callee: call::Callee<'a>,
-    ks: &'a KernelShape,
+    stages: &'a [Stage],
+    callees: Vec<Callee<'a>>,
+    geometry: Geometry,
+    cval: Scalar,
     inputs: &'a [ArrayRef<'a>],
+    /// Per input, its core byte strides.
+    in_strides: Vec<Vec<i64>>,
     layout: &'a Layout,
-    /// The output's address, as an integer so the job is `Sync`; tiles
-    /// write disjoint points.
+    /// The output's address at loop point 0 and position 0, as an integer
+    /// so that the job is `Sync`; tiles write disjoint points.
     out_base: usize,
     out_loop_strides: Vec<isize>,
-    out_core_strides: Vec<i64>,
-    opts: &'a ExecOptions,
-    fill: Scalar,
+    out_strides: Vec<i64>,
+    /// Per stage, the last stage that reads it.
+    last_use: Vec<usize>,
+    outside: AtomicBool,
 }
 
 impl Job<'_> {
-    fn run(&self, t: &tile::Tile) {
-        for loop_flat in t.loops.clone() {
-            self.run_rows(loop_flat, t.rows.clone());
+    fn engine(&self, j: usize) -> Engine<'_> {
+        Engine {
+            stage: &self.stages[j],
+            callee: &self.callees[j],
+            geometry: &self.geometry,
+            cval: self.cval,
         }
     }
 
-    /// Computes rows `rows` of the core block at loop point `loop_flat`.
-    fn run_rows(&self, loop_flat: usize, rows: std::ops::Range<usize>) {
-        let core = &self.layout.core;
-        let ndim = core.len();
+    /// Computes output box `bx` at loop point `loop_flat`.
+    fn run(&self, loop_flat: usize, bx: &CoreBox) {
+        let n = self.stages.len();
         let loop_ix = self.layout.loop_index(loop_flat);
-        let out_off: isize = loop_ix
-            .iter()
-            .zip(&self.out_loop_strides)
-            .map(|(&i, &s)| i as isize * s)
-            .sum();
-        let out = (self.out_base as *mut u8).wrapping_offset(out_off);
-        let mut b: CoreBox = vec![rows];
-        b.extend(core[1..].iter().map(|&n| 0..n));
-        let (inner, border) = tile::split(&b, core, &self.ks.footprint);
         let in_bases: Vec<*const u8> = (0..self.inputs.len())
             .map(|i| {
                 self.inputs[i]
@@ -271,215 +289,117 @@ impl Job<'_> {
                     .wrapping_offset(self.layout.input_offset(i, &loop_ix))
             })
             .collect();
-        if let Some(inner) = &inner
-            && self.gather_pays(inner)
-        {
-            // Strided rows: copy the box and its halo into contiguous rows
-            // so that the vector variant can run on them.
-            self.padded(inner, &in_bases, out);
-        } else if let Some(inner) = inner {
-            let mut ptrs = Vec::with_capacity(self.inputs.len());
-            let mut strides = Vec::with_capacity(self.inputs.len() * ndim);
-            for (i, a) in self.inputs.iter().enumerate() {
-                let cs = &a.strides()[a.shape().len() - ndim..];
-                ptrs.push(in_bases[i].wrapping_offset(box_offset(&inner, cs)));
-                strides.extend(cs.iter().map(|&s| s as i64));
-            }
-            self.call(&inner, &ptrs, &strides, out);
+        let out_off: isize = loop_ix
+            .iter()
+            .zip(&self.out_loop_strides)
+            .map(|(&i, &s)| i as isize * s)
+            .sum();
+        let mut out = Dst::Array {
+            base: (self.out_base as *mut u8).wrapping_offset(out_off),
+            strides: &self.out_strides,
+        };
+        let array = |i: usize| Src::Array {
+            base: in_bases[i],
+            strides: &self.in_strides[i],
+        };
+        if n == 1 {
+            let srcs: Vec<Src> = self.stages[0]
+                .args
+                .iter()
+                .map(|a| match *a {
+                    Arg::Input(i) => array(i),
+                    Arg::Node(_) => Src::Absent,
+                })
+                .collect();
+            self.engine(0).compute(bx, &srcs, &mut out);
+            return;
         }
-        for bx in &border {
-            if self.opts.mode == Mode::Fill {
-                self.fill_box(bx, out);
-            } else {
-                for piece in tile::pieces(bx, &self.ks.footprint) {
-                    self.padded(&piece, &in_bases, out);
+        let Some(mut needs) = self.needs(bx) else {
+            self.outside.store(true, Ordering::Relaxed);
+            return;
+        };
+        // Forwards: each needed stage over its runs.
+        let mut grids: Vec<Option<Grid>> = (0..n).map(|_| None).collect();
+        for j in 0..n {
+            let Some(nj) = needs[j].take() else { continue };
+            if nj.iter().any(|r| r.is_empty()) {
+                continue;
+            }
+            let srcs: Vec<Src> = self.stages[j]
+                .args
+                .iter()
+                .map(|a| match *a {
+                    Arg::Input(i) => array(i),
+                    Arg::Node(t) => grids[t].as_ref().map_or(Src::Absent, Src::Grid),
+                })
+                .collect();
+            let engine = self.engine(j);
+            if j + 1 == n {
+                for_each_run_box(&nj, |r| engine.compute(r, &srcs, &mut out));
+                break;
+            }
+            let mut grid = Grid::new(self.stages[j].out_dtype.size(), nj.clone());
+            for_each_run_box(&nj, |r| {
+                engine.compute(r, &srcs, &mut Dst::Grid(&mut grid));
+            });
+            drop(srcs);
+            grids[j] = Some(grid);
+            for (t, g) in grids.iter_mut().enumerate().take(j) {
+                if self.last_use[t] == j
+                    && let Some(g) = g.take()
+                {
+                    g.release();
                 }
             }
         }
+        for g in grids.into_iter().flatten() {
+            g.release();
+        }
     }
 
-    /// Whether an interior box runs faster from contiguous copies of its
-    /// inputs: only when some input's rows are strided (so the vector
-    /// variant cannot read them in place), the output's rows are contiguous,
-    /// the box is at least a vector wide, and the kernel reads each input
-    /// point several times (at least 3 loads per point), so that one copy
-    /// of each element saves several strided scalar loads.
-    fn gather_pays(&self, bx: &CoreBox) -> bool {
-        let last = bx.len() - 1;
-        let lanes = self.kernel.lanes();
-        let strided = self
-            .inputs
-            .iter()
-            .any(|a| *a.strides().last().unwrap_or(&0) != a.dtype().size() as isize);
-        lanes > 1
-            && strided
-            && self.out_core_strides[last] == self.ks.out_dtype.size() as i64
-            && bx[last].len() >= lanes
-            && self.ks.loads >= 3
-    }
-
-    /// Calls the kernel on box `bx`, reading input `i` at `ptrs[i]` (the
-    /// address of offset 0 at the box's first point) with `strides`; `out`
-    /// is the output at this loop point (see `call::Callee::run`).
-    fn call(&self, bx: &CoreBox, ptrs: &[*const u8], strides: &[i64], out: *mut u8) {
-        let out_ptr = out.wrapping_offset(
-            bx.iter()
-                .zip(&self.out_core_strides)
-                .map(|(r, &s)| r.start as isize * s as isize)
-                .sum(),
-        );
-        // SAFETY: for the interior, `tile::split` guarantees every access
-        // of the footprint is inside the arrays; for border boxes the
-        // pointers address padded copies that cover box + footprint. The
-        // output box lies inside the output.
-        unsafe {
-            self.callee
-                .run(bx, ptrs, strides, out_ptr, &self.out_core_strides)
-        };
-    }
-
-    fn fill_box(&self, bx: &CoreBox, out: *mut u8) {
-        let size = self.ks.out_dtype.size();
-        let mut bytes = [0u8; 8];
-        self.fill.write(self.ks.out_dtype, &mut bytes[..size]);
-        let shape: Vec<usize> = bx.iter().map(|r| r.len()).collect();
-        crate::array::for_each_index(&shape, |ix| {
-            let off: isize = ix
-                .iter()
-                .zip(bx)
-                .zip(&self.out_core_strides)
-                .map(|((&i, r), &s)| (r.start + i) as isize * s as isize)
-                .sum();
-            // SAFETY: the point is inside the output and owned by this tile.
-            unsafe {
-                std::ptr::copy_nonoverlapping(bytes.as_ptr(), out.wrapping_offset(off), size)
-            };
-        });
-    }
-
-    /// Computes a border box from padded copies of the inputs: each copy
-    /// covers the box grown by the footprint, with out-of-array positions
-    /// resolved by the boundary mode (or cval for `constant`).
-    fn padded(&self, bx: &CoreBox, in_bases: &[*const u8], out: *mut u8) {
-        let fp = &self.ks.footprint;
-        let core = &self.layout.core;
-        let ndim = core.len();
-        let pshape: Vec<usize> = bx
-            .iter()
-            .enumerate()
-            .map(|(k, r)| (r.len() as i64 + fp.hi[k] - fp.lo[k]) as usize)
-            .collect();
-        let mut bufs: Vec<Vec<u8>> = Vec::with_capacity(self.inputs.len());
-        let mut ptrs = Vec::with_capacity(self.inputs.len());
-        let mut strides = Vec::with_capacity(self.inputs.len() * ndim);
-        for (i, a) in self.inputs.iter().enumerate() {
-            let size = a.dtype().size();
-            let cs = &a.strides()[a.shape().len() - ndim..];
-            let mut cval = [0u8; 8];
-            self.opts
-                .cval
-                .cast(a.dtype())
-                .write(a.dtype(), &mut cval[..size]);
-            let mut pstrides = vec![size as i64; ndim];
-            for k in (0..ndim.saturating_sub(1)).rev() {
-                pstrides[k] = pstrides[k + 1] * pshape[k + 1] as i64;
-            }
-            let mut buf = vec![0u8; pshape.iter().product::<usize>() * size];
-            let row_len = pshape[ndim - 1];
-            let last = ndim - 1;
-            // Along the innermost axis, positions `first..first + row_len`;
-            // those in `inside` read the input directly.
-            let first = bx[last].start as i64 + fp.lo[last];
-            let inside = (-first).clamp(0, row_len as i64) as usize
-                ..(core[last] as i64 - first).clamp(0, row_len as i64) as usize;
-            let inside = inside.start..inside.end.max(inside.start);
-            let mut row_at = 0;
-            crate::array::for_each_index(&pshape[..last], |ix| {
-                let dst = &mut buf[row_at..row_at + row_len * size];
-                row_at += row_len * size;
-                let mut off = 0isize;
-                for k in 0..last {
-                    let p = bx[k].start as i64 + fp.lo[k] + ix[k] as i64;
-                    match map_index(p, core[k], self.opts.mode) {
-                        Some(j) => off += j as isize * cs[k],
-                        None => {
-                            // A row outside the array: all cval.
-                            dst.chunks_exact_mut(size)
-                                .for_each(|d| d.copy_from_slice(&cval[..size]));
-                            return;
+    /// Backwards from output box `bx`: the runs of each stage that later
+    /// stages read (`None` where none does); `None` in all when a slab
+    /// lacks input rows some stage reads.
+    fn needs(&self, bx: &CoreBox) -> Option<Vec<Option<Vec<Runs>>>> {
+        let n = self.stages.len();
+        let ndim = bx.len();
+        let geo = &self.geometry;
+        let mut needs: Vec<Option<Vec<Runs>>> = vec![None; n];
+        needs[n - 1] = Some(bx.iter().map(|r| vec![r.clone()]).collect());
+        for j in (0..n).rev() {
+            let Some(nj) = needs[j].clone() else { continue };
+            let s = &self.stages[j];
+            for (a, read) in s.args.iter().zip(&s.reads) {
+                let Some(f) = read else { continue };
+                let mapped: Vec<Runs> = (0..ndim)
+                    .map(|k| map_runs(&nj[k], f.lo[k], f.hi[k], geo.extent[k], s.mode))
+                    .collect();
+                match *a {
+                    Arg::Node(t) => {
+                        needs[t] = Some(match needs[t].take() {
+                            None => mapped,
+                            Some(old) => old
+                                .into_iter()
+                                .zip(mapped)
+                                .map(|(a, b)| merge(a.into_iter().chain(b).collect()))
+                                .collect(),
+                        });
+                    }
+                    Arg::Input(_) => {
+                        // A slab holds only some rows of the whole.
+                        let have = geo.shift..geo.shift + geo.rows as i64;
+                        let inside = mapped[0].iter().all(|r| {
+                            r.is_empty()
+                                || have.contains(&(r.start as i64))
+                                    && have.contains(&(r.end as i64 - 1))
+                        });
+                        if !inside {
+                            return None;
                         }
                     }
                 }
-                let src = in_bases[i].wrapping_offset(off);
-                for t in (0..inside.start).chain(inside.end..row_len) {
-                    let d = &mut dst[t * size..(t + 1) * size];
-                    match map_index(first + t as i64, core[last], self.opts.mode) {
-                        // SAFETY: a mapped index is inside the input.
-                        Some(j) => unsafe {
-                            std::ptr::copy_nonoverlapping(
-                                src.wrapping_offset(j as isize * cs[last]),
-                                d.as_mut_ptr(),
-                                size,
-                            )
-                        },
-                        None => d.copy_from_slice(&cval[..size]),
-                    }
-                }
-                let start = (first + inside.start as i64) as isize;
-                // SAFETY: positions in `inside` are inside the input's row.
-                unsafe {
-                    gather_row(
-                        src.wrapping_offset(start * cs[last]),
-                        cs[last],
-                        &mut dst[inside.start * size..inside.end * size],
-                        size,
-                    )
-                };
-            });
-            let zero: i64 = (0..ndim).map(|k| -fp.lo[k] * pstrides[k]).sum();
-            ptrs.push(buf.as_ptr().wrapping_offset(zero as isize));
-            strides.extend_from_slice(&pstrides);
-            bufs.push(buf);
-        }
-        self.call(bx, &ptrs, &strides, out);
-        drop(bufs);
-    }
-}
-
-/// Copies `dst.len() / size` elements of `size` bytes, `stride` bytes
-/// apart from `src` on, into `dst` (contiguous).
-///
-/// # Safety
-/// Every element read must be inside one allocation.
-unsafe fn gather_row(src: *const u8, stride: isize, dst: &mut [u8], size: usize) {
-    if stride == size as isize {
-        // SAFETY: the caller's contract; a contiguous run.
-        unsafe { std::ptr::copy_nonoverlapping(src, dst.as_mut_ptr(), dst.len()) };
-        return;
-    }
-    macro_rules! strided {
-        ($t:ty) => {
-            for (k, d) in dst.chunks_exact_mut(size).enumerate() {
-                // SAFETY: the caller's contract; unaligned reads are fine.
-                let v = unsafe {
-                    (src.wrapping_offset(k as isize * stride) as *const $t).read_unaligned()
-                };
-                d.copy_from_slice(&v.to_ne_bytes());
             }
-        };
+        }
+        Some(needs)
     }
-    match size {
-        1 => strided!(u8),
-        2 => strided!(u16),
-        4 => strided!(u32),
-        _ => strided!(u64),
-    }
-}
-
-/// Byte offset of a box's first point in an array with core `strides`.
-fn box_offset(bx: &CoreBox, strides: &[isize]) -> isize {
-    bx.iter()
-        .zip(strides)
-        .map(|(r, &s)| r.start as isize * s)
-        .sum()
 }

@@ -2,7 +2,7 @@
 //! splits into the interior (run straight on the arrays) and the border
 //! (run on padded copies, or filled with cval).
 //!
-//! A tile is one loop point times a block of rows along core axis 0. Within a
+//! A tile is a box of core points at one or more loop points. Within a
 //! tile, the interior is where every access of the footprint lands inside
 //! the array; there the compiled code reads the arrays directly and never
 //! checks a bound. The rest of the tile is cut into at most `2 * ndim`
@@ -10,57 +10,129 @@
 
 use std::ops::Range;
 
+use crate::base::broadcast::Layout;
 use crate::ir::Footprint;
 
 /// An axis-aligned box of core indices: one half-open range per axis.
 pub type CoreBox = Vec<Range<usize>>;
 
-/// One work item: the loop points `loops` (C-order flat indices) and, in
-/// each, rows `rows` of core axis 0. A tile spans several loop points only
-/// when each has fewer core points than a tile holds (many small images);
-/// then it covers all their rows.
+/// One work item: the output box `bx` (one range per core axis) at each of
+/// the loop points `loops` (C-order flat indices). A tile spans several
+/// loop points only when each has fewer core points than a tile holds
+/// (many small images); then it covers all their points.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Tile {
     pub loops: Range<usize>,
-    pub rows: Range<usize>,
+    pub bx: CoreBox,
 }
 
-/// Splits the work into tiles of about `points` core points each (at least
-/// one row), loop point by loop point.
-pub fn tiles(loop_len: usize, core: &[usize], points: usize) -> Vec<Tile> {
-    if core.contains(&0) {
+/// Tile size for one stage when the caller says 0 (automatic): as large
+/// as possible, so that fewer halo rows are read twice, but with at least
+/// 8 tiles per thread to balance the load; between 2^16 and 2^20 points,
+/// and at most 2^18 for kernels with 3 or more core axes, whose halo is
+/// whole planes that must stay in cache. (Measured on W1, W3, W4 of
+/// `benches/peers`; see BENCHMARKS.md.)
+pub fn auto_points(layout: &Layout, threads: usize) -> usize {
+    let total: usize = layout
+        .loop_len()
+        .saturating_mul(layout.core.iter().product());
+    let cap = if layout.core.len() >= 3 {
+        1 << 18
+    } else {
+        1 << 20
+    };
+    (total / (8 * threads.max(1))).clamp(1 << 16, cap)
+}
+
+/// Splits rows `rows` of axis 0 of `loop_len` core blocks of shape `core`
+/// into row tiles of about `points` points each (at least one row), loop
+/// point by loop point; whole small blocks are grouped.
+pub fn row_tiles(loop_len: usize, core: &[usize], points: usize, rows: Range<usize>) -> Vec<Tile> {
+    if core.contains(&0) || rows.is_empty() {
         return Vec::new();
     }
-    let core_points: usize = core.iter().product();
+    let whole = |rows: Range<usize>| -> CoreBox {
+        std::iter::once(rows)
+            .chain(core[1..].iter().map(|&n| 0..n))
+            .collect()
+    };
+    let block: usize = rows.len() * core[1..].iter().product::<usize>();
     let mut out = Vec::new();
-    if core_points < points {
-        // Whole small images, several per tile.
-        let per = points / core_points;
+    if block < points {
+        // Whole small blocks, several per tile.
+        let per = points / block;
         let mut l = 0;
         while l < loop_len {
             let end = (l + per).min(loop_len);
             out.push(Tile {
                 loops: l..end,
-                rows: 0..core[0],
+                bx: whole(rows.clone()),
             });
             l = end;
         }
         return out;
     }
     let row: usize = core[1..].iter().product();
-    let rows = (points / row.max(1)).max(1);
-    for loop_flat in 0..loop_len {
-        let mut r = 0;
-        while r < core[0] {
-            let end = (r + rows).min(core[0]);
+    let step = (points / row.max(1)).max(1);
+    for l in 0..loop_len {
+        for r in rows.clone().step_by(step) {
             out.push(Tile {
-                loops: loop_flat..loop_flat + 1,
-                rows: r..end,
+                loops: l..l + 1,
+                bx: whole(r..(r + step).min(rows.end)),
             });
-            r = end;
         }
     }
     out
+}
+
+/// Cuts rows `rows` of axis 0 and the whole of the other axes (lengths
+/// `extent`) into boxes of `tile` points per axis (the last of each axis
+/// shorter), at every loop point.
+pub fn boxes(loop_len: usize, extent: &[usize], rows: Range<usize>, tile: &[usize]) -> Vec<Tile> {
+    let cuts: Vec<Vec<Range<usize>>> = (0..extent.len())
+        .map(|k| {
+            let r = if k == 0 { rows.clone() } else { 0..extent[k] };
+            let step = tile.get(k).copied().unwrap_or(r.len()).max(1);
+            r.clone()
+                .step_by(step)
+                .map(|s| s..(s + step).min(r.end))
+                .collect()
+        })
+        .collect();
+    let counts: Vec<usize> = cuts.iter().map(|c| c.len()).collect();
+    let mut per_loop: Vec<CoreBox> = Vec::new();
+    crate::base::array::for_each_index(&counts, |ix| {
+        per_loop.push(
+            ix.iter()
+                .enumerate()
+                .map(|(k, &i)| cuts[k][i].clone())
+                .collect(),
+        );
+    });
+    (0..loop_len)
+        .flat_map(|l| {
+            per_loop.iter().map(move |b| Tile {
+                loops: l..l + 1,
+                bx: b.clone(),
+            })
+        })
+        .collect()
+}
+
+/// Tiles of about `points` points for fused runs (tests): whole rows of
+/// the innermost axes where they fit, else a block of the innermost.
+pub fn small_tile(core: &[usize], points: usize) -> Vec<usize> {
+    let mut tile: Vec<usize> = core.iter().map(|&c| c.max(1)).collect();
+    let mut k = 0;
+    while k < tile.len() && tile.iter().product::<usize>() > points.max(1) {
+        let rest: usize = tile[k + 1..].iter().product();
+        tile[k] = (points / rest.max(1)).max(1).min(tile[k]);
+        if rest > points {
+            tile[k] = 1;
+        }
+        k += 1;
+    }
+    tile
 }
 
 /// The points of an axis of length `n` whose whole footprint `lo..=hi` is
@@ -187,46 +259,34 @@ mod tests {
 
     #[test]
     fn tiles_are_row_blocks() {
-        let t = tiles(2, &[5, 10], 20);
+        let rows = |t: &Tile| t.bx[0].clone();
+        let t = row_tiles(2, &[5, 10], 20, 0..5);
         assert_eq!(t.len(), 6);
-        assert_eq!(
-            t[0],
-            Tile {
-                loops: 0..1,
-                rows: 0..2
-            }
-        );
-        assert_eq!(
-            t[2],
-            Tile {
-                loops: 0..1,
-                rows: 4..5
-            }
-        );
+        assert_eq!((t[0].loops.clone(), rows(&t[0])), (0..1, 0..2));
+        assert_eq!((t[2].loops.clone(), rows(&t[2])), (0..1, 4..5));
+        assert_eq!(t[2].bx[1], 0..10);
+        // A window of rows starts the cuts.
+        let t = row_tiles(1, &[9, 10], 30, 4..9);
+        assert_eq!(t.iter().map(rows).collect::<Vec<_>>(), vec![4..7, 7..9]);
         // Small images are grouped, whole.
-        let t = tiles(7, &[2, 3], 13);
+        let t = row_tiles(7, &[2, 3], 13, 0..2);
         assert_eq!(
-            t,
-            vec![
-                Tile {
-                    loops: 0..2,
-                    rows: 0..2
-                },
-                Tile {
-                    loops: 2..4,
-                    rows: 0..2
-                },
-                Tile {
-                    loops: 4..6,
-                    rows: 0..2
-                },
-                Tile {
-                    loops: 6..7,
-                    rows: 0..2
-                }
-            ]
+            t.iter().map(|t| t.loops.clone()).collect::<Vec<_>>(),
+            vec![0..2, 2..4, 4..6, 6..7]
         );
-        assert!(tiles(3, &[0, 4], 20).is_empty());
+        assert!(t.iter().all(|t| t.bx == vec![0..2, 0..3]));
+        assert!(row_tiles(3, &[0, 4], 20, 0..0).is_empty());
+    }
+
+    #[test]
+    fn boxes_cover_the_rows_at_every_loop_point() {
+        let b = boxes(2, &[5, 7], 1..5, &[3, 4]);
+        assert_eq!(b.len(), 8);
+        assert_eq!(b[0].bx, vec![1..4, 0..4]);
+        assert_eq!(b[3].bx, vec![4..5, 4..7]);
+        assert_eq!(b[4].loops, 1..2);
+        assert_eq!(small_tile(&[10, 100], 250), vec![2, 100]);
+        assert_eq!(small_tile(&[10, 100], 50), vec![1, 50]);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::{image, zarr};
-use crate::error::Error;
+use crate::base::error::Error;
 
 /// A format stn reads and writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

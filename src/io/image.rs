@@ -23,10 +23,10 @@ use tiff::encoder::TiffEncoder;
 use tiff::encoder::colortype;
 use tiff::tags::{PhotometricInterpretation, SampleFormat, Tag};
 
-use super::describe;
-use crate::array::{ArrayRef, DynArray, Element};
-use crate::error::{Error, Result};
-use crate::types::dtype::DType;
+use crate::base::array::{ArrayRef, DynArray, Element};
+use crate::base::dtype::DType;
+use crate::base::error::{Error, Result};
+use crate::base::error::{IoCause, describe};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Format {
@@ -71,12 +71,20 @@ fn has_glob_chars(spec: &str) -> bool {
     spec.contains(['*', '?', '['])
 }
 
-fn read_error(path: &Path, why: impl std::fmt::Display) -> Error {
-    Error::Io(format!("cannot read `{}`: {why}", path.display()))
+fn read_error(path: &Path, why: impl IoCause) -> Error {
+    let why = why.into_io_error();
+    Error::io(
+        format!("cannot read `{}`: {}", path.display(), describe(&why)),
+        why,
+    )
 }
 
-fn write_error(path: &Path, why: impl std::fmt::Display) -> Error {
-    Error::Io(format!("cannot write `{}`: {why}", path.display()))
+fn write_error(path: &Path, why: impl IoCause) -> Error {
+    let why = why.into_io_error();
+    Error::io(
+        format!("cannot write `{}`: {}", path.display(), describe(&why)),
+        why,
+    )
 }
 
 /// Reads one PNG or TIFF file, a multi-page TIFF (pages stacked along a
@@ -102,16 +110,19 @@ pub fn glob_paths(spec: &str) -> Result<Option<Vec<PathBuf>>> {
         return Ok(None);
     }
     let pattern = glob::glob(spec)
-        .map_err(|e| Error::Io(format!("cannot read `{spec}`: invalid pattern ({e})")))?;
+        .map_err(|e| read_error(Path::new(spec), format!("invalid pattern ({e})")))?;
     let mut paths = Vec::new();
     for entry in pattern {
-        let path = entry.map_err(|e| read_error(e.path(), describe(e.error())))?;
+        let path = entry.map_err(|e| {
+            let path = e.path().to_path_buf();
+            read_error(&path, std::io::Error::from(e))
+        })?;
         if path.is_file() {
             paths.push(path);
         }
     }
     if paths.is_empty() {
-        return Err(Error::Io(format!("cannot read `{spec}`: no files match")));
+        return Err(read_error(Path::new(spec), "no files match"));
     }
     paths.sort();
     Ok(Some(paths))
@@ -120,13 +131,16 @@ pub fn glob_paths(spec: &str) -> Result<Option<Vec<PathBuf>>> {
 /// The error for frame `i` of a glob whose shape or dtype (`this`) differs
 /// from the first frame's (`first`).
 pub fn frame_mismatch(spec: &str, paths: &[PathBuf], i: usize, first: &str, this: &str) -> Error {
-    Error::Io(format!(
-        "cannot read `{spec}`: `{}` is {} but `{}` is {}; all frames must have the same shape and dtype",
-        paths[i].display(),
-        this,
-        paths[0].display(),
-        first
-    ))
+    read_error(
+        Path::new(spec),
+        format!(
+            "`{}` is {} but `{}` is {}; all frames must have the same shape and dtype",
+            paths[i].display(),
+            this,
+            paths[0].display(),
+            first
+        ),
+    )
 }
 
 /// Reads one PNG or TIFF file, chosen by its extension.
@@ -191,15 +205,17 @@ fn typed_image<T: Element>(shape: Vec<usize>, data: Vec<T>) -> DynArray {
     DynArray::from_typed(ArrayD::from_shape_vec(IxDyn(&shape), data).expect("image size"))
 }
 
-fn png_error(e: ImageError) -> String {
+fn png_error(e: ImageError) -> std::io::Error {
     match e {
         ImageError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-            "the file is truncated".to_string()
+            "the file is truncated".into_io_error()
         }
-        ImageError::IoError(e) => describe(&e),
-        ImageError::Decoding(e) => format!("not a valid PNG file ({})", tidy_png(&e.to_string())),
-        ImageError::Limits(e) => format!("the image is too large ({e})"),
-        other => other.to_string(),
+        ImageError::IoError(e) => e,
+        ImageError::Decoding(e) => {
+            format!("not a valid PNG file ({})", tidy_png(&e.to_string())).into_io_error()
+        }
+        ImageError::Limits(e) => format!("the image is too large ({e})").into_io_error(),
+        other => other.to_string().into_io_error(),
     }
 }
 
@@ -229,7 +245,7 @@ fn tidy_png(detail: &str) -> String {
 }
 
 fn read_png(path: &Path) -> Result<DynArray> {
-    let file = File::open(path).map_err(|e| read_error(path, describe(&e)))?;
+    let file = File::open(path).map_err(|e| read_error(path, e))?;
     let decoder = PngDecoder::with_limits(BufReader::new(file), image::Limits::no_limits())
         .map_err(|e| read_error(path, png_error(e)))?;
     let (w, h) = decoder.dimensions();
@@ -273,21 +289,23 @@ fn read_png(path: &Path) -> Result<DynArray> {
     })
 }
 
-fn tiff_error(e: tiff::TiffError) -> String {
+fn tiff_error(e: tiff::TiffError) -> std::io::Error {
     match e {
         tiff::TiffError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-            "the file is truncated".to_string()
+            "the file is truncated".into_io_error()
         }
-        tiff::TiffError::IoError(e) => describe(&e),
-        tiff::TiffError::FormatError(e) => format!("not a valid TIFF file ({e})"),
-        tiff::TiffError::UnsupportedError(e) => format!("unsupported TIFF feature ({e})"),
-        other => other.to_string(),
+        tiff::TiffError::IoError(e) => e,
+        tiff::TiffError::FormatError(e) => format!("not a valid TIFF file ({e})").into_io_error(),
+        tiff::TiffError::UnsupportedError(e) => {
+            format!("unsupported TIFF feature ({e})").into_io_error()
+        }
+        other => other.to_string().into_io_error(),
     }
 }
 
 fn read_tiff(path: &Path) -> Result<DynArray> {
-    let bad = |why: String| read_error(path, why);
-    let file = File::open(path).map_err(|e| bad(describe(&e)))?;
+    let bad = |why: std::io::Error| read_error(path, why);
+    let file = File::open(path).map_err(bad)?;
     let mut decoder = TiffDecoder::new(BufReader::new(file))
         .map_err(|e| bad(tiff_error(e)))?
         .with_limits({
@@ -299,7 +317,7 @@ fn read_tiff(path: &Path) -> Result<DynArray> {
         });
     let mut pages = Vec::new();
     loop {
-        pages.push(read_tiff_page(&mut decoder, pages.len()).map_err(bad)?);
+        pages.push(read_tiff_page(&mut decoder, pages.len()).map_err(|why| read_error(path, why))?);
         if !decoder.more_images() {
             break;
         }
@@ -309,9 +327,12 @@ fn read_tiff(path: &Path) -> Result<DynArray> {
         return Ok(pages.pop().expect("one page"));
     }
     stack(pages, |i, first, this| {
-        bad(format!(
-            "page {i} is {this} but page 0 is {first}; all pages must have the same shape and dtype"
-        ))
+        read_error(
+            path,
+            format!(
+                "page {i} is {this} but page 0 is {first}; all pages must have the same shape and dtype"
+            ),
+        )
     })
 }
 
@@ -327,8 +348,12 @@ fn read_tiff_page<R: std::io::Read + std::io::Seek>(
             format!("page {page}: {why}")
         }
     };
-    let (w, h) = decoder.dimensions().map_err(|e| at(tiff_error(e)))?;
-    let color = decoder.colortype().map_err(|e| at(tiff_error(e)))?;
+    let (w, h) = decoder
+        .dimensions()
+        .map_err(|e| at(describe(&tiff_error(e))))?;
+    let color = decoder
+        .colortype()
+        .map_err(|e| at(describe(&tiff_error(e))))?;
     let (channels, bits) = match color {
         C::Gray(b) => (1, b),
         C::RGB(b) => (3, b),
@@ -351,7 +376,9 @@ fn read_tiff_page<R: std::io::Read + std::io::Seek>(
     }
     let shape = image_shape(h as usize, w as usize, channels);
     let expected: usize = shape.iter().product();
-    let result = decoder.read_image().map_err(|e| at(tiff_error(e)))?;
+    let result = decoder
+        .read_image()
+        .map_err(|e| at(describe(&tiff_error(e))))?;
     let (len, array) = match result {
         DecodingResult::U8(v) => (v.len(), typed_image(shape.clone(), v)),
         DecodingResult::U16(v) => (v.len(), typed_image(shape.clone(), v)),
@@ -451,11 +478,12 @@ fn check_dtype(spec: &str, format: Format, dtype: DType) -> Result<()> {
         [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
         [] => String::new(),
     };
-    Err(Error::Io(format!(
+    let why = format!(
         "cannot write {} to `{spec}`: {} holds {list} (cast in the kernel, e.g. `-> u8`)",
         dtype.name(),
         format.name()
-    )))
+    );
+    Err(Error::io(why.clone(), why))
 }
 
 /// The sub-array at index `i` of axis 0.
@@ -536,9 +564,9 @@ fn layout(path: &Path, format: Format, shape: &[usize]) -> Result<Layout> {
 
 /// Writes one file under a temporary name and renames it into place.
 fn write_one(path: &Path, format: Format, array: &ArrayRef<'_>) -> Result<()> {
-    let bad = |why: String| write_error(path, why);
+    let bad = |why: std::io::Error| write_error(path, why);
     if path.is_dir() {
-        return Err(bad("it is a directory".to_string()));
+        return Err(write_error(path, "it is a directory"));
     }
     let layout = layout(path, format, array.shape())?;
     let dir = match path.parent() {
@@ -549,15 +577,15 @@ fn write_one(path: &Path, format: Format, array: &ArrayRef<'_>) -> Result<()> {
         Format::Png => ".png.part",
         Format::Tiff => ".tif.part",
     };
-    let temp = crate::io::temp_file_in(&dir, ".stn-", suffix).map_err(|e| bad(describe(&e)))?;
+    let temp = crate::io::temp_file_in(&dir, ".stn-", suffix).map_err(bad)?;
     let mut out = BufWriter::new(temp.as_file());
     match format {
         Format::Png => write_png(&mut out, array, &layout).map_err(|e| bad(png_error(e)))?,
         Format::Tiff => write_tiff(&mut out, array, &layout).map_err(|e| bad(tiff_error(e)))?,
     }
-    out.flush().map_err(|e| bad(describe(&e)))?;
+    out.flush().map_err(bad)?;
     drop(out);
-    temp.persist(path).map_err(|e| bad(describe(&e.error)))?;
+    temp.persist(path).map_err(|e| bad(e.error))?;
     Ok(())
 }
 

@@ -11,7 +11,7 @@ pub mod zarr;
 
 use std::path::Path;
 
-use crate::error::{Error, Result};
+use crate::base::error::{Error, Result, describe};
 
 /// Reads a kernel source file.
 pub fn read_text(path: &Path) -> Result<String> {
@@ -20,7 +20,7 @@ pub fn read_text(path: &Path) -> Result<String> {
             std::io::ErrorKind::InvalidData => "the file is not UTF-8 text".to_string(),
             _ => describe(&e),
         };
-        Error::Io(format!("cannot read `{}`: {why}", path.display()))
+        Error::io(format!("cannot read `{}`: {why}", path.display()), e)
     })
 }
 
@@ -124,14 +124,4 @@ fn cannot_create_in(dir: &Path, e: std::io::Error) -> std::io::Error {
             describe(&e)
         ),
     )
-}
-
-/// An I/O error as a short sentence fragment, without Rust's debug noise.
-pub fn describe(e: &std::io::Error) -> String {
-    let s = e.to_string();
-    // "No such file or directory (os error 2)" -> "No such file or directory"
-    match s.find(" (os error") {
-        Some(i) => s[..i].to_string(),
-        None => s,
-    }
 }

@@ -11,10 +11,10 @@ use memmap2::Mmap;
 use ndarray::ArrayViewD;
 use ndarray_npy::{ViewNpyError, ViewNpyExt};
 
-use super::describe;
-use crate::array::ArrayRef;
-use crate::error::{Error, Result};
-use crate::types::dtype::DType;
+use crate::base::array::ArrayRef;
+use crate::base::dtype::DType;
+use crate::base::error::{Error, Result};
+use crate::base::error::{IoCause, describe};
 
 /// A memory-mapped `.npy` input.
 pub struct NpyInput {
@@ -30,11 +30,16 @@ pub struct NpyInput {
 impl NpyInput {
     /// Opens and validates `path`.
     pub fn open(path: &Path) -> Result<NpyInput> {
-        let bad = |why: String| Error::Io(format!("cannot read `{}`: {why}", path.display()));
-        let file = File::open(path).map_err(|e| bad(describe(&e)))?;
+        let bad = |why: std::io::Error| {
+            Error::io(
+                format!("cannot read `{}`: {}", path.display(), describe(&why)),
+                why,
+            )
+        };
+        let file = File::open(path).map_err(bad)?;
         // SAFETY: the mapping is read-only; stn never writes to its inputs. Another
         // process truncating the file while it runs is outside what we can guard.
-        let map = unsafe { Mmap::map(&file) }.map_err(|e| bad(describe(&e)))?;
+        let map = unsafe { Mmap::map(&file) }.map_err(bad)?;
         let mut found = None;
         let mut unsupported = None;
         for dtype in DType::ALL {
@@ -58,7 +63,8 @@ impl NpyInput {
             return Err(bad(format!(
                 "unsupported dtype {}; stn reads bool, int8..int64, uint8..uint64, float32, float64",
                 unsupported.unwrap_or_default()
-            )));
+            )
+            .into_io_error()));
         };
         Ok(NpyInput {
             path: path.to_path_buf(),
@@ -118,9 +124,9 @@ impl NpyInput {
     }
 }
 
-fn npy_error(e: ViewNpyError) -> String {
-    match e {
-        ViewNpyError::Io(e) => describe(&e),
+fn npy_error(e: ViewNpyError) -> std::io::Error {
+    let why = match e {
+        ViewNpyError::Io(e) => return e,
         ViewNpyError::ParseHeader(e) => format!("not a valid .npy file ({e})"),
         ViewNpyError::NonNativeEndian => "big-endian data is not supported".to_string(),
         ViewNpyError::MissingBytes(n) => {
@@ -129,5 +135,6 @@ fn npy_error(e: ViewNpyError) -> String {
         ViewNpyError::ExtraBytes(n) => format!("the file has {n} unexpected bytes after the data"),
         ViewNpyError::InvalidData(e) => format!("invalid data ({e})"),
         other => format!("not a valid .npy file ({other})"),
-    }
+    };
+    why.into_io_error()
 }

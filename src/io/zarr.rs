@@ -12,15 +12,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, ShapeBuilder, Slice};
-use rayon::prelude::*;
 use zarrs::array::codec::ZstdCodec;
 use zarrs::array::{Array, ArrayBuilder, DataType, FillValue, data_type};
 use zarrs::filesystem::FilesystemStore;
 
-use super::describe;
-use crate::array::{ArrayRef, DynArray, Element};
-use crate::error::{Error, Result};
-use crate::types::dtype::DType;
+use crate::base::array::{ArrayRef, DynArray, Element};
+use crate::base::dtype::DType;
+use crate::base::error::{Error, Result};
+use crate::base::error::{IoCause, describe};
 
 /// Target size of one chunk of a new array, in bytes (uncompressed).
 const CHUNK_BYTES: u64 = 2 << 20;
@@ -42,12 +41,20 @@ pub fn is_array_dir(path: &Path) -> bool {
     path.join("zarr.json").is_file() || path.join(".zarray").is_file()
 }
 
-fn read_error(path: &Path, why: impl std::fmt::Display) -> Error {
-    Error::Io(format!("cannot read `{}`: {why}", path.display()))
+fn read_error(path: &Path, why: impl IoCause) -> Error {
+    let why = why.into_io_error();
+    Error::io(
+        format!("cannot read `{}`: {}", path.display(), describe(&why)),
+        why,
+    )
 }
 
-fn write_error(path: &Path, why: impl std::fmt::Display) -> Error {
-    Error::Io(format!("cannot write `{}`: {why}", path.display()))
+fn write_error(path: &Path, why: impl IoCause) -> Error {
+    let why = why.into_io_error();
+    Error::io(
+        format!("cannot write `{}`: {}", path.display(), describe(&why)),
+        why,
+    )
 }
 
 /// Opens the array stored at the root of the directory `path`.
@@ -67,7 +74,7 @@ pub fn open(path: &Path) -> Result<Array<FilesystemStore>> {
             "not a Zarr array (no `zarr.json` or `.zarray` in the directory)",
         ));
     }
-    let store = FilesystemStore::new(path).map_err(|e| read_error(path, e))?;
+    let store = FilesystemStore::new(path).map_err(|e| read_error(path, e.to_string()))?;
     Array::open(Arc::new(store), "/")
         .map_err(|e| read_error(path, format!("invalid Zarr metadata ({e})")))
 }
@@ -142,7 +149,7 @@ pub fn read(path: &Path) -> Result<DynArray> {
 pub fn retrieve_error(path: &Path, e: zarrs::array::ArrayError) -> Error {
     use zarrs::array::{ArrayError as E, CodecError as C};
     match &e {
-        E::StorageError(s) | E::CodecError(C::StorageError(s)) => read_error(path, s),
+        E::StorageError(s) | E::CodecError(C::StorageError(s)) => read_error(path, s.to_string()),
         E::CodecError(c) => read_error(
             path,
             format!("a chunk is corrupt: it does not decode with the array's codecs ({c})"),
@@ -152,7 +159,7 @@ pub fn retrieve_error(path: &Path, e: zarrs::array::ArrayError) -> Error {
         | E::UnexpectedChunkDecodedShape(..) => {
             read_error(path, format!("a chunk is corrupt ({e})"))
         }
-        _ => read_error(path, e),
+        _ => read_error(path, e.to_string()),
     }
 }
 
@@ -167,7 +174,7 @@ pub fn chunk_shape_of(path: &Path, array: &Array<FilesystemStore>) -> Result<Vec
     let origin = vec![0; array.dimensionality()];
     let shape = array
         .chunk_shape(&origin)
-        .map_err(|e| read_error(path, e))?;
+        .map_err(|e| read_error(path, e.to_string()))?;
     Ok(shape.iter().map(|n| n.get()).collect())
 }
 
@@ -225,8 +232,8 @@ pub fn write(path: &Path, array: ArrayRef<'_>, chunks: Option<&[u64]>) -> Result
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let temp = crate::io::temp_dir_in(&dir, ".stn-", ".zarr.part")
-        .map_err(|e| write_error(path, describe(&e)))?;
+    let temp =
+        crate::io::temp_dir_in(&dir, ".stn-", ".zarr.part").map_err(|e| write_error(path, e))?;
 
     let zarr = create_chunked(temp.path(), array.dtype(), &shape, &chunks)
         .map_err(|e| write_error(path, e))?;
@@ -288,7 +295,7 @@ fn store_all<T: Element + zarrs::array::Element>(
         .map(|(&n, &c)| n.div_ceil(c))
         .collect();
     let count: u64 = grid.iter().product();
-    (0..count).into_par_iter().try_for_each(|linear| {
+    crate::base::parallel::try_for_each(count, |linear| {
         // Chunk index in C order, then its ranges clipped to the array.
         let mut rest = linear;
         let mut ranges: Vec<Range<u64>> = vec![0..0; grid.len()];
@@ -349,7 +356,7 @@ fn typed_view<'a, T: Element>(array: &ArrayRef<'a>) -> Option<ArrayViewD<'a, T>>
 pub fn replace(temp: &Path, path: &Path) -> Result<()> {
     let fail = |e: std::io::Error| {
         let _ = std::fs::remove_dir_all(temp);
-        write_error(path, describe(&e))
+        write_error(path, e)
     };
     if path.symlink_metadata().is_err() {
         return std::fs::rename(temp, path).map_err(fail);

@@ -6,8 +6,8 @@
 //! compared against, not a fast path.
 
 use super::{Func, Op};
-use crate::types::ops;
-use crate::types::scalar::Scalar;
+use crate::base::ops;
+use crate::base::scalar::Scalar;
 
 /// The kernel's value at one output point.
 ///

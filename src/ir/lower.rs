@@ -9,11 +9,11 @@
 
 use std::collections::HashMap;
 
-use crate::diag::Diagnostic;
-use crate::interp::{self, Env};
+use crate::base::diag::Diagnostic;
+use crate::base::dtype::DType;
+use crate::check::eval::{self, Env};
+use crate::check::typed::{TExpr, TKernel, TKind};
 use crate::ir::{Footprint, Func, Inst, Op, ValueId};
-use crate::types::dtype::DType;
-use crate::types::typed::{TExpr, TKernel, TKind};
 
 /// Unrolling stops with an error past this many instructions.
 pub const MAX_INSTS: usize = 100_000;
@@ -71,7 +71,7 @@ impl Lower<'_> {
         &mut self,
         op: Op,
         dtype: DType,
-        span: crate::diag::Span,
+        span: crate::base::diag::Span,
     ) -> Result<ValueId, Diagnostic> {
         let inst = Inst { op, dtype };
         let key = format!("{inst:?}");
@@ -92,8 +92,8 @@ impl Lower<'_> {
         Ok(v)
     }
 
-    fn fold(&mut self, e: &TExpr) -> Result<crate::types::scalar::Scalar, Diagnostic> {
-        interp::eval(e, &mut self.env, None).map_err(|err| err.into_diagnostic())
+    fn fold(&mut self, e: &TExpr) -> Result<crate::base::scalar::Scalar, Diagnostic> {
+        eval::eval(e, &mut self.env, None).map_err(|err| err.into_diagnostic())
     }
 
     fn expr(&mut self, e: &TExpr) -> Result<ValueId, Diagnostic> {

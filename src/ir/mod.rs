@@ -19,83 +19,14 @@
 pub mod eval;
 pub mod lower;
 pub mod print;
+pub mod range;
 
-use crate::types::dtype::DType;
-pub use crate::types::scalar::Scalar;
+use crate::base::dtype::DType;
+use crate::base::ops::{BinaryOp, UnaryOp};
+use crate::base::scalar::Scalar;
 
 /// Index of an instruction in `Func::insts`, and of the value it defines.
 pub type ValueId = u32;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum UnaryOp {
-    /// Wrapping negation (ints), sign flip (floats).
-    Neg,
-    /// Logical not of a `Bool`.
-    Not,
-    /// Bitwise complement of an integer.
-    BitNot,
-    /// Wrapping absolute value (ints; `u64` unchanged), `fabs` (floats).
-    Abs,
-    // Float-only functions; the result has the operand's dtype.
-    Sqrt,
-    Exp,
-    Log,
-    Sin,
-    Cos,
-    Tan,
-    Tanh,
-    Floor,
-    Ceil,
-    /// Round half to even (NumPy `round`, Cranelift `nearest`).
-    Round,
-    /// Float operand, `Bool` result.
-    IsNan,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum BinaryOp {
-    Add,
-    Sub,
-    Mul,
-    /// Float division (integer operands were cast to f64 by the lowering).
-    Div,
-    /// Floor division; integer division by zero gives 0 (SPEC §3).
-    FloorDiv,
-    /// Python modulo; integer modulo by zero gives 0.
-    Mod,
-    Pow,
-    BitAnd,
-    BitOr,
-    BitXor,
-    /// Shift counts outside 0..=63 give 0 (or the sign fill for `Shr` of a
-    /// negative signed value); see `rt::shl_i64`.
-    Shl,
-    Shr,
-    /// IEEE 754-2019 minimum/maximum for floats: NaN if either is NaN, -0 < +0.
-    Min,
-    Max,
-    /// Float-only.
-    Hypot,
-    // Comparisons: `Bool` result; float comparisons are false on NaN except `Ne`.
-    Eq,
-    Ne,
-    Lt,
-    Le,
-    Gt,
-    Ge,
-    // `Bool` operands and result.
-    And,
-    Or,
-}
-
-impl BinaryOp {
-    pub fn is_comparison(self) -> bool {
-        matches!(
-            self,
-            BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge
-        )
-    }
-}
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Op {

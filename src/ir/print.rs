@@ -12,14 +12,15 @@
 //! Every instruction is printed, live or not; floats print in Rust's
 //! shortest round-trip form (`NaN`, `inf`, `-0.0`).
 
-use super::{BinaryOp, Func, Op, UnaryOp};
-use crate::types::scalar::Scalar;
+use crate::base::ops::{BinaryOp, UnaryOp};
+use crate::base::scalar::Scalar;
+use crate::ir::{Func, Op};
 use std::fmt::Write;
 
 /// The text form of `func`; one instruction per line.
 pub fn print(func: &Func) -> String {
     let mut s = String::new();
-    let list = |prefix: &str, ds: &[crate::types::dtype::DType]| {
+    let list = |prefix: &str, ds: &[crate::base::dtype::DType]| {
         ds.iter()
             .enumerate()
             .map(|(i, d)| format!("{prefix}{i}: {d}"))

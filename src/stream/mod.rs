@@ -19,6 +19,7 @@
 //! temporary `.npy` beside the output.
 
 mod pass;
+pub mod resume;
 pub mod sink;
 pub mod slab;
 pub mod source;
@@ -27,11 +28,13 @@ mod splice;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::array::ArrayRef;
-use crate::error::{Error, Result};
+use crate::base::dtype::DType;
+use crate::base::error::{Error, Result};
+use crate::base::parse::human_bytes;
+use crate::exec::model;
 use crate::program::Kernel;
-use crate::run::RunOptions;
-use crate::types::dtype::DType;
+use crate::program::call::Call;
+use crate::program::options::Options;
 use sink::{NpySink, Sink};
 use slab::row_bytes;
 use source::{Source, rows_of};
@@ -70,8 +73,9 @@ pub struct Plan {
     /// Halo rows before and after a slab along axis 0 (read only when
     /// there are several slabs).
     pub halo: (usize, usize),
-    /// Passes over the data: `steps` when time steps run out of core, else 1.
-    pub passes: usize,
+    /// Passes over the data, by their steps: one pass of every step when
+    /// the run fits in memory, one pass per step out of core.
+    pub passes: Vec<usize>,
 }
 
 impl Plan {
@@ -80,56 +84,41 @@ impl Plan {
     }
 }
 
-/// Zero-stride views with the sources' dtypes and shapes: enough for the
-/// kernel to check shapes and specialize, without reading anything.
-fn probes<'a>(sources: &[Box<dyn Source>], zero: &'a [u64; 1]) -> Vec<ArrayRef<'a>> {
-    sources
-        .iter()
-        .map(|s| {
-            // SAFETY: with every stride 0, every index addresses the one
-            // zero word, a valid value of every dtype.
-            unsafe {
-                ArrayRef::from_raw(
-                    zero.as_ptr() as *const u8,
-                    s.dtype(),
-                    s.shape().to_vec(),
-                    vec![0; s.shape().len()],
-                )
-            }
-        })
-        .collect()
-}
-
 /// Whether input `s` is read slab by slab (it spans the output's axis 0),
 /// rather than whole (broadcast along axis 0, or no axis 0 at all).
 fn streamed(s: &dyn Source, out_shape: &[usize]) -> bool {
     !out_shape.is_empty() && s.shape().len() == out_shape.len() && s.shape()[0] == out_shape[0]
 }
 
-/// Plans a run: checks the kernel against the sources' shapes and dtypes
-/// and cuts the output into slabs that fit in `memory` bytes.
+/// Resolves the call of `kernel` on `sources` with `opts` (from their
+/// dtypes and shapes; nothing is read).
+pub fn call(kernel: &Kernel, sources: &[Box<dyn Source>], opts: &Options) -> Result<Call> {
+    let dtypes: Vec<DType> = sources.iter().map(|s| s.dtype()).collect();
+    let shapes: Vec<Vec<usize>> = sources.iter().map(|s| s.shape().to_vec()).collect();
+    kernel.call_for(&dtypes, &shapes, opts)
+}
+
+/// Plans a run: cuts the output of `call` into slabs that fit in `memory`
+/// bytes.
 pub fn plan(
-    kernel: &Kernel,
+    call: &Call,
     sources: &[Box<dyn Source>],
     chunk_rows: Option<usize>,
-    opts: &RunOptions,
     memory: usize,
 ) -> Result<Plan> {
-    let zero = [0u64; 1];
-    let (pipe, layout) = kernel.prepare(&probes(sources, &zero), opts)?;
-    let out_shape = layout.out_shape();
-    let out_dtype = pipe.out_dtype();
+    let out_shape = call.out_shape().to_vec();
+    let out_dtype = call.out_dtype();
     let n = rows_of(&out_shape);
-    let core_axis0 = layout.loop_shape.is_empty() && !out_shape.is_empty();
+    let core_axis0 = out_shape.len() == call.ndim() && !out_shape.is_empty();
     // A pipeline's halo is the reach of all its stages together.
-    let fp = &pipe.footprint;
+    let fp = call.footprint();
     let halo = if !core_axis0 || fp.ndim() == 0 {
         (0, 0)
-    } else if pipe.is_pipeline() {
+    } else if call.is_pipeline() {
         // Stages read each other under their own modes: rows folded back
         // at an edge can lie further in than the plain reach (see
-        // `Pipeline::folded_reach`). Out-of-core steps are one pass each.
-        let a = pipe.folded_reach()[0];
+        // `graph::folded_reach`). Out-of-core steps are one pass each.
+        let a = call.folded_reach()[0];
         (a, a)
     } else {
         ((-fp.lo[0]).max(0) as usize, fp.hi[0].max(0) as usize)
@@ -153,7 +142,8 @@ pub fn plan(
         .sum();
     // In memory: the inputs, the output, and for time steps two more
     // arrays of the output's size.
-    let step_buffers = if opts.steps > 1 { 2 * n * out_row } else { 0 };
+    let steps = call.steps();
+    let step_buffers = if steps > 1 { 2 * n * out_row } else { 0 };
     let whole = resident
         .saturating_add(n.saturating_mul(in_row + out_row))
         .saturating_add(step_buffers);
@@ -164,7 +154,7 @@ pub fn plan(
             slab_rows: n.max(1),
             core_axis0,
             halo,
-            passes: 1,
+            passes: vec![steps],
         });
     }
     // Out of core: up to three slabs of each side are alive at once (being
@@ -200,23 +190,18 @@ pub fn plan(
         slab_rows,
         core_axis0,
         halo,
-        passes: opts.steps,
+        passes: model::passes(steps, 1),
     })
 }
 
 /// Plans a run with slabs of `slab_rows` output rows, whatever the memory
 /// (for tests and tools that choose the slab size themselves); time steps
 /// then run out of core when there are several slabs.
-pub fn plan_rows(
-    kernel: &Kernel,
-    sources: &[Box<dyn Source>],
-    opts: &RunOptions,
-    slab_rows: usize,
-) -> Result<Plan> {
-    let mut plan = plan(kernel, sources, None, opts, usize::MAX)?;
+pub fn plan_rows(call: &Call, sources: &[Box<dyn Source>], slab_rows: usize) -> Result<Plan> {
+    let mut plan = plan(call, sources, None, usize::MAX)?;
     plan.slab_rows = slab_rows.max(1);
     if plan.slabs() > 1 {
-        plan.passes = opts.steps;
+        plan.passes = model::passes(call.steps(), 1);
     }
     Ok(plan)
 }
@@ -228,34 +213,29 @@ pub fn chunk_rows(sources: &[Box<dyn Source>], sink: &dyn Sink) -> Option<usize>
         .or_else(|| sources.iter().find_map(|s| s.chunk_rows()))
 }
 
-/// Runs `kernel` from `sources` into `sink` as `plan` says, then commits
-/// the sink.
+/// Runs `call` from `sources` into `sink` as `plan` says, then commits the
+/// sink.
 pub fn run(
-    kernel: &Kernel,
+    call: &Call,
     sources: Vec<Box<dyn Source>>,
     mut sink: Box<dyn Sink>,
     plan: &Plan,
-    opts: &RunOptions,
     sopts: &StreamOptions,
 ) -> Result<()> {
     let counter = Counter::new(plan, sopts.progress.clone());
-    if plan.passes == 1 {
-        pass::pass(kernel, &sources, sink.as_mut(), plan, opts, &counter)?;
-        return sink.commit();
-    }
-    // Out-of-core time steps: each pass reads the previous pass's output.
+    // Out of core, each pass reads the previous pass's output.
     let mut current = sources;
-    for step in 0..plan.passes {
-        if step + 1 == plan.passes {
-            pass::pass(kernel, &current, sink.as_mut(), plan, opts, &counter)?;
+    for (k, &steps) in plan.passes.iter().enumerate() {
+        if k + 1 == plan.passes.len() {
+            pass::pass(call, steps, &current, sink.as_mut(), plan, &counter)?;
             return sink.commit();
         }
         let mut temp = NpySink::temporary(&sopts.temp_dir, plan.out_dtype, &plan.out_shape)?;
-        pass::pass(kernel, &current, &mut temp, plan, opts, &counter)?;
+        pass::pass(call, steps, &current, &mut temp, plan, &counter)?;
         let (path, keep) = temp.into_temp();
         current = vec![source::temp_npy(&path, keep)?];
     }
-    unreachable!("the last pass returns")
+    Ok(())
 }
 
 /// Counts finished output bytes across passes and reports them.
@@ -271,8 +251,8 @@ impl Counter {
     fn new(plan: &Plan, report: Option<Arc<dyn Fn(Progress) + Send + Sync>>) -> Counter {
         let bytes = (plan.out_shape.iter().product::<usize>() * plan.out_dtype.size()) as u64;
         Counter {
-            total: bytes * plan.passes as u64,
-            total_slabs: plan.slabs() * plan.passes,
+            total: bytes * plan.passes.len() as u64,
+            total_slabs: plan.slabs() * plan.passes.len(),
             bytes: 0.into(),
             slabs: 0.into(),
             report,
@@ -294,81 +274,7 @@ impl Counter {
     }
 }
 
-/// Parses a memory size: a number of bytes with an optional K, M, G or T
-/// suffix (powers of 1024; `B`/`iB` may follow), e.g. `512M`, `1.5G`.
-pub fn parse_memory(text: &str) -> Option<usize> {
-    let t = text.trim();
-    let t = t
-        .strip_suffix("iB")
-        .or_else(|| t.strip_suffix('B'))
-        .unwrap_or(t);
-    let (num, scale) = match t.char_indices().last()? {
-        (i, 'k' | 'K') => (&t[..i], 1u64 << 10),
-        (i, 'm' | 'M') => (&t[..i], 1 << 20),
-        (i, 'g' | 'G') => (&t[..i], 1 << 30),
-        (i, 't' | 'T') => (&t[..i], 1 << 40),
-        _ => (t, 1),
-    };
-    let v: f64 = num.trim().parse().ok()?;
-    if !v.is_finite() || v < 0.0 {
-        return None;
-    }
-    let bytes = v * scale as f64;
-    (bytes < usize::MAX as f64).then_some(bytes as usize)
-}
-
 /// The default memory budget: half of the machine's memory.
 pub fn default_memory() -> usize {
     usize::try_from(crate::io::machine_memory() / 2).unwrap_or(usize::MAX)
-}
-
-/// `1.5 GiB`, `512 MiB`, `100 B`.
-pub fn human_bytes(b: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = b as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u + 1 < UNITS.len() {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{b} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
-}
-
-/// A stable 64-bit fingerprint (FNV-1a) of the parts, for resume journals.
-/// Hand-written: eight lines, and it must not change between versions.
-pub fn fingerprint(parts: &[&[u8]]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for part in parts {
-        for &b in part.iter().chain(&[0xff]) {
-            h ^= b as u64;
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-    h
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn memory_sizes_parse_with_binary_suffixes() {
-        assert_eq!(parse_memory("512M"), Some(512 << 20));
-        assert_eq!(parse_memory("1.5G"), Some(3 << 29));
-        assert_eq!(parse_memory("2GiB"), Some(2 << 30));
-        assert_eq!(parse_memory("100"), Some(100));
-        assert_eq!(parse_memory("64k"), Some(64 << 10));
-        assert_eq!(parse_memory("lots"), None);
-        assert_eq!(parse_memory("-1G"), None);
-    }
-
-    #[test]
-    fn fingerprints_differ_by_part_boundaries() {
-        assert_ne!(fingerprint(&[b"ab", b"c"]), fingerprint(&[b"a", b"bc"]));
-        assert_eq!(fingerprint(&[b"x"]), fingerprint(&[b"x"]));
-    }
 }

@@ -20,13 +20,13 @@ use std::sync::mpsc::{Receiver, channel, sync_channel};
 use super::sink::Sink;
 use super::slab::{Slab, row_bytes};
 use super::source::{Source, rows_of};
-use super::{Counter, Plan, probes, streamed};
-use crate::array::ArrayRef;
-use crate::error::{Error, Result};
+use super::{Counter, Plan, streamed};
+use crate::base::array::ArrayRef;
+use crate::base::error::{Error, Result};
+use crate::base::mode::{self, Mode};
 use crate::exec::Window;
-use crate::exec::boundary::{Mode, map_index};
-use crate::program::Kernel;
-use crate::run::RunOptions;
+use crate::program::call::Call;
+use crate::program::options::Context;
 
 /// Output bytes computed at a time where the sink takes any rows: small
 /// enough to stay in cache until the writer copies them out.
@@ -45,14 +45,13 @@ struct Piece {
 
 /// What a pass needs to know, shared by its threads.
 struct Job<'a> {
-    kernel: &'a Kernel,
+    call: &'a Call,
     sources: &'a [Box<dyn Source>],
     /// Per source: the whole array, for inputs that do not span axis 0.
     whole: Vec<Option<Arc<Slab>>>,
     /// Per source: whether it is read slab by slab.
     streamed: Vec<bool>,
     plan: &'a Plan,
-    opts: &'a RunOptions,
     mode: Mode,
     /// The whole output is one slab (then time steps run in memory).
     single: bool,
@@ -65,11 +64,11 @@ struct Job<'a> {
 /// Reads, computes and writes every slab of `plan` that `sink` does not
 /// have yet.
 pub(super) fn pass(
-    kernel: &Kernel,
+    call: &Call,
+    steps: usize,
     sources: &[Box<dyn Source>],
     sink: &mut dyn Sink,
     plan: &Plan,
-    opts: &RunOptions,
     counter: &Counter,
 ) -> Result<()> {
     let n = rows_of(&plan.out_shape);
@@ -102,20 +101,17 @@ pub(super) fn pass(
             }
         })
         .collect::<Result<Vec<_>>>()?;
-    let zero = [0u64; 1];
-    let (pipe, _) = kernel.prepare(&probes(sources, &zero), opts)?;
     let single = plan.slabs() == 1;
     // In memory, time steps and a stepwise pipeline run over the whole
     // output at once (each stage or step a pass over all of it).
-    let whole_steps = opts.steps > 1
-        || (pipe.is_pipeline() && opts.schedule == crate::pipeline::schedule::Schedule::Stepwise);
+    let whole_steps = steps > 1 || (call.is_pipeline() && call.stepwise());
     let piece_rows = if sink.chunk_rows().is_some() || (single && whole_steps) {
         plan.slab_rows.max(1)
     } else {
         (PIECE_BYTES / out_row.max(1)).max(1)
     };
     let job = Job {
-        kernel,
+        call,
         sources,
         streamed: sources
             .iter()
@@ -123,8 +119,7 @@ pub(super) fn pass(
             .collect(),
         whole,
         plan,
-        opts,
-        mode: kernel.mode(&pipe, opts),
+        mode: call.mode(),
         single,
         whole_steps,
         piece_rows,
@@ -277,26 +272,20 @@ impl Job<'_> {
             let mut slab = Slab::zeroed(s.dtype(), &shape);
             let rb = slab.row_bytes();
             let bytes = slab.bytes_mut();
-            // The rows inside the array in one read, the rest one by one.
-            let inside = first.max(0)..last.min(n as i64);
-            if inside.start < inside.end {
-                let at = (inside.start - first) as usize * rb;
-                let len = (inside.end - inside.start) as usize * rb;
-                s.read_into(
-                    inside.start as usize..inside.end as usize,
-                    &mut bytes[at..at + len],
-                )?;
-            }
-            let mut cval = [0u8; 8];
             let size = s.dtype().size();
-            self.opts
-                .cval
-                .cast(s.dtype())
-                .write(s.dtype(), &mut cval[..size]);
-            for p in (first..last).filter(|p| !inside.contains(p)) {
-                let dst = &mut bytes[(p - first) as usize * rb..(p - first + 1) as usize * rb];
-                match map_index(p, n, self.mode) {
-                    Some(j) => s.read_into(j..j + 1, dst)?,
+            let cval = self.call.cval().to_bytes(s.dtype());
+            // Rows read in order in one read each; the others (folded back
+            // at an edge) one by one, or cval.
+            for run in mode::runs(first..last, n, self.mode) {
+                let dst = &mut bytes[run.at * rb..(run.at + run.len) * rb];
+                match run.src {
+                    Some((j, 1)) => s.read_into(j..j + run.len, dst)?,
+                    Some((j, step)) => {
+                        for (t, row) in dst.chunks_exact_mut(rb).enumerate() {
+                            let i = (j as i64 + t as i64 * step) as usize;
+                            s.read_into(i..i + 1, row)?;
+                        }
+                    }
                     None => dst
                         .chunks_exact_mut(size)
                         .for_each(|d| d.copy_from_slice(&cval[..size])),
@@ -332,17 +321,13 @@ impl Job<'_> {
         if plan.out_shape.is_empty() || (self.single && self.whole_steps) {
             // One piece: the whole output, time steps (or stages) in memory.
             let mut out = buffer(out_rows.len());
-            self.kernel
-                .run_into(views, &mut out.view_mut(), self.opts)?;
+            self.call.run_into(views, &mut out.view_mut())?;
             return send(Piece {
                 start: out_rows.start,
                 slab: out,
             });
         }
-        let one = RunOptions {
-            steps: 1,
-            ..self.opts.clone()
-        };
+        let cx = Context::default();
         let mut start = out_rows.start;
         while start < out_rows.end {
             let piece = start..(start + self.piece_rows).min(out_rows.end);
@@ -353,8 +338,7 @@ impl Job<'_> {
             match &window {
                 Some(w) => {
                     let w = Window { rows, ..w.clone() };
-                    self.kernel
-                        .run_window(views, &mut out.view_mut(), &one, w)?;
+                    self.call.run_window(views, &mut out.view_mut(), w, &cx)?;
                 }
                 None => {
                     let part: Vec<ArrayRef> = views
@@ -362,7 +346,7 @@ impl Job<'_> {
                         .zip(&self.streamed)
                         .map(|(v, &st)| if st { v.rows(rows.clone()) } else { v.clone() })
                         .collect();
-                    self.kernel.run_into(&part, &mut out.view_mut(), &one)?;
+                    self.call.run_part(&part, &mut out.view_mut(), &cx)?;
                 }
             }
             send(Piece {

@@ -22,10 +22,11 @@ use zarrs::array::Array;
 use zarrs::filesystem::FilesystemStore;
 
 use super::slab::Slab;
-use crate::error::{Error, Result};
+use crate::base::dtype::DType;
+use crate::base::error::{Error, Result};
+use crate::base::error::{IoCause, describe};
 use crate::io::format::{Format, format_of, unsupported};
-use crate::io::{describe, image, zarr};
-use crate::types::dtype::DType;
+use crate::io::{image, zarr};
 
 /// An output array being written by ranges of rows of axis 0.
 pub trait Sink: Send {
@@ -63,10 +64,13 @@ pub fn create(spec: &str, dtype: DType, shape: &[usize], resume: Resume) -> Resu
     let path = Path::new(spec);
     let dir = parent(path);
     if !dir.is_dir() {
-        return Err(Error::Io(format!(
-            "cannot write `{spec}`: no folder `{}`",
-            dir.display()
-        )));
+        return Err(write_error(
+            path,
+            std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("no folder `{}`", dir.display()),
+            ),
+        ));
     }
     match format {
         Format::Npy => Ok(Box::new(NpySink::create(path, dtype, shape)?)),
@@ -92,8 +96,12 @@ fn parent(path: &Path) -> PathBuf {
     }
 }
 
-fn write_error(path: &Path, why: impl std::fmt::Display) -> Error {
-    Error::Io(format!("cannot write `{}`: {why}", path.display()))
+fn write_error(path: &Path, why: impl IoCause) -> Error {
+    let why = why.into_io_error();
+    Error::io(
+        format!("cannot write `{}`: {}", path.display(), describe(&why)),
+        why,
+    )
 }
 
 /// A `.npy` output: a full-size temporary file, written through a pipe
@@ -112,15 +120,15 @@ impl NpySink {
             return Err(write_error(path, "it is a directory"));
         }
         let temp = crate::io::temp_file_in(&parent(path), ".stn-", ".npy.part")
-            .map_err(|e| write_error(path, describe(&e)))?;
+            .map_err(|e| write_error(path, e))?;
         NpySink::init(path.to_path_buf(), temp, dtype, shape)
     }
 
     /// A temporary `.npy` in `dir` (the intermediate steps of an
     /// out-of-core `--steps` run).
     pub fn temporary(dir: &Path, dtype: DType, shape: &[usize]) -> Result<NpySink> {
-        let temp = crate::io::temp_file_in(dir, ".stn-step-", ".npy")
-            .map_err(|e| write_error(dir, describe(&e)))?;
+        let temp =
+            crate::io::temp_file_in(dir, ".stn-step-", ".npy").map_err(|e| write_error(dir, e))?;
         NpySink::init(temp.path().to_path_buf(), temp, dtype, shape)
     }
 
@@ -135,7 +143,7 @@ impl NpySink {
         let len = temp
             .as_file()
             .metadata()
-            .map_err(|e| write_error(&path, describe(&e)))?
+            .map_err(|e| write_error(&path, e))?
             .len();
         let data = (shape.iter().product::<usize>() * dtype.size()) as u64;
         Ok(NpySink {
@@ -164,14 +172,14 @@ impl Sink for NpySink {
         let at = self.offset + (start * self.row_bytes) as u64;
         self.writer
             .write_all_at(self.temp.as_file(), slab.row_range_bytes(rows), at)
-            .map_err(|e| write_error(&self.path, describe(&e)))
+            .map_err(|e| write_error(&self.path, e))
     }
 
     fn commit(self: Box<Self>) -> Result<()> {
         let path = self.path;
         self.temp
             .persist(&path)
-            .map_err(|e| write_error(&path, describe(&e.error)))?;
+            .map_err(|e| write_error(&path, e.error))?;
         Ok(())
     }
 }
@@ -209,8 +217,7 @@ impl ZarrSink {
         let mut done = Vec::new();
         let resumed = resume.resume && journal_path.is_file();
         let array = if resumed {
-            let text = std::fs::read_to_string(&journal_path)
-                .map_err(|e| write_error(path, describe(&e)))?;
+            let text = std::fs::read_to_string(&journal_path).map_err(|e| write_error(path, e))?;
             let mut lines = text.lines();
             if lines.next() != Some(header.as_str()) {
                 return Err(Error::usage(format!(
@@ -231,20 +238,20 @@ impl ZarrSink {
             zarr::open(&partial)?
         } else {
             if partial.exists() {
-                std::fs::remove_dir_all(&partial).map_err(|e| write_error(path, describe(&e)))?;
+                std::fs::remove_dir_all(&partial).map_err(|e| write_error(path, e))?;
             }
-            std::fs::create_dir(&partial).map_err(|e| write_error(path, describe(&e)))?;
+            std::fs::create_dir(&partial).map_err(|e| write_error(path, e))?;
             let array = zarr::create(&partial, dtype, shape).map_err(|e| write_error(path, e))?;
-            let mut f = File::create(&journal_path).map_err(|e| write_error(path, describe(&e)))?;
+            let mut f = File::create(&journal_path).map_err(|e| write_error(path, e))?;
             writeln!(f, "{header}")
                 .and_then(|_| f.sync_data())
-                .map_err(|e| write_error(path, describe(&e)))?;
+                .map_err(|e| write_error(path, e))?;
             array
         };
         let journal = OpenOptions::new()
             .append(true)
             .open(&journal_path)
-            .map_err(|e| write_error(path, describe(&e)))?;
+            .map_err(|e| write_error(path, e))?;
         let chunk_rows = zarr::chunk_shape_of(&partial, &array)?
             .first()
             .map(|&c| c as usize);
@@ -280,18 +287,18 @@ impl Sink for ZarrSink {
             let typed = view.typed::<T>().expect("slab views are typed");
             self.array.store_array_subset(&ranges, &typed)
         })
-        .map_err(|e| write_error(&self.path, e))?;
+        .map_err(|e| write_error(&self.path, e.to_string()))?;
         // The journal line is written only once the chunks are stored: a
         // range it lists is complete.
         writeln!(self.journal, "rows {} {}", start, start + rows.len())
             .and_then(|_| self.journal.sync_data())
-            .map_err(|e| write_error(&self.path, describe(&e)))
+            .map_err(|e| write_error(&self.path, e))
     }
 
     fn commit(self: Box<Self>) -> Result<()> {
         drop(self.journal);
         std::fs::remove_file(self.partial.join(JOURNAL))
-            .map_err(|e| write_error(&self.path, describe(&e)))?;
+            .map_err(|e| write_error(&self.path, e.to_string()))?;
         zarr::replace(&self.partial, &self.path)
     }
 }
@@ -316,7 +323,7 @@ impl FramesSink {
             ));
         }
         let staging = crate::io::temp_dir_in(&dir, ".stn-", ".frames.part")
-            .map_err(|e| write_error(&first, describe(&e)))?;
+            .map_err(|e| write_error(&first, e))?;
         let ext = first
             .extension()
             .map(|e| e.to_string_lossy().into_owned())
@@ -354,18 +361,18 @@ impl Sink for FramesSink {
             if to.is_dir() {
                 return Err(write_error(&to, "it is a directory"));
             }
-            std::fs::rename(self.staged(i), &to).map_err(|e| write_error(&to, describe(&e)))?;
+            std::fs::rename(self.staged(i), &to).map_err(|e| write_error(&to, e))?;
         }
         Ok(())
     }
 }
 
 /// A one-row view without its axis 0.
-fn frame_of<'a>(row: &crate::array::ArrayRef<'a>) -> crate::array::ArrayRef<'a> {
+fn frame_of<'a>(row: &crate::base::array::ArrayRef<'a>) -> crate::base::array::ArrayRef<'a> {
     // SAFETY: the same elements as `row`, which has exactly one index on
     // axis 0.
     unsafe {
-        crate::array::ArrayRef::from_raw(
+        crate::base::array::ArrayRef::from_raw(
             row.as_ptr(),
             row.dtype(),
             row.shape()[1..].to_vec(),

@@ -3,9 +3,9 @@
 
 use std::ops::Range;
 
-use crate::array::{ArrayMut, ArrayRef};
-use crate::error::{Error, Result};
-use crate::types::dtype::DType;
+use crate::base::array::{ArrayMut, ArrayRef};
+use crate::base::dtype::DType;
+use crate::base::error::{Error, Result};
 
 /// An owned C-order array of any dtype. The bytes live in `u64` words, so
 /// every element is aligned for its type (typed `ndarray` views of a slab
@@ -135,9 +135,8 @@ pub fn check_bools(bytes: &mut [u8], what: &str) -> Result<()> {
         Some(i) => {
             let b = bytes[i];
             bytes.fill(0);
-            Err(Error::Io(format!(
-                "cannot read {what}: byte {b} is not a valid bool (0 or 1)"
-            )))
+            let why = format!("cannot read {what}: byte {b} is not a valid bool (0 or 1)");
+            Err(Error::io(why.clone(), why))
         }
     }
 }

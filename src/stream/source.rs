@@ -21,12 +21,13 @@ use zarrs::array::Array;
 use zarrs::filesystem::FilesystemStore;
 
 use super::slab::{check_bools, copy_to_bytes, row_bytes};
-use crate::array::{ArrayRef, DynArray};
-use crate::error::{Error, Result};
+use crate::base::array::{ArrayRef, DynArray};
+use crate::base::dtype::DType;
+use crate::base::error::describe;
+use crate::base::error::{Error, Result};
 use crate::io::format::{Format, format_of, unsupported};
 use crate::io::npy::NpyInput;
-use crate::io::{describe, image, zarr};
-use crate::types::dtype::DType;
+use crate::io::{image, zarr};
 
 /// An input array, read by ranges of rows of axis 0 (the whole array as
 /// one row when it has no axes).
@@ -94,7 +95,7 @@ struct NpyFile {
 impl NpyFile {
     fn new(spec: &str, input: NpyInput, offset: usize) -> Result<NpyFile> {
         let file = File::open(input.path())
-            .map_err(|e| Error::Io(format!("cannot read `{spec}`: {}", describe(&e))))?;
+            .map_err(|e| Error::io(format!("cannot read `{spec}`: {}", describe(&e)), e))?;
         let view = input.view();
         let (dtype, shape) = (view.dtype(), view.shape().to_vec());
         Ok(NpyFile {
@@ -125,7 +126,7 @@ impl Source for NpyFile {
         let at = self.offset + (rows.start * row_bytes(self.dtype, &self.shape)) as u64;
         self.file
             .read_exact_at(dst, at)
-            .map_err(|e| Error::Io(format!("cannot read `{}`: {}", self.name, describe(&e))))?;
+            .map_err(|e| Error::io(format!("cannot read `{}`: {}", self.name, describe(&e)), e))?;
         if self.dtype == DType::Bool {
             check_bools(dst, &format!("`{}`", self.name))?;
         }

@@ -6,7 +6,7 @@
 //! the checker resolves them, so that "unknown dtype" is a spanned diagnostic
 //! like any other.
 
-use crate::diag::Span;
+use crate::base::diag::Span;
 
 /// A parsed `.stn` file: consts and kernels, in source order.
 #[derive(Clone, Debug, PartialEq)]

@@ -5,7 +5,7 @@
 //! text travels inside `LexError` itself.
 
 use super::token::{LexErrorKind, Tok};
-use crate::diag::Span;
+use crate::base::diag::Span;
 use logos::Logos;
 
 /// A piece of source text that is not a token.

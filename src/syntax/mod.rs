@@ -15,7 +15,7 @@ lalrpop_util::lalrpop_mod!(
     "/stn.rs"
 );
 
-use crate::diag::{Diagnostic, Span};
+use crate::base::diag::{Diagnostic, Span};
 use lalrpop_util::ParseError;
 use lexer::{LexError, Lexer};
 use token::Tok;

@@ -6,7 +6,8 @@
 //! f64. Literals ("weak" values) take the type of the other operand. These
 //! are Numba's scalar rules, with NumPy's NEP 50 treatment of literals.
 
-use super::dtype::{DType, Ty};
+use crate::base::dtype::DType;
+use crate::check::ty::Ty;
 
 /// The common type of two operands: what `==`, `min`, `where` and the arms
 /// of `if` compute in. Two bools stay bool here; arithmetic uses `arith`.

@@ -1,4 +1,4 @@
-//! How a pipeline runs, chosen without a user schedule: tile sizes that
+//! How stages run, chosen without a user schedule: tile sizes that
 //! keep every stage's live values in cache, and for `--steps`, how many
 //! steps one pass over memory fuses (temporal blocking).
 //!
@@ -10,29 +10,9 @@
 //! points computed beyond the tile's own (overlap) should stay a small
 //! fraction. Steps per pass trade that overlap against passes over memory.
 
+use crate::exec::Stage;
+use crate::exec::graph::reaches;
 use crate::ir::Footprint;
-use crate::pipeline::Arg;
-use crate::pipeline::plan::{Pipeline, reaches};
-
-/// What the user asked for.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Schedule {
-    /// Fuse stages and steps per tile where the model says it pays.
-    #[default]
-    Auto,
-    /// Every stage (and step) a full pass over memory: the reference.
-    Stepwise,
-}
-
-impl Schedule {
-    pub fn from_name(name: &str) -> Option<Schedule> {
-        match name {
-            "auto" => Some(Schedule::Auto),
-            "stepwise" => Some(Schedule::Stepwise),
-            _ => None,
-        }
-    }
-}
 
 /// Bytes of stage values a tile may keep live: a core's share of the
 /// last-level cache (L3 over the cores, as Linux reports them), at least
@@ -47,7 +27,7 @@ pub fn cache_bytes() -> usize {
     *BYTES.get_or_init(|| {
         if let Some(b) = std::env::var("STN_CACHE_BYTES")
             .ok()
-            .and_then(|v| crate::stream::parse_memory(&v))
+            .and_then(|v| crate::base::parse::size(&v))
             .filter(|&b| b > 0)
         {
             return b;
@@ -79,9 +59,10 @@ struct Model {
 }
 
 impl Model {
-    fn new(pipe: &Pipeline) -> Model {
-        let (reach, _) = reaches(&pipe.stages, pipe.ndim);
-        let last_use = crate::pipeline::last_use(pipe.stages.iter().map(|s| s.args.as_slice()));
+    fn new(stages: &[Stage]) -> Model {
+        let ndim = stages.last().map_or(0, |s| s.footprint.ndim());
+        let (reach, _) = reaches(stages, ndim);
+        let last_use = crate::check::stages::last_use(stages.iter().map(|s| s.args.as_slice()));
         Model {
             spans: reach
                 .iter()
@@ -94,7 +75,7 @@ impl Model {
                     })
                 })
                 .collect(),
-            sizes: pipe.stages.iter().map(|s| s.out_dtype().size()).collect(),
+            sizes: stages.iter().map(|s| s.out_dtype.size()).collect(),
             last_use,
         }
     }
@@ -143,14 +124,14 @@ impl Model {
 }
 
 /// The most bytes of stage values a tile holds at once.
-pub fn working_set(pipe: &Pipeline, core: &[usize], tile: &[usize]) -> usize {
-    Model::new(pipe).working_set(core, tile)
+pub fn working_set(stages: &[Stage], core: &[usize], tile: &[usize]) -> usize {
+    Model::new(stages).working_set(core, tile)
 }
 
 /// Points computed per point of output, over all stages, divided by the
 /// number of stages: 1.0 when tiles overlap nowhere.
-pub fn overlap(pipe: &Pipeline, core: &[usize], tile: &[usize]) -> f64 {
-    Model::new(pipe).overlap(core, tile)
+pub fn overlap(stages: &[Stage], core: &[usize], tile: &[usize]) -> f64 {
+    Model::new(stages).overlap(core, tile)
 }
 
 /// The tile for fused runs. Candidates are, per axis, the whole axis or a
@@ -158,8 +139,8 @@ pub fn overlap(pipe: &Pipeline, core: &[usize], tile: &[usize]) -> f64 {
 /// the axis allows); among those whose live stage values fit in
 /// `cache_bytes()` and that give 4 tiles per thread, the one with the least
 /// overlap wins, longer innermost rows breaking ties.
-pub fn tile_shape(pipe: &Pipeline, core: &[usize], loop_len: usize, threads: usize) -> Vec<usize> {
-    best_tile(&Model::new(pipe), core, loop_len, threads).0
+pub fn tile_shape(stages: &[Stage], core: &[usize], loop_len: usize, threads: usize) -> Vec<usize> {
+    best_tile(&Model::new(stages), core, loop_len, threads).0
 }
 
 fn best_tile(
@@ -197,7 +178,7 @@ fn best_tile(
     let budget = cache_bytes();
     let mut best: Option<(Vec<usize>, f64, usize, bool, bool)> = None;
     let counts: Vec<usize> = choices.iter().map(|c| c.len()).collect();
-    crate::array::for_each_index(&counts, |ix| {
+    crate::base::array::for_each_index(&counts, |ix| {
         let t: Vec<usize> = ix.iter().enumerate().map(|(k, &i)| choices[k][i]).collect();
         let ws = m.working_set(core, &t);
         let fits = ws <= budget;
@@ -229,18 +210,18 @@ fn best_tile(
     (t, ov, ws)
 }
 
-/// Steps per pass for `steps` steps of `pipe` (one step): the most, up to
-/// `MAX_STEPS_PER_PASS`, whose fused tiles overlap by at most
-/// `MAX_OVERLAP`; 1 when fusing does not pay.
+/// Steps per pass for `steps` steps of `step` (the stages of one step):
+/// the most, up to `MAX_STEPS_PER_PASS`, whose fused tiles overlap by at
+/// most `MAX_OVERLAP`; 1 when fusing does not pay.
 pub fn steps_per_pass(
-    pipe: &Pipeline,
+    step: &[Stage],
     steps: usize,
     core: &[usize],
     loop_len: usize,
     threads: usize,
 ) -> usize {
     for k in (2..=steps.min(MAX_STEPS_PER_PASS)).rev() {
-        let m = Model::new(&pipe.repeat(k));
+        let m = Model::new(&Stage::repeat(step, k));
         let (_, ov, ws) = best_tile(&m, core, loop_len, threads);
         if ov <= MAX_OVERLAP && ws <= cache_bytes() {
             return k;
@@ -249,100 +230,28 @@ pub fn steps_per_pass(
     1
 }
 
-/// What `stn inspect` prints about how a run goes: the stages, and with
-/// an input shape, the tiles and the steps per pass the run would use.
-pub fn describe(
-    pipe: &Pipeline,
-    shape: Option<&[usize]>,
-    steps: usize,
-    threads: usize,
-) -> Result<String, String> {
-    use std::fmt::Write;
-    let mut out = String::new();
-    let axes = |f: &Footprint| {
-        (0..f.ndim())
-            .map(|a| format!("[{}, {}]", f.lo[a], f.hi[a]))
-            .collect::<Vec<_>>()
-            .join(" x ")
-    };
-    let last = pipe.last();
-    let arg_name = |a: &Arg| match *a {
-        Arg::Input(i) => last.spec.typed.input_names[i].clone(),
-        Arg::Node(t) => pipe.stages[t].name.clone(),
-    };
-    if pipe.is_pipeline() {
-        let _ = writeln!(
-            out,
-            "schedule: {} stages fused per tile (`--schedule stepwise` runs each over the whole array)",
-            pipe.stages.len()
-        );
-        for (j, s) in pipe.stages.iter().enumerate() {
-            let args: Vec<String> = s.args.iter().map(arg_name).collect();
-            let mode = match (j + 1 == pipe.stages.len(), s.spec.typed.boundary) {
-                (true, _) => "the run's mode".to_string(),
-                (false, Some(m)) => format!("mode {}", m.name()),
-                (false, None) => "the run's mode".to_string(),
-            };
-            let _ = writeln!(
-                out,
-                "  {j}: {}({}) -> {}, reads under {mode}",
-                pipe.stage_names()[j],
-                args.join(", "),
-                s.out_dtype()
-            );
-        }
-        let _ = writeln!(out, "reach into the inputs: {}", axes(&pipe.footprint));
-    } else {
-        let _ = writeln!(out, "schedule: one kernel, compiled tiles");
+/// The passes over memory that `steps` time steps run in, `per_pass` steps
+/// each and the last one what is left: their lengths. The one definition
+/// of the step schedule, for in-memory runs, out-of-core runs and Dask's
+/// rounds alike.
+pub fn passes(steps: usize, per_pass: usize) -> Vec<usize> {
+    let k = per_pass.clamp(1, steps.max(1));
+    let mut out = vec![k; steps / k];
+    if !steps.is_multiple_of(k) {
+        out.push(steps % k);
     }
-    let Some(shape) = shape else {
-        if pipe.is_pipeline() || steps > 1 {
-            let _ = writeln!(out, "tiles: give --shape to see them");
-        }
-        return Ok(out);
-    };
-    let nd = pipe.ndim;
-    if shape.len() < nd {
-        return Err(format!(
-            "--shape {shape:?} has fewer axes than the kernel's {nd} core axes"
-        ));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passes_are_full_but_the_last() {
+        assert_eq!(passes(7, 3), vec![3, 3, 1]);
+        assert_eq!(passes(6, 3), vec![3, 3]);
+        assert_eq!(passes(1, 16), vec![1]);
+        assert_eq!(passes(5, 1), vec![1; 5]);
     }
-    let core = &shape[shape.len() - nd..];
-    let loop_len: usize = shape[..shape.len() - nd].iter().product();
-    let per_pass = if steps > 1 {
-        steps_per_pass(pipe, steps, core, loop_len, threads)
-    } else {
-        1
-    };
-    let fused = if per_pass > 1 {
-        pipe.repeat(per_pass)
-    } else {
-        pipe.repeat(1)
-    };
-    if fused.is_pipeline() {
-        let tile = tile_shape(&fused, core, loop_len, threads);
-        let count = loop_len
-            * (0..nd)
-                .map(|k| core[k].div_ceil(tile[k].max(1)))
-                .product::<usize>();
-        let _ = writeln!(
-            out,
-            "tiles for shape {shape:?}: {} points ({count} tiles), {} of stage values live per tile, {:.2}x points computed per output point and stage",
-            tile.iter()
-                .map(|t| t.to_string())
-                .collect::<Vec<_>>()
-                .join(" x "),
-            crate::stream::human_bytes(working_set(&fused, core, &tile) as u64),
-            overlap(&fused, core, &tile)
-        );
-    }
-    if steps > 1 {
-        let _ = writeln!(
-            out,
-            "steps: {steps} in {} passes over memory, {per_pass} step{} fused per pass",
-            steps.div_ceil(per_pass),
-            if per_pass == 1 { "" } else { "s" }
-        );
-    }
-    Ok(out)
 }

@@ -11,8 +11,8 @@ use std::marker::PhantomData;
 
 use ndarray::{ArrayD, ArrayView, ArrayViewMut, Dimension, IxDyn, ShapeBuilder};
 
-use crate::types::dtype::DType;
-use crate::types::scalar::Scalar;
+use crate::base::dtype::DType;
+use crate::base::scalar::Scalar;
 
 /// A Rust element type that stn arrays can hold.
 pub trait Element: Copy + Send + Sync + Default + 'static {
@@ -360,70 +360,72 @@ pub enum DynArray {
 
 /// Runs `$body` with `$a` bound to the typed array inside a `DynArray`.
 #[macro_export]
+#[doc(hidden)]
 macro_rules! dyn_dispatch {
     ($arr:expr, $a:ident => $body:expr) => {
         match $arr {
-            $crate::array::DynArray::Bool($a) => $body,
-            $crate::array::DynArray::I8($a) => $body,
-            $crate::array::DynArray::I16($a) => $body,
-            $crate::array::DynArray::I32($a) => $body,
-            $crate::array::DynArray::I64($a) => $body,
-            $crate::array::DynArray::U8($a) => $body,
-            $crate::array::DynArray::U16($a) => $body,
-            $crate::array::DynArray::U32($a) => $body,
-            $crate::array::DynArray::U64($a) => $body,
-            $crate::array::DynArray::F32($a) => $body,
-            $crate::array::DynArray::F64($a) => $body,
+            $crate::DynArray::Bool($a) => $body,
+            $crate::DynArray::I8($a) => $body,
+            $crate::DynArray::I16($a) => $body,
+            $crate::DynArray::I32($a) => $body,
+            $crate::DynArray::I64($a) => $body,
+            $crate::DynArray::U8($a) => $body,
+            $crate::DynArray::U16($a) => $body,
+            $crate::DynArray::U32($a) => $body,
+            $crate::DynArray::U64($a) => $body,
+            $crate::DynArray::F32($a) => $body,
+            $crate::DynArray::F64($a) => $body,
         }
     };
 }
 
 /// Runs `$body` with `$t` as the Rust element type of the `DType` `$dtype`.
 #[macro_export]
+#[doc(hidden)]
 macro_rules! with_element_type {
     ($dtype:expr, $t:ident => $body:expr) => {
         match $dtype {
-            $crate::types::dtype::DType::Bool => {
+            $crate::DType::Bool => {
                 type $t = bool;
                 $body
             }
-            $crate::types::dtype::DType::I8 => {
+            $crate::DType::I8 => {
                 type $t = i8;
                 $body
             }
-            $crate::types::dtype::DType::I16 => {
+            $crate::DType::I16 => {
                 type $t = i16;
                 $body
             }
-            $crate::types::dtype::DType::I32 => {
+            $crate::DType::I32 => {
                 type $t = i32;
                 $body
             }
-            $crate::types::dtype::DType::I64 => {
+            $crate::DType::I64 => {
                 type $t = i64;
                 $body
             }
-            $crate::types::dtype::DType::U8 => {
+            $crate::DType::U8 => {
                 type $t = u8;
                 $body
             }
-            $crate::types::dtype::DType::U16 => {
+            $crate::DType::U16 => {
                 type $t = u16;
                 $body
             }
-            $crate::types::dtype::DType::U32 => {
+            $crate::DType::U32 => {
                 type $t = u32;
                 $body
             }
-            $crate::types::dtype::DType::U64 => {
+            $crate::DType::U64 => {
                 type $t = u64;
                 $body
             }
-            $crate::types::dtype::DType::F32 => {
+            $crate::DType::F32 => {
                 type $t = f32;
                 $body
             }
-            $crate::types::dtype::DType::F64 => {
+            $crate::DType::F64 => {
                 type $t = f64;
                 $body
             }

@@ -9,15 +9,15 @@
 
 use std::sync::Arc;
 
-use crate::diag::{Diagnostic, Span};
-use crate::interp;
-use crate::ir::{BinaryOp, UnaryOp};
+use crate::base::diag::{Diagnostic, Span};
+use crate::base::dtype::DType;
+use crate::base::ops::{BinaryOp, UnaryOp};
+use crate::base::scalar::Scalar;
+use crate::check::module::{ConstVal, KernelSig, Module};
+use crate::check::promote;
+use crate::check::ty::Ty;
+use crate::check::typed::{ReduceVar, TExpr, TKernel, TKind};
 use crate::syntax::ast::{self, BinOp, ExprKind, UnOp};
-use crate::types::dtype::{DType, Ty};
-use crate::types::module::{ConstVal, KernelSig, Module};
-use crate::types::promote;
-use crate::types::scalar::Scalar;
-use crate::types::typed::{ReduceVar, TExpr, TKernel, TKind};
 
 /// The largest number of core axes a kernel may have.
 pub const MAX_NDIM: usize = 4;
@@ -214,7 +214,8 @@ impl<'m> Checker<'m> {
                     .with_note("constants are built from literals, consts and reduction variables"),
             );
         }
-        interp::eval_const(t, self.n_locals, self.n_vars).map_err(|e| e.into_diagnostic())
+        crate::check::eval::eval_const(t, self.n_locals, self.n_vars)
+            .map_err(|e| e.into_diagnostic())
     }
 
     fn lookup(&self, name: &str) -> Option<&Binding> {

@@ -6,7 +6,7 @@
 //! becomes 0, integers round to the nearest float. Code generation must agree
 //! with it bit for bit; the differential tests check that it does.
 
-use super::dtype::DType;
+use crate::base::dtype::DType;
 
 /// One value of some dtype. Signed integers and `u8`..`u32` are held in
 /// `Int` (always within their dtype's range), `u64` in `U64`.
@@ -120,6 +120,14 @@ impl Scalar {
         }
     }
 
+    /// The value converted to `dtype`, as the bytes an array of `dtype`
+    /// holds (in the first `dtype.size()` of the 8).
+    pub fn to_bytes(self, dtype: DType) -> [u8; 8] {
+        let mut b = [0u8; 8];
+        self.write(dtype, &mut b);
+        b
+    }
+
     /// The value as an `i64`, for compile-time integers (offsets, ranges).
     pub fn as_i64(self) -> Option<i64> {
         match self {
@@ -172,6 +180,42 @@ fn wrap(bits: u64, to: DType) -> i64 {
         DType::U16 => bits as u16 as i64,
         DType::U32 => bits as u32 as i64,
         _ => bits as i64,
+    }
+}
+
+impl From<f64> for Scalar {
+    fn from(v: f64) -> Scalar {
+        Scalar::F64(v)
+    }
+}
+
+impl From<f32> for Scalar {
+    fn from(v: f32) -> Scalar {
+        Scalar::F32(v)
+    }
+}
+
+impl From<i64> for Scalar {
+    fn from(v: i64) -> Scalar {
+        Scalar::Int(v)
+    }
+}
+
+impl From<i32> for Scalar {
+    fn from(v: i32) -> Scalar {
+        Scalar::Int(v as i64)
+    }
+}
+
+impl From<u64> for Scalar {
+    fn from(v: u64) -> Scalar {
+        Scalar::U64(v)
+    }
+}
+
+impl From<bool> for Scalar {
+    fn from(v: bool) -> Scalar {
+        Scalar::Bool(v)
     }
 }
 

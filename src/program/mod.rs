@@ -6,25 +6,33 @@
 //! type-checks, lowers and JIT-compiles it; later runs with the same dtypes
 //! reuse the machine code. `Kernel::signatures` shows what has been compiled.
 
+pub mod call;
+pub mod describe;
+pub mod options;
+pub mod pipeline;
+pub mod run;
+pub mod stepwise;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::base::dtype::DType;
+use crate::base::error::{Error, Result};
+use crate::check::kernel;
+use crate::check::module::{self, KernelSig, Module};
+use crate::check::stages::{self, Graph};
+use crate::check::typed::TKernel;
 use crate::codegen::{self, Compiled};
-use crate::error::{Error, Result};
 use crate::interp;
 use crate::ir::{self, Func};
-use crate::pipeline::plan::Pipeline;
-use crate::pipeline::{self, Graph};
+use crate::program::pipeline::Pipeline;
 use crate::syntax;
-use crate::types::check;
-use crate::types::dtype::DType;
-use crate::types::module::{self, KernelSig, Module};
-use crate::types::typed::TKernel;
 
 /// A `.stn` file, parsed and resolved.
 #[derive(Clone)]
 pub struct Program {
+    src: Arc<Source>,
     kernels: Vec<Kernel>,
 }
 
@@ -45,19 +53,18 @@ impl Program {
     pub fn from_source(file: &str, text: &str) -> Result<Program> {
         let (ast, mut diags) = syntax::parse(text);
         if diags.is_empty() {
-            let (module, more) = crate::on_big_stack(|| module::resolve(&ast));
+            let (module, more) = crate::base::stack::on_big_stack(|| module::resolve(&ast));
             diags = more;
             let n = module.kernels.len();
             let mut graphs = Vec::with_capacity(n);
             if diags.is_empty() {
                 for index in 0..n {
-                    match crate::on_big_stack(|| pipeline::graph(&module, index)) {
+                    match crate::base::stack::on_big_stack(|| stages::graph(&module, index)) {
                         Ok(g) => graphs.push(g),
                         // A cycle shows from each of its kernels: once is enough.
                         Err(d)
-                            if d.message.starts_with(pipeline::CYCLE)
-                                && diags.iter().any(|e| e.message.starts_with(pipeline::CYCLE)) => {
-                        }
+                            if d.message.starts_with(stages::CYCLE)
+                                && diags.iter().any(|e| e.message.starts_with(stages::CYCLE)) => {}
                         Err(d) => diags.push(d),
                     }
                 }
@@ -66,7 +73,7 @@ impl Program {
                 let flat = module
                     .kernels
                     .iter()
-                    .map(|k| pipeline::flatten(&module, k))
+                    .map(|k| stages::flatten(&module, k))
                     .collect();
                 let src = Arc::new(Source {
                     file: file.to_string(),
@@ -83,7 +90,7 @@ impl Program {
                         cache: Arc::default(),
                     })
                     .collect();
-                return Ok(Program { kernels });
+                return Ok(Program { src, kernels });
             }
         }
         Err(Error::kernel(file, text, diags))
@@ -94,6 +101,16 @@ impl Program {
         let path = path.as_ref();
         let text = crate::io::read_text(path)?;
         Program::from_source(&path.display().to_string(), &text)
+    }
+
+    /// The name of the file, as diagnostics show it.
+    pub fn file(&self) -> &str {
+        &self.src.file
+    }
+
+    /// The file's text.
+    pub fn source(&self) -> &str {
+        &self.src.text
     }
 
     /// The kernels, in file order.
@@ -143,7 +160,7 @@ pub struct Kernel {
 pub struct Specialized {
     pub typed: TKernel,
     pub func: Func,
-    pub compiled: Compiled,
+    pub compiled: Arc<Compiled>,
     /// Time spent checking, lowering and compiling.
     pub compile_time: Duration,
 }
@@ -155,12 +172,62 @@ impl Specialized {
     }
 }
 
+/// What a kernel makes of inputs of given dtypes: the output dtype and
+/// the number of core axes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Signature {
+    /// The input dtypes.
+    pub inputs: Vec<DType>,
+    /// The output dtype.
+    pub output: DType,
+    /// The number of core axes.
+    pub ndim: usize,
+}
+
+/// The order in which uniform dtype signatures are tried when none is
+/// given (`stn check`, a binding asking for the number of core axes): f64
+/// first, so that its error is the one shown when none works.
+pub const DTYPE_SEARCH: [DType; 11] = [
+    DType::F64,
+    DType::F32,
+    DType::I64,
+    DType::I32,
+    DType::I16,
+    DType::I8,
+    DType::U64,
+    DType::U32,
+    DType::U16,
+    DType::U8,
+    DType::Bool,
+];
+
+impl std::fmt::Debug for Kernel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Kernel")
+            .field("name", &self.name())
+            .field("inputs", &self.inputs())
+            .field("params", &self.params())
+            .field("signatures", &self.signatures())
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Program {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Program")
+            .field("file", &self.src.file)
+            .field("kernels", &self.kernels)
+            .finish()
+    }
+}
+
 impl Kernel {
     /// The kernel's signature as written.
-    pub fn sig(&self) -> &KernelSig {
+    pub(crate) fn sig(&self) -> &KernelSig {
         &self.src.module.kernels[self.index]
     }
 
+    /// The kernel's name.
     pub fn name(&self) -> &str {
         &self.sig().name
     }
@@ -175,8 +242,28 @@ impl Kernel {
         &self.sig().params
     }
 
+    /// The mode the kernel declares (`boundary MODE`), if any.
+    pub fn boundary(&self) -> Option<crate::base::mode::Mode> {
+        self.sig().boundary
+    }
+
+    /// The output dtype the kernel declares (`-> DTYPE`), if any.
+    pub fn output(&self) -> Option<DType> {
+        self.sig().output
+    }
+
+    /// The text of the file the kernel is in.
+    pub fn source_text(&self) -> &str {
+        &self.src.text
+    }
+
+    /// The name of the file the kernel is in, as diagnostics show it.
+    pub fn file(&self) -> &str {
+        &self.src.file
+    }
+
     /// The kernel's stages and how they connect.
-    pub fn graph(&self) -> &Graph {
+    pub(crate) fn graph(&self) -> &Graph {
         &self.src.graphs[self.index]
     }
 
@@ -189,9 +276,49 @@ impl Kernel {
         }
     }
 
-    /// Types the kernel, and every stage it uses, for `dtypes` without
-    /// compiling (`stn check`); returns the kernel's own typed tree.
-    pub fn check(&self, dtypes: &[DType]) -> Result<TKernel> {
+    /// Type-checks the kernel, and every stage it uses, for inputs of
+    /// `dtypes` (`stn check`), and says what it makes of them.
+    pub fn check(&self, dtypes: &[DType]) -> Result<Signature> {
+        let t = self.check_typed(dtypes)?;
+        Ok(Signature {
+            inputs: dtypes.to_vec(),
+            output: t.out_dtype,
+            ndim: t.ndim,
+        })
+    }
+
+    /// `check` for every uniform signature, in `DTYPE_SEARCH` order.
+    pub fn check_uniform(&self) -> Vec<(DType, Result<Signature>)> {
+        let n = self.inputs().len();
+        DTYPE_SEARCH
+            .iter()
+            .map(|&d| (d, self.check(&vec![d; n])))
+            .collect()
+    }
+
+    /// A dtype signature the kernel type-checks for: the first compiled
+    /// one, else the first uniform one in `DTYPE_SEARCH` order (the first
+    /// error when none works). What a binding uses to learn what does not
+    /// depend on dtypes (the number of core axes, the footprint).
+    pub fn some_signature(&self) -> Result<Vec<DType>> {
+        if let Some(s) = self.signatures().into_iter().next() {
+            return Ok(s);
+        }
+        let n = self.inputs().len();
+        let mut first = None;
+        for d in DTYPE_SEARCH {
+            match self.check(&vec![d; n]) {
+                Ok(_) => return Ok(vec![d; n]),
+                Err(e) => {
+                    first.get_or_insert(e);
+                }
+            }
+        }
+        Err(first.expect("at least one dtype was tried"))
+    }
+
+    /// The kernel's own typed tree for `dtypes`, its stages checked too.
+    pub(crate) fn check_typed(&self, dtypes: &[DType]) -> Result<TKernel> {
         self.arity(dtypes)?;
         let graph = self.graph();
         let mut typed: Vec<TKernel> = Vec::with_capacity(graph.nodes.len());
@@ -201,11 +328,11 @@ impl Kernel {
                 .args
                 .iter()
                 .map(|a| match *a {
-                    pipeline::Arg::Input(i) => dtypes[i],
-                    pipeline::Arg::Node(j) => typed[j].out_dtype,
+                    stages::Arg::Input(i) => dtypes[i],
+                    stages::Arg::Node(j) => typed[j].out_dtype,
                 })
                 .collect();
-            let t = check::check_kernel(&self.src.module, k.flat(), &arg_dtypes)
+            let t = kernel::check_kernel(&self.src.module, k.flat(), &arg_dtypes)
                 .map_err(|d| self.error(d))?;
             // Lowering finds the remaining errors (table index range, size).
             ir::lower::lower(&t).map_err(|d| self.error(d))?;
@@ -239,13 +366,13 @@ impl Kernel {
         &self.src.flat[self.index]
     }
 
-    pub(crate) fn error(&self, d: crate::diag::Diagnostic) -> Error {
+    pub(crate) fn error(&self, d: crate::base::diag::Diagnostic) -> Error {
         Error::kernel(&self.src.file, &self.src.text, vec![d])
     }
 
     /// The kernel's pipeline for input dtypes `dtypes`: every stage
     /// specialized, compiled on first use.
-    pub fn pipeline(&self, dtypes: &[DType]) -> Result<Arc<Pipeline>> {
+    pub(crate) fn pipeline(&self, dtypes: &[DType]) -> Result<Arc<Pipeline>> {
         self.arity(dtypes)?;
         if let Some(p) = self
             .cache
@@ -265,7 +392,7 @@ impl Kernel {
 
     /// The kernel's own code for input dtypes `dtypes` (for a pipeline,
     /// the last stage, compiled with its stages' dtypes).
-    pub fn specialize(&self, dtypes: &[DType]) -> Result<Arc<Specialized>> {
+    pub(crate) fn specialize(&self, dtypes: &[DType]) -> Result<Arc<Specialized>> {
         Ok(Arc::clone(&self.pipeline(dtypes)?.last().spec))
     }
 
@@ -281,8 +408,8 @@ impl Kernel {
         // The compile stages, in order. `STN_TRACE=1` prints each stage's
         // time and the IR it produced.
         let start = Instant::now();
-        let (typed, func) = crate::on_big_stack(|| {
-            let typed = check::check_kernel(&self.src.module, self.flat(), dtypes)?;
+        let (typed, func) = crate::base::stack::on_big_stack(|| {
+            let typed = kernel::check_kernel(&self.src.module, self.flat(), dtypes)?;
             let checked = start.elapsed();
             let func = ir::lower::lower(&typed)?;
             Ok((typed, (func, checked)))
@@ -297,7 +424,7 @@ impl Kernel {
             eprintln!(
                 "stn: {}({}): check {:.3} ms, lower {:.3} ms ({} instructions), codegen {:.3} ms",
                 self.name(),
-                crate::types::dtype::names(dtypes),
+                crate::base::dtype::names(dtypes),
                 ms(checked),
                 ms(lowered - checked),
                 func.insts.len(),
@@ -308,11 +435,19 @@ impl Kernel {
         let s = Arc::new(Specialized {
             typed,
             func,
-            compiled,
+            compiled: Arc::new(compiled),
             compile_time: start.elapsed(),
         });
         cache.insert(dtypes.to_vec(), Arc::clone(&s));
         Ok(s)
+    }
+
+    /// How far the kernel reads its inputs around an output point, per
+    /// core axis, through every chain of its stages, for inputs of
+    /// `dtypes` (compiling for them): the halo a block of larger arrays
+    /// needs per step.
+    pub fn footprint(&self, dtypes: &[DType]) -> Result<crate::ir::Footprint> {
+        Ok(self.pipeline(dtypes)?.footprint.clone())
     }
 
     /// The dtype signatures compiled so far, sorted.
@@ -322,4 +457,16 @@ impl Kernel {
         v.sort_by_key(|s| s.iter().map(|d| d.name()).collect::<Vec<_>>());
         v
     }
+}
+
+/// The typed tree of `kernel` for input dtypes `dtypes` (its stages
+/// checked too): what the checker makes of it, for tests of the checker.
+pub fn typed(kernel: &Kernel, dtypes: &[DType]) -> Result<TKernel> {
+    kernel.check_typed(dtypes)
+}
+
+/// The kernel's own code for input dtypes `dtypes`, compiled on first use:
+/// for tests and tools that look at the generated code.
+pub fn specialize(kernel: &Kernel, dtypes: &[DType]) -> Result<Arc<Specialized>> {
+    kernel.specialize(dtypes)
 }

@@ -8,9 +8,10 @@
 //! generation compute in narrower lanes than the IR's i64: if every value of
 //! a kernel fits in i16, i16 arithmetic gives exactly the i64 results.
 
-use crate::ir::{BinaryOp, Func, Op, UnaryOp};
-use crate::types::dtype::DType;
-use crate::types::scalar::Scalar;
+use crate::base::dtype::DType;
+use crate::base::ops::{BinaryOp, UnaryOp};
+use crate::base::scalar::Scalar;
+use crate::ir::{Func, Op};
 
 /// A closed interval of integers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

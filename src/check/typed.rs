@@ -9,11 +9,12 @@
 
 use std::sync::Arc;
 
-use crate::diag::Span;
-use crate::exec::boundary::Mode;
-use crate::ir::{BinaryOp, UnaryOp};
-use crate::types::dtype::{DType, Ty};
-use crate::types::scalar::Scalar;
+use crate::base::diag::Span;
+use crate::base::dtype::DType;
+use crate::base::mode::Mode;
+use crate::base::ops::{BinaryOp, UnaryOp};
+use crate::base::scalar::Scalar;
+use crate::check::ty::Ty;
 
 #[derive(Clone, Debug)]
 pub struct TExpr {

@@ -86,9 +86,77 @@ pub fn map_index(i: i64, n: usize, mode: Mode) -> Option<usize> {
     Some(j as usize)
 }
 
+/// A stretch of positions along an axis and what they read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Run {
+    /// The first position's place in the stretch asked for.
+    pub at: usize,
+    /// Positions in the run.
+    pub len: usize,
+    /// The index the first position reads and the step to the next (-1, 0
+    /// or 1); `None` where the run reads cval.
+    pub src: Option<(usize, i64)>,
+}
+
+/// Positions `positions` of an axis of length `n` (at least 1) under
+/// `mode`, as runs of positions that read indices at equal steps, or cval:
+/// what a reader of whole rows (a slab's halo) needs to read or fill.
+pub fn runs(positions: std::ops::Range<i64>, n: usize, mode: Mode) -> Vec<Run> {
+    let mut out: Vec<Run> = Vec::new();
+    for (t, p) in positions.enumerate() {
+        let m = map_index(p, n, mode);
+        if let Some(r) = out.last_mut() {
+            let next = match r.src {
+                Some((first, step)) => m.map(|i| (i as i64 - first as i64, step)),
+                None => None,
+            };
+            let joins = match (r.src, m, next) {
+                (None, None, _) => true,
+                (Some(_), Some(_), Some((d, _))) if r.len == 1 => d.abs() <= 1,
+                (Some(_), Some(_), Some((d, step))) => d == step * r.len as i64,
+                _ => false,
+            };
+            if joins {
+                if r.len == 1
+                    && let (Some((first, _)), Some(i)) = (r.src, m)
+                {
+                    r.src = Some((first, i as i64 - first as i64));
+                }
+                r.len += 1;
+                continue;
+            }
+        }
+        out.push(Run {
+            at: t,
+            len: 1,
+            src: m.map(|i| (i, 0)),
+        });
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn runs_join_rows_read_in_order() {
+        let r = |at, len, src| Run { at, len, src };
+        // Two rows before a 5-row axis under reflect, then the axis.
+        assert_eq!(
+            runs(-2..5, 5, Mode::Reflect),
+            vec![r(0, 2, Some((1, -1))), r(2, 5, Some((0, 1)))]
+        );
+        assert_eq!(
+            runs(3..7, 5, Mode::Constant),
+            vec![r(0, 2, Some((3, 1))), r(2, 2, None)]
+        );
+        assert_eq!(
+            runs(-1..2, 5, Mode::Wrap),
+            vec![r(0, 1, Some((4, 0))), r(1, 2, Some((0, 1)))]
+        );
+        assert_eq!(runs(5..8, 5, Mode::Nearest), vec![r(0, 3, Some((4, 0)))]);
+    }
 
     fn line(mode: Mode, n: usize, range: std::ops::RangeInclusive<i64>) -> Vec<Option<usize>> {
         range.map(|i| map_index(i, n, mode)).collect()

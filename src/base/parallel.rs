@@ -1,4 +1,5 @@
-//! The one place that starts threads: rayon pools, one per thread count.
+//! The one place that runs work on a thread pool: rayon pools, one per
+//! thread count (tiles of the executor, chunks of a Zarr write).
 //!
 //! Work items are independent and write disjoint output, so the order in
 //! which threads pick them cannot change a result. Pools are built once per
@@ -24,6 +25,15 @@ pub fn for_each<T: Sync>(items: &[T], threads: Option<usize>, f: impl Fn(&T) + S
             None => items.iter().for_each(f),
         },
     }
+}
+
+/// Runs `f` on every index `0..count` on rayon's global pool and stops at
+/// the first error (which one, when several fail, is not fixed).
+pub fn try_for_each<E: Send>(
+    count: u64,
+    f: impl Fn(u64) -> Result<(), E> + Sync + Send,
+) -> Result<(), E> {
+    (0..count).into_par_iter().try_for_each(f)
 }
 
 /// The cached pool of `n` threads.

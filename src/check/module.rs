@@ -8,14 +8,15 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::diag::{Diagnostic, Span};
-use crate::exec::boundary::Mode;
+use crate::base::diag::{Diagnostic, Span};
+use crate::base::dtype::DType;
+use crate::base::mode::Mode;
+use crate::base::scalar::Scalar;
+use crate::check::kernel::Checker;
+use crate::check::promote;
+use crate::check::ty::Ty;
+use crate::check::typed::Table;
 use crate::syntax::ast::{self, ExprKind};
-use crate::types::check::Checker;
-use crate::types::dtype::{DType, Ty};
-use crate::types::promote;
-use crate::types::scalar::Scalar;
-use crate::types::typed::Table;
 
 /// The value of a `const`.
 #[derive(Clone, Debug)]

@@ -5,7 +5,7 @@
 //! aligned from the right, a missing axis counts as length 1, and a length-1
 //! axis stretches (its stride becomes 0).
 
-use crate::array::ArrayRef;
+use crate::base::array::ArrayRef;
 
 /// Why inputs cannot be mapped together.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -47,42 +47,55 @@ pub struct Layout {
 impl Layout {
     /// Broadcasts `inputs` for a kernel with `ndim` core axes.
     pub fn new(inputs: &[ArrayRef<'_>], ndim: usize) -> Result<Layout, ShapeError> {
-        for (i, a) in inputs.iter().enumerate() {
-            if a.shape().len() < ndim {
+        let shapes: Vec<&[usize]> = inputs.iter().map(|a| a.shape()).collect();
+        let mut layout = Layout::of_shapes(&shapes, ndim)?;
+        let nloop = layout.loop_shape.len();
+        for (a, s) in inputs.iter().zip(&mut layout.loop_strides) {
+            let l = a.shape().len() - ndim;
+            for k in 0..l {
+                if a.shape()[k] != 1 {
+                    s[nloop - l + k] = a.strides()[k];
+                }
+            }
+        }
+        Ok(layout)
+    }
+
+    /// Broadcasts inputs of these shapes (strides unknown: every loop
+    /// stride is 0) for a kernel with `ndim` core axes.
+    pub fn of_shapes(shapes: &[&[usize]], ndim: usize) -> Result<Layout, ShapeError> {
+        for (i, s) in shapes.iter().enumerate() {
+            if s.len() < ndim {
                 return Err(ShapeError::TooFewAxes {
                     input: i + 1,
-                    shape: a.shape().to_vec(),
+                    shape: s.to_vec(),
                     ndim,
                 });
             }
         }
-        let core_of = |a: &ArrayRef| a.shape()[a.shape().len() - ndim..].to_vec();
-        let core = core_of(&inputs[0]);
-        for (i, a) in inputs.iter().enumerate().skip(1) {
-            if core_of(a) != core {
+        let core_of = |s: &[usize]| s[s.len() - ndim..].to_vec();
+        let core = shapes.first().map(|s| core_of(s)).unwrap_or_default();
+        for (i, s) in shapes.iter().enumerate().skip(1) {
+            if core_of(s) != core {
                 return Err(ShapeError::CoreMismatch {
                     input: i + 1,
                     first: core,
-                    other: core_of(a),
+                    other: core_of(s),
                 });
             }
         }
-        let nloop = inputs
-            .iter()
-            .map(|a| a.shape().len() - ndim)
-            .max()
-            .unwrap_or(0);
+        let nloop = shapes.iter().map(|s| s.len() - ndim).max().unwrap_or(0);
         let mut loop_shape = vec![1usize; nloop];
-        for a in inputs {
-            let l = a.shape().len() - ndim;
-            for (k, &n) in a.shape()[..l].iter().enumerate() {
+        for s in shapes {
+            let l = s.len() - ndim;
+            for (k, &n) in s[..l].iter().enumerate() {
                 let slot = &mut loop_shape[nloop - l + k];
                 if *slot == 1 {
                     *slot = n;
                 } else if n != 1 && n != *slot {
-                    let shapes = inputs
+                    let shapes = shapes
                         .iter()
-                        .map(|a| format!("{:?}", a.shape()))
+                        .map(|s| format!("{s:?}"))
                         .collect::<Vec<_>>()
                         .join(", ");
                     return Err(ShapeError::LoopMismatch { shapes });
@@ -99,23 +112,10 @@ impl Layout {
         {
             return Err(ShapeError::TooLarge { shape: out });
         }
-        let loop_strides = inputs
-            .iter()
-            .map(|a| {
-                let l = a.shape().len() - ndim;
-                let mut s = vec![0isize; nloop];
-                for k in 0..l {
-                    if a.shape()[k] != 1 {
-                        s[nloop - l + k] = a.strides()[k];
-                    }
-                }
-                s
-            })
-            .collect();
         Ok(Layout {
+            loop_strides: vec![vec![0; nloop]; shapes.len()],
             loop_shape,
             core,
-            loop_strides,
         })
     }
 
@@ -146,6 +146,22 @@ impl Layout {
             .map(|(&i, &s)| i as isize * s)
             .sum()
     }
+}
+
+/// The arrays of a call are a block of larger arrays: core index
+/// `i` along core axis `k` is index `origin[k] + i` of the whole, whose core
+/// shape is `shape`. It changes only what `index(k)` and `shape(k)` give;
+/// boundary modes still apply at the block's own edges, so a caller that
+/// wants global results passes blocks with their halo (as Dask's
+/// `map_overlap` does) and keeps only the points whose footprint the halo
+/// covers. Combined with a `Window`, the window's axis-0 shift applies on top.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Region {
+    /// Index in the whole array of the block's first point, per core axis
+    /// (negative where the block starts with halo from before the array).
+    pub origin: Vec<i64>,
+    /// The whole array's core shape.
+    pub shape: Vec<usize>,
 }
 
 #[cfg(test)]

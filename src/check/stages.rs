@@ -21,15 +21,11 @@
 //! a pipeline means, and `exec::fused` the fused one, which must give the
 //! same bytes.
 
-pub mod plan;
-pub mod schedule;
-pub mod stepwise;
-
-use crate::diag::{Diagnostic, Span};
+use crate::base::diag::{Diagnostic, Span};
+use crate::check::kernel::Checker;
+use crate::check::module::{KernelSig, Module};
+use crate::check::typed::TExpr;
 use crate::syntax::ast::{self, ExprKind};
-use crate::types::check::Checker;
-use crate::types::module::{KernelSig, Module};
-use crate::types::typed::TExpr;
 
 /// The most stages a kernel's pipeline may expand to (counting the kernel
 /// itself); stages used by stages multiply, so a short file could ask for

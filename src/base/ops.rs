@@ -1,13 +1,85 @@
-//! What each IR operation computes on scalars: the reference semantics.
+//! The operations of the language and what each computes on scalars: the
+//! reference semantics.
 //!
-//! The interpreter evaluates every operation through these two functions, so
-//! they are where SPEC §3's arithmetic is written down once. Operands arrive
+//! `UnaryOp` and `BinaryOp` name the operations the typed tree and the IR
+//! share. The interpreter evaluates every operation through `unary` and
+//! `binary`, so they are where SPEC §3's arithmetic is written down once. Operands arrive
 //! already promoted to the operation's compute dtype (the checker inserts the
 //! casts), so each arm only sees `Bool`, `I64`, `U64`, `F32` or `F64` values.
 
-use crate::ir::{BinaryOp, UnaryOp};
-use crate::rt;
-use crate::types::scalar::Scalar;
+use crate::base::rt;
+use crate::base::scalar::Scalar;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum UnaryOp {
+    /// Wrapping negation (ints), sign flip (floats).
+    Neg,
+    /// Logical not of a `Bool`.
+    Not,
+    /// Bitwise complement of an integer.
+    BitNot,
+    /// Wrapping absolute value (ints; `u64` unchanged), `fabs` (floats).
+    Abs,
+    // Float-only functions; the result has the operand's dtype.
+    Sqrt,
+    Exp,
+    Log,
+    Sin,
+    Cos,
+    Tan,
+    Tanh,
+    Floor,
+    Ceil,
+    /// Round half to even (NumPy `round`, Cranelift `nearest`).
+    Round,
+    /// Float operand, `Bool` result.
+    IsNan,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BinaryOp {
+    Add,
+    Sub,
+    Mul,
+    /// Float division (integer operands were cast to f64 by the lowering).
+    Div,
+    /// Floor division; integer division by zero gives 0 (SPEC §3).
+    FloorDiv,
+    /// Python modulo; integer modulo by zero gives 0.
+    Mod,
+    Pow,
+    BitAnd,
+    BitOr,
+    BitXor,
+    /// Shift counts outside 0..=63 give 0 (or the sign fill for `Shr` of a
+    /// negative signed value); see `rt::shl_i64`.
+    Shl,
+    Shr,
+    /// IEEE 754-2019 minimum/maximum for floats: NaN if either is NaN, -0 < +0.
+    Min,
+    Max,
+    /// Float-only.
+    Hypot,
+    // Comparisons: `Bool` result; float comparisons are false on NaN except `Ne`.
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    // `Bool` operands and result.
+    And,
+    Or,
+}
+
+impl BinaryOp {
+    pub fn is_comparison(self) -> bool {
+        matches!(
+            self,
+            BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge
+        )
+    }
+}
 
 /// Applies a unary operation to a value of its compute dtype.
 pub fn unary(op: UnaryOp, a: Scalar) -> Scalar {

@@ -4,16 +4,17 @@
 
 use std::sync::Arc;
 
-use crate::diag::Diagnostic;
-use crate::error::Result;
-use crate::exec::boundary::Mode;
-use crate::interp::{self, Env, Point};
+use crate::base::diag::Diagnostic;
+use crate::base::dtype::DType;
+use crate::base::error::Result;
+use crate::base::mode::Mode;
+use crate::base::scalar::Scalar;
+use crate::check::eval::{self, Env, Point};
+use crate::check::stages::{Arg, Graph};
+use crate::check::typed::TExpr;
+use crate::exec::graph::{self, Wired};
 use crate::ir::{Footprint, Op};
-use crate::pipeline::{Arg, Graph};
 use crate::program::{Kernel, Specialized};
-use crate::types::dtype::DType;
-use crate::types::scalar::Scalar;
-use crate::types::typed::TExpr;
 
 /// One stage, specialized.
 #[derive(Clone)]
@@ -30,6 +31,15 @@ pub struct Stage {
     pub params: Vec<TExpr>,
     pub owner: Option<usize>,
     pub name: String,
+}
+
+impl Wired for Stage {
+    fn args(&self) -> &[Arg] {
+        &self.args
+    }
+    fn reads(&self) -> &[Option<Footprint>] {
+        &self.reads
+    }
 }
 
 impl Stage {
@@ -110,7 +120,7 @@ impl Pipeline {
                 ));
             }
         }
-        let footprint = total_footprint(&stages, dtypes.len(), ndim);
+        let footprint = graph::footprint(&stages, ndim);
         Ok(Pipeline {
             stages,
             ndim,
@@ -128,32 +138,6 @@ impl Pipeline {
         self.last().out_dtype()
     }
 
-    /// Per core axis, how far from a tile any stage is read once boundary
-    /// modes fold positions back into the array: the reach with every read
-    /// made symmetric (`-m..=m`, `m` its largest offset either way). A
-    /// position `p` past an edge maps to within `|p|` of it under `nearest`,
-    /// `reflect` and `mirror`, so the rows a slab needs lie within this of it
-    /// (out-of-core runs read that many halo rows).
-    pub fn folded_reach(&self) -> Vec<usize> {
-        let stages: Vec<Stage> = self
-            .stages
-            .iter()
-            .map(|s| {
-                let mut s = s.clone();
-                for f in s.reads.iter_mut().flatten() {
-                    for k in 0..f.lo.len() {
-                        let m = f.lo[k].abs().max(f.hi[k].abs());
-                        f.lo[k] = -m;
-                        f.hi[k] = m;
-                    }
-                }
-                s
-            })
-            .collect();
-        let fp = total_footprint(&stages, self.inputs.len(), self.ndim);
-        fp.hi.iter().map(|&h| h.max(0) as usize).collect()
-    }
-
     /// Time spent compiling the stages (each distinct one once).
     pub fn compile_time(&self) -> std::time::Duration {
         let mut seen: Vec<*const Specialized> = Vec::new();
@@ -166,6 +150,13 @@ impl Pipeline {
             }
         }
         t
+    }
+
+    /// Per core axis, how far from a tile any stage is read once boundary
+    /// modes fold positions back into the array (`graph::folded_reach`):
+    /// the halo rows an out-of-core slab reads.
+    pub fn folded_reach(&self) -> Vec<usize> {
+        graph::folded_reach(&self.stages, self.ndim)
     }
 
     /// Whether the kernel uses stages.
@@ -185,7 +176,7 @@ impl Pipeline {
                     s.params
                         .iter()
                         .map(|e| {
-                            interp::eval(e, &mut Env::new(0, 0), Some(&Params(owner)))
+                            eval::eval(e, &mut Env::new(0, 0), Some(&Params(owner)))
                                 .expect("the checker let only point-free values through")
                         })
                         .collect()
@@ -193,34 +184,6 @@ impl Pipeline {
             };
         }
         values
-    }
-
-    /// The pipeline of `steps` copies of this one, each copy's input the
-    /// output of the one before (`--steps`). Needs one array input whose
-    /// dtype is the output's.
-    pub fn repeat(&self, steps: usize) -> Pipeline {
-        let n = self.stages.len();
-        let mut stages = Vec::with_capacity(n * steps);
-        for c in 0..steps {
-            for s in &self.stages {
-                let mut s = s.clone();
-                let shift = |a: Arg| match a {
-                    Arg::Node(j) => Arg::Node(j + c * n),
-                    Arg::Input(_) if c == 0 => a,
-                    Arg::Input(_) => Arg::Node(c * n - 1),
-                };
-                s.args = s.args.into_iter().map(shift).collect();
-                s.owner = s.owner.map(|o| o + c * n);
-                stages.push(s);
-            }
-        }
-        let footprint = total_footprint(&stages, self.inputs.len(), self.ndim);
-        Pipeline {
-            stages,
-            ndim: self.ndim,
-            footprint,
-            inputs: self.inputs.clone(),
-        }
     }
 
     /// Each stage as `name = kernel` (or the kernel's name for the last).
@@ -272,58 +235,4 @@ fn reads(spec: &Specialized) -> Vec<Option<Footprint>> {
         }
     }
     out
-}
-
-/// How far the last stage's output point reaches each stage (`reach[j]`)
-/// and, through them, the inputs: offsets add along a chain, and the
-/// widest chain counts.
-pub fn reaches(stages: &[Stage], ndim: usize) -> (Vec<Option<Footprint>>, Vec<Option<Footprint>>) {
-    let mut reach: Vec<Option<Footprint>> = vec![None; stages.len()];
-    let mut inputs: Vec<Option<Footprint>> = Vec::new();
-    if let Some(r) = reach.last_mut() {
-        *r = Some(Footprint::zero(ndim));
-    }
-    for j in (0..stages.len()).rev() {
-        let Some(rj) = reach[j].clone() else { continue };
-        for (a, read) in stages[j].args.iter().zip(&stages[j].reads) {
-            let Some(f) = read else { continue };
-            let grown = Footprint {
-                lo: rj.lo.iter().zip(&f.lo).map(|(a, b)| a + b).collect(),
-                hi: rj.hi.iter().zip(&f.hi).map(|(a, b)| a + b).collect(),
-            };
-            let slot = match *a {
-                Arg::Node(t) => &mut reach[t],
-                Arg::Input(i) => {
-                    if inputs.len() <= i {
-                        inputs.resize(i + 1, None);
-                    }
-                    &mut inputs[i]
-                }
-            };
-            *slot = Some(match slot.take() {
-                None => grown,
-                Some(old) => union(&old, &grown),
-            });
-        }
-    }
-    (reach, inputs)
-}
-
-fn union(a: &Footprint, b: &Footprint) -> Footprint {
-    Footprint {
-        lo: a.lo.iter().zip(&b.lo).map(|(x, y)| *x.min(y)).collect(),
-        hi: a.hi.iter().zip(&b.hi).map(|(x, y)| *x.max(y)).collect(),
-    }
-}
-
-fn total_footprint(stages: &[Stage], n_inputs: usize, ndim: usize) -> Footprint {
-    let (_, inputs) = reaches(stages, ndim);
-    let mut fp: Option<Footprint> = None;
-    for f in inputs.into_iter().take(n_inputs).flatten() {
-        fp = Some(match fp {
-            None => f,
-            Some(old) => union(&old, &f),
-        });
-    }
-    fp.unwrap_or_else(|| Footprint::zero(ndim))
 }

@@ -1,0 +1,18 @@
+//! The shared vocabulary every other layer speaks: spans and diagnostics,
+//! the error type, dtypes, scalars and the operations on them, boundary
+//! modes, and the dtype-erased arrays the engine reads and writes.
+//!
+//! Nothing here knows about kernels, code or files.
+
+pub mod array;
+pub mod broadcast;
+pub mod diag;
+pub mod dtype;
+pub mod error;
+pub mod mode;
+pub mod ops;
+pub mod parallel;
+pub mod parse;
+pub mod rt;
+pub mod scalar;
+pub mod stack;

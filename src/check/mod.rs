@@ -1,0 +1,10 @@
+//! The checker: a parsed file resolved (consts, kernel signatures, stage
+//! `let`s), and each kernel typed for one signature of input dtypes.
+
+pub mod eval;
+pub mod kernel;
+pub mod module;
+pub mod promote;
+pub mod stages;
+pub mod ty;
+pub mod typed;

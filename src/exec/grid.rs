@@ -1,0 +1,180 @@
+//! Stage values inside a tile: which indices a stage is needed at, and the
+//! dense buffer ("grid") that holds them.
+//!
+//! A stage read by a later one at offsets `lo..=hi` is needed at the later
+//! stage's region grown by them, each position mapped through the reader's
+//! boundary mode (`map_runs`): `wrap` asks for the far side, `reflect` for
+//! the mirrored rows, `constant` and `fill` for nothing outside the array.
+//! Per axis that is a sorted list of disjoint runs of in-array indices, and
+//! a stage is stored densely over the product of its runs: runs of
+//! consecutive indices are consecutive slots.
+
+use std::cell::RefCell;
+use std::ops::Range;
+
+use crate::base::array::for_each_index;
+use crate::base::mode::{Mode, map_index};
+use crate::exec::tile::CoreBox;
+
+/// Sorted, disjoint, non-adjacent runs of indices along one axis.
+pub type Runs = Vec<Range<usize>>;
+
+/// A stage's values over the product of its runs.
+pub struct Grid {
+    pub buf: Vec<u8>,
+    runs: Vec<Runs>,
+    /// Per axis, the slot of each run's first index.
+    starts: Vec<Vec<usize>>,
+    /// Byte strides over slots, C order.
+    pub strides: Vec<i64>,
+}
+
+impl Grid {
+    /// An uninitialized grid of `size`-byte values over the product of
+    /// `runs`, its buffer taken from this thread's pool.
+    pub fn new(size: usize, runs: Vec<Runs>) -> Grid {
+        let counts: Vec<usize> = runs
+            .iter()
+            .map(|r| r.iter().map(|x| x.len()).sum())
+            .collect();
+        let starts: Vec<Vec<usize>> = runs
+            .iter()
+            .map(|rs| {
+                let mut at = 0;
+                rs.iter()
+                    .map(|r| {
+                        let s = at;
+                        at += r.len();
+                        s
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut strides = vec![size as i64; counts.len()];
+        for k in (0..counts.len().saturating_sub(1)).rev() {
+            strides[k] = strides[k + 1] * counts[k + 1] as i64;
+        }
+        let bytes = counts.iter().product::<usize>() * size;
+        Grid {
+            buf: take_buffer(bytes),
+            runs,
+            starts,
+            strides,
+        }
+    }
+
+    /// The slot of index `i` along axis `k`, if the grid holds it.
+    pub fn slot(&self, k: usize, i: usize) -> Option<usize> {
+        let runs = &self.runs[k];
+        let r = runs.partition_point(|r| r.end <= i);
+        (r < runs.len() && runs[r].contains(&i)).then(|| self.starts[k][r] + (i - runs[r].start))
+    }
+
+    /// The address that position `p` would have if the run holding
+    /// position `anchor` (per axis) went on linearly: for pointers the
+    /// compiled code offsets from.
+    pub fn address(&self, anchor: &[usize], p: &[i64]) -> *const u8 {
+        let mut off = 0i64;
+        for k in 0..anchor.len() {
+            let slot = self.slot(k, anchor[k]).expect("the anchor is in the grid") as i64;
+            off += (slot + p[k] - anchor[k] as i64) * self.strides[k];
+        }
+        self.buf.as_ptr().wrapping_offset(off as isize)
+    }
+
+    /// Gives the buffer back to this thread's pool.
+    pub fn release(self) {
+        POOL.with(|p| p.borrow_mut().push(self.buf));
+    }
+}
+
+thread_local! {
+    /// Buffers for grids, reused across tiles (only grown).
+    static POOL: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+}
+
+fn take_buffer(bytes: usize) -> Vec<u8> {
+    let mut b = POOL.with(|p| p.borrow_mut().pop()).unwrap_or_default();
+    if b.len() < bytes {
+        b.resize(bytes, 0);
+    }
+    b
+}
+
+/// The in-array indices that positions `r + lo ..= r + hi` for every run
+/// `r` read along an axis of length `n` under `mode`.
+pub fn map_runs(runs: &Runs, lo: i64, hi: i64, n: usize, mode: Mode) -> Runs {
+    let mut out: Runs = Vec::new();
+    for r in runs {
+        let a = r.start as i64 + lo;
+        let b = r.end as i64 + hi;
+        let (ia, ib) = (a.clamp(0, n as i64) as usize, b.clamp(0, n as i64) as usize);
+        if ia < ib {
+            out.push(ia..ib);
+        }
+        if matches!(mode, Mode::Fill | Mode::Constant) {
+            continue;
+        }
+        for p in (a..b.min(0)).chain((a.max(n as i64))..b) {
+            if let Some(i) = map_index(p, n, mode) {
+                out.push(i..i + 1);
+            }
+        }
+    }
+    merge(out)
+}
+
+/// Sorts runs and joins those that overlap or touch.
+pub fn merge(mut runs: Runs) -> Runs {
+    runs.retain(|r| !r.is_empty());
+    runs.sort_by_key(|r| r.start);
+    let mut out: Runs = Vec::with_capacity(runs.len());
+    for r in runs {
+        match out.last_mut() {
+            Some(l) if r.start <= l.end => l.end = l.end.max(r.end),
+            _ => out.push(r),
+        }
+    }
+    out
+}
+
+/// Calls `f` with every box of the product of per-axis runs.
+pub fn for_each_run_box(runs: &[Runs], mut f: impl FnMut(&CoreBox)) {
+    let counts: Vec<usize> = runs.iter().map(|r| r.len()).collect();
+    for_each_index(&counts, |ix| {
+        let b: CoreBox = ix
+            .iter()
+            .enumerate()
+            .map(|(k, &i)| runs[k][i].clone())
+            .collect();
+        f(&b);
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_follow_the_modes() {
+        let r: Runs = std::iter::once(0..3).collect();
+        assert_eq!(map_runs(&r, -1, 1, 10, Mode::Fill), vec![0..4]);
+        assert_eq!(map_runs(&r, -2, 1, 10, Mode::Wrap), vec![0..4, 8..10]);
+        assert_eq!(map_runs(&r, -2, 0, 10, Mode::Reflect), vec![0..3]);
+        assert_eq!(map_runs(&r, -2, 0, 10, Mode::Mirror), vec![0..3]);
+        let one = |r: Range<usize>| -> Runs { std::iter::once(r).collect() };
+        assert_eq!(map_runs(&one(9..10), 0, 3, 10, Mode::Nearest), one(9..10));
+        // An axis shorter than the reach: everything, once.
+        assert_eq!(map_runs(&one(0..2), -5, 5, 2, Mode::Reflect), one(0..2));
+        assert_eq!(merge(vec![4..6, 0..2, 2..3, 5..9]), vec![0..3, 4..9]);
+    }
+
+    #[test]
+    fn slots_number_the_runs_densely() {
+        let g = Grid::new(2, vec![vec![0..2, 5..7], vec![3..4]]);
+        assert_eq!(g.slot(0, 5), Some(2));
+        assert_eq!(g.slot(0, 3), None);
+        assert_eq!(g.strides, vec![2, 2]);
+        g.release();
+    }
+}

@@ -1,0 +1,245 @@
+//! What `stn inspect` and `stn check` print: a kernel's signature,
+//! footprint, code and schedule, and which dtypes it type-checks for.
+
+use std::fmt::Write;
+
+use crate::base::dtype::{self, DType};
+use crate::base::error::{Error, Result};
+use crate::base::mode::Mode;
+use crate::base::scalar::Scalar;
+use crate::check::stages::Arg;
+use crate::exec::model;
+use crate::ir::Footprint;
+use crate::program::call::step_stages;
+use crate::program::{Kernel, Program};
+use crate::syntax;
+
+/// What `inspect` shows besides the summary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Emit {
+    /// The kernel's syntax tree.
+    Ast,
+    /// The IR, in its text form.
+    Ir,
+    /// The Cranelift input.
+    Clif,
+    /// Cranelift's listing of the machine code.
+    Asm,
+}
+
+impl Emit {
+    /// Every kind, by name.
+    pub const ALL: [(&'static str, Emit); 4] = [
+        ("ast", Emit::Ast),
+        ("ir", Emit::Ir),
+        ("clif", Emit::Clif),
+        ("asm", Emit::Asm),
+    ];
+}
+
+fn axes(f: &Footprint) -> String {
+    (0..f.ndim())
+        .map(|a| format!("[{}, {}]", f.lo[a], f.hi[a]))
+        .collect::<Vec<_>>()
+        .join(" x ")
+}
+
+/// One dtype per array input: a single dtype applies to every input.
+pub fn signature(k: &Kernel, dtypes: &[DType]) -> Result<Vec<DType>> {
+    match dtypes.len() {
+        1 => Ok(vec![dtypes[0]; k.inputs().len()]),
+        n if n == k.inputs().len() => Ok(dtypes.to_vec()),
+        n => Err(Error::usage(format!(
+            "kernel `{}` has {} array inputs, but {n} dtypes were given",
+            k.name(),
+            k.inputs().len()
+        ))),
+    }
+}
+
+/// `stn inspect`: the kernel's signature for `dtypes`, its footprint,
+/// vector variant, compile time and schedule (with `shape`, the tiles and
+/// steps per pass a run of `steps` steps on it would use), then `emit`.
+pub fn inspect(
+    k: &Kernel,
+    dtypes: &[DType],
+    emit: Emit,
+    shape: Option<&[usize]>,
+    steps: usize,
+) -> Result<String> {
+    let sig = signature(k, dtypes)?;
+    let pipe = k.pipeline(&sig)?;
+    let s = &pipe.last().spec;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "kernel {}({}) -> {}",
+        k.name(),
+        dtype::names(&sig),
+        s.typed.out_dtype
+    );
+    let _ = writeln!(out, "footprint: {}", axes(&s.func.footprint));
+    match s.compiled.lanes() {
+        1 => out.push_str("vector variant: none (scalar code only)\n"),
+        n => {
+            let _ = writeln!(out, "vector variant: {n} points per step");
+        }
+    }
+    let _ = writeln!(
+        out,
+        "compile time: {:.2} ms",
+        pipe.compile_time().as_secs_f64() * 1e3
+    );
+    let last = pipe.last();
+    let arg_name = |a: &Arg| match *a {
+        Arg::Input(i) => last.spec.typed.input_names[i].clone(),
+        Arg::Node(t) => pipe.stages[t].name.clone(),
+    };
+    if pipe.is_pipeline() {
+        let _ = writeln!(
+            out,
+            "schedule: {} stages fused per tile (`--schedule stepwise` runs each over the whole array)",
+            pipe.stages.len()
+        );
+        let names = pipe.stage_names();
+        for (j, s) in pipe.stages.iter().enumerate() {
+            let args: Vec<String> = s.args.iter().map(arg_name).collect();
+            let mode = match (j + 1 == pipe.stages.len(), s.spec.typed.boundary) {
+                (false, Some(m)) => format!("mode {}", m.name()),
+                _ => "the run's mode".to_string(),
+            };
+            let _ = writeln!(
+                out,
+                "  {j}: {}({}) -> {}, reads under {mode}",
+                names[j],
+                args.join(", "),
+                s.out_dtype()
+            );
+        }
+        let _ = writeln!(out, "reach into the inputs: {}", axes(&pipe.footprint));
+    } else {
+        out.push_str("schedule: one kernel, compiled tiles\n");
+    }
+    match shape {
+        Some(shape) => out.push_str(&tiles(k, &sig, shape, steps)?),
+        None if pipe.is_pipeline() || steps > 1 => {
+            out.push_str("tiles: give --shape to see them\n")
+        }
+        None => {}
+    }
+    match emit {
+        Emit::Ast => out.push_str(&kernel_ast(k)),
+        Emit::Clif => {
+            let _ = writeln!(out, "{}", s.compiled.clif());
+        }
+        Emit::Asm => {
+            let _ = writeln!(out, "{}", s.compiled.asm());
+        }
+        Emit::Ir => {
+            let _ = writeln!(out, "{}", s.ir_text());
+        }
+    }
+    Ok(out)
+}
+
+/// The tiles and steps per pass of a run of `steps` steps on inputs of
+/// `shape`.
+fn tiles(k: &Kernel, sig: &[DType], shape: &[usize], steps: usize) -> Result<String> {
+    let nd = k.pipeline(sig)?.ndim;
+    if shape.len() < nd {
+        return Err(Error::usage(format!(
+            "--shape {shape:?} has fewer axes than the kernel's {nd} core axes"
+        )));
+    }
+    // The schedule does not depend on parameter values: zeros stand in.
+    let pipe = k.pipeline(sig)?;
+    let mode = pipe.last().spec.typed.boundary.unwrap_or(Mode::Fill);
+    let values: Vec<Vec<Scalar>> = pipe
+        .stages
+        .iter()
+        .map(|s| vec![Scalar::Int(0); s.spec.func.params.len()])
+        .collect();
+    let step = step_stages(&pipe, mode, &values);
+    let core = &shape[shape.len() - nd..];
+    let loop_len: usize = shape[..shape.len() - nd].iter().product();
+    let threads = rayon::current_num_threads();
+    let per_pass = match steps {
+        1 => 1,
+        _ => model::steps_per_pass(&step, steps, core, loop_len, threads),
+    };
+    let fused = crate::exec::Stage::repeat(&step, per_pass);
+    let mut out = String::new();
+    if fused.len() > 1 {
+        let tile = model::tile_shape(&fused, core, loop_len, threads);
+        let count = loop_len
+            * (0..nd)
+                .map(|k| core[k].div_ceil(tile[k].max(1)))
+                .product::<usize>();
+        let _ = writeln!(
+            out,
+            "tiles for shape {shape:?}: {} points ({count} tiles), {} of stage values live per tile, {:.2}x points computed per output point and stage",
+            tile.iter()
+                .map(|t| t.to_string())
+                .collect::<Vec<_>>()
+                .join(" x "),
+            crate::base::parse::human_bytes(model::working_set(&fused, core, &tile) as u64),
+            model::overlap(&fused, core, &tile)
+        );
+    }
+    if steps > 1 {
+        let _ = writeln!(
+            out,
+            "steps: {steps} in {} passes over memory, {per_pass} step{} fused per pass",
+            model::passes(steps, per_pass).len(),
+            if per_pass == 1 { "" } else { "s" }
+        );
+    }
+    Ok(out)
+}
+
+/// The syntax tree of the file's consts and of kernel `k`: the part of the
+/// file the kernel can see.
+fn kernel_ast(k: &Kernel) -> String {
+    use crate::syntax::ast::Item;
+    // The program parsed already, so this parse has no diagnostics.
+    let (mut file, _) = syntax::parse(k.source_text());
+    file.items.retain(|item| match item {
+        Item::Const(_) => true,
+        Item::Kernel(def) => def.name.name == k.name(),
+    });
+    syntax::dump::dump(&file)
+}
+
+/// `stn check`: per kernel, the dtypes it type-checks for. With `dtypes`,
+/// that signature only (an error if it fails); without, every uniform
+/// signature, and an error only when none works.
+pub fn check(program: &Program, dtypes: &[DType]) -> Result<String> {
+    let mut out = String::new();
+    for k in program.kernels() {
+        if !dtypes.is_empty() {
+            let sig = signature(k, dtypes)?;
+            let t = k.check(&sig)?;
+            let _ = writeln!(
+                out,
+                "{}: ok for {} -> {} ({} core axes)",
+                k.name(),
+                dtype::names(&sig),
+                t.output,
+                t.ndim
+            );
+            continue;
+        }
+        let results = k.check_uniform();
+        let ok: Vec<&str> = results
+            .iter()
+            .filter(|(_, r)| r.is_ok())
+            .map(|(d, _)| d.name())
+            .collect();
+        if ok.is_empty() {
+            let first = results.into_iter().find_map(|(_, r)| r.err());
+            return Err(first.expect("at least one dtype was tried"));
+        }
+        let _ = writeln!(out, "{}: ok for {}", k.name(), ok.join(" "));
+    }
+    Ok(out)
+}

@@ -1,0 +1,304 @@
+//! Running a resolved call: its passes of time steps over memory, each
+//! pass fused by the executor or stage by stage (the reference), and the
+//! typed and dtype-erased conveniences on `Kernel`.
+
+use ndarray::{Array, ArrayView, Dimension};
+
+use crate::base::array::{ArrayMut, ArrayRef, DynArray, Element};
+use crate::base::dtype::DType;
+use crate::base::error::{Error, Result};
+use crate::exec::{self, ExecError, Window};
+use crate::program::Kernel;
+use crate::program::call::Call;
+use crate::program::options::{Context, Options};
+use crate::program::stepwise;
+
+impl Call {
+    /// Runs the call on `inputs` (of the dtypes and shapes it was resolved
+    /// for) and returns a new C-order array.
+    pub fn run(&self, inputs: &[ArrayRef<'_>]) -> Result<DynArray> {
+        let mut out = DynArray::zeros(self.out_dtype(), self.out_shape());
+        self.run_into(inputs, &mut out.view_mut())?;
+        Ok(out)
+    }
+
+    /// Runs the call into `out`, which must have the output's dtype and
+    /// shape (any strides).
+    pub fn run_into(&self, inputs: &[ArrayRef<'_>], out: &mut ArrayMut<'_>) -> Result<()> {
+        self.run_with(inputs, out, &Context::default())
+    }
+
+    /// Runs the call into `out` in context `cx` (a block of larger arrays,
+    /// progress).
+    pub fn run_with(
+        &self,
+        inputs: &[ArrayRef<'_>],
+        out: &mut ArrayMut<'_>,
+        cx: &Context,
+    ) -> Result<()> {
+        self.check_inputs(inputs, true)?;
+        if out.dtype() != self.out_dtype() || out.shape() != self.out_shape() {
+            return Err(Error::usage(format!(
+                "the output array is {} {:?}, but kernel `{}` makes {} {:?}",
+                out.dtype(),
+                out.shape(),
+                self.kernel.name(),
+                self.out_dtype(),
+                self.out_shape()
+            )));
+        }
+        if let Some(r) = &cx.region {
+            let ndim = self.ndim();
+            if r.origin.len() != ndim || r.shape.len() != ndim {
+                return Err(Error::usage(format!(
+                    "the region has {} origin and {} shape entries, but kernel `{}` has {ndim} core axes",
+                    r.origin.len(),
+                    r.shape.len(),
+                    self.kernel.name()
+                )));
+            }
+        }
+        self.steps_into(inputs, out, cx)
+    }
+
+    /// One step over a slab of larger arrays (out-of-core runs): computes
+    /// output rows `window.rows` of the slab into `out`, which holds just
+    /// those rows.
+    pub(crate) fn run_window(
+        &self,
+        inputs: &[ArrayRef<'_>],
+        out: &mut ArrayMut<'_>,
+        window: Window,
+        cx: &Context,
+    ) -> Result<()> {
+        self.check_inputs(inputs, false)?;
+        let one = self.step_stages(1);
+        self.pass(&one, inputs, out, cx, Some(window))
+    }
+
+    /// One step on a part of the arrays along a loop axis (out-of-core runs
+    /// whose axis 0 is a loop axis): `inputs` and `out` are rows of the
+    /// whole ones.
+    pub(crate) fn run_part(
+        &self,
+        inputs: &[ArrayRef<'_>],
+        out: &mut ArrayMut<'_>,
+        cx: &Context,
+    ) -> Result<()> {
+        self.check_inputs(inputs, false)?;
+        let one = self.step_stages(1);
+        self.pass(&one, inputs, out, cx, None)
+    }
+
+    /// Checks `inputs` against the dtypes (and, if `exact`, the shapes) the
+    /// call was resolved for.
+    fn check_inputs(&self, inputs: &[ArrayRef<'_>], exact: bool) -> Result<()> {
+        let dtypes: Vec<DType> = inputs.iter().map(|a| a.dtype()).collect();
+        let shapes_ok = !exact
+            || inputs
+                .iter()
+                .zip(&self.in_shapes)
+                .all(|(a, s)| a.shape() == s.as_slice());
+        if dtypes != self.in_dtypes || !shapes_ok {
+            let show = |d: &[DType], s: Vec<&[usize]>| {
+                d.iter()
+                    .zip(s)
+                    .map(|(d, s)| format!("{d} {s:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            return Err(Error::usage(format!(
+                "this call of kernel `{}` was resolved for inputs {}, but was given {}",
+                self.kernel.name(),
+                show(
+                    &self.in_dtypes,
+                    self.in_shapes.iter().map(|s| s.as_slice()).collect()
+                ),
+                show(&dtypes, inputs.iter().map(|a| a.shape()).collect())
+            )));
+        }
+        Ok(())
+    }
+
+    /// The stages of a pass of `n` steps.
+    fn step_stages(&self, n: usize) -> Vec<exec::Stage> {
+        match n {
+            1 => self.step.clone(),
+            n => exec::Stage::repeat(&self.step, n),
+        }
+    }
+
+    /// Every pass of the step schedule: the first reads the inputs, the
+    /// last writes `out`, the others ping-pong between two temporary
+    /// arrays made when needed.
+    fn steps_into(
+        &self,
+        inputs: &[ArrayRef<'_>],
+        out: &mut ArrayMut<'_>,
+        cx: &Context,
+    ) -> Result<()> {
+        let passes = self.passes();
+        if passes.len() == 1 {
+            return self.pass(&self.step_stages(passes[0]), inputs, out, cx, None);
+        }
+        let full = self.step_stages(self.per_pass);
+        let mut bufs: [Option<DynArray>; 2] = [None, None];
+        for (k, &n) in passes.iter().enumerate() {
+            let rest;
+            let stages = if n == self.per_pass {
+                &full
+            } else {
+                rest = self.step_stages(n);
+                &rest
+            };
+            let last = k + 1 == passes.len();
+            let mut dst = match last {
+                true => None,
+                false => Some(
+                    bufs[k % 2]
+                        .take()
+                        .unwrap_or_else(|| DynArray::zeros(self.out_dtype(), self.out_shape())),
+                ),
+            };
+            let src = match k {
+                0 => inputs[0].clone(),
+                _ => bufs[(k - 1) % 2]
+                    .as_ref()
+                    .expect("the previous pass wrote it")
+                    .view(),
+            };
+            match &mut dst {
+                None => return self.pass(stages, &[src], out, cx, None),
+                Some(d) => self.pass(stages, &[src], &mut d.view_mut(), cx, None)?,
+            }
+            bufs[k % 2] = dst;
+        }
+        Ok(())
+    }
+
+    /// One pass over memory: `stages` fused by the executor, or, for
+    /// stage-by-stage runs (and the interpreter), each stage on its own.
+    fn pass(
+        &self,
+        stages: &[exec::Stage],
+        inputs: &[ArrayRef<'_>],
+        out: &mut ArrayMut<'_>,
+        cx: &Context,
+        window: Option<Window>,
+    ) -> Result<()> {
+        if self.stepwise() && window.is_none() {
+            return stepwise::run(self, inputs, out, cx);
+        }
+        let ecx = exec::Context {
+            threads: self.opts.threads,
+            tile_points: self.opts.tile_points,
+            window,
+            region: cx.region.as_ref(),
+            progress: cx.progress.as_deref(),
+        };
+        exec::execute(stages, self.opts.cval, inputs, out, &ecx).map_err(|e| match e {
+            ExecError::OutsideWindow => Error::usage(format!(
+                "kernel `{}` does not fit in --memory, and its stages read the far side of axis 0 (`wrap`), \
+                 which out-of-core pipelines cannot do yet: raise --memory",
+                self.kernel.name()
+            )),
+        })
+    }
+}
+
+impl Kernel {
+    /// Resolves a call of the kernel on `inputs` with `opts`: checks them
+    /// and compiles what the inputs' dtypes need.
+    pub fn call(&self, inputs: &[ArrayRef<'_>], opts: &Options) -> Result<Call> {
+        let dtypes: Vec<DType> = inputs.iter().map(|a| a.dtype()).collect();
+        let shapes: Vec<Vec<usize>> = inputs.iter().map(|a| a.shape().to_vec()).collect();
+        Call::new(self, &dtypes, &shapes, opts)
+    }
+
+    /// Resolves a call on inputs of these dtypes and shapes, before any
+    /// data exists (a Dask graph, a file not read yet).
+    pub fn call_for(
+        &self,
+        dtypes: &[DType],
+        shapes: &[Vec<usize>],
+        opts: &Options,
+    ) -> Result<Call> {
+        if dtypes.len() != shapes.len() {
+            return Err(Error::usage(format!(
+                "{} dtypes but {} shapes were given",
+                dtypes.len(),
+                shapes.len()
+            )));
+        }
+        Call::new(self, dtypes, shapes, opts)
+    }
+
+    /// Runs the kernel and returns a new C-order array.
+    ///
+    /// ```
+    /// use stn::{ArrayRef, DynArray, Options, Program};
+    /// let program = Program::from_source("inline.stn", "kernel k(x) { x[0] * 2 }")?;
+    /// let k = program.kernel(None)?;
+    /// let x = ndarray::arr1(&[1u16, 2, 3]);
+    /// let y = k.run(&[ArrayRef::new(x.view())], &Options::new())?;
+    /// assert_eq!(y, DynArray::from_typed(ndarray::arr1(&[2u16, 4, 6]).into_dyn()));
+    /// # Ok::<(), stn::Error>(())
+    /// ```
+    pub fn run(&self, inputs: &[ArrayRef<'_>], opts: &Options) -> Result<DynArray> {
+        self.call(inputs, opts)?.run(inputs)
+    }
+
+    /// Runs the kernel into `out`, which must have the output's dtype and
+    /// shape (any strides).
+    pub fn run_into(
+        &self,
+        inputs: &[ArrayRef<'_>],
+        out: &mut ArrayMut<'_>,
+        opts: &Options,
+    ) -> Result<()> {
+        self.call(inputs, opts)?.run_into(inputs, out)
+    }
+
+    /// Typed convenience: runs on views of one element type and returns an
+    /// array of that type with the inputs' dimensionality (an error if the
+    /// kernel's output dtype is another; see `apply_as`).
+    ///
+    /// ```
+    /// use stn::{Options, Program};
+    /// let program = Program::from_source("inline.stn", "kernel k(x) { x[0, -1] + x[0, 1] }")?;
+    /// let k = program.kernel(None)?;
+    /// let x = ndarray::Array2::<i16>::from_shape_fn((2, 4), |(i, j)| (10 * i + j) as i16);
+    /// let y = k.apply(&[x.view()], &Options::new())?; // an Array2<i16>
+    /// assert_eq!(y, ndarray::arr2(&[[0, 2, 4, 0], [0, 22, 24, 0]]));
+    /// # Ok::<(), stn::Error>(())
+    /// ```
+    pub fn apply<T: Element, D: Dimension>(
+        &self,
+        inputs: &[ArrayView<'_, T, D>],
+        opts: &Options,
+    ) -> Result<Array<T, D>> {
+        self.apply_as::<T, T, D>(inputs, opts)
+    }
+
+    /// Like `apply`, for a kernel whose output dtype (`-> U`) differs from
+    /// its inputs': `k.apply_as::<f32, _, _>(&[x.view()], &opts)`.
+    pub fn apply_as<U: Element, T: Element, D: Dimension>(
+        &self,
+        inputs: &[ArrayView<'_, T, D>],
+        opts: &Options,
+    ) -> Result<Array<U, D>> {
+        let views: Vec<ArrayRef> = inputs.iter().map(|v| ArrayRef::new(v.view())).collect();
+        let out = self.run(&views, opts)?;
+        let dtype = out.dtype();
+        let typed = out.into_typed::<U>().ok_or_else(|| {
+            Error::usage(format!(
+                "kernel `{}` returns {dtype}, not {}; use `apply_as::<{dtype}, _, _>`",
+                self.name(),
+                U::DTYPE,
+            ))
+        })?;
+        typed
+            .into_dimensionality::<D>()
+            .map_err(|e| Error::Internal(format!("the output's dimensionality: {e}")))
+    }
+}

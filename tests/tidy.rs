@@ -1,0 +1,219 @@
+//! Tidy: the structure ARCHITECTURE.md declares is the structure of `src/`.
+//!
+//! - **Layers.** ARCHITECTURE.md's `layers` block lists the top-level
+//!   modules of `src/`, lowest first. A module may use modules of lower
+//!   layers only: every `crate::NAME` path in a file of module `M` must name
+//!   `M` itself or a module of a lower layer. Modules on one line are
+//!   independent of each other.
+//! - **Threads and files.** Threads start only in the files of the
+//!   `threads` block, and files are opened only in those of the `files`
+//!   block (ARCHITECTURE.md says why each is there).
+//! - **The runner only wires.** `src/main.rs` uses the crate's public API
+//!   and `stn::internals`, nothing deeper.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The lines of the fenced block ```` ```text NAME ```` of ARCHITECTURE.md.
+fn block(name: &str) -> Vec<String> {
+    let doc = std::fs::read_to_string(root().join("ARCHITECTURE.md")).unwrap();
+    let open = format!("```text {name}");
+    let start = doc
+        .find(&open)
+        .unwrap_or_else(|| panic!("ARCHITECTURE.md has no `{open}` block"));
+    doc[start + open.len()..]
+        .lines()
+        .skip(1)
+        .take_while(|l| !l.starts_with("```"))
+        .map(|l| l.split('#').next().unwrap().trim().to_string())
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+/// Top-level module name -> layer number, from the `layers` block.
+fn layers() -> BTreeMap<String, usize> {
+    let mut map = BTreeMap::new();
+    for (i, line) in block("layers").iter().enumerate() {
+        for m in line.split_whitespace() {
+            assert!(map.insert(m.to_string(), i).is_none(), "`{m}` listed twice");
+        }
+    }
+    map
+}
+
+/// Every `.rs` file under `dir`, relative to `src/`.
+fn sources(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                todo.push(p);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p.strip_prefix(dir).unwrap().to_path_buf());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The code of `text` without comments (line comments, doc comments).
+fn code_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.lines().enumerate().filter_map(|(i, l)| {
+        let code = match l.find("//") {
+            Some(at) => &l[..at],
+            None => l,
+        };
+        (!code.trim().is_empty()).then_some((i + 1, code))
+    })
+}
+
+/// The top-level module a file of `src/` belongs to (`None` for the crate
+/// root and the runner).
+fn module_of(file: &Path) -> Option<String> {
+    let first = file.components().next()?.as_os_str().to_str()?;
+    match first {
+        "lib.rs" | "main.rs" => None,
+        f => Some(f.trim_end_matches(".rs").to_string()),
+    }
+}
+
+/// The imports of `text` (a file of module `own`) that the layering
+/// forbids, as `line: crate::NAME`.
+fn forbidden_imports(own: &str, text: &str, layers: &BTreeMap<String, usize>) -> Vec<String> {
+    let mut bad = Vec::new();
+    let Some(&mine) = layers.get(own) else {
+        return vec![format!("module `{own}` is missing from the layers block")];
+    };
+    for (n, code) in code_lines(text) {
+        let mut rest = code;
+        while let Some(at) = rest.find("crate::") {
+            // `$crate::` in a macro names the crate's public root.
+            let in_macro = rest[..at].ends_with('$');
+            let after = &rest[at + "crate::".len()..];
+            let name: String = after
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            rest = after;
+            if name == own || name.is_empty() || in_macro {
+                continue;
+            }
+            match layers.get(&name) {
+                Some(&l) if l < mine => {}
+                Some(_) => bad.push(format!("{n}: crate::{name}")),
+                // A macro exported at the crate root (`crate::with_element_type!`).
+                None if after[name.len()..].starts_with('!') => {}
+                None => bad.push(format!("{n}: crate::{name} (not in the layers block)")),
+            }
+        }
+    }
+    bad
+}
+
+#[test]
+fn every_import_follows_the_declared_layers() {
+    let layers = layers();
+    let src = root().join("src");
+    let mut bad = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for file in sources(&src) {
+        let Some(own) = module_of(&file) else {
+            continue;
+        };
+        seen.insert(own.clone());
+        let text = std::fs::read_to_string(src.join(&file)).unwrap();
+        for b in forbidden_imports(&own, &text, &layers) {
+            bad.push(format!("src/{}:{b}", file.display()));
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "imports against ARCHITECTURE.md's layers (a module uses only lower layers):\n{}",
+        bad.join("\n")
+    );
+    let declared: std::collections::BTreeSet<String> = layers.keys().cloned().collect();
+    assert_eq!(
+        seen, declared,
+        "the layers block and the top-level modules of src/ differ"
+    );
+}
+
+#[test]
+fn the_check_catches_an_import_against_the_layers() {
+    let layers = layers();
+    // `base` is the lowest layer: it may not use the executor; the executor
+    // may use `base`.
+    let text =
+        "use crate::base::dtype::DType;\nuse crate::exec::tile;\n// crate::program in a comment\n";
+    assert_eq!(
+        forbidden_imports("base", text, &layers),
+        vec!["2: crate::exec".to_string()]
+    );
+    assert!(forbidden_imports("exec", "use crate::base::dtype::DType;", &layers).is_empty());
+    // Two modules of one layer may not use each other.
+    assert_eq!(
+        forbidden_imports("codegen", "let v = crate::interp::run(k);", &layers),
+        vec!["1: crate::interp".to_string()]
+    );
+}
+
+/// Files of `src/` whose code contains any of `needles`.
+fn files_using(needles: &[&str]) -> Vec<String> {
+    let src = root().join("src");
+    let mut out = Vec::new();
+    for file in sources(&src) {
+        let text = std::fs::read_to_string(src.join(&file)).unwrap();
+        if code_lines(&text).any(|(_, c)| needles.iter().any(|n| c.contains(n))) {
+            out.push(file.display().to_string());
+        }
+    }
+    out
+}
+
+#[test]
+fn threads_start_only_where_the_architecture_says() {
+    let allowed = block("threads");
+    let found = files_using(&[
+        "thread::spawn",
+        "thread::scope",
+        "thread::Builder",
+        "ThreadPoolBuilder",
+        "par_iter(",
+        "into_par_iter(",
+        ".spawn(",
+        "spawn_scoped(",
+    ]);
+    let stray: Vec<&String> = found.iter().filter(|f| !allowed.contains(f)).collect();
+    assert!(
+        stray.is_empty(),
+        "threads start outside ARCHITECTURE.md's `threads` files: {stray:?}"
+    );
+}
+
+#[test]
+fn files_are_touched_only_where_the_architecture_says() {
+    let allowed = block("files");
+    let found = files_using(&[
+        "std::fs",
+        "fs::",
+        "File::",
+        "OpenOptions",
+        "Mmap",
+        "tempfile::",
+    ]);
+    let stray: Vec<String> = found
+        .into_iter()
+        .filter(|f| !allowed.iter().any(|a| f == a || f.starts_with(a.as_str())))
+        .collect();
+    assert!(
+        stray.is_empty(),
+        "files are touched outside ARCHITECTURE.md's `files` places: {stray:?}"
+    );
+}
