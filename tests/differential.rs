@@ -656,11 +656,15 @@ fn narrow_lane_code_equals_interpreter_on_integer_kernels() {
                     .unwrap()
             })
             .collect();
-        let program = Program::from_source("gen.stn", &source)
-            .unwrap_or_else(|e| panic!("seed {seed}\n{source}\n{e}"));
+        let program = match Program::from_source("gen.stn", &source) {
+            Ok(p) => p,
+            // A body the generator made of literals only.
+            Err(e) if e.to_string().contains("never reads an array") => continue,
+            Err(e) => panic!("seed {seed}\n{source}\n{e}"),
+        };
         let k = program.kernel(None).unwrap();
         let Ok(spec) = stn::internals::specialize(k, &dtypes) else {
-            continue; // e.g. a kernel that reads no array
+            continue;
         };
         vectorized += (spec.compiled.lanes() > 1) as u32;
         let core: Vec<usize> = (0..ndim)

@@ -260,3 +260,76 @@ fn blocks_with_a_halo_and_a_region_give_the_whole_arrays_points() {
         "{e}"
     );
 }
+
+#[test]
+fn loading_a_file_reports_every_error_no_dtype_could_fix() {
+    // Three mistakes in two kernels, none of which depends on dtypes: all
+    // are reported when the file is loaded, before any call.
+    let src = "
+kernel a(x) { x[0, 0] + totl }
+kernel b(x, n: i32) { sqrt(x[0, 0], 2) + frob(n) }
+";
+    let e = Program::from_source("three.stn", src).unwrap_err();
+    let stn::Error::Kernel { diagnostics, .. } = &e else {
+        panic!("a kernel error: {e}");
+    };
+    let messages: Vec<&str> = diagnostics.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        vec![
+            "unknown name `totl`",
+            "`sqrt` takes 1 argument, found 2",
+            "unknown function `frob`"
+        ]
+    );
+    let text = e.to_string();
+    assert!(
+        text.contains("three.stn:2:25") && text.contains("three.stn:3:23"),
+        "{text}"
+    );
+    // A kernel that only fails for some dtypes loads; the call says why.
+    let p = Program::from_source("bits.stn", "kernel k(x) { x[0] & 1 }").unwrap();
+    let f = ndarray::arr1(&[1.5f32]);
+    let e = p
+        .kernel(None)
+        .unwrap()
+        .run(&[ArrayRef::new(f.view())], &Options::new())
+        .unwrap_err();
+    assert!(e.to_string().contains("`&` takes integers or bools"), "{e}");
+}
+
+#[test]
+fn programs_kernels_and_calls_print_what_they_are() {
+    let p = Program::from_source("t.stn", SRC).unwrap();
+    let text = format!("{p:?}");
+    assert!(
+        text.contains("t.stn") && text.contains("blur") && text.contains("scale"),
+        "{text}"
+    );
+    let k = p.kernel(Some("scale")).unwrap();
+    let call = k
+        .call_for(
+            &[DType::U16],
+            &[vec![3, 4]],
+            &Options::new().param("k", 2.0),
+        )
+        .unwrap();
+    let text = format!("{call:?}");
+    assert!(
+        text.contains("out_dtype: F32") && text.contains("[3, 4]"),
+        "{text}"
+    );
+}
+
+#[test]
+fn io_errors_keep_the_system_error_as_their_source() {
+    let e = Program::from_path("/no/such/kernel.stn").unwrap_err();
+    let source = std::error::Error::source(&e).expect("an io source");
+    let io = source.downcast_ref::<std::io::Error>().unwrap();
+    assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
+    assert!(
+        e.to_string()
+            .starts_with("cannot read `/no/such/kernel.stn`"),
+        "{e}"
+    );
+}

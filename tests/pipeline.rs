@@ -358,8 +358,13 @@ fn generated_pipelines_agree_fused_stepwise_and_interpreted() {
         let inputs = g.rng.random_range(1..=2);
         let src = g.file(inputs);
         let describe = |extra: &str| format!("STN_SEED={seed}\n{src}\n{extra}");
-        let p = Program::from_source("gen.stn", &src)
-            .unwrap_or_else(|e| panic!("{}\n{e}", describe("")));
+        let p = match Program::from_source("gen.stn", &src) {
+            Ok(p) => p,
+            // A kernel of the file whose body the generator made without
+            // an array access: refused at load, whatever the dtypes.
+            Err(e) if e.to_string().contains("never reads an array") => continue,
+            Err(e) => panic!("{}\n{e}", describe("")),
+        };
         let k = p.kernel(Some("main")).unwrap();
         let core: Vec<usize> = (0..g.ndim)
             .map(|_| *[1usize, 2, 3, 5, 8, 13, 21].choose(&mut g.rng).unwrap())
@@ -441,8 +446,13 @@ fn generated_steps_agree() {
             src.replace_range(at..end, &format!("kernel main(x0) boundary {mode} "));
         }
         let describe = |extra: &str| format!("STN_SEED={seed}\n{src}\n{extra}");
-        let p = Program::from_source("gen.stn", &src)
-            .unwrap_or_else(|e| panic!("{}\n{e}", describe("")));
+        let p = match Program::from_source("gen.stn", &src) {
+            Ok(p) => p,
+            // A kernel of the file whose body the generator made without
+            // an array access: refused at load, whatever the dtypes.
+            Err(e) if e.to_string().contains("never reads an array") => continue,
+            Err(e) => panic!("{}\n{e}", describe("")),
+        };
         let k = p.kernel(Some("main")).unwrap();
         let d = *[DType::I16, DType::I32, DType::F32, DType::F64, DType::U8]
             .choose(&mut g.rng)

@@ -14,6 +14,7 @@ use crate::base::dtype::DType;
 use crate::base::ops::{BinaryOp, UnaryOp};
 use crate::base::scalar::Scalar;
 use crate::check::module::{ConstVal, KernelSig, Module};
+use crate::check::names;
 use crate::check::promote;
 use crate::check::ty::Ty;
 use crate::check::typed::{ReduceVar, TExpr, TKernel, TKind};
@@ -94,11 +95,7 @@ pub fn check_kernel(module: &Module, sig: &KernelSig, inputs: &[DType]) -> Res<T
     let mut c = Checker::new(module, Some(sig), inputs, None);
     let value = c.block(&def.body)?;
     let Some((ndim, _)) = c.ndim else {
-        return Err(Diagnostic::new(
-            format!("kernel `{}` never reads an array with offsets", sig.name),
-            def.name.span,
-        )
-        .with_note("the number of core axes comes from accesses like `x[0, 0]`"));
+        return Err(names::no_access(sig));
     };
     for &(axis, span) in &c.axes {
         if axis < 0 || axis as usize >= ndim {
@@ -164,8 +161,6 @@ fn unary_node(op: UnaryOp, a: TExpr, ty: Ty, span: Span) -> TExpr {
     let a = cast_to(a, ty, span);
     node(TKind::Unary(op, Box::new(a)), ty, konst, span)
 }
-
-const BUILTINS: &str = "abs min max clamp sqrt exp log sin cos tan tanh floor ceil round pow hypot isnan where index shape";
 
 impl<'m> Checker<'m> {
     /// Evaluates a `const` definition's scalar right-hand side: literals,
@@ -241,14 +236,7 @@ impl<'m> Checker<'m> {
             if let ExprKind::Call { func, .. } = &l.value.kind
                 && self.module.kernel(&func.name).is_some()
             {
-                return Err(Diagnostic::new(
-                    format!(
-                        "stage `{}` must be declared in the kernel's top-level body, not inside `if` or a reduction",
-                        func.name
-                    ),
-                    l.value.span,
-                )
-                .with_note("a stage is the kernel run over the whole array, so it cannot depend on the point"));
+                return Err(names::nested_stage(&func.name, l.value.span));
             }
             let value = self.expr(&l.value)?;
             let slot = self.n_locals;
@@ -361,36 +349,13 @@ impl<'m> Checker<'m> {
         }
         if self.input_index(n).is_some() {
             let rank = self.ndim.map_or(2, |(d, _)| d);
-            let zeros = vec!["0"; rank].join(", ");
-            return Err(
-                Diagnostic::new(format!("array `{n}` must be read with offsets"), span)
-                    .with_label("an array, not a value")
-                    .with_note(format!(
-                        "write `{n}[{zeros}]` for the element at the output point"
-                    )),
-            );
+            return Err(names::array_as_value(n, rank, span));
         }
         match self.module.consts.get(n) {
             Some(ConstVal::Scalar(v, ty)) => Ok(node(TKind::Lit(*v), *ty, true, span)),
-            Some(ConstVal::Table(t)) => Err(Diagnostic::new(
-                format!("`{n}` is a table and must be indexed"),
-                span,
-            )
-            .with_note(format!(
-                "it has {} ax{}: write `{n}[{}]`",
-                t.shape.len(),
-                if t.shape.len() == 1 { "is" } else { "es" },
-                vec!["0"; t.shape.len()].join(", ")
-            ))),
-            None => Err(self.unknown(n, span, "name")),
+            Some(ConstVal::Table(t)) => Err(names::table_as_value(n, t.shape.len(), span)),
+            None => Err(names::unknown(self.module, n, span, "name")),
         }
-    }
-
-    fn unknown(&self, n: &str, span: Span, what: &str) -> Diagnostic {
-        if self.module.kernel(n).is_some() {
-            return Diagnostic::new(format!("`{n}` is a kernel, not a value"), span);
-        }
-        Diagnostic::new(format!("unknown {what} `{n}`"), span).with_label("not defined")
     }
 
     fn offsets(&mut self, indices: &[ast::Expr], what: &str) -> Res<Vec<TExpr>> {
@@ -420,10 +385,7 @@ impl<'m> Checker<'m> {
     fn index(&mut self, base: &ast::Ident, indices: &[ast::Expr], span: Span) -> Res<TExpr> {
         let n = base.name.as_str();
         if let Some(Binding::Local { .. } | Binding::Var { .. }) = self.lookup(n) {
-            return Err(Diagnostic::new(
-                format!("`{n}` is a value, not an array or table"),
-                base.span,
-            ));
+            return Err(names::value_indexed(n, base.span));
         }
         if self.scalar_arg.is_some() && self.input_index(n).is_some() {
             return Err(self.point_dependent(&format!("array `{n}`"), span));
@@ -433,23 +395,12 @@ impl<'m> Checker<'m> {
             match self.ndim {
                 None => {
                     if offsets.is_empty() || offsets.len() > MAX_NDIM {
-                        return Err(Diagnostic::new(
-                            format!(
-                                "an access has {} offsets; kernels have 1 to {MAX_NDIM} core axes",
-                                offsets.len()
-                            ),
-                            span,
-                        ));
+                        return Err(names::bad_rank(offsets.len(), span));
                     }
                     self.ndim = Some((offsets.len(), span));
                 }
                 Some((d, _)) if d != offsets.len() => {
-                    return Err(Diagnostic::new(
-                        format!("`{n}` is read with {} offset{} here, but the kernel has {d} core axes", offsets.len(), plural(offsets.len())),
-                        span,
-                    )
-                    .with_label(format!("expected {d} offsets"))
-                    .with_note("every access uses one offset per core axis, the same number for every array"));
+                    return Err(names::rank_mismatch(n, offsets.len(), d, span));
                 }
                 Some(_) => {}
             }
@@ -465,25 +416,15 @@ impl<'m> Checker<'m> {
             let t = Arc::clone(t);
             let index = self.offsets(indices, "a table index")?;
             if index.len() != t.shape.len() {
-                return Err(Diagnostic::new(
-                    format!(
-                        "table `{n}` has {} axes but is indexed with {}",
-                        t.shape.len(),
-                        index.len()
-                    ),
-                    span,
-                ));
+                return Err(names::table_rank(n, t.shape.len(), index.len(), span));
             }
             let ty = t.ty;
             return Ok(node(TKind::Table { table: t, index }, ty, true, span));
         }
         if self.param_index(n).is_some() || self.module.consts.contains_key(n) {
-            return Err(Diagnostic::new(
-                format!("`{n}` is a scalar and cannot be indexed"),
-                base.span,
-            ));
+            return Err(names::scalar_indexed(n, base.span));
         }
-        Err(self.unknown(n, base.span, "array"))
+        Err(names::unknown(self.module, n, base.span, "array"))
     }
 
     fn unary(&mut self, op: UnOp, a: TExpr, span: Span) -> Res<TExpr> {
@@ -635,25 +576,12 @@ impl<'m> Checker<'m> {
         ))
     }
 
-    fn args(
-        &mut self,
-        func: &ast::Ident,
-        args: &[ast::Expr],
-        n: std::ops::RangeInclusive<usize>,
-        span: Span,
-    ) -> Res<Vec<TExpr>> {
+    /// Types the arguments of a builtin or cast, after checking their
+    /// number (`names::arity`).
+    fn args(&mut self, func: &ast::Ident, args: &[ast::Expr], span: Span) -> Res<Vec<TExpr>> {
+        let n = names::arity(&func.name).expect("a builtin or a cast");
         if !n.contains(&args.len()) {
-            let want = if n.start() == n.end() {
-                format!("{} argument{}", n.start(), plural(*n.start()))
-            } else if *n.end() == usize::MAX {
-                format!("at least {} arguments", n.start())
-            } else {
-                format!("{} to {} arguments", n.start(), n.end())
-            };
-            return Err(Diagnostic::new(
-                format!("`{}` takes {want}, found {}", func.name, args.len()),
-                span,
-            ));
+            return Err(names::wrong_arity(&func.name, &n, args.len(), span));
         }
         args.iter().map(|a| self.expr(a)).collect()
     }
@@ -661,7 +589,7 @@ impl<'m> Checker<'m> {
     fn call(&mut self, func: &ast::Ident, args: &[ast::Expr], span: Span) -> Res<TExpr> {
         let name = func.name.as_str();
         if let Some(dtype) = DType::from_name(name) {
-            let mut a = self.args(func, args, 1..=1, span)?;
+            let mut a = self.args(func, args, span)?;
             let a = a.remove(0);
             let konst = a.konst;
             return Ok(node(
@@ -686,18 +614,18 @@ impl<'m> Checker<'m> {
             _ => None,
         };
         if let Some(op) = unary_float {
-            let a = self.args(func, args, 1..=1, span)?.remove(0);
+            let a = self.args(func, args, span)?.remove(0);
             let ty = promote::to_float(promote::arith1(a.ty));
             return Ok(unary_node(op, a, ty, span));
         }
         match name {
             "abs" => {
-                let a = self.args(func, args, 1..=1, span)?.remove(0);
+                let a = self.args(func, args, span)?.remove(0);
                 let ty = promote::arith1(a.ty);
                 Ok(unary_node(UnaryOp::Abs, a, ty, span))
             }
             "isnan" => {
-                let a = self.args(func, args, 1..=1, span)?.remove(0);
+                let a = self.args(func, args, span)?.remove(0);
                 let weak = a.ty.weak;
                 if a.ty.dtype.is_float() {
                     let ty = a.ty;
@@ -726,7 +654,7 @@ impl<'m> Checker<'m> {
                 } else {
                     BinaryOp::Max
                 };
-                let mut it = self.args(func, args, 2..=usize::MAX, span)?.into_iter();
+                let mut it = self.args(func, args, span)?.into_iter();
                 let mut acc = it.next().expect("at least two arguments");
                 for b in it {
                     let ty = promote::common(acc.ty, b.ty);
@@ -736,7 +664,7 @@ impl<'m> Checker<'m> {
                 Ok(acc)
             }
             "clamp" => {
-                let mut a = self.args(func, args, 3..=3, span)?.into_iter();
+                let mut a = self.args(func, args, span)?.into_iter();
                 let (x, lo, hi) = (a.next().unwrap(), a.next().unwrap(), a.next().unwrap());
                 let ty = promote::common(promote::common(x.ty, lo.ty), hi.ty);
                 let k1 = x.konst && lo.konst;
@@ -745,19 +673,19 @@ impl<'m> Checker<'m> {
                 Ok(self.bin_node(BinaryOp::Min, m, hi, ty, ty, k2, span))
             }
             "pow" => {
-                let mut a = self.args(func, args, 2..=2, span)?.into_iter();
+                let mut a = self.args(func, args, span)?.into_iter();
                 let (x, y) = (a.next().unwrap(), a.next().unwrap());
                 self.binary(BinOp::Pow, x, y, span)
             }
             "hypot" => {
-                let mut a = self.args(func, args, 2..=2, span)?.into_iter();
+                let mut a = self.args(func, args, span)?.into_iter();
                 let (x, y) = (a.next().unwrap(), a.next().unwrap());
                 let ty = promote::to_float(promote::arith(x.ty, y.ty));
                 let konst = x.konst && y.konst;
                 Ok(self.bin_node(BinaryOp::Hypot, x, y, ty, ty, konst, span))
             }
             "where" => {
-                let mut a = self.args(func, args, 3..=3, span)?.into_iter();
+                let mut a = self.args(func, args, span)?.into_iter();
                 let (c, x, y) = (a.next().unwrap(), a.next().unwrap(), a.next().unwrap());
                 self.select(c, x, y, span, "where")
             }
@@ -765,7 +693,7 @@ impl<'m> Checker<'m> {
                 Err(self.point_dependent(&format!("`{name}(...)`"), span))
             }
             "index" | "shape" => {
-                let a = self.args(func, args, 1..=1, span)?.remove(0);
+                let a = self.args(func, args, span)?.remove(0);
                 if a.ty.dtype.is_float() || a.ty.dtype == DType::Bool {
                     return Err(Diagnostic::new(
                         format!("the axis of `{name}` must be an integer"),
@@ -785,38 +713,7 @@ impl<'m> Checker<'m> {
                 };
                 Ok(node(kind, Ty::strong(DType::I64), false, span))
             }
-            _ => {
-                if self.module.kernel(name).is_some() {
-                    return Err(Diagnostic::new(
-                        format!("`{name}` is a kernel and cannot be called inside an expression"),
-                        span,
-                    )
-                    .with_note(format!(
-                        "use it as a stage: `let b = {name}(...);` at the top of the body, then read `b[...]`"
-                    )));
-                }
-                if looks_like_dtype(name) {
-                    return Err(Diagnostic::new(
-                        format!("unknown dtype `{name}` in a cast"),
-                        func.span,
-                    )
-                    .with_note("dtypes are bool, i8, i16, i32, i64, u8, u16, u32, u64, f32, f64"));
-                }
-                let kernels: Vec<String> = self
-                    .module
-                    .kernels
-                    .iter()
-                    .map(|k| format!("`{}`", k.name))
-                    .collect();
-                Err(
-                    Diagnostic::new(format!("unknown function `{name}`"), func.span).with_note(
-                        format!(
-                            "builtins are {BUILTINS}, casts named by a dtype, and this file's kernels as stages ({})",
-                            kernels.join(", ")
-                        ),
-                    ),
-                )
-            }
+            _ => Err(names::unknown_function(self.module, name, func.span, span)),
         }
     }
 
@@ -832,12 +729,7 @@ impl<'m> Checker<'m> {
             "prod" => BinaryOp::Mul,
             "min" => BinaryOp::Min,
             "max" => BinaryOp::Max,
-            other => {
-                return Err(
-                    Diagnostic::new(format!("unknown reduction `{other}`"), op.span)
-                        .with_note("reductions are sum, prod, min, max"),
-                );
-            }
+            _ => return Err(names::unknown_reduction(op)),
         };
         let depth = self.scopes.len();
         let mut rvars = Vec::new();
@@ -904,14 +796,6 @@ impl<'m> Checker<'m> {
             konst,
             span,
         ))
-    }
-}
-
-fn looks_like_dtype(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some('i' | 'u' | 'f' | 'c')) && {
-        let rest: String = chars.collect();
-        !rest.is_empty() && rest.chars().all(|c| c.is_ascii_digit())
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod eval;
 pub mod kernel;
 pub mod module;
+pub mod names;
 pub mod promote;
 pub mod stages;
 pub mod ty;

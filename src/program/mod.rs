@@ -21,6 +21,7 @@ use crate::base::dtype::DType;
 use crate::base::error::{Error, Result};
 use crate::check::kernel;
 use crate::check::module::{self, KernelSig, Module};
+use crate::check::names;
 use crate::check::stages::{self, Graph};
 use crate::check::typed::TKernel;
 use crate::codegen::{self, Compiled};
@@ -69,12 +70,20 @@ impl Program {
                     }
                 }
             }
+            let flat: Vec<KernelSig> = module
+                .kernels
+                .iter()
+                .map(|k| stages::flatten(&module, k))
+                .collect();
             if diags.is_empty() {
-                let flat = module
-                    .kernels
-                    .iter()
-                    .map(|k| stages::flatten(&module, k))
-                    .collect();
+                // Every problem no dtype could fix, in every kernel.
+                for k in &flat {
+                    diags.extend(crate::base::stack::on_big_stack(|| {
+                        names::check_names(&module, k)
+                    }));
+                }
+            }
+            if diags.is_empty() {
                 let src = Arc::new(Source {
                     file: file.to_string(),
                     text: text.to_string(),

@@ -1,0 +1,375 @@
+//! Names and arities, checked before any dtype is known.
+//!
+//! `check_names` walks a kernel's body (stages made inputs by
+//! `stages::flatten`) with its scopes and reports every use that no dtype
+//! could make right: unknown names, functions and reductions, builtins
+//! called with the wrong number of arguments, arrays used as values,
+//! scalars indexed, tables not indexed, and accesses whose number of
+//! offsets disagrees with the first access. A file is refused with all of
+//! them at once, when it is loaded.
+//!
+//! The checker (`kernel`) finds the same problems again while typing, with
+//! the same messages: the diagnostics are built here, once, for both.
+
+use std::ops::RangeInclusive;
+
+use crate::base::diag::{Diagnostic, Span};
+use crate::base::dtype::DType;
+use crate::check::kernel::MAX_NDIM;
+use crate::check::module::{ConstVal, KernelSig, Module};
+use crate::syntax::ast::{self, ExprKind};
+
+/// The builtin functions and how many arguments each takes.
+pub const BUILTINS: [(&str, RangeInclusive<usize>); 20] = [
+    ("abs", 1..=1),
+    ("min", 2..=usize::MAX),
+    ("max", 2..=usize::MAX),
+    ("clamp", 3..=3),
+    ("sqrt", 1..=1),
+    ("exp", 1..=1),
+    ("log", 1..=1),
+    ("sin", 1..=1),
+    ("cos", 1..=1),
+    ("tan", 1..=1),
+    ("tanh", 1..=1),
+    ("floor", 1..=1),
+    ("ceil", 1..=1),
+    ("round", 1..=1),
+    ("pow", 2..=2),
+    ("hypot", 2..=2),
+    ("isnan", 1..=1),
+    ("where", 3..=3),
+    ("index", 1..=1),
+    ("shape", 1..=1),
+];
+
+/// The reductions.
+pub const REDUCTIONS: [&str; 4] = ["sum", "prod", "min", "max"];
+
+/// How many arguments function `name` takes: a builtin's count, 1 for a
+/// cast; `None` for anything else.
+pub fn arity(name: &str) -> Option<RangeInclusive<usize>> {
+    if DType::from_name(name).is_some() {
+        return Some(1..=1);
+    }
+    BUILTINS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, r)| r.clone())
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// `` `f` takes 2 arguments, found 3 ``.
+pub fn wrong_arity(func: &str, n: &RangeInclusive<usize>, found: usize, span: Span) -> Diagnostic {
+    let want = if n.start() == n.end() {
+        format!("{} argument{}", n.start(), plural(*n.start()))
+    } else if *n.end() == usize::MAX {
+        format!("at least {} arguments", n.start())
+    } else {
+        format!("{} to {} arguments", n.start(), n.end())
+    };
+    Diagnostic::new(format!("`{func}` takes {want}, found {found}"), span)
+}
+
+/// A name that is neither defined nor a kernel (`what`: name, array).
+pub fn unknown(module: &Module, n: &str, span: Span, what: &str) -> Diagnostic {
+    if module.kernel(n).is_some() {
+        return Diagnostic::new(format!("`{n}` is a kernel, not a value"), span);
+    }
+    Diagnostic::new(format!("unknown {what} `{n}`"), span).with_label("not defined")
+}
+
+/// A call of something that is no builtin, cast or value.
+pub fn unknown_function(module: &Module, name: &str, func_span: Span, span: Span) -> Diagnostic {
+    if module.kernel(name).is_some() {
+        return Diagnostic::new(
+            format!("`{name}` is a kernel and cannot be called inside an expression"),
+            span,
+        )
+        .with_note(format!(
+            "use it as a stage: `let b = {name}(...);` at the top of the body, then read `b[...]`"
+        ));
+    }
+    if looks_like_dtype(name) {
+        return Diagnostic::new(format!("unknown dtype `{name}` in a cast"), func_span).with_note(
+            format!("dtypes are {}", DType::ALL.map(DType::name).join(", ")),
+        );
+    }
+    let kernels: Vec<String> = module
+        .kernels
+        .iter()
+        .map(|k| format!("`{}`", k.name))
+        .collect();
+    let builtins: Vec<&str> = BUILTINS.iter().map(|(n, _)| *n).collect();
+    Diagnostic::new(format!("unknown function `{name}`"), func_span).with_note(format!(
+        "builtins are {}, casts named by a dtype, and this file's kernels as stages ({})",
+        builtins.join(" "),
+        kernels.join(", ")
+    ))
+}
+
+fn looks_like_dtype(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some('i' | 'u' | 'f' | 'c')) && {
+        let rest: String = chars.collect();
+        !rest.is_empty() && rest.chars().all(|c| c.is_ascii_digit())
+    }
+}
+
+/// A stage `let` inside `if` or a reduction.
+pub fn nested_stage(kernel: &str, span: Span) -> Diagnostic {
+    Diagnostic::new(
+        format!(
+            "stage `{kernel}` must be declared in the kernel's top-level body, not inside `if` or a reduction"
+        ),
+        span,
+    )
+    .with_note("a stage is the kernel run over the whole array, so it cannot depend on the point")
+}
+
+/// A reduction that is not one.
+pub fn unknown_reduction(op: &ast::Ident) -> Diagnostic {
+    Diagnostic::new(format!("unknown reduction `{}`", op.name), op.span)
+        .with_note(format!("reductions are {}", REDUCTIONS.join(", ")))
+}
+
+/// An array used as a value.
+pub fn array_as_value(n: &str, rank: usize, span: Span) -> Diagnostic {
+    let zeros = vec!["0"; rank].join(", ");
+    Diagnostic::new(format!("array `{n}` must be read with offsets"), span)
+        .with_label("an array, not a value")
+        .with_note(format!(
+            "write `{n}[{zeros}]` for the element at the output point"
+        ))
+}
+
+/// A table used without an index.
+pub fn table_as_value(n: &str, axes: usize, span: Span) -> Diagnostic {
+    Diagnostic::new(format!("`{n}` is a table and must be indexed"), span).with_note(format!(
+        "it has {axes} ax{}: write `{n}[{}]`",
+        if axes == 1 { "is" } else { "es" },
+        vec!["0"; axes].join(", ")
+    ))
+}
+
+/// A local value or reduction variable indexed.
+pub fn value_indexed(n: &str, span: Span) -> Diagnostic {
+    Diagnostic::new(format!("`{n}` is a value, not an array or table"), span)
+}
+
+/// A scalar parameter or const indexed.
+pub fn scalar_indexed(n: &str, span: Span) -> Diagnostic {
+    Diagnostic::new(format!("`{n}` is a scalar and cannot be indexed"), span)
+}
+
+/// An access whose number of offsets no kernel can have.
+pub fn bad_rank(offsets: usize, span: Span) -> Diagnostic {
+    Diagnostic::new(
+        format!("an access has {offsets} offsets; kernels have 1 to {MAX_NDIM} core axes"),
+        span,
+    )
+}
+
+/// An access with another number of offsets than the first.
+pub fn rank_mismatch(n: &str, offsets: usize, rank: usize, span: Span) -> Diagnostic {
+    Diagnostic::new(
+        format!(
+            "`{n}` is read with {offsets} offset{} here, but the kernel has {rank} core axes",
+            plural(offsets)
+        ),
+        span,
+    )
+    .with_label(format!("expected {rank} offsets"))
+    .with_note("every access uses one offset per core axis, the same number for every array")
+}
+
+/// A table indexed with the wrong number of indices.
+pub fn table_rank(n: &str, axes: usize, indices: usize, span: Span) -> Diagnostic {
+    Diagnostic::new(
+        format!("table `{n}` has {axes} axes but is indexed with {indices}"),
+        span,
+    )
+}
+
+/// A kernel that reads no array with offsets: its core axes are unknown.
+pub fn no_access(sig: &KernelSig) -> Diagnostic {
+    Diagnostic::new(
+        format!("kernel `{}` never reads an array with offsets", sig.name),
+        sig.def.name.span,
+    )
+    .with_note("the number of core axes comes from accesses like `x[0, 0]`")
+}
+
+/// Every name and arity problem of `sig`'s body (a flattened kernel), in
+/// source order.
+pub fn check_names(module: &Module, sig: &KernelSig) -> Vec<Diagnostic> {
+    let mut w = Walk {
+        module,
+        sig,
+        scopes: Vec::new(),
+        rank: None,
+        found: Vec::new(),
+    };
+    w.block(&sig.def.body);
+    if w.rank.is_none() && w.found.is_empty() {
+        w.found.push(no_access(sig));
+    }
+    w.found.sort_by_key(|d| d.span.start);
+    w.found
+}
+
+struct Walk<'m> {
+    module: &'m Module,
+    sig: &'m KernelSig,
+    /// Lets and reduction variables in scope, each with whether its value
+    /// had a problem (then its uses say nothing more).
+    scopes: Vec<(String, bool)>,
+    /// The number of offsets of the first array access.
+    rank: Option<usize>,
+    found: Vec<Diagnostic>,
+}
+
+impl Walk<'_> {
+    fn block(&mut self, b: &ast::Block) {
+        let depth = self.scopes.len();
+        for l in &b.lets {
+            let before = self.found.len();
+            match &l.value.kind {
+                // Stages at the top of the body were flattened away.
+                ExprKind::Call { func, .. } if self.module.kernel(&func.name).is_some() => {
+                    self.found.push(nested_stage(&func.name, l.value.span));
+                }
+                _ => self.expr(&l.value),
+            }
+            self.scopes
+                .push((l.name.name.clone(), self.found.len() > before));
+        }
+        self.expr(&b.value);
+        self.scopes.truncate(depth);
+    }
+
+    /// Whether `n` is a let or reduction variable in scope, and if so
+    /// whether its value had a problem.
+    fn local(&self, n: &str) -> Option<bool> {
+        self.scopes
+            .iter()
+            .rev()
+            .find(|(s, _)| s == n)
+            .map(|(_, bad)| *bad)
+    }
+
+    fn expr(&mut self, e: &ast::Expr) {
+        match &e.kind {
+            ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Bool(_) | ExprKind::List(_) => {}
+            ExprKind::Name(n) => self.name(n, e.span),
+            ExprKind::Index { base, indices } => {
+                for ix in indices {
+                    self.expr(ix);
+                }
+                self.index(base, indices.len(), e.span);
+            }
+            ExprKind::Unary { operand, .. } => self.expr(operand),
+            ExprKind::Binary { lhs, rhs, .. } => {
+                self.expr(lhs);
+                self.expr(rhs);
+            }
+            ExprKind::If {
+                cond,
+                then,
+                otherwise,
+            } => {
+                self.expr(cond);
+                self.block(then);
+                self.block(otherwise);
+            }
+            ExprKind::Call { func, args } => {
+                match arity(&func.name) {
+                    Some(n) if !n.contains(&args.len()) => {
+                        self.found
+                            .push(wrong_arity(&func.name, &n, args.len(), e.span));
+                    }
+                    Some(_) => {}
+                    // A stage's call at the top of the body was flattened
+                    // away; any other call of a kernel is refused here, and
+                    // its arguments (arrays, maybe) say nothing more.
+                    None => {
+                        self.found.push(unknown_function(
+                            self.module,
+                            &func.name,
+                            func.span,
+                            e.span,
+                        ));
+                        return;
+                    }
+                }
+                for a in args {
+                    self.expr(a);
+                }
+            }
+            ExprKind::Reduce { op, vars, body } => {
+                if !REDUCTIONS.contains(&op.name.as_str()) {
+                    self.found.push(unknown_reduction(op));
+                }
+                let depth = self.scopes.len();
+                for v in vars {
+                    self.expr(&v.lo);
+                    self.expr(&v.hi);
+                    self.scopes.push((v.name.name.clone(), false));
+                }
+                self.block(body);
+                self.scopes.truncate(depth);
+            }
+        }
+    }
+
+    fn name(&mut self, n: &str, span: Span) {
+        if self.local(n).is_some() || self.sig.params.iter().any(|(p, _)| p == n) {
+            return;
+        }
+        if self.sig.inputs.iter().any(|i| i == n) {
+            self.found
+                .push(array_as_value(n, self.rank.unwrap_or(2), span));
+            return;
+        }
+        match self.module.consts.get(n) {
+            Some(ConstVal::Scalar(..)) => {}
+            Some(ConstVal::Table(t)) => self.found.push(table_as_value(n, t.shape.len(), span)),
+            None => self.found.push(unknown(self.module, n, span, "name")),
+        }
+    }
+
+    fn index(&mut self, base: &ast::Ident, offsets: usize, span: Span) {
+        let n = base.name.as_str();
+        if let Some(bad) = self.local(n) {
+            if !bad {
+                self.found.push(value_indexed(n, base.span));
+            }
+            return;
+        }
+        if self.sig.inputs.iter().any(|i| i == n) {
+            match self.rank {
+                None if offsets == 0 || offsets > MAX_NDIM => {
+                    self.found.push(bad_rank(offsets, span));
+                }
+                None => self.rank = Some(offsets),
+                Some(r) if r != offsets => self.found.push(rank_mismatch(n, offsets, r, span)),
+                Some(_) => {}
+            }
+            return;
+        }
+        match self.module.consts.get(n) {
+            Some(ConstVal::Table(t)) if t.shape.len() != offsets => {
+                self.found.push(table_rank(n, t.shape.len(), offsets, span));
+            }
+            Some(ConstVal::Table(_)) => {}
+            Some(ConstVal::Scalar(..)) => self.found.push(scalar_indexed(n, base.span)),
+            None if self.sig.params.iter().any(|(p, _)| p == n) => {
+                self.found.push(scalar_indexed(n, base.span));
+            }
+            None => self.found.push(unknown(self.module, n, base.span, "array")),
+        }
+    }
+}
