@@ -16,6 +16,7 @@ use crate::base::scalar::Scalar;
 
 /// A Rust element type that stn arrays can hold.
 pub trait Element: Copy + Send + Sync + Default + 'static {
+    /// The dtype of arrays of this element type.
     const DTYPE: DType;
 }
 
@@ -73,10 +74,12 @@ impl<'a> ArrayRef<'a> {
         }
     }
 
+    /// The element type.
     pub fn dtype(&self) -> DType {
         self.dtype
     }
 
+    /// The length of each axis.
     pub fn shape(&self) -> &[usize] {
         &self.shape
     }
@@ -86,14 +89,17 @@ impl<'a> ArrayRef<'a> {
         &self.strides
     }
 
+    /// The address of element `[0, .., 0]`.
     pub fn as_ptr(&self) -> *const u8 {
         self.ptr
     }
 
+    /// The number of elements.
     pub fn len(&self) -> usize {
         self.shape.iter().product()
     }
 
+    /// Whether the array has no elements.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -211,6 +217,7 @@ unsafe impl Send for ArrayMut<'_> {}
 unsafe impl Sync for ArrayMut<'_> {}
 
 impl<'a> ArrayMut<'a> {
+    /// Views an `ndarray` mutable view of any layout.
     pub fn new<T: Element, D: Dimension>(mut view: ArrayViewMut<'a, T, D>) -> ArrayMut<'a> {
         let size = std::mem::size_of::<T>() as isize;
         ArrayMut {
@@ -242,18 +249,22 @@ impl<'a> ArrayMut<'a> {
         }
     }
 
+    /// The element type.
     pub fn dtype(&self) -> DType {
         self.dtype
     }
 
+    /// The length of each axis.
     pub fn shape(&self) -> &[usize] {
         &self.shape
     }
 
+    /// Byte strides.
     pub fn strides(&self) -> &[isize] {
         &self.strides
     }
 
+    /// The address of element `[0, .., 0]`.
     pub fn as_mut_ptr(&mut self) -> *mut u8 {
         self.ptr
     }
@@ -345,16 +356,27 @@ pub fn for_each_index(shape: &[usize], mut f: impl FnMut(&[usize])) {
 /// An owned n-d array of any supported dtype.
 #[derive(Clone, Debug, PartialEq)]
 pub enum DynArray {
+    /// An array of `bool`.
     Bool(ArrayD<bool>),
+    /// An array of `i8`.
     I8(ArrayD<i8>),
+    /// An array of `i16`.
     I16(ArrayD<i16>),
+    /// An array of `i32`.
     I32(ArrayD<i32>),
+    /// An array of `i64`.
     I64(ArrayD<i64>),
+    /// An array of `u8`.
     U8(ArrayD<u8>),
+    /// An array of `u16`.
     U16(ArrayD<u16>),
+    /// An array of `u32`.
     U32(ArrayD<u32>),
+    /// An array of `u64`.
     U64(ArrayD<u64>),
+    /// An array of `f32`.
     F32(ArrayD<f32>),
+    /// An array of `f64`.
     F64(ArrayD<f64>),
 }
 
@@ -488,6 +510,7 @@ impl DynArray {
         }
     }
 
+    /// The element type.
     pub fn dtype(&self) -> DType {
         match self {
             DynArray::Bool(_) => DType::Bool,
@@ -504,14 +527,17 @@ impl DynArray {
         }
     }
 
+    /// The length of each axis.
     pub fn shape(&self) -> &[usize] {
         dyn_dispatch!(self, a => a.shape())
     }
 
+    /// A dtype-erased view of the whole array.
     pub fn view(&self) -> ArrayRef<'_> {
         dyn_dispatch!(self, a => ArrayRef::new(a.view()))
     }
 
+    /// A dtype-erased mutable view of the whole array.
     pub fn view_mut(&mut self) -> ArrayMut<'_> {
         dyn_dispatch!(self, a => ArrayMut::new(a.view_mut()))
     }

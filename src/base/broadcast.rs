@@ -10,26 +10,42 @@ use crate::base::array::ArrayRef;
 /// Why inputs cannot be mapped together.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ShapeError {
+    /// An input has fewer axes than the kernel's core axes.
     #[error(
         "input {input} has shape {shape:?}, but the kernel needs at least {ndim} axes (its core axes)"
     )]
     TooFewAxes {
+        /// The input's number, from 1.
         input: usize,
+        /// Its shape.
         shape: Vec<usize>,
+        /// The kernel's core axes.
         ndim: usize,
     },
+    /// Two inputs' core axes differ.
     #[error(
         "the core axes of the inputs differ: input 1 has {first:?}, input {input} has {other:?}"
     )]
     CoreMismatch {
+        /// The other input's number, from 1.
         input: usize,
+        /// Input 1's core shape.
         first: Vec<usize>,
+        /// The other's core shape.
         other: Vec<usize>,
     },
+    /// The loop axes do not broadcast (`shapes` lists every input's).
     #[error("the loop axes of the inputs do not broadcast: {shapes}")]
-    LoopMismatch { shapes: String },
+    LoopMismatch {
+        /// Every input's shape.
+        shapes: String,
+    },
+    /// The output would have more elements than memory can address.
     #[error("the broadcast output shape {shape:?} is too large")]
-    TooLarge { shape: Vec<usize> },
+    TooLarge {
+        /// The output's shape.
+        shape: Vec<usize>,
+    },
 }
 
 /// How a set of inputs maps onto the output's loop axes.

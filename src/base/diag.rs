@@ -9,11 +9,14 @@ use std::fmt;
 /// A byte range in a kernel source text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct Span {
+    /// Byte offset of the first character.
     pub start: usize,
+    /// Byte offset just past the last character.
     pub end: usize,
 }
 
 impl Span {
+    /// The bytes `start..end`.
     pub const fn new(start: usize, end: usize) -> Span {
         Span { start, end }
     }
@@ -33,7 +36,9 @@ impl fmt::Display for Span {
 /// One problem found in kernel source: what is wrong, and where.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
+    /// What is wrong, as one sentence.
     pub message: String,
+    /// Where.
     pub span: Span,
     /// Text shown next to the caret; defaults to nothing.
     pub label: Option<String>,
@@ -42,6 +47,7 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// A diagnostic with `message` at `span`.
     pub fn new(message: impl Into<String>, span: Span) -> Diagnostic {
         Diagnostic {
             message: message.into(),
@@ -51,11 +57,13 @@ impl Diagnostic {
         }
     }
 
+    /// Adds a short label shown under the caret.
     pub fn with_label(mut self, label: impl Into<String>) -> Diagnostic {
         self.label = Some(label.into());
         self
     }
 
+    /// Adds a note: what to do instead, or why.
     pub fn with_note(mut self, note: impl Into<String>) -> Diagnostic {
         self.notes.push(note.into());
         self

@@ -8,16 +8,27 @@ use std::fmt;
 /// One of the eleven element types stn reads, computes with and writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum DType {
+    /// `bool`, stored as one byte 0 or 1.
     Bool,
+    /// 8-bit signed integers.
     I8,
+    /// 16-bit signed integers.
     I16,
+    /// 32-bit signed integers.
     I32,
+    /// 64-bit signed integers.
     I64,
+    /// 8-bit unsigned integers.
     U8,
+    /// 16-bit unsigned integers.
     U16,
+    /// 32-bit unsigned integers.
     U32,
+    /// 64-bit unsigned integers.
     U64,
+    /// 32-bit IEEE 754 floats.
     F32,
+    /// 64-bit IEEE 754 floats.
     F64,
 }
 
@@ -69,6 +80,7 @@ impl DType {
         }
     }
 
+    /// Whether the dtype is `f32` or `f64`.
     pub fn is_float(self) -> bool {
         matches!(self, DType::F32 | DType::F64)
     }
@@ -78,10 +90,12 @@ impl DType {
         self.is_signed() || self.is_unsigned()
     }
 
+    /// Whether the dtype is a signed integer.
     pub fn is_signed(self) -> bool {
         matches!(self, DType::I8 | DType::I16 | DType::I32 | DType::I64)
     }
 
+    /// Whether the dtype is an unsigned integer.
     pub fn is_unsigned(self) -> bool {
         matches!(self, DType::U8 | DType::U16 | DType::U32 | DType::U64)
     }

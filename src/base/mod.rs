@@ -10,9 +10,14 @@ pub mod diag;
 pub mod dtype;
 pub mod error;
 pub mod mode;
+#[allow(missing_docs, reason = "internal: reachable only through `internals`")]
 pub mod ops;
+#[allow(missing_docs, reason = "internal: reachable only through `internals`")]
 pub mod parallel;
+#[allow(missing_docs, reason = "internal: reachable only through `internals`")]
 pub mod parse;
+#[allow(missing_docs, reason = "internal: reachable only through `internals`")]
 pub mod rt;
 pub mod scalar;
+#[allow(missing_docs, reason = "internal: reachable only through `internals`")]
 pub mod stack;

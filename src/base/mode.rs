@@ -25,6 +25,7 @@ pub enum Mode {
 }
 
 impl Mode {
+    /// Every mode, in SPEC §4's order.
     pub const ALL: [Mode; 6] = [
         Mode::Fill,
         Mode::Constant,
@@ -34,6 +35,7 @@ impl Mode {
         Mode::Wrap,
     ];
 
+    /// The mode's name (`fill`, `reflect`, ...).
     pub fn name(self) -> &'static str {
         match self {
             Mode::Fill => "fill",
@@ -45,6 +47,7 @@ impl Mode {
         }
     }
 
+    /// The mode called `name`.
     pub fn from_name(name: &str) -> Option<Mode> {
         Mode::ALL.iter().copied().find(|m| m.name() == name)
     }

@@ -12,10 +12,15 @@ use crate::base::dtype::DType;
 /// `Int` (always within their dtype's range), `u64` in `U64`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Scalar {
+    /// A bool.
     Bool(bool),
+    /// Any signed integer, and unsigned ones up to `u32`, as `i64`.
     Int(i64),
+    /// A `u64`.
     U64(u64),
+    /// An `f32`.
     F32(f32),
+    /// An `f64`.
     F64(f64),
 }
 

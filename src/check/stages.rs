@@ -15,11 +15,11 @@
 //!   scalar arguments that depend on the point and oversized pipelines are
 //!   spanned diagnostics here.
 //!
-//! [`plan`] specializes a graph for input dtypes and binds parameter
-//! values; [`schedule`] decides how it runs (fused tiles or stage by
-//! stage); [`stepwise`] is the stage-by-stage evaluation that defines what
-//! a pipeline means, and `exec::fused` the fused one, which must give the
-//! same bytes.
+//! `program::pipeline` specializes a graph for input dtypes and binds
+//! parameter values; `exec::model` decides how it runs (tile shapes,
+//! steps per pass); `program::stepwise` is the stage-by-stage evaluation
+//! that defines what a pipeline means, and `exec` the fused one, which
+//! must give the same bytes.
 
 use crate::base::diag::{Diagnostic, Span};
 use crate::check::kernel::Checker;

@@ -16,9 +16,13 @@
 //! - `insts[result]` has dtype `out_dtype` (the lowering ends with the final
 //!   `Cast`), and it is the value stored at the output point.
 
+#[allow(missing_docs, reason = "internal: reachable only through `internals`")]
 pub mod eval;
+#[allow(missing_docs, reason = "internal: reachable only through `internals`")]
 pub mod lower;
+#[allow(missing_docs, reason = "internal: reachable only through `internals`")]
 pub mod print;
+#[allow(missing_docs, reason = "internal: reachable only through `internals`")]
 pub mod range;
 
 use crate::base::dtype::DType;
@@ -29,12 +33,16 @@ use crate::base::scalar::Scalar;
 pub type ValueId = u32;
 
 #[derive(Clone, Debug, PartialEq)]
+/// What an instruction computes.
 pub enum Op {
+    /// A constant of the instruction's dtype.
     Const(Scalar),
     /// The element of array input `input` at `offset` (one number per core
     /// axis) from the output point. Its dtype is the input's dtype.
     Load {
+        /// The array input's number.
         input: u32,
+        /// The offset per core axis.
         offset: Vec<i64>,
     },
     /// Scalar parameter number `n` (counting scalar parameters only).
@@ -46,15 +54,20 @@ pub enum Op {
     /// Conversion to the instruction's dtype by NumPy `astype` rules as SPEC §3
     /// fixes them (wrap, truncate toward zero, saturate, NaN to 0).
     Cast(ValueId),
+    /// A unary operation on a value of the instruction's dtype.
     Unary(UnaryOp, ValueId),
+    /// A binary operation on two values of the operation's dtype.
     Binary(BinaryOp, ValueId, ValueId),
     /// `cond ? a : b`; both arms are always evaluated (they cannot trap).
     Select(ValueId, ValueId, ValueId),
 }
 
 #[derive(Clone, Debug, PartialEq)]
+/// One instruction: an operation and the dtype of its value.
 pub struct Inst {
+    /// What it computes.
     pub op: Op,
+    /// Its value's dtype.
     pub dtype: DType,
 }
 
@@ -62,11 +75,14 @@ pub struct Inst {
 /// An axis no access moves along has `(0, 0)`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Footprint {
+    /// The smallest offset per core axis.
     pub lo: Vec<i64>,
+    /// The largest offset per core axis.
     pub hi: Vec<i64>,
 }
 
 impl Footprint {
+    /// The footprint of a kernel that reads only the output point, with `ndim` axes.
     pub fn zero(ndim: usize) -> Footprint {
         Footprint {
             lo: vec![0; ndim],
@@ -74,6 +90,7 @@ impl Footprint {
         }
     }
 
+    /// The number of core axes.
     pub fn ndim(&self) -> usize {
         self.lo.len()
     }
@@ -82,6 +99,7 @@ impl Footprint {
 /// One kernel, specialized for one dtype signature, computing one point.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Func {
+    /// The kernel's name.
     pub name: String,
     /// Number of core axes (1 to 4).
     pub ndim: usize,
@@ -89,9 +107,12 @@ pub struct Func {
     pub inputs: Vec<DType>,
     /// Dtypes of the scalar parameters, in parameter order.
     pub params: Vec<DType>,
+    /// The output dtype.
     pub out_dtype: DType,
+    /// The instructions, in order.
     pub insts: Vec<Inst>,
     /// The value stored at the output point; its dtype is `out_dtype`.
     pub result: ValueId,
+    /// The box of offsets the kernel reads, per core axis.
     pub footprint: Footprint,
 }

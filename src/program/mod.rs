@@ -7,10 +7,13 @@
 //! reuse the machine code. `Kernel::signatures` shows what has been compiled.
 
 pub mod call;
+#[allow(missing_docs, reason = "internal: reachable only through `internals`")]
 pub mod describe;
 pub mod options;
+#[allow(missing_docs, reason = "internal: reachable only through `internals`")]
 pub mod pipeline;
 pub mod run;
+#[allow(missing_docs, reason = "internal: reachable only through `internals`")]
 pub mod stepwise;
 
 use std::collections::HashMap;
@@ -167,8 +170,11 @@ pub struct Kernel {
 
 /// A kernel typed, lowered and compiled for one signature of input dtypes.
 pub struct Specialized {
+    /// The typed tree (the interpreter runs it).
     pub typed: TKernel,
+    /// The IR.
     pub func: Func,
+    /// The machine code.
     pub compiled: Arc<Compiled>,
     /// Time spent checking, lowering and compiling.
     pub compile_time: Duration,
