@@ -333,3 +333,15 @@ fn io_errors_keep_the_system_error_as_their_source() {
         "{e}"
     );
 }
+
+#[test]
+fn the_readme_library_example_does_what_it_says() {
+    let program = Program::from_source("inline.stn", "kernel k(x) { x[-1] + x[1] }").unwrap();
+    let k = program.kernel(None).unwrap();
+    let x = ndarray::arr1(&[1i64, 2, 3, 4]);
+    let y = k
+        .apply(&[x.view()], &Options::new().boundary(Mode::Nearest))
+        .unwrap();
+    assert_eq!(y, ndarray::arr1(&[3, 4, 6, 7]));
+    assert_eq!(k.signatures(), vec![vec![DType::I64]]);
+}
