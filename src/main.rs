@@ -70,55 +70,23 @@ struct BenchArgs {
     /// Input dtypes (one, or one per array input).
     #[arg(long = "dtype", value_name = "DTYPE", required = true)]
     dtypes: Vec<String>,
-    /// Worker threads (default: every core).
-    #[arg(long)]
-    threads: Option<usize>,
     /// Timed runs after the warm-up run.
     #[arg(long, default_value_t = 10)]
     repeats: usize,
-    /// Apply the kernel N times per run (time steps).
-    #[arg(long, default_value_t = 1)]
-    steps: usize,
-    /// `auto` (fused) or `stepwise`.
-    #[arg(long, value_parser = ["auto", "stepwise"], default_value = "auto")]
-    schedule: String,
     /// Steps fused per pass over memory (default: chosen from the
     /// footprint and the cache size).
     #[arg(long)]
     steps_per_pass: Option<usize>,
-    /// Boundary mode: fill, constant, nearest, reflect, mirror, wrap.
-    #[arg(long)]
-    boundary: Option<String>,
-    /// A scalar parameter, NAME=VALUE; repeat for several.
-    #[arg(
-        long = "param",
-        value_name = "NAME=VALUE",
-        allow_negative_numbers = true
-    )]
-    params: Vec<String>,
+    #[command(flatten)]
+    call: CallArgs,
 }
 
+/// The options of a call, for `run` and `bench` alike.
 #[derive(clap::Args)]
-struct RunArgs {
-    /// The .stn file.
-    file: PathBuf,
-    /// The kernel to run (needed when the file defines several).
-    kernel: Option<String>,
-    /// An input array: .npy, a PNG or TIFF file, or a glob of images
-    /// ('frames/*.png', stacked along a new axis 0); repeat for kernels
-    /// with several inputs.
-    #[arg(short = 'i', long = "input", value_name = "INPUT", required = true)]
-    inputs: Vec<PathBuf>,
-    /// The output array: .npy, a PNG or TIFF file, or a pattern like
-    /// 'out/{}.png' (one image per index of the leading axis).
-    #[arg(short = 'o', long = "output", value_name = "OUTPUT")]
-    output: PathBuf,
+struct CallArgs {
     /// Boundary mode: fill, constant, nearest, reflect, mirror, wrap.
     #[arg(long)]
     boundary: Option<String>,
-    /// The constant of `fill` and `constant` (default 0).
-    #[arg(long, allow_negative_numbers = true)]
-    cval: Option<String>,
     /// A scalar parameter, NAME=VALUE; repeat for several.
     #[arg(
         long = "param",
@@ -136,6 +104,28 @@ struct RunArgs {
     /// and step as its own pass over memory (the reference).
     #[arg(long, value_parser = ["auto", "stepwise"], default_value = "auto")]
     schedule: String,
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// The .stn file.
+    file: PathBuf,
+    /// The kernel to run (needed when the file defines several).
+    kernel: Option<String>,
+    /// An input array: .npy, a PNG or TIFF file, or a glob of images
+    /// ('frames/*.png', stacked along a new axis 0); repeat for kernels
+    /// with several inputs.
+    #[arg(short = 'i', long = "input", value_name = "INPUT", required = true)]
+    inputs: Vec<PathBuf>,
+    /// The output array: .npy, a PNG or TIFF file, or a pattern like
+    /// 'out/{}.png' (one image per index of the leading axis).
+    #[arg(short = 'o', long = "output", value_name = "OUTPUT")]
+    output: PathBuf,
+    /// The constant of `fill` and `constant` (default 0).
+    #[arg(long, allow_negative_numbers = true)]
+    cval: Option<String>,
+    #[command(flatten)]
+    call: CallArgs,
     /// No progress bar.
     #[arg(long, short = 'q')]
     quiet: bool,
@@ -205,43 +195,28 @@ fn main() -> ExitCode {
     }
 }
 
-/// The options every command that runs a kernel shares.
-fn options(
-    boundary: Option<&str>,
-    params: &[String],
-    threads: Option<usize>,
-    steps: usize,
-    schedule: &str,
-) -> Result<Options> {
-    let mut opts = Options::new().caller(Caller::Cli).steps(steps);
-    if let Some(b) = boundary {
+/// The options of `run` and `bench`.
+fn options(args: &CallArgs) -> Result<Options> {
+    let mut opts = Options::new().caller(Caller::Cli).steps(args.steps);
+    if let Some(b) = &args.boundary {
         opts = opts.boundary(parse::mode(b)?);
     }
-    for p in params {
+    for p in &args.params {
         let (name, v) = parse::param(p)?;
         opts = opts.param(&name, v);
     }
-    match threads {
+    match args.threads {
         Some(0) => return Err(Error::usage("--threads must be at least 1")),
         Some(n) => opts = opts.threads(n),
         None => {}
     }
-    if let Some(s) = Schedule::from_name(schedule) {
-        opts = opts.schedule(s);
-    }
-    Ok(opts)
+    Ok(opts.schedule(args.schedule.parse::<Schedule>()?))
 }
 
 fn run(args: RunArgs) -> Result<()> {
     let program = Program::from_path(&args.file)?;
     let kernel = program.kernel(args.kernel.as_deref())?;
-    let mut opts = options(
-        args.boundary.as_deref(),
-        &args.params,
-        args.threads,
-        args.steps,
-        &args.schedule,
-    )?;
+    let mut opts = options(&args.call)?;
     if let Some(c) = &args.cval {
         opts = opts.cval(
             parse::number(c)
@@ -317,13 +292,7 @@ fn bench(args: BenchArgs) -> Result<()> {
     if args.repeats == 0 {
         return Err(Error::usage("--repeats must be at least 1"));
     }
-    let mut opts = options(
-        args.boundary.as_deref(),
-        &args.params,
-        args.threads,
-        args.steps,
-        &args.schedule,
-    )?;
+    let mut opts = options(&args.call)?;
     match args.steps_per_pass {
         Some(0) => return Err(Error::usage("--steps-per-pass must be at least 1")),
         Some(n) => opts = opts.steps_per_pass(n),
@@ -336,7 +305,10 @@ fn bench(args: BenchArgs) -> Result<()> {
         .collect();
     let views: Vec<ArrayRef> = inputs.iter().map(|a| a.view()).collect();
     let report = bench::bench(kernel, &views, &opts, args.repeats)?;
-    print!("{}", report.text(kernel, &sig, args.threads, args.steps));
+    print!(
+        "{}",
+        report.text(kernel, &sig, args.call.threads, args.call.steps)
+    );
     Ok(())
 }
 

@@ -27,6 +27,7 @@ use crate::base::array::{ArrayRef, DynArray, Element};
 use crate::base::dtype::DType;
 use crate::base::error::{Error, Result};
 use crate::base::error::{IoCause, describe};
+use crate::io::{read_error, write_error};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Format {
@@ -69,22 +70,6 @@ pub fn is_image(spec: &str) -> bool {
 
 fn has_glob_chars(spec: &str) -> bool {
     spec.contains(['*', '?', '['])
-}
-
-fn read_error(path: &Path, why: impl IoCause) -> Error {
-    let why = why.into_io_error();
-    Error::io(
-        format!("cannot read `{}`: {}", path.display(), describe(&why)),
-        why,
-    )
-}
-
-fn write_error(path: &Path, why: impl IoCause) -> Error {
-    let why = why.into_io_error();
-    Error::io(
-        format!("cannot write `{}`: {}", path.display(), describe(&why)),
-        why,
-    )
 }
 
 /// Reads one PNG or TIFF file, a multi-page TIFF (pages stacked along a

@@ -11,7 +11,25 @@ pub mod zarr;
 
 use std::path::Path;
 
-use crate::base::error::{Error, Result, describe};
+use crate::base::error::{Error, IoCause, Result, describe};
+
+/// `cannot read `PATH`: WHY`, keeping the cause as the error's source.
+pub fn read_error(path: &Path, why: impl IoCause) -> Error {
+    let why = why.into_io_error();
+    Error::io(
+        format!("cannot read `{}`: {}", path.display(), describe(&why)),
+        why,
+    )
+}
+
+/// `cannot write `PATH`: WHY`, keeping the cause as the error's source.
+pub fn write_error(path: &Path, why: impl IoCause) -> Error {
+    let why = why.into_io_error();
+    Error::io(
+        format!("cannot write `{}`: {}", path.display(), describe(&why)),
+        why,
+    )
+}
 
 /// Reads a kernel source file.
 pub fn read_text(path: &Path) -> Result<String> {

@@ -19,7 +19,7 @@ use zarrs::filesystem::FilesystemStore;
 use crate::base::array::{ArrayRef, DynArray, Element};
 use crate::base::dtype::DType;
 use crate::base::error::{Error, Result};
-use crate::base::error::{IoCause, describe};
+use crate::io::{read_error, write_error};
 
 /// Target size of one chunk of a new array, in bytes (uncompressed).
 const CHUNK_BYTES: u64 = 2 << 20;
@@ -39,22 +39,6 @@ pub fn is_zarr(path: &Path) -> bool {
 /// Whether `path` is a directory holding a Zarr array's metadata.
 pub fn is_array_dir(path: &Path) -> bool {
     path.join("zarr.json").is_file() || path.join(".zarray").is_file()
-}
-
-fn read_error(path: &Path, why: impl IoCause) -> Error {
-    let why = why.into_io_error();
-    Error::io(
-        format!("cannot read `{}`: {}", path.display(), describe(&why)),
-        why,
-    )
-}
-
-fn write_error(path: &Path, why: impl IoCause) -> Error {
-    let why = why.into_io_error();
-    Error::io(
-        format!("cannot write `{}`: {}", path.display(), describe(&why)),
-        why,
-    )
 }
 
 /// Opens the array stored at the root of the directory `path`.

@@ -24,9 +24,8 @@ use zarrs::filesystem::FilesystemStore;
 use super::slab::Slab;
 use crate::base::dtype::DType;
 use crate::base::error::{Error, Result};
-use crate::base::error::{IoCause, describe};
 use crate::io::format::{Format, format_of, unsupported};
-use crate::io::{image, zarr};
+use crate::io::{image, write_error, zarr};
 
 /// An output array being written by ranges of rows of axis 0.
 pub trait Sink: Send {
@@ -94,14 +93,6 @@ fn parent(path: &Path) -> PathBuf {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     }
-}
-
-fn write_error(path: &Path, why: impl IoCause) -> Error {
-    let why = why.into_io_error();
-    Error::io(
-        format!("cannot write `{}`: {}", path.display(), describe(&why)),
-        why,
-    )
 }
 
 /// A `.npy` output: a full-size temporary file, written through a pipe
