@@ -121,8 +121,9 @@ struct RunArgs {
     /// 'out/{}.png' (one image per index of the leading axis).
     #[arg(short = 'o', long = "output", value_name = "OUTPUT")]
     output: PathBuf,
-    /// The constant of `fill` and `constant` (default 0).
-    #[arg(long, allow_negative_numbers = true)]
+    /// The constant of `fill` and `constant` (default 0; `-inf` and `nan`
+    /// too).
+    #[arg(long, allow_hyphen_values = true)]
     cval: Option<String>,
     #[command(flatten)]
     call: CallArgs,

@@ -320,6 +320,27 @@ fn rows() -> Vec<Row> {
         .file("k.stn", pu8)
         .file("x.npy", x()),
         row(
+            "option-param-f32-range",
+            "run {d}/k.stn -i {d}/x.npy -o {d}/y.npy --param a=1e40",
+            &["bad value for parameter `a` (f32): out of range for f32"],
+        )
+        .file("k.stn", "kernel k(x, a: f32) { x[0, 0] * a }\n")
+        .file("x.npy", x()),
+        row(
+            "option-cval-out-of-range",
+            "run {d}/k.stn -i {d}/x.npy -o {d}/y.npy --cval 70000",
+            &["--cval 70000 is out of range for i16 (-32768 to 32767): under `fill` it is written as i16"],
+        )
+        .file("k.stn", "kernel k(x) { x[0, 1] }\n")
+        .file("x.npy", x()),
+        row(
+            "option-cval-not-an-integer",
+            "run {d}/k.stn -i {d}/x.npy -o {d}/y.npy --boundary constant --cval nan",
+            &["--cval NaN is not an integer, which i16 needs: under `constant` it is written as i16"],
+        )
+        .file("k.stn", "kernel k(x) { x[0, 1] }\n")
+        .file("x.npy", x()),
+        row(
             "option-param-not-an-integer",
             "run {d}/k.stn -i {d}/x.npy -o {d}/y.npy --param n=1.5",
             &["bad value for parameter `n` (u8): expected an integer"],

@@ -228,6 +228,24 @@ fn steps_params_cval_and_threads() {
                 * (-9.0 + u[[1, 0]] as f64 - 9.0 + u[[0, 1]] as f64 - 4.0 * u[[0, 0]] as f64))
                 as f32
     );
+    // `-inf` and `-nan` are values too, not options.
+    for cval in ["-inf", "-nan", "nan"] {
+        let out = p(d.path(), &format!("cval{cval}.npy"));
+        let got = run(
+            &["--param", "alpha=0.1", "--boundary", "fill", "--cval", cval],
+            &out,
+        );
+        let edge = got[[0, 0]];
+        match cval {
+            "-inf" => assert_eq!(edge, f32::NEG_INFINITY),
+            _ => assert!(edge.is_nan(), "{cval}: {edge}"),
+        }
+        // Inside, the cval plays no part.
+        let one = k
+            .apply(&[u.view()], &Options::new().param("alpha", 0.1))
+            .unwrap();
+        assert_eq!(got[[5, 5]], one[[5, 5]]);
+    }
 }
 
 #[test]

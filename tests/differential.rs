@@ -25,6 +25,30 @@ fn seed_and_cases(default_seed: u64, default_cases: u64) -> (u64, u64) {
     }
 }
 
+/// `want`, or the nearest value that every one of `dtypes` holds: a cval
+/// must keep its value in the dtypes it is written as (SPEC §13), so a
+/// generated cval is brought into their common range.
+fn cval_for(want: Scalar, dtypes: &[DType]) -> Scalar {
+    let ints: Vec<DType> = dtypes.iter().copied().filter(|d| !d.is_float()).collect();
+    if ints.is_empty() {
+        return want;
+    }
+    let lo = ints
+        .iter()
+        .map(|&d| stn::internals::scalar::int_range(d).0)
+        .max()
+        .unwrap();
+    let hi = ints
+        .iter()
+        .map(|&d| stn::internals::scalar::int_range(d).1)
+        .min()
+        .unwrap();
+    match want {
+        Scalar::Int(v) => Scalar::Int(v.clamp(lo, hi)),
+        _ => Scalar::Int(0),
+    }
+}
+
 /// Runs `k` with the JIT and with the interpreter and asserts bit-identical
 /// outputs; `describe` names the case (seed, kernel, shapes) on failure.
 fn assert_engines_agree(
@@ -411,18 +435,21 @@ fn jit_equals_interpreter_on_generated_kernels() {
             })
             .collect();
         let views: Vec<ArrayRef> = arrays.iter().map(|a| a.view()).collect();
+        let want = *[
+            Scalar::Int(0),
+            Scalar::Int(-3),
+            Scalar::F64(1.5),
+            Scalar::F64(f64::NAN),
+        ]
+        .choose(&mut rng)
+        .unwrap();
+        let written: Vec<DType> = match k.check(&case.dtypes) {
+            Ok(sig) => case.dtypes.iter().copied().chain([sig.output]).collect(),
+            Err(_) => case.dtypes.clone(),
+        };
         let mut opts = Options::new()
             .boundary(*Mode::ALL.choose(&mut rng).unwrap())
-            .cval(
-                *[
-                    Scalar::Int(0),
-                    Scalar::Int(-3),
-                    Scalar::F64(1.5),
-                    Scalar::F64(f64::NAN),
-                ]
-                .choose(&mut rng)
-                .unwrap(),
-            )
+            .cval(cval_for(want, &written))
             .threads(rng.random_range(1..=3))
             .tile_points(*[1usize, 3, 17, 1 << 16].choose(&mut rng).unwrap());
         for (name, d) in &case.params {
@@ -677,7 +704,14 @@ fn narrow_lane_code_equals_interpreter_on_integer_kernels() {
         let views: Vec<ArrayRef> = arrays.iter().map(|a| a.view()).collect();
         let opts = Options::new()
             .boundary(*Mode::ALL.choose(&mut rng).unwrap())
-            .cval(Scalar::Int(rng.random_range(-3..300)))
+            .cval(cval_for(
+                Scalar::Int(rng.random_range(-3..300)),
+                &dtypes
+                    .iter()
+                    .copied()
+                    .chain([spec.typed.out_dtype])
+                    .collect::<Vec<_>>(),
+            ))
             .threads(rng.random_range(1..=2))
             .tile_points(*[1usize, 5, 64, 1 << 16].choose(&mut rng).unwrap());
         assert_engines_agree(k, &views, &opts, &|| {

@@ -345,8 +345,15 @@ fn promotion_of_mixed_dtypes() {
         (U64, I64, F64),
         (F32, F32, F32),
         (F32, Bool, F32),
-        (F32, I8, F64),
-        (F32, U8, F64),
+        // An integer of 8 or 16 bits keeps f32; a wider one does not
+        // (NumPy's `result_type`, which Numba follows).
+        (F32, I8, F32),
+        (F32, U8, F32),
+        (F32, I16, F32),
+        (F32, U16, F32),
+        (F32, I32, F64),
+        (F32, U32, F64),
+        (F32, I64, F64),
         (F32, F64, F64),
         (F64, I64, F64),
         (F64, U64, F64),

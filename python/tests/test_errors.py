@@ -39,7 +39,7 @@ def python_words(message):
     """The CLI's message as a Python caller is told it: the same words,
     with options named as the keywords Python passes them by."""
     message = re.sub(r"--param (\w+)=VALUE", r"`\1=VALUE`", message)
-    return message.replace("--steps", "`steps=`")
+    return message.replace("--steps", "`steps=`").replace("--cval", "`cval=`")
 
 
 def check(cli, exc_type, call, *cli_args):
@@ -92,6 +92,9 @@ def test_value_errors(here, cli):
           "--steps", "0")
     check(cli, ValueError, lambda: two.c(X, n=1, steps=2), "two.stn", "c", "-i", "x.npy",
           "--param", "n=1", "--steps", "2")
+    # A cval that an int8 output cannot hold is refused, never wrapped.
+    check(cli, ValueError, lambda: smooth(X, cval=300), "smooth.stn", "-i", "x.npy",
+          "--cval", "300")
     with pytest.raises(ValueError, match="`steps=` must be at least 1"):
         smooth(X, steps=-1)
 

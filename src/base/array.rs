@@ -160,6 +160,14 @@ impl<'a> ArrayRef<'a> {
         unsafe { ArrayRef::from_raw(ptr, self.dtype, shape, self.strides.clone()) }
     }
 
+    /// The same memory with its axes reordered: axis `k` of the result is
+    /// axis `order[k]` of this view (`order` a permutation of the axes).
+    pub fn permuted(&self, order: &[usize]) -> ArrayRef<'a> {
+        let (shape, strides) = permute(&self.shape, &self.strides, order);
+        // SAFETY: the same elements, addressed in another axis order.
+        unsafe { ArrayRef::from_raw(self.ptr, self.dtype, shape, strides) }
+    }
+
     /// The typed `ndarray` view, if the dtype is `T`'s.
     pub fn typed<T: Element>(&self) -> Option<ArrayView<'a, T, IxDyn>> {
         if T::DTYPE != self.dtype {
@@ -194,6 +202,20 @@ impl<'a> ArrayRef<'a> {
         }
         Some(view)
     }
+}
+
+/// `shape` and `strides` in the axis order `order`.
+fn permute(shape: &[usize], strides: &[isize], order: &[usize]) -> (Vec<usize>, Vec<isize>) {
+    let mut seen = vec![false; shape.len()];
+    assert_eq!(order.len(), shape.len(), "a permutation of every axis");
+    for &k in order {
+        assert!(k < shape.len() && !seen[k], "a permutation of every axis");
+        seen[k] = true;
+    }
+    (
+        order.iter().map(|&k| shape[k]).collect(),
+        order.iter().map(|&k| strides[k]).collect(),
+    )
 }
 
 /// ndarray takes custom strides as `usize` and reinterprets them as signed.
@@ -287,6 +309,14 @@ impl<'a> ArrayMut<'a> {
         // SAFETY: every element of the sub-array is an element of `self`,
         // borrowed uniquely for the shorter lifetime.
         unsafe { ArrayMut::from_raw(ptr, self.dtype, shape, self.strides.clone()) }
+    }
+
+    /// The same memory with its axes reordered (see `ArrayRef::permuted`).
+    pub fn permuted(&mut self, order: &[usize]) -> ArrayMut<'_> {
+        let (shape, strides) = permute(&self.shape, &self.strides, order);
+        // SAFETY: the same elements, addressed in another axis order,
+        // borrowed uniquely for the shorter lifetime.
+        unsafe { ArrayMut::from_raw(self.ptr, self.dtype, shape, strides) }
     }
 
     /// A read-only view of the same memory.

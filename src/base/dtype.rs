@@ -33,6 +33,11 @@ pub enum DType {
 }
 
 impl DType {
+    /// Every dtype's name, as a list for messages: `bool, i8, ...`.
+    pub fn all_names() -> String {
+        DType::ALL.map(DType::name).join(", ")
+    }
+
     /// Every dtype, in the order of SPEC §2.
     pub const ALL: [DType; 11] = [
         DType::Bool,

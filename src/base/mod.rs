@@ -9,6 +9,7 @@ pub mod broadcast;
 pub mod diag;
 pub mod dtype;
 pub mod error;
+pub mod fpenv;
 pub mod mode;
 #[allow(missing_docs, reason = "internal: reachable only through `internals`")]
 pub mod ops;

@@ -47,6 +47,11 @@ impl Mode {
         }
     }
 
+    /// Every mode's name, as a list for messages: `fill, constant, ...`.
+    pub fn all_names() -> String {
+        Mode::ALL.map(Mode::name).join(", ")
+    }
+
     /// The mode called `name`.
     pub fn from_name(name: &str) -> Option<Mode> {
         Mode::ALL.iter().copied().find(|m| m.name() == name)

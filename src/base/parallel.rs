@@ -11,18 +11,24 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use rayon::prelude::*;
 
+use crate::base::fpenv::{self, Ieee};
+
 /// Runs `f` on every item, on `threads` workers (`None`: rayon's global
-/// pool, one per core). A single item, or one thread, runs inline.
+/// pool, one per core), each under IEEE 754's default floating-point state
+/// (`fpenv`). A single item, or one thread, runs inline.
 pub fn for_each<T: Sync>(items: &[T], threads: Option<usize>, f: impl Fn(&T) + Sync + Send) {
+    let inline = |f: &(dyn Fn(&T) + Sync)| fpenv::ieee(|| items.iter().for_each(f));
     if items.len() <= 1 || threads == Some(1) {
-        return items.iter().for_each(f);
+        return inline(&f);
     }
+    // The state is set once per piece of work a worker takes, not per item.
+    let each = |_: &mut Ieee, item: &T| f(item);
     match threads {
-        None => items.par_iter().for_each(f),
+        None => items.par_iter().for_each_init(Ieee::new, each),
         Some(n) => match pool(n) {
-            Some(pool) => pool.install(|| items.par_iter().for_each(f)),
+            Some(pool) => pool.install(|| items.par_iter().for_each_init(Ieee::new, each)),
             // Cannot start threads: the same work, on this one.
-            None => items.iter().for_each(f),
+            None => inline(&f),
         },
     }
 }

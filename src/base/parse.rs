@@ -82,7 +82,7 @@ pub fn mode(name: &str) -> Result<Mode> {
     Mode::from_name(name).ok_or_else(|| {
         Error::usage(format!(
             "unknown boundary mode `{name}`; modes are {}",
-            Mode::ALL.map(Mode::name).join(", ")
+            Mode::all_names()
         ))
     })
 }
@@ -92,7 +92,7 @@ pub fn dtype(name: &str) -> Result<DType> {
     DType::from_name(name).ok_or_else(|| {
         Error::usage(format!(
             "unknown dtype `{name}`; dtypes are {}",
-            DType::ALL.map(DType::name).join(", ")
+            DType::all_names()
         ))
     })
 }

@@ -130,14 +130,15 @@ pub extern "C" fn shl_i64(a: i64, b: i64) -> i64 {
     }
 }
 
-/// Arithmetic `a >> b`; a count of 64 or more gives the sign fill, a negative count 0.
+/// Arithmetic `a >> b`; a count outside 0..=63 (negative ones included)
+/// gives the sign fill, as NumPy and Numba do.
 pub extern "C" fn shr_i64(a: i64, b: i64) -> i64 {
-    if b < 0 {
-        0
-    } else if b >= 64 {
-        if a < 0 { -1 } else { 0 }
-    } else {
+    if (0..64).contains(&b) {
         a >> b
+    } else if a < 0 {
+        -1
+    } else {
+        0
     }
 }
 
@@ -270,6 +271,17 @@ mod tests {
         assert_eq!(mod_i64(i64::MIN, -1), 0);
         assert_eq!(floordiv_i64(5, 0), 0);
         assert_eq!(mod_i64(5, 0), 0);
+    }
+
+    #[test]
+    fn shifts_out_of_range_fill_with_the_sign() {
+        // NumPy and Numba: `np.int64(-8) >> -1 == -1`, `>> 64 == -1`.
+        assert_eq!(shr_i64(-8, -1), -1);
+        assert_eq!(shr_i64(-8, 64), -1);
+        assert_eq!(shr_i64(8, -1), 0);
+        assert_eq!(shr_i64(-8, 2), -2);
+        assert_eq!(shl_i64(1, -1), 0);
+        assert_eq!(shl_i64(1, 63), i64::MIN);
     }
 
     #[test]

@@ -92,6 +92,43 @@ impl Scalar {
         }
     }
 
+    /// Whether `cast(to)` keeps the value: an integer in `to`'s range (a
+    /// float only when it has no fraction), a bool from 0 or 1, a float in
+    /// `to`'s range (rounding to f32 is allowed; NaN and infinities are
+    /// floats too). Where it does not, why not.
+    pub fn representable(self, to: DType) -> Result<(), String> {
+        let (lo, hi) = int_range(to);
+        let range = || match to {
+            DType::U64 => format!("out of range for {to} (0 to {})", u64::MAX),
+            _ => format!("out of range for {to} ({lo} to {hi})"),
+        };
+        match (to, self) {
+            (DType::F64, _) => Ok(()),
+            (DType::F32, Scalar::F64(f)) if f.is_finite() && f.abs() > f32::MAX as f64 => {
+                Err(format!("out of range for f32 (largest {:e})", f32::MAX))
+            }
+            (DType::F32, _) => Ok(()),
+            (_, Scalar::F32(_) | Scalar::F64(_)) => {
+                let f = self.as_f64();
+                if !f.is_finite() || f.fract() != 0.0 {
+                    Err(format!("not an integer, which {to} needs"))
+                } else if to == DType::U64 && f >= 0.0 && f < 2f64.powi(64)
+                    || to != DType::U64 && f >= lo as f64 && f <= hi as f64
+                {
+                    Ok(())
+                } else {
+                    Err(range())
+                }
+            }
+            (_, Scalar::Bool(_)) => Ok(()),
+            (DType::U64, Scalar::Int(v)) if v < 0 => Err(range()),
+            (DType::U64, _) => Ok(()),
+            (_, Scalar::Int(v)) if (lo..=hi).contains(&v) => Ok(()),
+            (_, Scalar::U64(v)) if v <= hi as u64 => Ok(()),
+            _ => Err(range()),
+        }
+    }
+
     /// Reads one element of dtype `dtype` from the start of `bytes` (native endian).
     pub fn read(dtype: DType, bytes: &[u8]) -> Scalar {
         fn arr<const N: usize>(b: &[u8]) -> [u8; N] {
@@ -227,6 +264,21 @@ impl From<bool> for Scalar {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn representable_values_keep_their_value() {
+        assert!(Scalar::Int(300).representable(DType::I8).is_err());
+        assert!(Scalar::Int(-128).representable(DType::I8).is_ok());
+        assert!(Scalar::F64(1.5).representable(DType::I32).is_err());
+        assert!(Scalar::F64(f64::NAN).representable(DType::U8).is_err());
+        assert!(Scalar::F64(f64::NAN).representable(DType::F32).is_ok());
+        assert!(Scalar::F64(1e40).representable(DType::F32).is_err());
+        assert!(Scalar::F64(0.1).representable(DType::F32).is_ok());
+        assert!(Scalar::Int(2).representable(DType::Bool).is_err());
+        assert!(Scalar::U64(u64::MAX).representable(DType::U64).is_ok());
+        assert!(Scalar::Int(-1).representable(DType::U64).is_err());
+        assert!(Scalar::F64(255.0).representable(DType::U8).is_ok());
+    }
 
     #[test]
     fn float_to_int_truncates_and_saturates() {

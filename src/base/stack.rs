@@ -1,6 +1,9 @@
 //! Deep recursion on a thread with a large stack: the one place besides
 //! the thread pools (`base::parallel`) and the streaming runner's reader
-//! and writer that starts a thread.
+//! and writer that starts a thread. The thread computes (constant folding,
+//! the interpreter) under IEEE 754's defaults (`fpenv`).
+
+use crate::base::fpenv;
 
 /// Runs `f` on a thread with a large stack and waits for it. The passes
 /// over a kernel's tree recurse once per level (up to `syntax::MAX_DEPTH`
@@ -12,7 +15,7 @@ pub(crate) fn on_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     std::thread::scope(|s| {
         std::thread::Builder::new()
             .stack_size(STACK)
-            .spawn_scoped(s, f)
+            .spawn_scoped(s, || fpenv::ieee(f))
             .expect("the system cannot start a thread")
             .join()
             .unwrap_or_else(|p| std::panic::resume_unwind(p))
@@ -26,7 +29,7 @@ pub fn on_stack<T: Send>(bytes: usize, f: impl FnOnce() -> T + Send) -> std::io:
     std::thread::scope(|s| {
         let handle = std::thread::Builder::new()
             .stack_size(bytes)
-            .spawn_scoped(s, f)?;
+            .spawn_scoped(s, || fpenv::ieee(f))?;
         Ok(handle.join().ok())
     })
 }

@@ -106,7 +106,7 @@ pub fn resolve(file: &ast::File) -> (Module, Vec<Diagnostic>) {
 fn dtype_of(name: &ast::Ident) -> Result<DType, Diagnostic> {
     DType::from_name(&name.name).ok_or_else(|| {
         Diagnostic::new(format!("unknown dtype `{}`", name.name), name.span)
-            .with_note("dtypes are bool, i8, i16, i32, i64, u8, u16, u32, u64, f32, f64")
+            .with_note(format!("dtypes are {}", DType::all_names()))
     })
 }
 
@@ -155,7 +155,7 @@ fn signature(k: &ast::KernelDef) -> Result<KernelSig, Vec<Diagnostic>> {
             None => {
                 diags.push(
                     Diagnostic::new(format!("unknown boundary mode `{}`", m.name), m.span)
-                        .with_note("modes are fill, constant, nearest, reflect, mirror, wrap"),
+                        .with_note(format!("modes are {}", Mode::all_names())),
                 );
                 None
             }

@@ -94,9 +94,8 @@ pub fn unknown_function(module: &Module, name: &str, func_span: Span, span: Span
         ));
     }
     if looks_like_dtype(name) {
-        return Diagnostic::new(format!("unknown dtype `{name}` in a cast"), func_span).with_note(
-            format!("dtypes are {}", DType::ALL.map(DType::name).join(", ")),
-        );
+        return Diagnostic::new(format!("unknown dtype `{name}` in a cast"), func_span)
+            .with_note(format!("dtypes are {}", DType::all_names()));
     }
     let kernels: Vec<String> = module
         .kernels

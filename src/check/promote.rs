@@ -2,9 +2,10 @@
 //!
 //! Integer arithmetic runs in i64 (u64 with u64, or with another unsigned
 //! dtype, stays u64; u64 with a signed dtype goes to f64). f32 stays f32 with
-//! f32 and with literals; any f64, or a non-literal integer with f32, gives
-//! f64. Literals ("weak" values) take the type of the other operand. These
-//! are Numba's scalar rules, with NumPy's NEP 50 treatment of literals.
+//! f32, with literals, with bools and with 8- or 16-bit integers; any f64,
+//! or a 32- or 64-bit integer with f32, gives f64. Literals ("weak" values)
+//! take the type of the other operand. These are Numba's scalar rules, with
+//! NumPy's NEP 50 treatment of literals.
 
 use crate::base::dtype::DType;
 use crate::check::ty::Ty;
@@ -68,23 +69,23 @@ fn integer(a: Ty, b: Ty) -> DType {
 }
 
 fn float(a: Ty, b: Ty) -> DType {
-    // Here at least one side is a float.
-    if a.weak && b.weak {
-        return DType::F64;
-    }
-    let strong_f64 = |t: Ty| !t.weak && t.dtype == DType::F64;
-    if strong_f64(a) || strong_f64(b) {
-        return DType::F64;
-    }
-    // The strong side (there is one) decides together with the other.
-    let (s, o) = if a.weak { (b, a) } else { (a, b) };
-    match (s.dtype, o) {
-        // f32 with a literal, bool or f32 stays f32.
-        (DType::F32, o) if o.weak || o.dtype == DType::Bool || o.dtype == DType::F32 => DType::F32,
-        // bool with a float literal: the literal's f64.
-        (DType::Bool, o) if o.weak => DType::F64,
-        (DType::Bool, o) if o.dtype == DType::F32 => DType::F32,
-        _ => DType::F64,
+    // Here at least one side is a float. An f32 keeps f32 with what f32
+    // holds exactly: a literal, a bool, an 8- or 16-bit integer, an f32
+    // (NumPy's `result_type`, which Numba follows). Everything else mixed
+    // with a float (a wider integer, an f64, a float literal with a bool
+    // or an integer) computes in f64.
+    let f32_strong = |t: Ty| !t.weak && t.dtype == DType::F32;
+    let fits_f32 = |t: Ty| {
+        t.weak
+            || matches!(
+                t.dtype,
+                DType::Bool | DType::I8 | DType::I16 | DType::U8 | DType::U16 | DType::F32
+            )
+    };
+    if (f32_strong(a) && fits_f32(b)) || (f32_strong(b) && fits_f32(a)) {
+        DType::F32
+    } else {
+        DType::F64
     }
 }
 
@@ -107,6 +108,12 @@ mod tests {
         assert_eq!(arith(s(U64), s(I8)), s(F64));
         assert_eq!(arith(s(U64), s(U8)), s(U64));
         assert_eq!(arith(s(I32), s(F32)), s(F64));
+        // 8- and 16-bit integers and bools keep f32 (NumPy's result_type).
+        assert_eq!(arith(s(I8), s(F32)), s(F32));
+        assert_eq!(arith(s(F32), s(U16)), s(F32));
+        assert_eq!(arith(s(Bool), s(F32)), s(F32));
+        assert_eq!(arith(s(U32), s(F32)), s(F64));
+        assert_eq!(arith(s(I16), Ty::weak(F64)), s(F64));
         assert_eq!(arith(s(F32), s(F64)), s(F64));
         assert_eq!(arith(s(Bool), s(Bool)), s(I64));
         assert_eq!(common(s(Bool), s(Bool)), s(Bool));

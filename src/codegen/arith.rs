@@ -336,16 +336,15 @@ impl Lowering<'_, '_> {
     }
 
     /// `rt::{shl,shr}_{i64,u64}` inline: counts outside 0..=63 give 0, or the
-    /// sign fill for an arithmetic right shift by 64 or more.
+    /// sign fill for an arithmetic right shift.
     fn shift(&mut self, x: Value, n: Value, right: bool, signed: bool) -> Value {
         let zero = self.b.ins().iconst(types::I64, 0);
         if right && signed {
-            // Counts >= 64 shift by 63 (the sign fill); negative counts give 0.
+            // Counts outside 0..=63, negative ones included (huge unsigned),
+            // shift by 63: the sign fill.
             let c63 = self.b.ins().iconst(types::I64, 63);
             let s = self.b.ins().umin(n, c63);
-            let shifted = self.b.ins().sshr(x, s);
-            let negative = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, n, 0);
-            return self.b.ins().select(negative, zero, shifted);
+            return self.b.ins().sshr(x, s);
         }
         // Cranelift masks the count to 0..=63; the select handles the rest,
         // negative counts included (they are huge unsigned).

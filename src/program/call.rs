@@ -123,6 +123,7 @@ impl Call {
             .unwrap_or(Mode::Fill);
         let values = pipe.bind(&params);
         let step = step_stages(&pipe, mode, &values);
+        check_cval(opts.cval, &step, caller)?;
         let mut call = Call {
             kernel: kernel.clone(),
             pipe,
@@ -328,6 +329,47 @@ pub(crate) fn exec_stage(
     }
 }
 
+/// Checks that `cval` keeps its value in every dtype a run of `step`
+/// converts it to: a `fill` stage's output, a `constant` stage's inputs
+/// (SPEC §13: never a silent wrap).
+fn check_cval(cval: Scalar, step: &[exec::Stage], caller: Caller) -> Result<()> {
+    for s in step {
+        let dtypes: Vec<DType> = match s.mode {
+            Mode::Fill => vec![s.out_dtype],
+            Mode::Constant => s
+                .in_dtypes
+                .iter()
+                .zip(&s.reads)
+                .filter(|(_, r)| r.is_some())
+                .map(|(d, _)| *d)
+                .collect(),
+            _ => Vec::new(),
+        };
+        for d in dtypes {
+            if let Err(why) = cval.representable(d) {
+                return Err(Error::usage(format!(
+                    "{} {} is {why}: under `{}` it is written as {d}",
+                    caller.option("cval"),
+                    scalar_text(cval),
+                    s.mode
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A value as a user would have written it.
+fn scalar_text(v: Scalar) -> String {
+    match v {
+        Scalar::Bool(b) => b.to_string(),
+        Scalar::Int(i) => i.to_string(),
+        Scalar::U64(u) => u.to_string(),
+        Scalar::F32(f) => f.to_string(),
+        Scalar::F64(f) => f.to_string(),
+    }
+}
+
 /// Scalar parameter values as the compiled code reads them: 8 bytes each.
 fn param_bytes(dtypes: &[DType], values: &[Scalar]) -> Vec<u8> {
     let mut bytes = vec![0u8; 8 * values.len()];
@@ -408,6 +450,9 @@ pub(crate) fn param_value(name: &str, dtype: DType, v: Scalar) -> Result<Scalar>
                 Err(bad("out of range"))
             }
         }
-        (d, v) => Ok(v.cast(d)),
+        (d, v) => match v.representable(d) {
+            Ok(()) => Ok(v.cast(d)),
+            Err(why) => Err(bad(&why)),
+        },
     }
 }
