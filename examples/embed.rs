@@ -51,9 +51,9 @@ fn main() -> Result<(), stn::Error> {
     // before it runs.
     let call = smooth.call(&[ArrayRef::new(frames.view())], &Options::new())?;
     println!(
-        "smooth on {:?} int8: {} {:?}, footprint {:?}..={:?}",
+        "smooth on {:?} int8: {:?} {:?}, footprint {:?}..={:?}",
         frames.shape(),
-        call.out_dtype(),
+        call.out_dtypes(),
         call.out_shape(),
         call.footprint().lo,
         call.footprint().hi

@@ -35,6 +35,17 @@ zeros() {
     } > "$3"
 }
 zeros 256 256 "$work/zeros.npy"
+# rgb_zeros ROWS COLS FILE: an all-zero u8 .npy of shape (ROWS, COLS, 3).
+rgb_zeros() {
+    local dict="{'descr': '|u1', 'fortran_order': False, 'shape': ($1, $2, 3), }"
+    local pad=$((128 - 10 - ${#dict} - 1))
+    {
+        printf '\x93NUMPY\x01\x00\x76\x00'
+        printf '%s%*s\n' "$dict" "$pad" ''
+        head -c $(($1 * $2 * 3)) /dev/zero
+    } > "$3"
+}
+rgb_zeros 256 256 "$work/zeros-rgb.npy"
 
 # The scene.
 stn run examples/gallery/scene.stn -i target/gallery/zeros.npy -o docs/gallery/scene.png
@@ -61,6 +72,19 @@ stn run examples/gallery/temperature.stn grey -i target/gallery/hot.npy -o docs/
 for n in 20 200 2000; do
     stn run examples/heat.stn -i target/gallery/hot.npy -o "target/gallery/heat-$n.npy" --param alpha=0.2 --steps "$n"
     stn run examples/gallery/temperature.stn grey -i "target/gallery/heat-$n.npy" -o "docs/gallery/heat-$(printf %04d "$n").png"
+done
+
+# Colour, filtered per channel: a noisy RGB image and its 3x3 median.
+stn run examples/gallery/colour.stn -i target/gallery/zeros-rgb.npy -o docs/gallery/colour.png
+stn run examples/median.stn median3 -i docs/gallery/colour.png -o docs/gallery/colour-median.png
+
+# Gray-Scott: two state fields seeded from the scene's bright disc, v shown
+# after 0, 1000 and 5000 steps.
+stn run examples/gallery/spots.stn seed -i docs/gallery/scene.png -o target/gallery/u0.npy -o target/gallery/v0.npy
+stn run examples/gallery/spots.stn show -i target/gallery/v0.npy -o docs/gallery/gray-scott-0000.png
+for n in 1000 5000; do
+    stn run examples/gray_scott.stn -i target/gallery/u0.npy -i target/gallery/v0.npy -o "target/gallery/u-$n.npy" -o "target/gallery/v-$n.npy" --param du=0.2 --param dv=0.1 --param f=0.037 --param k=0.06 --steps "$n"
+    stn run examples/gallery/spots.stn show -i "target/gallery/v-$n.npy" -o "docs/gallery/gray-scott-$(printf %04d "$n").png"
 done
 
 if [ "$missing" = 1 ]; then

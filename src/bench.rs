@@ -29,7 +29,7 @@ pub struct Report {
     pub copies: Vec<Duration>,
     /// Input bytes plus output bytes of one run.
     pub bytes: usize,
-    pub out_dtype: DType,
+    pub out_dtypes: Vec<DType>,
     pub out_shape: Vec<usize>,
 }
 
@@ -60,7 +60,7 @@ impl Report {
             "kernel {}({}) -> {} {:?}, {} thread{}, {} runs after a warm-up",
             kernel.name(),
             crate::base::dtype::names(sig),
-            self.out_dtype,
+            crate::program::describe::outputs_text(&self.out_dtypes),
             self.out_shape,
             threads,
             if threads == 1 { "" } else { "s" },
@@ -154,16 +154,21 @@ pub fn bench(
 ) -> Result<Report> {
     let call = kernel.call(inputs, opts)?;
     let out_shape = call.out_shape().to_vec();
-    let mut out = DynArray::zeros(call.out_dtype(), &out_shape);
-    call.run_into(inputs, &mut out.view_mut())?;
+    let mut outs: Vec<DynArray> = (call.out_dtypes().iter())
+        .map(|&d| DynArray::zeros(d, &out_shape))
+        .collect();
+    let mut views: Vec<_> = outs.iter_mut().map(|o| o.view_mut()).collect();
+    call.run_into_all(inputs, &mut views)?;
     let mut runs = Vec::with_capacity(repeats);
     for _ in 0..repeats {
         let start = Instant::now();
-        call.run_into(inputs, &mut out.view_mut())?;
+        call.run_into_all(inputs, &mut views)?;
         runs.push(start.elapsed());
     }
     let in_bytes: usize = inputs.iter().map(|a| a.len() * a.dtype().size()).sum();
-    let out_bytes = out_shape.iter().product::<usize>() * call.out_dtype().size();
+    let out_bytes: usize = (call.out_dtypes().iter())
+        .map(|d| out_shape.iter().product::<usize>() * d.size())
+        .sum();
     let bytes = in_bytes + out_bytes;
     let copies = time_copy(bytes, opts.threads, repeats);
     Ok(Report {
@@ -171,7 +176,7 @@ pub fn bench(
         runs,
         copies,
         bytes,
-        out_dtype: call.out_dtype(),
+        out_dtypes: call.out_dtypes().to_vec(),
         out_shape,
     })
 }

@@ -15,7 +15,7 @@ use crate::base::array::{ArrayMut, ArrayRef, for_each_index};
 use crate::base::broadcast::{Layout, Region};
 use crate::base::mode::{Mode, map_index};
 use crate::base::scalar::Scalar;
-use crate::check::eval::{Env, EvalError, Point, eval, reduce_loop};
+use crate::check::eval::{Env, EvalError, Point, eval, eval_outputs, reduce_loop};
 use crate::check::typed::{TExpr, TKernel, TKind};
 use crate::ir::Footprint;
 
@@ -45,7 +45,7 @@ fn walk_loads(e: &TExpr, env: &mut Env, f: &mut dyn FnMut(&[i64])) -> Result<(),
                 .collect::<Result<Vec<_>, _>>()?;
             f(&offs);
         }
-        TKind::Reduce { vars, body, .. } => {
+        TKind::Reduce { vars, body, .. } | TKind::Rank { vars, body, .. } => {
             let mut ranges = Vec::new();
             for v in vars {
                 let lo = eval(&v.lo, env, None)?.as_i64().unwrap_or(0);
@@ -68,8 +68,8 @@ fn walk_loads(e: &TExpr, env: &mut Env, f: &mut dyn FnMut(&[i64])) -> Result<(),
             walk_loads(a, env, f)?;
             walk_loads(b, env, f)?;
         }
-        TKind::Table { index, .. } => {
-            for i in index {
+        TKind::Table { index: items, .. } | TKind::Tuple(items) => {
+            for i in items {
                 walk_loads(i, env, f)?;
             }
         }
@@ -128,11 +128,11 @@ impl Point for At<'_> {
     }
 }
 
-/// Runs `k` over `inputs` point by point into `out` (shape: the broadcast
-/// loop shape, then the core shape). `params` are already of the params'
-/// dtypes; `region`, if given, is what `index` and `shape` see (see
-/// `base::broadcast::Region`). Errors only where the checker let an out-of-range table
-/// index through.
+/// Runs `k` over `inputs` point by point into `outs`, one per output
+/// (shape: the broadcast loop shape, then the core shape). `params` are
+/// already of the params' dtypes; `region`, if given, is what `index` and
+/// `shape` see (see `base::broadcast::Region`). Errors only where the
+/// checker let an out-of-range table index through.
 pub fn run(
     k: &TKernel,
     inputs: &[ArrayRef<'_>],
@@ -140,9 +140,9 @@ pub fn run(
     mode: Mode,
     cval: Scalar,
     region: Option<&Region>,
-    out: &mut ArrayMut<'_>,
+    outs: &mut [ArrayMut<'_>],
 ) -> Result<(), EvalError> {
-    crate::base::stack::on_big_stack(|| run_here(k, inputs, params, mode, cval, region, out))
+    crate::base::stack::on_big_stack(|| run_here(k, inputs, params, mode, cval, region, outs))
 }
 
 fn run_here(
@@ -152,12 +152,15 @@ fn run_here(
     mode: Mode,
     cval: Scalar,
     region: Option<&Region>,
-    out: &mut ArrayMut<'_>,
+    outs: &mut [ArrayMut<'_>],
 ) -> Result<(), EvalError> {
     let layout = Layout::new(inputs, k.ndim).expect("the caller checked the shapes");
-    assert_eq!(out.shape(), layout.out_shape().as_slice(), "output shape");
+    assert_eq!(outs.len(), k.out_dtypes.len(), "one array per output");
+    for out in outs.iter() {
+        assert_eq!(out.shape(), layout.out_shape().as_slice(), "output shape");
+    }
     let fp = footprint(k)?;
-    let fill = cval.cast(k.out_dtype);
+    let fill: Vec<Scalar> = k.out_dtypes.iter().map(|&d| cval.cast(d)).collect();
     let mut env = Env::new(k.n_locals, k.n_vars);
     let mut result = Ok(());
     for flat in 0..layout.loop_len() {
@@ -170,8 +173,8 @@ fn run_here(
                 let p = core_ix[a] as i64;
                 p + fp.lo[a] < 0 || p + fp.hi[a] >= layout.core[a] as i64
             });
-            let value = if mode == Mode::Fill && outside {
-                fill
+            let values = if mode == Mode::Fill && outside {
+                fill.clone()
             } else {
                 let at = At {
                     inputs,
@@ -183,7 +186,7 @@ fn run_here(
                     cval,
                     region,
                 };
-                match eval(&k.body, &mut env, Some(&at)) {
+                match eval_outputs(&k.body, &mut env, Some(&at)) {
                     Ok(v) => v,
                     Err(e) => {
                         result = Err(e);
@@ -192,7 +195,9 @@ fn run_here(
                 }
             };
             let ix: Vec<usize> = loop_ix.iter().chain(core_ix).copied().collect();
-            out.set(&ix, value);
+            for (out, v) in outs.iter_mut().zip(values) {
+                out.set(&ix, v);
+            }
         });
     }
     result

@@ -104,6 +104,10 @@ struct CallArgs {
     /// and step as its own pass over memory (the reference).
     #[arg(long, value_parser = ["auto", "stepwise"], default_value = "auto")]
     schedule: String,
+    /// The core axes of every input, e.g. `-3,-2` (default: the last ones;
+    /// for images with colour channels, height and width).
+    #[arg(long, value_name = "AXES", allow_hyphen_values = true)]
+    axes: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -118,9 +122,10 @@ struct RunArgs {
     #[arg(short = 'i', long = "input", value_name = "INPUT", required = true)]
     inputs: Vec<PathBuf>,
     /// The output array: .npy, a PNG or TIFF file, or a pattern like
-    /// 'out/{}.png' (one image per index of the leading axis).
-    #[arg(short = 'o', long = "output", value_name = "OUTPUT")]
-    output: PathBuf,
+    /// 'out/{}.png' (one image per index of the leading axis); repeat for
+    /// kernels with several outputs, in order.
+    #[arg(short = 'o', long = "output", value_name = "OUTPUT", required = true)]
+    outputs: Vec<PathBuf>,
     /// The constant of `fill` and `constant` (default 0; `-inf` and `nan`
     /// too).
     #[arg(long, allow_hyphen_values = true)]
@@ -211,6 +216,9 @@ fn options(args: &CallArgs) -> Result<Options> {
         Some(n) => opts = opts.threads(n),
         None => {}
     }
+    if let Some(a) = &args.axes {
+        opts = opts.axes(parse::axes(a)?);
+    }
     Ok(opts.schedule(args.schedule.parse::<Schedule>()?))
 }
 
@@ -234,10 +242,17 @@ fn run(args: RunArgs) -> Result<()> {
     };
     // Arrays held whole (a single image) must fit the budget too.
     io::set_decode_limit(memory as u64);
-    let out_spec = args.output.to_string_lossy().into_owned();
-    if io::format::format_of(&out_spec).is_none() {
-        // Fail before reading anything.
-        return Err(io::format::unsupported(&out_spec));
+    let out_specs: Vec<String> = (args.outputs.iter())
+        .map(|o| o.to_string_lossy().into_owned())
+        .collect();
+    for (i, spec) in out_specs.iter().enumerate() {
+        if io::format::format_of(spec).is_none() {
+            // Fail before reading anything.
+            return Err(io::format::unsupported(spec));
+        }
+        if out_specs[..i].contains(spec) {
+            return Err(Error::usage(format!("-o `{spec}` is given twice")));
+        }
     }
     let sources = args
         .inputs
@@ -245,29 +260,38 @@ fn run(args: RunArgs) -> Result<()> {
         .map(|p| stream::source::open(&p.to_string_lossy()))
         .collect::<Result<Vec<_>>>()?;
     let call = stream::call(kernel, &sources, &opts)?;
+    if out_specs.len() != call.outputs() {
+        return Err(Error::usage(format!(
+            "kernel `{}` has {} output{}: give one -o per output, in order ({} {} given)",
+            kernel.name(),
+            call.outputs(),
+            if call.outputs() == 1 { "" } else { "s" },
+            out_specs.len(),
+            if out_specs.len() == 1 { "was" } else { "were" }
+        )));
+    }
     let resume = stream::sink::Resume {
         key: stream::resume::key(&args.file, &args.inputs, &call),
         resume: args.resume,
     };
-    let sink = stream::sink::create(&out_spec, call.out_dtype(), call.out_shape(), resume)?;
-    let done: usize = sink.done().iter().map(|r| r.len()).sum();
-    if done > 0 {
-        eprintln!(
-            "resuming `{out_spec}`: {done} of {} rows of axis 0 were already written",
-            stream::source::rows_of(call.out_shape())
-        );
+    let mut sinks = Vec::with_capacity(out_specs.len());
+    for (spec, &dtype) in out_specs.iter().zip(call.out_dtypes()) {
+        let sink = stream::sink::create(spec, dtype, call.out_shape(), resume)?;
+        let done: usize = sink.done().iter().map(|r| r.len()).sum();
+        if done > 0 {
+            eprintln!(
+                "resuming `{spec}`: {done} of {} rows of axis 0 were already written",
+                stream::source::rows_of(call.out_shape())
+            );
+        }
+        sinks.push(sink);
     }
-    let chunks = stream::chunk_rows(&sources, sink.as_ref());
+    let chunks = stream::chunk_rows(&sources, &sinks);
     let plan = stream::plan(&call, &sources, chunks, memory)?;
-    let bar = progress_bar(
-        args.quiet,
-        plan.out_shape.iter().product::<usize>() as u64
-            * plan.out_dtype.size() as u64
-            * plan.passes.len() as u64,
-    );
+    let bar = progress_bar(args.quiet, plan.out_bytes() * plan.passes.len() as u64);
     let sopts = stream::StreamOptions {
         memory,
-        temp_dir: match args.output.parent() {
+        temp_dir: match args.outputs[0].parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         },
@@ -278,7 +302,7 @@ fn run(args: RunArgs) -> Result<()> {
             }) as Arc<dyn Fn(stream::Progress) + Send + Sync>
         }),
     };
-    let result = stream::run(&call, sources, sink, &plan, &sopts);
+    let result = stream::run(&call, sources, sinks, &plan, &sopts);
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }

@@ -65,6 +65,10 @@ impl Row {
         self.reject.push(text);
         self
     }
+    fn replace_args(mut self, args: &str) -> Row {
+        self.args = args.to_string();
+        self
+    }
     fn out(mut self, path: &'static str) -> Row {
         self.out = Some(path);
         self
@@ -118,6 +122,17 @@ fn raw_npy(descr: &str, shape: &str, data: &[u8]) -> Vec<u8> {
     out.extend_from_slice(&(h.len() as u16).to_le_bytes());
     out.extend_from_slice(h.as_bytes());
     out.extend_from_slice(data);
+    out
+}
+
+/// An 8-bit RGB PNG of `w` x `h` pixels.
+fn png_rgb(w: u32, h: u32) -> Vec<u8> {
+    use image::ImageEncoder;
+    let mut out = Vec::new();
+    let pixels: Vec<u8> = (0..w * h * 3).map(|i| (i * 7) as u8).collect();
+    image::codecs::png::PngEncoder::new(&mut out)
+        .write_image(&pixels, w, h, image::ExtendedColorType::Rgb8)
+        .unwrap();
     out
 }
 
@@ -276,6 +291,62 @@ fn rows() -> Vec<Row> {
         )
         .file("k.stn", "kernel k(x) { x[0, 0] and 1 }\n")
         .caret(),
+        kernel(
+            "kernel-stage-outputs",
+            "kernel g(x) { (x[0, 0], x[0, 1]) }\nkernel k(x) {\n    let a = g(x);\n    a[0, 0]\n}\n",
+            "kernel `g` has 2 outputs: name each of them",
+            "3:5",
+        )
+        .replace_args("run {d}/k.stn k -i {d}/x.npy -o {d}/y.npy"),
+        kernel(
+            "kernel-tuple-let",
+            "kernel k(x) {\n    let (a, b) = x[0, 0];\n    a\n}\n",
+            "`let (a, b) = ...` names the outputs of a stage",
+            "2:18",
+        ),
+        kernel(
+            "kernel-tuple-misplaced",
+            "kernel k(x) { (x[0, 0], 1) + 1 }\n",
+            "a tuple is only allowed as a kernel's value",
+            "1:15",
+        ),
+        kernel(
+            "kernel-output-count",
+            "kernel k(x) -> (u8, u8) { x[0, 0] }\n",
+            "`->` declares 2 outputs, but kernel `k` has one output",
+            "1:16",
+        ),
+        kernel(
+            "kernel-too-many-outputs",
+            &format!("kernel k(x) {{ ({}) }}\n", ["x[0, 0]"; 9].join(", ")),
+            "kernel `k` has 9 outputs; at most 8",
+            "1:15",
+        ),
+        kernel(
+            "kernel-reduction-arguments",
+            "kernel k(x) { median(1, i in -1..=1) { x[i, 0] } }\n",
+            "`median` takes only ranges, found 1 other argument",
+            "1:15",
+        ),
+        kernel(
+            "kernel-rank-index-range",
+            "kernel k(x) { rank(9, i in -1..=1) { x[i, 0] } }\n",
+            "`rank` index 9 is out of range for 3 terms",
+            "1:20",
+        ),
+        kernel(
+            "kernel-rank-index-constant",
+            "kernel k(x) { rank(x[0, 0], i in -1..=1) { x[i, 0] } }\n",
+            "the index of `rank` must be a compile-time constant",
+            "1:20",
+        ),
+        kernel(
+            "kernel-radius-too-large",
+            "kernel k(x, r: i64) { sum(i in -r..=r, j in -r..=r) { x[i, j] } }\n",
+            "this reduction is too large: more than 262144 points",
+            "1:23",
+        )
+        .replace_args("run {d}/k.stn -i {d}/x.npy -o {d}/y.npy --param r=1000"),
         // ---- option errors
         heat(
             "option-boundary",
@@ -388,6 +459,44 @@ fn rows() -> Vec<Row> {
             "check {ex}/smooth.stn --dtype f17",
             &["unknown dtype `f17`; dtypes are bool, i8"],
         ),
+        row(
+            "option-axes-count",
+            "run {ex}/smooth.stn -i {d}/x.npy -o {d}/y.npy --axes -1",
+            &["--axes names 1 axis, but the kernel has 2 core axes"],
+        )
+        .file("x.npy", x()),
+        row(
+            "option-axes-range",
+            "run {ex}/smooth.stn -i {d}/x.npy -o {d}/y.npy --axes 0,5",
+            &["--axes 0,5 does not fit input 0, which has 2 axes: axis 5 is out of range"],
+        )
+        .file("x.npy", x()),
+        row(
+            "option-axes-twice",
+            "run {ex}/smooth.stn -i {d}/x.npy -o {d}/y.npy --axes 0,0",
+            &["--axes 0,0 does not fit input 0, which has 2 axes: axis 0 is named twice"],
+        )
+        .file("x.npy", x()),
+        row(
+            "option-axes-malformed",
+            "run {ex}/smooth.stn -i {d}/x.npy -o {d}/y.npy --axes a,b",
+            &["--axes `a,b` must be axis numbers separated by commas, e.g. -3,-2"],
+        )
+        .file("x.npy", x()),
+        row(
+            "option-output-count",
+            "run {d}/k.stn -i {d}/x.npy -o {d}/y.npy",
+            &["kernel `k` has 2 outputs: give one -o per output, in order (1 was given)"],
+        )
+        .file("k.stn", "kernel k(x) { (x[0, 1], x[0, 0]) }\n")
+        .file("x.npy", x()),
+        row(
+            "option-output-repeated",
+            "run {d}/k.stn -i {d}/x.npy -o {d}/y.npy -o {d}/y.npy",
+            &["-o `{d}/y.npy` is given twice"],
+        )
+        .file("k.stn", "kernel k(x) { (x[0, 1], x[0, 0]) }\n")
+        .file("x.npy", x()),
         // ---- data errors
         kernel(
             "data-dtype-op",
@@ -458,7 +567,7 @@ fn rows() -> Vec<Row> {
         row(
             "data-steps-dtype",
             "run {d}/k.stn -i {d}/x.npy -o {d}/y.npy --steps 2",
-            &["--steps needs a kernel with one array input whose dtype and shape equal the output's; `k` maps i16 to f32"],
+            &["--steps needs a kernel whose first array input has the output's dtype and shape; `k` maps i16 to f32"],
         )
         .file("k.stn", "kernel k(x) -> f32 { x[0, 0] }\n")
         .file("x.npy", x()),
@@ -469,6 +578,34 @@ fn rows() -> Vec<Row> {
         )
         .file("f/0.png", png(5, 4))
         .file("f/1.png", png(6, 4)),
+        row(
+            "data-steps-fields",
+            "run {d}/k.stn -i {d}/x.npy -o {d}/y.npy -o {d}/z.npy --steps 2",
+            &["--steps feeds a kernel's 2 outputs back as its first 2 array inputs, but `k` has 1 array input"],
+        )
+        .file("k.stn", "kernel k(x) { (x[0, 1], x[0, 0]) }\n")
+        .file("x.npy", x()),
+        row(
+            "data-steps-field-dtype",
+            "run {d}/k.stn -i {d}/x.npy -i {d}/f.npy -o {d}/y.npy -o {d}/z.npy --steps 2",
+            &["--steps feeds output 1 of `k` back as input `v`, but the output is i16 [4, 5] and the input f32 [4, 5]"],
+        )
+        .file("k.stn", "kernel k(u, v) { (u[0, 1], v[0, 0]) }\n")
+        .file("x.npy", x())
+        .file("f.npy", npy::<f32>(&[4, 5])),
+        row(
+            "data-channels-3d-kernel",
+            "run {d}/k.stn -i {d}/rgb.png -o {d}/y.npy",
+            &["`{d}/rgb.png` is an image with colour channels (its last axis), and kernel `k` has 3 core axes: name them with --axes, e.g. --axes -4,-3,-2"],
+        )
+        .file("k.stn", "kernel k(x) { x[0, 0, 1] }\n")
+        .file("rgb.png", png_rgb(5, 4)),
+        row(
+            "data-axes-out-of-core",
+            "run {ex}/smooth.stn -i {d}/x.npy -o {d}/y.npy --axes 1,0 --memory 1K",
+            &["axis 0 is core axis 1 of it: out-of-core runs cut slabs along core axis 0 or a loop axis"],
+        )
+        .file("x.npy", npy::<i16>(&[40, 50])),
         // ---- I/O errors
         row(
             "io-input-missing",

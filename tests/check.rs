@@ -43,7 +43,7 @@ fn outcome(name: &str, src: &str) -> String {
                 "ok: {}({}) -> {}, {} core axes, footprint {}\n",
                 k.name(),
                 names.join(", "),
-                s.typed.out_dtype,
+                stn::internals::describe::outputs_text(&s.typed.out_dtypes),
                 s.typed.ndim,
                 axes.join(" x ")
             )

@@ -769,3 +769,189 @@ fn inspect_shows_the_stages_tiles_and_steps_per_pass() {
     // Several steps per pass: fewer than 16 passes over memory.
     assert!(!passes.contains("in 16 passes"), "{passes}");
 }
+
+/// RGB and RGBA PNGs (and a stack of RGB frames): a 2-D kernel filters
+/// each channel on its own (SPEC §10), equal to the kernel run on that
+/// channel alone, and the result is written back as a colour image.
+#[test]
+fn colour_images_are_filtered_per_channel() {
+    use stn::internals::io::image;
+    let d = tmp();
+    let blur = example("blur.stn");
+    for (name, shape) in [
+        ("rgb.png", vec![9usize, 11, 3]),
+        ("rgba.png", vec![9, 11, 4]),
+        ("la.png", vec![6, 7, 2]),
+    ] {
+        let n: usize = shape.iter().product();
+        let px = ArrayD::from_shape_vec(
+            IxDyn(&shape),
+            (0..n).map(|i| (i * 37 % 251) as u8).collect(),
+        )
+        .unwrap();
+        image::write(&p(d.path(), name), ArrayRef::new(px.view())).unwrap();
+        let out = format!("out-{name}");
+        stn_ok(&[
+            "run",
+            &blur,
+            "blur",
+            "-i",
+            &p(d.path(), name),
+            "-o",
+            &p(d.path(), &out),
+            "-q",
+        ]);
+        let got = image::read(&p(d.path(), &out)).unwrap();
+        assert_eq!(got.shape(), shape.as_slice(), "{name}");
+        let got = got.into_typed::<u8>().unwrap();
+        let program = Program::from_path(&blur).unwrap();
+        let k = program.kernel(Some("blur")).unwrap();
+        for c in 0..shape[2] {
+            let channel = px.index_axis(ndarray::Axis(2), c).to_owned();
+            let want = k.apply(&[channel.view()], &Options::new()).unwrap();
+            assert_eq!(
+                got.index_axis(ndarray::Axis(2), c),
+                want,
+                "{name} channel {c}"
+            );
+        }
+    }
+    // A stack of RGB frames: (N, H, W, 3), per frame and channel.
+    let frames = d.path().join("frames");
+    std::fs::create_dir(&frames).unwrap();
+    let px = ArrayD::from_shape_fn(IxDyn(&[5, 6, 3]), |ix| {
+        (ix[0] * 40 + ix[1] * 7 + ix[2] * 80) as u8
+    });
+    for f in 0..2 {
+        image::write(&p(&frames, &format!("{f}.png")), ArrayRef::new(px.view())).unwrap();
+    }
+    let glob = p(&frames, "*.png");
+    stn_ok(&[
+        "run",
+        &example("smooth.stn"),
+        "-i",
+        &glob,
+        "-o",
+        &p(d.path(), "s.npy"),
+        "-q",
+    ]);
+    let got: ArrayD<u8> = read_npy(d.path().join("s.npy")).unwrap();
+    assert_eq!(got.shape(), &[2, 5, 6, 3]);
+    let program = Program::from_path(example("smooth.stn")).unwrap();
+    let k = program.kernel(None).unwrap();
+    for c in 0..3 {
+        let want = k
+            .apply(&[px.index_axis(ndarray::Axis(2), c)], &Options::new())
+            .unwrap();
+        assert_eq!(
+            got.slice(ndarray::s![1, .., .., c]).into_dyn(),
+            want.into_dyn(),
+            "channel {c}"
+        );
+    }
+}
+
+/// One `-o` per output, and state fields stepped in memory and out of
+/// core (slabs, a temporary file per field) to the same bytes.
+#[test]
+fn several_outputs_and_state_fields_in_memory_and_out_of_core() {
+    let d = tmp();
+    let u0 = Array2::from_shape_fn((40, 30), |(i, j)| ((i * 7 + j * 3) % 11) as f32 * 0.1);
+    let c2 = Array2::from_shape_fn((40, 30), |(i, j)| 0.1 + ((i + j) % 5) as f32 * 0.05);
+    write_npy(d.path().join("u0.npy"), &u0).unwrap();
+    write_npy(d.path().join("c2.npy"), &c2).unwrap();
+    let wave = example("wave.stn");
+    let run = |memory: &str, tag: &str| {
+        let (u, v) = (format!("u-{tag}.npy"), format!("v-{tag}.npy"));
+        stn_ok(&[
+            "run",
+            &wave,
+            "-i",
+            &p(d.path(), "u0.npy"),
+            "-i",
+            &p(d.path(), "u0.npy"),
+            "-i",
+            &p(d.path(), "c2.npy"),
+            "-o",
+            &p(d.path(), &u),
+            "-o",
+            &p(d.path(), &v),
+            "--steps",
+            "9",
+            "--memory",
+            memory,
+            "-q",
+        ]);
+        let u: Array2<f32> = read_npy(d.path().join(u)).unwrap();
+        let v: Array2<f32> = read_npy(d.path().join(v)).unwrap();
+        (u, v)
+    };
+    let in_memory = run("1G", "mem");
+    let out_of_core = run("40K", "ooc");
+    assert_eq!(in_memory, out_of_core);
+    // The library, step by step.
+    let program = Program::from_path(&wave).unwrap();
+    let k = program.kernel(None).unwrap();
+    let (mut a, mut b) = (u0.clone().into_dyn(), u0.into_dyn());
+    for _ in 0..9 {
+        let outs = k
+            .run_all(
+                &[
+                    ArrayRef::new(a.view()),
+                    ArrayRef::new(b.view()),
+                    ArrayRef::new(c2.view()),
+                ],
+                &Options::new(),
+            )
+            .unwrap();
+        let mut it = outs.into_iter().map(|o| o.into_typed::<f32>().unwrap());
+        (a, b) = (it.next().unwrap(), it.next().unwrap());
+    }
+    assert_eq!(in_memory.0.into_dyn(), a);
+    assert_eq!(in_memory.1.into_dyn(), b);
+    // No temporary file is left beside the outputs.
+    let left: Vec<_> = std::fs::read_dir(d.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.ends_with(".npy"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+/// `--axes`: a transposed layout gives the transposed result, in memory
+/// and out of core along a loop axis.
+#[test]
+fn axes_name_the_core_axes() {
+    let d = tmp();
+    let x = Array3::from_shape_fn((7, 5, 9), |(i, j, k)| {
+        ((i * 31 + j * 17 + k * 7) % 97) as i16
+    });
+    write_npy(d.path().join("x.npy"), &x).unwrap();
+    let smooth = example("smooth.stn");
+    // Core axes 0 and 2: axis 1 is a loop axis, as if the array were
+    // transposed to (5, 7, 9).
+    for memory in ["1G", "2K"] {
+        stn_ok(&[
+            "run",
+            &smooth,
+            "-i",
+            &p(d.path(), "x.npy"),
+            "-o",
+            &p(d.path(), "y.npy"),
+            "--axes",
+            "-3,-1",
+            "--memory",
+            memory,
+            "-q",
+        ]);
+        let y: Array3<i16> = read_npy(d.path().join("y.npy")).unwrap();
+        let t = x.view().permuted_axes([1, 0, 2]);
+        let program = Program::from_path(&smooth).unwrap();
+        let want = program
+            .kernel(None)
+            .unwrap()
+            .apply(&[t], &Options::new())
+            .unwrap();
+        assert_eq!(y.view().permuted_axes([1, 0, 2]), want, "--memory {memory}");
+    }
+}

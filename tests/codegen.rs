@@ -250,7 +250,7 @@ fn run_and_compare(
     c: &Compiled,
     f: &Func,
     inputs: &[Array],
-    out: &mut Array,
+    outs: &mut [Array],
     tile: &Tile,
     params: &[Scalar],
 ) -> Result<(), String> {
@@ -261,12 +261,16 @@ fn run_and_compare(
     for (i, (p, d)) in params.iter().zip(&f.params).enumerate() {
         p.write(*d, &mut pbuf[8 * i..]);
     }
-    let before = out.buf.clone();
+    let before: Vec<Vec<u8>> = outs.iter().map(|o| o.buf.clone()).collect();
+    let out_ptrs: Vec<*mut u8> = (outs.iter_mut())
+        .map(|o| o.buf.as_mut_ptr().wrapping_add(o.base))
+        .collect();
+    let out_strides: Vec<i64> = outs.iter().flat_map(|o| o.strides.clone()).collect();
     let args = TileArgs {
         inputs: ptrs.as_ptr(),
         in_strides: in_strides.as_ptr(),
-        out: out.buf.as_mut_ptr().wrapping_add(out.base),
-        out_strides: out.strides.as_ptr(),
+        outs: out_ptrs.as_ptr(),
+        out_strides: out_strides.as_ptr(),
         extent: tile.extent.as_ptr(),
         origin: tile.origin.as_ptr(),
         shape: tile.shape.as_ptr(),
@@ -275,7 +279,7 @@ fn run_and_compare(
     // SAFETY: the arrays were laid out to cover the tile and the footprint.
     unsafe { c.run_tile(&args) };
 
-    let mut written = vec![false; out.buf.len()];
+    let mut written: Vec<Vec<bool>> = outs.iter().map(|o| vec![false; o.buf.len()]).collect();
     let total: u64 = tile.extent.iter().product();
     for flat in 0..total {
         let mut p = vec![0i64; n];
@@ -290,26 +294,33 @@ fn run_and_compare(
             inputs[i].get(&at)
         };
         let want = eval_point(f, &mut load, params, &index, &tile.shape);
-        let got = out.get(&p);
-        if !want.same(got) {
-            let vals: Vec<String> = (0..inputs.len())
-                .map(|i| format!("{:?}", inputs[i].get(&p)))
-                .collect();
-            return Err(format!(
-                "point {p:?} (index {index:?}): jit {got:?}, eval {want:?}; params {params:?}; \
-                 inputs at offset 0: [{}]; extent {:?}",
-                vals.join(", "),
-                tile.extent
-            ));
+        for (o, out) in outs.iter().enumerate() {
+            let got = out.get(&p);
+            if !want[o].same(got) {
+                let vals: Vec<String> = (0..inputs.len())
+                    .map(|i| format!("{:?}", inputs[i].get(&p)))
+                    .collect();
+                return Err(format!(
+                    "point {p:?} (index {index:?}), output {o}: jit {got:?}, eval {:?}; params {params:?}; \
+                     inputs at offset 0: [{}]; extent {:?}",
+                    want[o],
+                    vals.join(", "),
+                    tile.extent
+                ));
+            }
+            let a = out.addr(&p);
+            written[o][a..a + out.dtype.size()]
+                .iter_mut()
+                .for_each(|w| *w = true);
         }
-        let a = out.addr(&p);
-        written[a..a + out.dtype.size()]
-            .iter_mut()
-            .for_each(|w| *w = true);
     }
-    for (j, w) in written.iter().enumerate() {
-        if !w && out.buf[j] != before[j] {
-            return Err(format!("byte {j} outside the output points was written"));
+    for (o, out) in outs.iter().enumerate() {
+        for (j, w) in written[o].iter().enumerate() {
+            if !w && out.buf[j] != before[o][j] {
+                return Err(format!(
+                    "byte {j} of output {o} outside the output points was written"
+                ));
+            }
         }
     }
     Ok(())
@@ -331,6 +342,7 @@ impl Gen<'_> {
             Op::Cast(a) | Op::Unary(_, a) => vec![*a],
             Op::Binary(_, a, b) => vec![*a, *b],
             Op::Select(c, a, b) => vec![*c, *a, *b],
+            Op::Rank { terms, .. } => terms.clone(),
             _ => vec![],
         };
         self.unused.retain(|v| !uses.contains(v));
@@ -476,6 +488,33 @@ impl Gen<'_> {
         self.push(Op::Binary(op, a, b), out);
     }
 
+    /// `rank(k, ...)` of 2 to 9 terms, often with ties, zeros and NaN
+    /// among them (loads of few distinct values make ties likely).
+    fn rank(&mut self) {
+        use DType::*;
+        let d = *[I64, U64, F32, F64].choose(self.rng).unwrap();
+        let n = self.rng.random_range(2..=9);
+        let terms: Vec<ValueId> = (0..n)
+            .map(|_| match self.rng.random_range(0..4) {
+                0 => {
+                    let z = match d {
+                        F32 => *[Scalar::F32(0.0), Scalar::F32(-0.0), Scalar::F32(f32::NAN)]
+                            .choose(self.rng)
+                            .unwrap(),
+                        F64 => *[Scalar::F64(0.0), Scalar::F64(-0.0), Scalar::F64(f64::NAN)]
+                            .choose(self.rng)
+                            .unwrap(),
+                        _ => Scalar::Int(self.rng.random_range(-1..=1)).cast(d),
+                    };
+                    self.push(Op::Const(z), d)
+                }
+                _ => self.operand(d),
+            })
+            .collect();
+        let k = self.rng.random_range(0..n) as u32;
+        self.push(Op::Rank { k, terms }, d);
+    }
+
     fn select(&mut self) {
         let c = self.operand(DType::Bool);
         let a = self.pick();
@@ -494,15 +533,19 @@ fn random_func(seed: u64) -> Func {
     let params = (0..rng.random_range(0..=2))
         .map(|_| *DType::ALL.choose(&mut rng).unwrap())
         .collect();
-    let out_dtype = *DType::ALL.choose(&mut rng).unwrap();
+    // Mostly one output; sometimes two or three, of any dtypes.
+    let n_out = *[1, 1, 1, 2, 3].choose(&mut rng).unwrap();
+    let out_dtypes: Vec<DType> = (0..n_out)
+        .map(|_| *DType::ALL.choose(&mut rng).unwrap())
+        .collect();
     let f = Func {
         name: format!("rand{seed}"),
         ndim,
         inputs,
         params,
-        out_dtype,
+        out_dtypes: out_dtypes.clone(),
         insts: Vec::new(),
-        result: 0,
+        results: Vec::new(),
         footprint: Footprint::zero(ndim),
     };
     let mut g = Gen {
@@ -514,11 +557,12 @@ fn random_func(seed: u64) -> Func {
         g.leaf();
     }
     for _ in 0..g.rng.random_range(0..=20) {
-        match g.rng.random_range(0..10) {
+        match g.rng.random_range(0..11) {
             0..=2 => g.leaf(),
             3..=4 => g.unary(),
             5..=8 => g.binary(),
-            _ => g.select(),
+            9 => g.select(),
+            _ => g.rank(),
         }
     }
     // The result folds in what is still unused, so little of the DAG is dead.
@@ -542,12 +586,14 @@ fn random_func(seed: u64) -> Func {
         };
         v = g.push(Op::Binary(op, v, w), d);
     }
+    // The first output folds that; the others are values picked at random.
+    let mut results = vec![g.push(Op::Cast(v), out_dtypes[0])];
+    for &d in &out_dtypes[1..] {
+        let w = g.pick();
+        results.push(g.push(Op::Cast(w), d));
+    }
     let mut f = g.f;
-    f.insts.push(Inst {
-        op: Op::Cast(v),
-        dtype: out_dtype,
-    });
-    f.result = (f.insts.len() - 1) as ValueId;
+    f.results = results;
     for inst in &f.insts {
         if let Op::Load { offset, .. } = &inst.op {
             for (k, &o) in offset.iter().enumerate() {
@@ -595,20 +641,19 @@ fn check_seed(seed: u64) -> Result<(), String> {
                 layout(&mut rng, d, &lo, &hi, true, &mut fill_random(d))
             })
             .collect();
-        let mut out = layout(
-            &mut rng,
-            f.out_dtype,
-            &vec![0; n],
-            &last,
-            false,
-            &mut |_, b| b.fill(0xa5),
-        );
+        let mut outs: Vec<Array> = (f.out_dtypes.iter())
+            .map(|&d| {
+                layout(&mut rng, d, &vec![0; n], &last, false, &mut |_, b| {
+                    b.fill(0xa5)
+                })
+            })
+            .collect();
         let params: Vec<Scalar> = f
             .params
             .iter()
             .map(|&d| random_scalar(&mut rng, d))
             .collect();
-        run_and_compare(&c, &f, &inputs, &mut out, &tile, &params)?;
+        run_and_compare(&c, &f, &inputs, &mut outs, &tile, &params)?;
     }
     Ok(())
 }
@@ -648,8 +693,8 @@ fn func_1d(inputs: &[DType], mut insts: Vec<Inst>, out: DType) -> Func {
         ndim: 1,
         inputs: inputs.to_vec(),
         params: vec![],
-        out_dtype: out,
-        result: (insts.len() - 1) as ValueId,
+        out_dtypes: vec![out],
+        results: vec![(insts.len() - 1) as ValueId],
         insts,
         footprint: Footprint::zero(1),
     }
@@ -664,7 +709,7 @@ fn run_1d(f: &Func, columns: &[Vec<Scalar>]) -> Vec<Scalar> {
         .zip(&f.inputs)
         .map(|(c, &d)| contiguous(d, c))
         .collect();
-    let mut out = contiguous(f.out_dtype, &vec![Scalar::Int(0); len]);
+    let mut out = [contiguous(f.out_dtype(), &vec![Scalar::Int(0); len])];
     let c = codegen::compile(f).unwrap_or_else(|e| panic!("{e}\n{}", print(f)));
     let tile = Tile {
         extent: vec![len as u64],
@@ -674,7 +719,7 @@ fn run_1d(f: &Func, columns: &[Vec<Scalar>]) -> Vec<Scalar> {
     if let Err(e) = run_and_compare(&c, f, &inputs, &mut out, &tile, &[]) {
         panic!("{e}\n{}", print(f));
     }
-    (0..len as i64).map(|i| out.get(&[i])).collect()
+    (0..len as i64).map(|i| out[0].get(&[i])).collect()
 }
 
 /// All pairs of `values`, as two columns.

@@ -2,10 +2,12 @@
 //! the reference interpreter must agree bit for bit.
 //!
 //! Each case draws a kernel (a random expression tree over 1–3 array inputs
-//! with 1–3 core axes, scalar params, lets, reductions, every operator and
-//! builtin), input dtypes, shapes (lengths 1 and 2 included, broadcast loop
-//! axes), memory layouts (reversed, strided, Fortran order), a boundary
-//! mode, cval, thread count and tile size. A failure prints the case's seed:
+//! with 1–3 core axes, scalar params, lets, reductions including `median`
+//! and `rank` and ranges sized by a parameter, every operator and builtin,
+//! one output or a tuple of several), input dtypes, shapes (lengths 1 and 2
+//! included, broadcast loop axes), memory layouts (reversed, strided,
+//! Fortran order), which axes are core axes (`axes`), a boundary mode,
+//! cval, thread count and tile size. A failure prints the case's seed:
 //! `STN_SEED=<seed> cargo test --test differential` reruns just that case.
 //! `STN_CASES=<n>` runs more cases.
 
@@ -58,21 +60,24 @@ fn assert_engines_agree(
     describe: &dyn Fn() -> String,
 ) {
     let jit = k
-        .run(views, &opts.clone().engine(Engine::Jit))
+        .run_all(views, &opts.clone().engine(Engine::Jit))
         .unwrap_or_else(|e| panic!("{}\n{e}", describe()));
     let int = k
-        .run(views, &opts.clone().engine(Engine::Interpreter))
+        .run_all(views, &opts.clone().engine(Engine::Interpreter))
         .unwrap_or_else(|e| panic!("{}\n{e}", describe()));
-    assert_eq!(jit.shape(), int.shape(), "{}", describe());
-    let (a, b) = (jit.view(), int.view());
-    stn::internals::array::for_each_index(jit.shape(), |ix| {
-        let (x, y) = (a.get(ix), b.get(ix));
-        assert!(
-            x.same(y),
-            "{}\nat {ix:?}: jit {x:?}, interpreter {y:?}",
-            describe()
-        );
-    });
+    assert_eq!(jit.len(), int.len(), "{}", describe());
+    for (o, (jit, int)) in jit.iter().zip(&int).enumerate() {
+        assert_eq!(jit.shape(), int.shape(), "{}", describe());
+        let (a, b) = (jit.view(), int.view());
+        stn::internals::array::for_each_index(jit.shape(), |ix| {
+            let (x, y) = (a.get(ix), b.get(ix));
+            assert!(
+                x.same(y),
+                "{}\noutput {o} at {ix:?}: jit {x:?}, interpreter {y:?}",
+                describe()
+            );
+        });
+    }
 }
 
 struct Gen {
@@ -83,6 +88,8 @@ struct Gen {
     /// Names of reduction variables in scope.
     vars: Vec<String>,
     lets: Vec<String>,
+    /// The kernel has the integer parameter `rad` that sizes ranges.
+    radius: bool,
 }
 
 const DTYPES: [&str; 11] = [
@@ -201,14 +208,29 @@ impl Gen {
                 self.num(d)
             ),
             11 => {
-                let op = ["sum", "prod", "min", "max"].choose(&mut self.rng).unwrap();
+                let op = *["sum", "prod", "min", "max", "median", "rank"]
+                    .choose(&mut self.rng)
+                    .unwrap();
                 let v = format!("r{}", self.vars.len());
-                let lo: i64 = self.rng.random_range(-2..=0);
-                let hi: i64 = self.rng.random_range(0..=1);
+                // A range sized by the run-time radius `rad` (SPEC §11), or
+                // by literals.
+                let (lo, hi, n) = match self.radius && self.rng.random_bool(0.3) {
+                    true => ("-rad".to_string(), "rad".to_string(), None),
+                    false => {
+                        let lo: i64 = self.rng.random_range(-2..=0);
+                        let hi: i64 = self.rng.random_range(0..=1);
+                        (lo.to_string(), hi.to_string(), Some(hi - lo + 1))
+                    }
+                };
                 self.vars.push(v.clone());
                 let body = self.num(d);
                 self.vars.pop();
-                format!("{op}({v} in {lo}..={hi}) {{ {body} }}")
+                let k = match (op, n) {
+                    ("rank", Some(n)) => format!("{}, ", self.rng.random_range(-n..n)),
+                    ("rank", None) => ["0, ", "-1, "].choose(&mut self.rng).unwrap().to_string(),
+                    _ => String::new(),
+                };
+                format!("{op}({k}{v} in {lo}..={hi}) {{ {body} }}")
             }
             12 => format!(
                 "{}({})",
@@ -255,9 +277,10 @@ fn gen_kernel(rng: &mut StdRng) -> Case {
     let n_in = rng.random_range(1..=3);
     let inputs: Vec<String> = (0..n_in).map(|i| format!("x{i}")).collect();
     let n_params = rng.random_range(0..=2);
-    let params: Vec<(String, DType)> = (0..n_params)
+    let mut params: Vec<(String, DType)> = (0..n_params)
         .map(|i| (format!("p{i}"), *DType::ALL.choose(rng).unwrap()))
         .collect();
+    let radius = rng.random_bool(0.25);
     let mut g = Gen {
         rng: StdRng::seed_from_u64(rng.random()),
         ndim,
@@ -265,20 +288,46 @@ fn gen_kernel(rng: &mut StdRng) -> Case {
         params: params.iter().map(|p| p.0.clone()).collect(),
         vars: Vec::new(),
         lets: Vec::new(),
+        radius,
     };
+    if radius {
+        params.push((
+            "rad".to_string(),
+            *[DType::I64, DType::U8].choose(rng).unwrap(),
+        ));
+    }
     let mut body = String::new();
     for i in 0..g.rng.random_range(0..=2) {
         let v = g.num(3);
         body += &format!("    let t{i} = {v};\n");
         g.lets.push(format!("t{i}"));
     }
-    let load = g.load();
-    let value = g.num(4);
-    body += &format!("    {load} + {value}\n");
-    let out = if rng.random_bool(0.5) {
-        format!(" -> {}", DTYPES.choose(rng).unwrap())
-    } else {
-        String::new()
+    // One output, or a tuple of 2 or 3 (SPEC §9).
+    let outputs = *[1, 1, 1, 2, 3].choose(rng).unwrap();
+    let values: Vec<String> = (0..outputs)
+        .map(|_| {
+            let load = g.load();
+            let value = g.num(4);
+            format!("{load} + {value}")
+        })
+        .collect();
+    body += &match outputs {
+        1 => format!("    {}\n", values[0]),
+        _ => format!("    ({})\n", values.join(",\n     ")),
+    };
+    let mut out_type = || match rng.random_bool(0.5) {
+        true => DTYPES.choose(rng).unwrap().to_string(),
+        false => "_".to_string(),
+    };
+    let out = match outputs {
+        1 => match out_type().as_str() {
+            "_" => String::new(),
+            t => format!(" -> {t}"),
+        },
+        n => format!(
+            " -> ({})",
+            (0..n).map(|_| out_type()).collect::<Vec<_>>().join(", ")
+        ),
     };
     let sig: Vec<String> = inputs
         .iter()
@@ -422,16 +471,38 @@ fn jit_equals_interpreter_on_generated_kernels() {
             .collect();
         let n_loop = rng.random_range(0..=2);
         let loop_shape: Vec<usize> = (0..n_loop).map(|_| rng.random_range(1..=3)).collect();
+        // Sometimes the core axes are others than the last (SPEC §10): every
+        // input keeps every loop axis, and its axes are stored in the order
+        // `perm` (stored axis `perm[k]` is axis `k` of loop axes then core).
+        let perm: Option<Vec<usize>> = rng.random_bool(0.25).then(|| {
+            let mut p: Vec<usize> = (0..n_loop + t.ndim).collect();
+            rand::seq::SliceRandom::shuffle(&mut p[..], &mut rng);
+            p
+        });
         let arrays: Vec<Input> = case
             .dtypes
             .iter()
             .map(|&d| {
-                let keep = rng.random_range(0..=n_loop);
+                let keep = match perm {
+                    Some(_) => n_loop,
+                    None => rng.random_range(0..=n_loop),
+                };
                 let lp: Vec<usize> = loop_shape[n_loop - keep..]
                     .iter()
                     .map(|&n| if rng.random_bool(0.3) { 1 } else { n })
                     .collect();
-                random_array(&mut rng, d, &[lp, core.clone()].concat())
+                let shape = [lp, core.clone()].concat();
+                let stored = match &perm {
+                    Some(p) => {
+                        let mut s = vec![0; shape.len()];
+                        for (k, &n) in shape.iter().enumerate() {
+                            s[p[k]] = n;
+                        }
+                        s
+                    }
+                    None => shape,
+                };
+                random_array(&mut rng, d, &stored)
             })
             .collect();
         let views: Vec<ArrayRef> = arrays.iter().map(|a| a.view()).collect();
@@ -444,7 +515,12 @@ fn jit_equals_interpreter_on_generated_kernels() {
         .choose(&mut rng)
         .unwrap();
         let written: Vec<DType> = match k.check(&case.dtypes) {
-            Ok(sig) => case.dtypes.iter().copied().chain([sig.output]).collect(),
+            Ok(sig) => case
+                .dtypes
+                .iter()
+                .copied()
+                .chain(sig.outputs.iter().copied())
+                .collect(),
             Err(_) => case.dtypes.clone(),
         };
         let mut opts = Options::new()
@@ -453,7 +529,24 @@ fn jit_equals_interpreter_on_generated_kernels() {
             .threads(rng.random_range(1..=3))
             .tile_points(*[1usize, 3, 17, 1 << 16].choose(&mut rng).unwrap());
         for (name, d) in &case.params {
-            opts = opts.param(name, random_value(&mut rng, *d));
+            let v = match name.as_str() {
+                // A radius sizes ranges: small, so that footprints stay small.
+                "rad" => Scalar::Int(rng.random_range(0..=2)).cast(*d),
+                _ => random_value(&mut rng, *d),
+            };
+            opts = opts.param(name, v);
+        }
+        if let Some(p) = &perm {
+            // The core axes where `perm` stored them, counted from the end
+            // or from the start.
+            let r = p.len() as isize;
+            let axes: Vec<isize> = (p[n_loop..].iter())
+                .map(|&a| match rng.random_bool(0.5) {
+                    true => a as isize - r,
+                    false => a as isize,
+                })
+                .collect();
+            opts = opts.axes(axes);
         }
         let describe = || {
             format!(
@@ -709,7 +802,7 @@ fn narrow_lane_code_equals_interpreter_on_integer_kernels() {
                 &dtypes
                     .iter()
                     .copied()
-                    .chain([spec.typed.out_dtype])
+                    .chain(spec.typed.out_dtypes.iter().copied())
                     .collect::<Vec<_>>(),
             ))
             .threads(rng.random_range(1..=2))

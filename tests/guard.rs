@@ -74,7 +74,7 @@ fn check(src: &str, dtype: DType, shape: &[usize]) {
     let out_dtype = stn::internals::specialize(kernel, &[dtype])
         .unwrap()
         .typed
-        .out_dtype;
+        .out_dtype();
     let n: usize = shape.iter().product();
     for flush_end in [false, true] {
         for reversed in [false, true] {

@@ -127,7 +127,7 @@ fn steps_equal_repeated_runs_on_both_engines() {
         .unwrap_err();
     assert!(
         e.to_string()
-            .contains("`Options::steps` needs a kernel with one array input"),
+            .contains("`Options::steps` needs a kernel whose first array input has the output's dtype and shape"),
         "{e}"
     );
 }
@@ -234,7 +234,7 @@ fn blocks_with_a_halo_and_a_region_give_the_whole_arrays_points() {
             let inputs = [ArrayRef::new(block)];
             let call = k.call(&inputs, &opts).unwrap();
             let mut got = DynArray::zeros(DType::I64, call.out_shape());
-            call.run_with(&inputs, &mut got.view_mut(), &cx).unwrap();
+            call.run_with(&inputs, &mut [got.view_mut()], &cx).unwrap();
             let got = got.into_typed::<i64>().unwrap();
             let got = got.slice(s![.., rows.start - r0.., ..cols.len()]);
             assert_eq!(
@@ -251,7 +251,7 @@ fn blocks_with_a_halo_and_a_region_give_the_whole_arrays_points() {
     let e = call
         .run_with(
             &inputs,
-            &mut out.view_mut(),
+            &mut [out.view_mut()],
             &Context::default().region(vec![0], vec![9]),
         )
         .unwrap_err();
@@ -316,7 +316,7 @@ fn programs_kernels_and_calls_print_what_they_are() {
         .unwrap();
     let text = format!("{call:?}");
     assert!(
-        text.contains("out_dtype: F32") && text.contains("[3, 4]"),
+        text.contains("out_dtypes: \"f32\"") && text.contains("[3, 4]"),
         "{text}"
     );
 }

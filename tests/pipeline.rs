@@ -4,9 +4,10 @@
 //! These tests check that the fused executor (the default), the stepwise
 //! schedule and the interpreter (stage by stage) give the same bytes, on
 //! the SPEC's example and on generated pipelines: 1 to 4 stages as a DAG,
-//! stages used by stages, declared modes, narrowing output dtypes, scalar
-//! arguments, shapes down to 1 and shorter than the total halo, loop axes,
-//! thread counts and tile sizes. A failure prints the case's seed:
+//! stages used by stages, stages with several outputs (`let (a, b) = ...`),
+//! declared modes, narrowing output dtypes, scalar arguments, shapes down
+//! to 1 and shorter than the total halo, loop axes, thread counts and tile
+//! sizes; and time steps with one state field or several (SPEC §9). A failure prints the case's seed:
 //! `STN_SEED=<seed> cargo test --test pipeline` reruns it; `STN_CASES=<n>`
 //! runs more.
 
@@ -46,21 +47,23 @@ fn check_schedules(
     views: &[ArrayRef],
     opts: &Options,
     describe: &dyn Fn() -> String,
-) -> DynArray {
+) -> Vec<DynArray> {
     let run = |o: Options, what: &str| {
-        k.run(views, &o)
+        k.run_all(views, &o)
             .unwrap_or_else(|e| panic!("{what}: {e}\n{}", describe()))
     };
     let fused = run(opts.clone(), "fused");
     let stepwise = run(opts.clone().schedule(Schedule::Stepwise), "stepwise");
     let interp = run(opts.clone().engine(Engine::Interpreter), "interpreter");
-    assert_eq!(
-        bits(&fused),
-        bits(&stepwise),
-        "fused vs stepwise bits\n{}",
-        describe()
-    );
-    assert_same(&fused, &interp, "fused vs interpreter", describe);
+    for (o, ((f, s), i)) in fused.iter().zip(&stepwise).zip(&interp).enumerate() {
+        assert_eq!(
+            bits(f),
+            bits(s),
+            "output {o}: fused vs stepwise bits\n{}",
+            describe()
+        );
+        assert_same(f, i, &format!("output {o}: fused vs interpreter"), describe);
+    }
     fused
 }
 
@@ -103,7 +106,7 @@ fn the_spec_blur_is_the_chain_of_its_stages() {
     for shape in [[37usize, 53], [1, 1], [2, 1], [1, 9], [300, 700]] {
         let x = ramp_u16(&shape);
         let describe = || format!("shape {shape:?}");
-        let fused = check_schedules(blur, &[x.view()], &Options::new(), &describe);
+        let fused = check_schedules(blur, &[x.view()], &Options::new(), &describe).remove(0);
         // The chain of separate runs: blur_x under the run's mode (blur
         // declares nearest), then blur's own expression over its output.
         let b = blur_x
@@ -235,15 +238,15 @@ impl Gen {
         }
     }
 
-    /// A kernel named `name` over arrays `params`; `stages` are earlier
-    /// kernels it may call, each with its array count and whether it takes
-    /// a scalar `s: i64`.
+    /// A kernel named `name` over arrays `params` with `outputs` outputs;
+    /// `stages` are earlier kernels it may call.
     fn kernel(
         &mut self,
         name: &str,
         params: &[String],
         scalar: bool,
-        stages: &[(String, usize, bool)],
+        stages: &[Stage],
+        outputs: usize,
     ) -> String {
         let mut arrays: Vec<String> = params.to_vec();
         let mut scalars = Vec::new();
@@ -257,11 +260,11 @@ impl Gen {
             self.rng.random_range(0..=2.min(stages.len()))
         };
         for u in 0..uses {
-            let (callee, n, takes) = stages.choose(&mut self.rng).unwrap().clone();
-            let mut args: Vec<String> = (0..n)
+            let st = stages.choose(&mut self.rng).unwrap().clone();
+            let mut args: Vec<String> = (0..st.arrays)
                 .map(|_| arrays.choose(&mut self.rng).unwrap().clone())
                 .collect();
-            if takes {
+            if st.scalar {
                 let v = if scalar && self.rng.random_bool(0.5) {
                     "s + 1".to_string()
                 } else {
@@ -269,24 +272,63 @@ impl Gen {
                 };
                 args.push(v);
             }
-            let t = format!("t{u}");
-            lets.push_str(&format!("    let {t} = {callee}({});\n", args.join(", ")));
-            arrays.push(t);
+            let names = match st.outputs {
+                1 => {
+                    let t = format!("t{u}");
+                    arrays.push(t.clone());
+                    t
+                }
+                n => {
+                    // Each output named, or `_` (the first always named).
+                    let names: Vec<String> = (0..n)
+                        .map(|o| match o > 0 && self.rng.random_bool(0.3) {
+                            true => "_".to_string(),
+                            false => {
+                                let t = format!("t{u}_{o}");
+                                arrays.push(t.clone());
+                                t
+                            }
+                        })
+                        .collect();
+                    format!("({})", names.join(", "))
+                }
+            };
+            lets.push_str(&format!(
+                "    let {names} = {}({});\n",
+                st.name,
+                args.join(", ")
+            ));
         }
-        let body = self.expr(&arrays, &scalars, 3);
+        let values: Vec<String> = (0..outputs)
+            .map(|_| self.expr(&arrays, &scalars, 3))
+            .collect();
+        let body = match outputs {
+            1 => values[0].clone(),
+            _ => format!("({})", values.join(", ")),
+        };
         let mut head = params.join(", ");
         if scalar {
             head.push_str(", s: i64");
         }
-        let out = if self.rng.random_bool(0.3) {
-            format!(
-                " -> {}",
-                ["u8", "i16", "f32", "i32", "f64"]
-                    .choose(&mut self.rng)
-                    .unwrap()
-            )
-        } else {
-            String::new()
+        let out_type = |rng: &mut StdRng, keep: &str| match rng.random_bool(0.3) {
+            true => ["u8", "i16", "f32", "i32", "f64"]
+                .choose(rng)
+                .unwrap()
+                .to_string(),
+            false => keep.to_string(),
+        };
+        let out = match outputs {
+            1 => match out_type(&mut self.rng, "").as_str() {
+                "" => String::new(),
+                t => format!(" -> {t}"),
+            },
+            n => format!(
+                " -> ({})",
+                (0..n)
+                    .map(|_| out_type(&mut self.rng, "_"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         };
         let mode = if self.rng.random_bool(0.4) {
             format!(" boundary {}", MODES.choose(&mut self.rng).unwrap())
@@ -296,27 +338,44 @@ impl Gen {
         format!("kernel {name}({head}){out}{mode} {{\n{lets}    {body}\n}}\n")
     }
 
-    fn file(&mut self, inputs: usize) -> String {
+    /// Stage kernels, then `main` over `inputs` arrays with `outputs`
+    /// outputs, which uses at least one stage.
+    fn file(&mut self, inputs: usize, outputs: usize) -> String {
         let mut src = String::new();
-        let mut stages: Vec<(String, usize, bool)> = Vec::new();
+        let mut stages: Vec<Stage> = Vec::new();
         for i in 0..self.rng.random_range(1..=3) {
             let n = self.rng.random_range(1..=2);
             let params: Vec<String> = (0..n).map(|j| format!("a{j}")).collect();
             let scalar = self.rng.random_bool(0.3);
+            let outs = if self.rng.random_bool(0.3) { 2 } else { 1 };
             let name = format!("k{i}");
-            src.push_str(&self.kernel(&name, &params, scalar, &stages.clone()));
-            stages.push((name, n, scalar));
+            src.push_str(&self.kernel(&name, &params, scalar, &stages.clone(), outs));
+            stages.push(Stage {
+                name,
+                arrays: n,
+                scalar,
+                outputs: outs,
+            });
         }
         let params: Vec<String> = (0..inputs).map(|j| format!("x{j}")).collect();
-        // `main` always uses at least one stage.
         loop {
-            let k = self.kernel("main", &params, false, &stages);
+            let k = self.kernel("main", &params, false, &stages, outputs);
             if k.contains("let ") {
                 src.push_str(&k);
                 return src;
             }
         }
     }
+}
+
+/// A generated stage kernel: its name, array count, whether it takes a
+/// scalar `s: i64`, and its number of outputs.
+#[derive(Clone)]
+struct Stage {
+    name: String,
+    arrays: usize,
+    scalar: bool,
+    outputs: usize,
 }
 
 fn random_array(rng: &mut StdRng, dtype: DType, shape: &[usize]) -> DynArray {
@@ -356,7 +415,8 @@ fn generated_pipelines_agree_fused_stepwise_and_interpreted() {
         };
         g.ndim = *[1usize, 2, 2, 2, 3].choose(&mut g.rng).unwrap();
         let inputs = g.rng.random_range(1..=2);
-        let src = g.file(inputs);
+        let outputs = if g.rng.random_bool(0.25) { 2 } else { 1 };
+        let src = g.file(inputs, outputs);
         let describe = |extra: &str| format!("STN_SEED={seed}\n{src}\n{extra}");
         let p = match Program::from_source("gen.stn", &src) {
             Ok(p) => p,
@@ -445,7 +505,7 @@ fn generated_steps_agree() {
         };
         g.ndim = *[1usize, 2, 2, 3].choose(&mut g.rng).unwrap();
         // Output dtype = input dtype: no `->`, one input.
-        let mut src = g.file(1);
+        let mut src = g.file(1, 1);
         if let Some(at) = src.rfind("kernel main(x0)") {
             let end = src[at..].find('{').unwrap() + at;
             let mode = MODES.choose(&mut g.rng).unwrap();
@@ -487,6 +547,87 @@ fn generated_steps_agree() {
         }
     }
     assert!(ran * 10 >= cases * 7, "only {ran} of {cases} cases ran");
+}
+
+/// Time steps with two state fields (SPEC §9), and sometimes a constant
+/// third input: fused, stepwise and interpreted agree, and equal the steps
+/// run one call at a time, each call's outputs the next one's first inputs.
+#[test]
+fn generated_state_fields_agree() {
+    let (first, cases) = seed_and_cases(0x5eed_2008, 30);
+    let mut ran = 0;
+    for seed in first..first + cases {
+        let mut g = Gen {
+            rng: StdRng::seed_from_u64(seed),
+            ndim: 2,
+        };
+        g.ndim = *[1usize, 2, 2, 3].choose(&mut g.rng).unwrap();
+        let inputs = g.rng.random_range(2..=3);
+        let mut src = g.file(inputs, 2);
+        // Both outputs of the input's dtype: no `->`.
+        let at = src.rfind("kernel main(").unwrap();
+        let open = src[at..].find(')').unwrap() + at + 1;
+        let end = src[at..].find('{').unwrap() + at;
+        let mode = MODES.choose(&mut g.rng).unwrap();
+        src.replace_range(open..end, &format!(" boundary {mode} "));
+        let describe = |extra: &str| format!("STN_SEED={seed}\n{src}\n{extra}");
+        let p = match Program::from_source("gen.stn", &src) {
+            Ok(p) => p,
+            Err(e) if e.to_string().contains("never reads an array") => continue,
+            Err(e) => panic!("{}\n{e}", describe("")),
+        };
+        let k = p.kernel(Some("main")).unwrap();
+        let d = *[DType::I16, DType::I32, DType::F32, DType::F64, DType::U8]
+            .choose(&mut g.rng)
+            .unwrap();
+        let mut dtypes = vec![d, d];
+        if inputs == 3 {
+            dtypes.push(
+                *[DType::U8, DType::F32, DType::I64]
+                    .choose(&mut g.rng)
+                    .unwrap(),
+            );
+        }
+        if k.check(&dtypes).is_err() {
+            continue;
+        }
+        ran += 1;
+        let core: Vec<usize> = (0..g.ndim)
+            .map(|_| *[1usize, 2, 3, 6, 11].choose(&mut g.rng).unwrap())
+            .collect();
+        let arrays: Vec<DynArray> = dtypes
+            .iter()
+            .map(|&d| random_array(&mut g.rng, d, &core))
+            .collect();
+        let views: Vec<ArrayRef> = arrays.iter().map(|a| a.view()).collect();
+        for steps in [1usize, 2, 5, 13] {
+            let opts = Options::new()
+                .steps(steps)
+                .steps_per_pass(*[0usize, 2, 3].choose(&mut g.rng).unwrap())
+                .threads(g.rng.random_range(1..=2))
+                .tile_points(*[0usize, 1, 4, 30].choose(&mut g.rng).unwrap());
+            let extra = format!("dtypes {dtypes:?} shape {core:?} {opts:?}");
+            let fused = check_schedules(k, &views, &opts, &|| describe(&extra));
+            // One call per step.
+            let mut state: Vec<DynArray> = arrays[..2].to_vec();
+            for _ in 0..steps {
+                let mut args: Vec<ArrayRef> = state.iter().map(|a| a.view()).collect();
+                args.extend(views[2..].iter().cloned());
+                state = k
+                    .run_all(&args, &opts.clone().steps(1))
+                    .unwrap_or_else(|e| panic!("{e}\n{}", describe(&extra)));
+            }
+            for (o, (f, s)) in fused.iter().zip(&state).enumerate() {
+                assert_eq!(
+                    bits(f),
+                    bits(s),
+                    "field {o}: steps vs calls\n{}",
+                    describe(&extra)
+                );
+            }
+        }
+    }
+    assert!(ran * 10 >= cases * 6, "only {ran} of {cases} cases ran");
 }
 
 #[test]
@@ -535,9 +676,9 @@ fn strided_views_empty_axes_and_broadcast_loops_run_the_same_everywhere() {
         let out = check_schedules(blur, &[x.view()], &Options::new(), &|| {
             format!("shape {shape:?}")
         });
-        assert_eq!(out.shape(), &shape);
+        assert_eq!(out[0].shape(), &shape);
     }
     let x = ramp_u16(&[0, 3, 4]);
     let out = check_schedules(blur, &[x.view()], &Options::new(), &|| "loop 0".into());
-    assert_eq!(out.shape(), &[0, 3, 4]);
+    assert_eq!(out[0].shape(), &[0, 3, 4]);
 }

@@ -66,7 +66,7 @@ fn streamed(
         let out = dir.join(name);
         let sink = sink::create(
             &out.to_string_lossy(),
-            plan.out_dtype,
+            plan.out_dtypes[0],
             &plan.out_shape,
             sink::Resume::default(),
         )
@@ -77,7 +77,7 @@ fn streamed(
             progress: None,
         };
         let ext = name.rsplit('.').next().unwrap();
-        stream::run(&call, open(ext), sink, &plan, &sopts).unwrap();
+        stream::run(&call, open(ext), vec![sink], &plan, &sopts).unwrap();
         outputs.push(if name.ends_with("npy") {
             read_npy(&out)
         } else {
@@ -236,7 +236,7 @@ fn an_out_of_core_pipeline_that_wraps_along_axis_0_says_so() {
     let out = dir.path().join("out.npy");
     let sink = sink::create(
         &out.to_string_lossy(),
-        plan.out_dtype,
+        plan.out_dtypes[0],
         &plan.out_shape,
         sink::Resume::default(),
     )
@@ -246,7 +246,7 @@ fn an_out_of_core_pipeline_that_wraps_along_axis_0_says_so() {
         temp_dir: dir.path().to_path_buf(),
         progress: None,
     };
-    let e = stream::run(&call, sources, sink, &plan, &sopts).unwrap_err();
+    let e = stream::run(&call, sources, vec![sink], &plan, &sopts).unwrap_err();
     assert!(e.to_string().contains("raise --memory"), "{e}");
     assert!(!out.exists());
     // In memory the same run works.

@@ -110,10 +110,25 @@ pub struct Stage {
 
 #[pymethods]
 impl Plan {
-    /// The output's dtype (stn's name).
+    /// The outputs' dtypes (stn's names), one per output.
     #[getter]
-    fn out_dtype(&self) -> &'static str {
-        self.call.out_dtype().name()
+    fn out_dtypes(&self) -> Vec<&'static str> {
+        self.call.out_dtypes().iter().map(|d| d.name()).collect()
+    }
+
+    /// Per input, the axis order the kernel reads it in: loop axes, then
+    /// core axes (the identity unless `axes=` named others).
+    #[getter]
+    fn input_orders(&self) -> Vec<Vec<usize>> {
+        (0..self.call.in_dtypes().len())
+            .map(|i| self.call.input_order(i))
+            .collect()
+    }
+
+    /// The outputs' axis order, as `input_orders`.
+    #[getter]
+    fn output_order(&self) -> Vec<usize> {
+        self.call.output_order()
     }
 
     /// The output's shape.
@@ -194,10 +209,11 @@ impl Kernel {
         self.kernel.boundary().map(Mode::name)
     }
 
-    /// The output dtype the kernel declares (`-> DTYPE`), if any.
+    /// Per output, the dtype the kernel declares (`-> DTYPE`,
+    /// `-> (T, _)`), if any.
     #[getter]
-    fn output(&self) -> Option<&'static str> {
-        self.kernel.output().map(DType::name)
+    fn outputs(&self) -> Vec<Option<&'static str>> {
+        self.kernel.outputs().iter().map(|o| o.map(DType::name)).collect()
     }
 
     /// The number of core axes, known without any call when the kernel
@@ -227,14 +243,15 @@ impl Kernel {
         Ok((fp.lo, fp.hi))
     }
 
-    /// The compiled signatures so far: input dtypes and the output dtype.
-    fn signatures(&self) -> Vec<(Vec<&'static str>, &'static str)> {
+    /// The compiled signatures so far: input dtypes and output dtypes.
+    fn signatures(&self) -> Vec<(Vec<&'static str>, Vec<&'static str>)> {
         self.kernel
             .signatures()
             .into_iter()
             .filter_map(|s| {
-                let out = self.kernel.check(&s).ok()?.output;
-                Some((s.iter().map(|d| d.name()).collect(), out.name()))
+                let outs = self.kernel.check(&s).ok()?.outputs;
+                let names = |d: &[DType]| d.iter().map(|d| d.name()).collect();
+                Some((names(&s), names(&outs)))
             })
             .collect()
     }
@@ -242,7 +259,7 @@ impl Kernel {
     /// Resolves a call on arrays of these dtypes and shapes (compiling the
     /// kernel for the dtypes).
     #[pyo3(signature = (dtypes, shapes, boundary = None, cval = None, params = Vec::new(), steps = 1,
-                        schedule = None))]
+                        schedule = None, axes = None))]
     #[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
     fn plan(
         &self,
@@ -254,9 +271,13 @@ impl Kernel {
         params: Vec<(String, Bound<'_, PyAny>)>,
         steps: usize,
         schedule: Option<&str>,
+        axes: Option<Vec<isize>>,
     ) -> PyResult<Plan> {
         let dtypes = parse_dtypes(&dtypes)?;
-        let opts = options(py, boundary, cval, &params, steps, schedule, None)?;
+        let mut opts = options(py, boundary, cval, &params, steps, schedule, None)?;
+        if let Some(a) = axes {
+            opts = opts.axes(a);
+        }
         let cx = self.context(dtypes.len(), &params);
         let call = py
             .detach(|| self.kernel.call_for(&dtypes, &shapes, &opts))
@@ -264,17 +285,19 @@ impl Kernel {
         Ok(Plan { call })
     }
 
-    /// Runs the kernel on NumPy arrays, into `out` or a new C-order array,
-    /// which it returns. `origin` and `shape` place the inputs in larger
-    /// arrays (a Dask block): what `index(k)` and `shape(k)` see.
+    /// Runs the kernel on NumPy arrays, into `out` (one array per output)
+    /// or new C-order arrays, which it returns as a list. `origin` and
+    /// `shape` place the inputs in larger arrays (a Dask block): what
+    /// `index(k)` and `shape(k)` see.
     #[pyo3(signature = (inputs, out = None, boundary = None, cval = None, params = Vec::new(),
-                        steps = 1, threads = None, origin = None, shape = None, schedule = None))]
+                        steps = 1, threads = None, origin = None, shape = None, schedule = None,
+                        axes = None))]
     #[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
     fn run<'py>(
         &self,
         py: Python<'py>,
         inputs: Vec<Bound<'py, PyAny>>,
-        out: Option<Bound<'py, PyAny>>,
+        out: Option<Vec<Bound<'py, PyAny>>>,
         boundary: Option<&str>,
         cval: Option<&Bound<'py, PyAny>>,
         params: Vec<(String, Bound<'py, PyAny>)>,
@@ -283,13 +306,17 @@ impl Kernel {
         origin: Option<Vec<i64>>,
         shape: Option<Vec<usize>>,
         schedule: Option<&str>,
-    ) -> PyResult<Bound<'py, PyUntypedArray>> {
+        axes: Option<Vec<isize>>,
+    ) -> PyResult<Vec<Bound<'py, PyUntypedArray>>> {
         let arrs: Vec<Bound<PyUntypedArray>> = inputs
             .iter()
             .map(arrays::numpy_array)
             .collect::<PyResult<_>>()?;
         let views: Vec<ArrayRef> = arrs.iter().map(arrays::view).collect::<PyResult<_>>()?;
-        let opts = options(py, boundary, cval, &params, steps, schedule, threads)?;
+        let mut opts = options(py, boundary, cval, &params, steps, schedule, threads)?;
+        if let Some(a) = axes {
+            opts = opts.axes(a);
+        }
         let context = match (origin, shape) {
             (Some(o), Some(s)) => Context::default().region(o, s),
             (None, None) => Context::default(),
@@ -298,14 +325,17 @@ impl Kernel {
         let cx = self.context(views.len(), &params);
         let err = |e: Error| errors::to_py(py, e, cx);
         let call = py.detach(|| self.kernel.call(&views, &opts)).map_err(err)?;
-        let out = match out {
-            Some(o) => arrays::numpy_array(&o)?,
-            None => arrays::empty(py, call.out_dtype(), call.out_shape()),
+        let outs: Vec<Bound<PyUntypedArray>> = match out {
+            Some(o) => o.iter().map(arrays::numpy_array).collect::<PyResult<_>>()?,
+            None => (call.out_dtypes().iter())
+                .map(|&d| arrays::empty(py, d, call.out_shape()))
+                .collect(),
         };
-        let mut target = arrays::view_mut(&out)?;
-        py.detach(|| call.run_with(&views, &mut target, &context))
+        let mut targets = outs.iter().map(arrays::view_mut).collect::<PyResult<Vec<_>>>()?;
+        py.detach(|| call.run_with(&views, &mut targets, &context))
             .map_err(err)?;
-        Ok(out)
+        drop(targets);
+        Ok(outs)
     }
 
     fn __repr__(&self) -> String {

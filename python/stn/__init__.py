@@ -55,7 +55,7 @@ _AXES = "nmpq"
 
 # Keyword options of a call; any other keyword is a scalar parameter.
 _OPTIONS = ("out", "boundary", "cval", "steps", "schedule", "steps_per_round", "threads",
-            "params")
+            "axes", "params")
 
 
 def load(path):
@@ -151,10 +151,15 @@ class Kernel:
     """One kernel, callable on NumPy or Dask arrays.
 
     ``kernel(*arrays, out=None, boundary=None, cval=None, steps=1,
-    schedule=None, steps_per_round=None, threads=None, **params)``: the
-    arrays are the kernel's array inputs in order; scalar parameters are
+    schedule=None, steps_per_round=None, threads=None, axes=None, **params)``:
+    the arrays are the kernel's array inputs in order; scalar parameters are
     keywords by name (or ``params={...}`` for a parameter whose name is one
-    of the options). ``boundary`` is one of fill, constant, nearest,
+    of the options). A kernel with several outputs returns a tuple of
+    arrays (``out=`` a tuple too); with ``steps``, its outputs are fed back
+    as its first inputs, in order (state fields). ``axes`` names the core
+    axes of every input (``axes=(-3, -2)`` filters an (H, W, C) image per
+    channel; default: the last ones); the outputs keep the inputs' axis
+    order. ``boundary`` is one of fill, constant, nearest,
     reflect, mirror, wrap (default: the kernel's own, else fill); ``cval``
     the constant of fill and constant (default 0); ``steps`` applies the
     kernel that many times; ``schedule`` is ``"auto"`` (stages and steps
@@ -195,13 +200,18 @@ class Kernel:
         return self._k.core_ndim()
 
     @property
+    def nout(self):
+        """The number of outputs (a tuple value has several)."""
+        return len(self._k.outputs)
+
+    @property
     def signature(self):
         """The gufunc signature, e.g. ``'(n,m)->(n,m)'`` (``None`` as for ``ndim``)."""
         nd = self.ndim
         if nd is None:
             return None
         core = "(" + ",".join(_AXES[:nd]) + ")"
-        return ",".join([core] * len(self.inputs)) + "->" + core
+        return ",".join([core] * len(self.inputs)) + "->" + ",".join([core] * self.nout)
 
     @property
     def signatures(self):
@@ -212,8 +222,8 @@ class Kernel:
     def types(self):
         """The compiled signatures as NumPy ufuncs list them, e.g. ``['b->b']``."""
         return [
-            "".join(_NUMPY[d].char for d in ins) + "->" + _NUMPY[o].char
-            for ins, o in self._k.signatures()
+            "".join(_NUMPY[d].char for d in ins) + "->" + "".join(_NUMPY[o].char for o in outs)
+            for ins, outs in self._k.signatures()
         ]
 
     def footprint(self, *dtypes):
@@ -235,8 +245,9 @@ class Kernel:
         return tuple(max(-lo, hi, 0) for lo, hi in self.footprint(*dtypes))
 
     def __call__(self, *arrays, out=None, boundary=None, cval=None, steps=1, schedule=None,
-                 steps_per_round=None, threads=None, params=None, **kwparams):
+                 steps_per_round=None, threads=None, axes=None, params=None, **kwparams):
         ps = _params(params, kwparams)
+        axes = _axes(axes)
         cval = _number(cval)
         steps = _count(steps, "`steps=` must be at least 1")
         if threads is not None:
@@ -251,33 +262,51 @@ class Kernel:
             from . import _dask
 
             return _dask.call(self, arrays, boundary, cval, ps, steps, threads, schedule,
-                              steps_per_round)
+                              steps_per_round, axes)
         xs = [_as_input(a) for a in arrays]
-        if out is not None:
-            if not isinstance(out, np.ndarray):
-                raise TypeError(f"out must be a numpy.ndarray, not {type(out).__name__}")
-            if any(np.may_share_memory(out, x) for x in xs):
-                # The kernel reads neighbours: computing in place would read
-                # points it has already written.
-                tmp = np.empty(out.shape, out.dtype)
-                self._k.run(xs, tmp, boundary, cval, ps, steps, threads, schedule=schedule)
-                out[...] = tmp
-                return out
-        return self._k.run(xs, out, boundary, cval, ps, steps, threads, schedule=schedule)
+        if out is None:
+            return self._result(self._k.run(xs, None, boundary, cval, ps, steps, threads,
+                                            schedule=schedule, axes=axes))
+        outs = self._outs(out)
+        # The kernel reads neighbours: computing in place would read points
+        # it has already written, so an output that shares memory with an
+        # input is computed into a temporary first.
+        shared = [any(np.may_share_memory(o, x) for x in xs) for o in outs]
+        targets = [np.empty(o.shape, o.dtype) if s else o for o, s in zip(outs, shared)]
+        self._k.run(xs, targets, boundary, cval, ps, steps, threads, schedule=schedule, axes=axes)
+        for o, t, s in zip(outs, targets, shared):
+            if s:
+                o[...] = t
+        return out
+
+    def _outs(self, out):
+        """``out=`` as a list of arrays, one per output."""
+        outs = list(out) if isinstance(out, tuple) else [out]
+        if self.nout > 1 and not isinstance(out, tuple):
+            raise TypeError(f"kernel `{self.name}` has {self.nout} outputs: out= must be a "
+                            f"tuple of {self.nout} numpy.ndarray")
+        for o in outs:
+            if not isinstance(o, np.ndarray):
+                raise TypeError(f"out must be a numpy.ndarray, not {type(o).__name__}")
+        return outs
+
+    def _result(self, outs):
+        """One array, or a tuple of them for a kernel with several outputs."""
+        return outs[0] if len(outs) == 1 else tuple(outs)
 
     def _run_block(self, blocks, boundary, cval, params, steps, threads, origin, shape,
                    schedule=None):
-        """One Dask block (see ``stn._dask``)."""
+        """One Dask block (see ``stn._dask``): a list of arrays, one per output."""
         xs = [_as_input(b) for b in blocks]
         return self._k.run(xs, None, boundary, cval, params, steps, threads, origin, shape,
                            schedule=schedule)
 
-    def _plan(self, dtypes, shapes, boundary, cval, params, steps, schedule=None):
-        """The call resolved by the library (``stn._stn.Plan``): output dtype
-        and shape, footprint, run mode, every stage's mode and footprint,
-        and the step schedule."""
+    def _plan(self, dtypes, shapes, boundary, cval, params, steps, schedule=None, axes=None):
+        """The call resolved by the library (``stn._stn.Plan``): output dtypes
+        and shape, axis orders, footprint, run mode, every stage's mode and
+        footprint, and the step schedule."""
         return self._k.plan([dtype_name(d) for d in dtypes], [list(s) for s in shapes],
-                            boundary, cval, params, steps, schedule)
+                            boundary, cval, params, steps, schedule, axes)
 
     def __repr__(self):
         sig = self.signature
@@ -297,6 +326,15 @@ def _params(params, kwparams):
             raise TypeError(f"parameter `{name}` is given twice")
     given.update(kwparams)
     return [(name, _number(v)) for name, v in given.items()]
+
+
+def _axes(axes):
+    """``axes=`` as a list of ints (an int alone names one axis)."""
+    if axes is None:
+        return None
+    if isinstance(axes, numbers.Integral):
+        return [operator.index(axes)]
+    return [operator.index(a) for a in axes]
 
 
 def _number(v):

@@ -32,6 +32,14 @@ as halo, cannot be given their global index. (The last stage of a one-step
 round is computed only at the block's own points, so a kernel that reads
 ``index`` under wrap runs in rounds of one step.)
 
+A kernel with several outputs is computed by one task per block, whose
+result (one array per output) each output's block then picks: the
+outputs share every task that computes them. With ``steps``, the outputs
+of a round are the next round's state fields (its first inputs); the other
+inputs are given to every round as they are. ``axes=`` is applied by
+transposing the inputs lazily so that the core axes come last, and the
+outputs back.
+
 Core axes are rechunked so that no chunk is shorter than one round's halo
 (Dask takes a halo from the neighbouring chunk only): short chunks merge
 only when even one step's halo does not fit (or ``steps_per_round``'s does
@@ -50,8 +58,9 @@ from ._errors import DaskUnsupportedError
 
 
 def call(kernel, arrays, boundary, cval, params, steps, threads, schedule=None,
-         steps_per_round=None):
-    """``kernel(*arrays, ...)`` where some array is a Dask array."""
+         steps_per_round=None, axes=None):
+    """``kernel(*arrays, ...)`` where some array is a Dask array: one Dask
+    array per output (a tuple where there are several)."""
     xs = [_as_dask(a) for a in arrays]
     for x in xs:
         if any(np.isnan(n) for n in x.shape):
@@ -60,10 +69,30 @@ def call(kernel, arrays, boundary, cval, params, steps, threads, schedule=None,
             )
     dtypes = [x.dtype for x in xs]
     # The library resolves the call before any data exists: it checks it,
-    # compiles for these dtypes, and decides the output, the footprint and
-    # every stage's mode.
-    plan = kernel._plan(dtypes, [x.shape for x in xs], boundary, cval, params, steps, schedule)
-    out_dtype = _NUMPY[plan.out_dtype]
+    # compiles for these dtypes, and decides the outputs, the axis orders,
+    # the footprint and every stage's mode.
+    plan = kernel._plan(dtypes, [x.shape for x in xs], boundary, cval, params, steps, schedule,
+                        axes)
+    if axes is not None:
+        # The library's axis orders: core axes last, then back.
+        views = [x.transpose(o) for x, o in zip(xs, plan.input_orders)]
+        outs = _call(kernel, views, boundary, cval, params, steps, threads, schedule,
+                     steps_per_round)
+        back = tuple(np.argsort(plan.output_order).tolist())
+        outs = [o.transpose(back) for o in outs]
+    else:
+        outs = _call(kernel, xs, boundary, cval, params, steps, threads, schedule,
+                     steps_per_round, plan)
+    return outs[0] if len(outs) == 1 else tuple(outs)
+
+
+def _call(kernel, xs, boundary, cval, params, steps, threads, schedule, steps_per_round,
+          plan=None):
+    """`call` on arrays whose core axes are last: a list of outputs."""
+    if plan is None:
+        plan = kernel._plan([x.dtype for x in xs], [x.shape for x in xs], boundary, cval,
+                            params, steps, schedule)
+    out_dtypes = [_NUMPY[d] for d in plan.out_dtypes]
     out_shape = plan.out_shape
     mode = plan.mode
     ndim = len(plan.lo)
@@ -86,42 +115,62 @@ def call(kernel, arrays, boundary, cval, params, steps, threads, schedule=None,
     k = _steps_per_round(kernel, stages, steps, steps_per_round, chunks, halo, split, periodic)
 
     starts = [tuple(np.cumsum((0,) + c[:-1]).tolist()) for c in chunks]
+    out_chunks = da.core.broadcast_chunks(*[x.chunks for x in xs])
     for n in plan.passes(k):
         # Halo per core axis: none where the axis is one chunk.
         depth = [n * h if s else 0 for h, s in zip(halo, split)]
-        xs = [da.map_overlap(
+        ov = [x if not any(depth) else da.overlap.overlap(
+            x,
+            depth={x.ndim - ndim + a: d for a, d in enumerate(depth)},
+            boundary={x.ndim - ndim + a: ("periodic" if p and d else "none")
+                      for a, (p, d) in enumerate(zip(periodic, depth))},
+        ) for x in xs]
+        # One task per block computes every output; with several, each
+        # output picks its own from the task's tuple.
+        one = len(out_dtypes) == 1
+        dt = out_dtypes[0] if one else np.dtype(object)
+        both = da.map_blocks(
             _block,
-            *xs,
-            depth=[{x.ndim - ndim + a: d for a, d in enumerate(depth)} for x in xs],
-            boundary=[
-                {x.ndim - ndim + a: ("periodic" if p and d else "none")
-                 for a, (p, d) in enumerate(zip(periodic, depth))}
-                for x in xs
-            ],
-            trim=True,
-            align_arrays=False,
-            allow_rechunk=False,
-            dtype=out_dtype,
-            meta=np.empty((0,) * nout, out_dtype),
+            *ov,
+            chunks=out_chunks,
+            dtype=dt,
+            meta=np.empty((0,) * nout, dt),
             kernel=kernel,
             options=(mode, cval, params, n, threads or 1, schedule),
-            place=(nout - ndim, starts, depth, periodic, core),
+            place=(nout - ndim, starts, depth, periodic, core, [len(c) for c in chunks]),
             token=f"stn-{kernel.name}",
-        )]
-    return xs[0]
+        )
+        outs = [both] if one else [
+            both.map_blocks(_pick, o, chunks=out_chunks, dtype=dt,
+                            meta=np.empty((0,) * nout, dt), token=f"stn-{kernel.name}-output{o}")
+            for o, dt in enumerate(out_dtypes)]
+        # The outputs are the next round's state fields.
+        xs = outs + xs[len(outs):]
+    return outs
 
 
 def _block(*blocks, kernel, options, place, block_id=None):
-    """One block with its halo: runs the kernel, told the block's place."""
+    """One block with its halo: runs the kernel, told the block's place,
+    and keeps the block's own points of every output."""
     mode, cval, params, steps, threads, schedule = options
-    nloop, starts, depth, periodic, core = place
+    nloop, starts, depth, periodic, core, counts = place
     origin = []
-    for a, (st, d, p) in enumerate(zip(starts, depth, periodic)):
+    keep = [slice(None)] * nloop
+    for a, (st, d, p, c) in enumerate(zip(starts, depth, periodic, counts)):
         i = block_id[nloop + a]
         before = d if (p or i > 0) else 0
+        after = d if (p or i + 1 < c) else 0
         origin.append(st[i] - before)
-    return kernel._run_block(list(blocks), mode, cval, params, steps, threads, origin,
+        keep.append(slice(before, -after if after else None))
+    outs = kernel._run_block(list(blocks), mode, cval, params, steps, threads, origin,
                              list(core), schedule)
+    kept = tuple(o[tuple(keep)] for o in outs)
+    return kept[0] if len(kept) == 1 else kept
+
+
+def _pick(both, o):
+    """Output ``o`` of a block's outputs."""
+    return both[o]
 
 
 def _periodic(kernel, stages, split):

@@ -7,6 +7,7 @@
 //! already promoted to the operation's compute dtype (the checker inserts the
 //! casts), so each arm only sees `Bool`, `I64`, `U64`, `F32` or `F64` values.
 
+use crate::base::dtype::DType;
 use crate::base::rt;
 use crate::base::scalar::Scalar;
 
@@ -79,6 +80,31 @@ impl BinaryOp {
             BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge
         )
     }
+}
+
+/// The dtype `median` and `rank` order terms of dtype `d` in: one that
+/// holds every such term exactly (`i64` for bools and integers up to 32
+/// bits, `u64`, `f32`, `f64`).
+pub fn rank_dtype(d: DType) -> DType {
+    match d {
+        DType::U64 | DType::F32 | DType::F64 => d,
+        _ => DType::I64,
+    }
+}
+
+/// The term at index `k` of `terms` (all of `rank_dtype`'s dtype) ordered
+/// as SPEC §12 says, by a plain stable sort: the definition compiled code
+/// (sorting networks, `rt::rank_*`) is tested against.
+pub fn rank(terms: &[Scalar], k: usize) -> Scalar {
+    let mut v = terms.to_vec();
+    v.sort_by(|a, b| match (*a, *b) {
+        (Scalar::Int(x), Scalar::Int(y)) => x.cmp(&y),
+        (Scalar::U64(x), Scalar::U64(y)) => x.cmp(&y),
+        (Scalar::F32(x), Scalar::F32(y)) => rt::float_order(x as f64, y as f64),
+        (Scalar::F64(x), Scalar::F64(y)) => rt::float_order(x, y),
+        other => panic!("rank terms {other:?} are not of one of i64, u64, f32, f64"),
+    });
+    v[k]
 }
 
 /// Applies a unary operation to a value of its compute dtype.

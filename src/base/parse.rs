@@ -77,6 +77,19 @@ pub fn shape(text: &str) -> Result<Vec<usize>> {
         })
 }
 
+/// Core axes as `--axes` gives them: integers separated by commas,
+/// negative ones counting from the end (`-3,-2`).
+pub fn axes(text: &str) -> Result<Vec<isize>> {
+    text.split(',')
+        .map(|n| n.trim().parse::<isize>())
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|_| {
+            Error::usage(format!(
+                "--axes `{text}` must be axis numbers separated by commas, e.g. -3,-2"
+            ))
+        })
+}
+
 /// A boundary mode by name.
 pub fn mode(name: &str) -> Result<Mode> {
     Mode::from_name(name).ok_or_else(|| {

@@ -212,6 +212,81 @@ pub extern "C" fn hypot_f32(a: f32, b: f32) -> f32 {
     a.hypot(b)
 }
 
+/// The order SPEC §12 sorts float terms in: numbers ascending, NaN after
+/// every number, `-0.0` equal to `0.0` (so a stable sort keeps the earlier
+/// first).
+pub fn float_order(a: f64, b: f64) -> std::cmp::Ordering {
+    use std::cmp::Ordering::*;
+    match (a.is_nan(), b.is_nan()) {
+        (true, true) => Equal,
+        (true, false) => Greater,
+        (false, true) => Less,
+        _ => a.partial_cmp(&b).expect("neither is NaN"),
+    }
+}
+
+/// The term at index `k` of `terms` in a stable sort by `order`.
+pub fn select<T: Copy>(
+    terms: &mut [T],
+    k: usize,
+    order: impl Fn(&T, &T) -> std::cmp::Ordering,
+) -> T {
+    terms.sort_by(order);
+    terms[k]
+}
+
+/// `rank(k, ...)` of `n` i64 terms at `terms` (reordered in place).
+///
+/// # Safety
+/// `terms` points to `n` writable values and `k < n`.
+pub unsafe extern "C" fn rank_i64(terms: *mut i64, n: usize, k: usize) -> i64 {
+    // SAFETY: the caller's contract.
+    select(
+        unsafe { std::slice::from_raw_parts_mut(terms, n) },
+        k,
+        Ord::cmp,
+    )
+}
+
+/// `rank(k, ...)` of `n` u64 terms (see `rank_i64`).
+///
+/// # Safety
+/// As `rank_i64`.
+pub unsafe extern "C" fn rank_u64(terms: *mut u64, n: usize, k: usize) -> u64 {
+    // SAFETY: the caller's contract.
+    select(
+        unsafe { std::slice::from_raw_parts_mut(terms, n) },
+        k,
+        Ord::cmp,
+    )
+}
+
+/// `rank(k, ...)` of `n` f64 terms (see `rank_i64`).
+///
+/// # Safety
+/// As `rank_i64`.
+pub unsafe extern "C" fn rank_f64(terms: *mut f64, n: usize, k: usize) -> f64 {
+    // SAFETY: the caller's contract.
+    select(
+        unsafe { std::slice::from_raw_parts_mut(terms, n) },
+        k,
+        |a, b| float_order(*a, *b),
+    )
+}
+
+/// `rank(k, ...)` of `n` f32 terms (see `rank_i64`).
+///
+/// # Safety
+/// As `rank_i64`.
+pub unsafe extern "C" fn rank_f32(terms: *mut f32, n: usize, k: usize) -> f32 {
+    // SAFETY: the caller's contract.
+    select(
+        unsafe { std::slice::from_raw_parts_mut(terms, n) },
+        k,
+        |a, b| float_order(*a as f64, *b as f64),
+    )
+}
+
 /// Name and address of every helper, for the JIT's symbol table.
 pub fn symbols() -> Vec<(&'static str, *const u8)> {
     macro_rules! syms {
@@ -254,6 +329,10 @@ pub fn symbols() -> Vec<(&'static str, *const u8)> {
         pow_f32,
         hypot_f64,
         hypot_f32,
+        rank_i64,
+        rank_u64,
+        rank_f64,
+        rank_f32,
     ]
 }
 
@@ -271,6 +350,21 @@ mod tests {
         assert_eq!(mod_i64(i64::MIN, -1), 0);
         assert_eq!(floordiv_i64(5, 0), 0);
         assert_eq!(mod_i64(5, 0), 0);
+    }
+
+    #[test]
+    fn ranks_sort_stably_with_nan_last_and_zeros_equal() {
+        let mut v = [3.0, f64::NAN, -0.0, 0.0, -1.0];
+        // Sorted: -1, -0 (earlier), 0, 3, NaN.
+        let k = |v: &mut [f64], k| unsafe { rank_f64(v.as_mut_ptr(), v.len(), k) };
+        assert_eq!(k(&mut v.clone(), 0), -1.0);
+        let z = k(&mut v.clone(), 1);
+        assert!(z == 0.0 && z.is_sign_negative(), "the earlier zero first");
+        let z = k(&mut v.clone(), 2);
+        assert!(z == 0.0 && z.is_sign_positive());
+        assert!(k(&mut v, 4).is_nan());
+        let mut w = [5i64, -2, 7];
+        assert_eq!(unsafe { rank_i64(w.as_mut_ptr(), 3, 1) }, 5);
     }
 
     #[test]

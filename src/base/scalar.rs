@@ -170,6 +170,18 @@ impl Scalar {
         b
     }
 
+    /// The value's bits (for keys: values of one dtype with equal bits are
+    /// the same value).
+    pub fn bits(self) -> u64 {
+        match self {
+            Scalar::Bool(b) => b as u64,
+            Scalar::Int(v) => v as u64,
+            Scalar::U64(v) => v,
+            Scalar::F32(f) => f.to_bits() as u64,
+            Scalar::F64(f) => f.to_bits(),
+        }
+    }
+
     /// The value as an `i64`, for compile-time integers (offsets, ranges).
     pub fn as_i64(self) -> Option<i64> {
         match self {

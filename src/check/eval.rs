@@ -132,7 +132,43 @@ pub fn eval(e: &TExpr, env: &mut Env, point: Option<&dyn Point>) -> Result<Scala
             })?;
             acc.expect("the checker rejects empty ranges")
         }
+        TKind::Rank { k, vars, body } => {
+            let mut ranges = Vec::new();
+            for v in vars {
+                let lo = eval(&v.lo, env, point)?.as_i64().unwrap_or(0);
+                let hi = eval(&v.hi, env, point)?.as_i64().unwrap_or(0);
+                ranges.push((v.slot, lo, hi));
+            }
+            let order = ops::rank_dtype(e.ty.dtype);
+            let mut terms = Vec::new();
+            reduce_loop(&ranges, 0, env, &mut |env| {
+                terms.push(eval(body, env, point)?.cast(order));
+                Ok(())
+            })?;
+            ops::rank(&terms, *k).cast(e.ty.dtype)
+        }
+        // The checker allows a tuple only as a kernel's value, which
+        // `eval_outputs` evaluates item by item.
+        TKind::Tuple(items) => eval(&items[0], env, point)?,
     })
+}
+
+/// Evaluates a kernel's body at `point`: its `let`s, then each of its
+/// outputs.
+pub fn eval_outputs(
+    e: &TExpr,
+    env: &mut Env,
+    point: Option<&dyn Point>,
+) -> Result<Vec<Scalar>, EvalError> {
+    match &e.kind {
+        TKind::Let { slot, value, body } => {
+            let v = eval(value, env, point)?;
+            env.locals[*slot] = v;
+            eval_outputs(body, env, point)
+        }
+        TKind::Tuple(items) => items.iter().map(|t| eval(t, env, point)).collect(),
+        _ => Ok(vec![eval(e, env, point)?]),
+    }
 }
 
 /// Runs `f` at every point of the ranges' cartesian product, first range outermost.

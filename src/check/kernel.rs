@@ -51,6 +51,9 @@ pub struct Checker<'m> {
     /// Set while typing a stage's scalar argument: the value must not
     /// depend on the point, and these are the caller's `let`s before it.
     scalar_arg: Option<Vec<String>>,
+    /// Per scalar parameter, its value where the kernel is compiled for
+    /// one (SPEC §11: a parameter that sizes a range or an offset).
+    known: Vec<Option<Scalar>>,
 }
 
 impl<'m> Checker<'m> {
@@ -71,13 +74,20 @@ impl<'m> Checker<'m> {
             axes: Vec::new(),
             unrolled: 1,
             scalar_arg,
+            known: Vec::new(),
         }
     }
 }
 
 /// Types `sig`'s body for arrays of dtypes `inputs` (one per array
-/// parameter, in order).
-pub fn check_kernel(module: &Module, sig: &KernelSig, inputs: &[DType]) -> Res<TKernel> {
+/// parameter, in order), the scalar parameters in `known` (one per
+/// parameter, or none) compiled in as constants.
+pub fn check_kernel(
+    module: &Module,
+    sig: &KernelSig,
+    inputs: &[DType],
+    known: &[Option<Scalar>],
+) -> Res<TKernel> {
     let def = &sig.def;
     if inputs.len() != sig.inputs.len() {
         return Err(Diagnostic::new(
@@ -93,7 +103,9 @@ pub fn check_kernel(module: &Module, sig: &KernelSig, inputs: &[DType]) -> Res<T
         ));
     }
     let mut c = Checker::new(module, Some(sig), inputs, None);
-    let value = c.block(&def.body)?;
+    c.known = known.to_vec();
+    let out_dtypes: Vec<DType> = sig.outputs.iter().map(|o| o.unwrap_or(inputs[0])).collect();
+    let body = c.outputs(&def.body, &out_dtypes)?;
     let Some((ndim, _)) = c.ndim else {
         return Err(names::no_access(sig));
     };
@@ -105,16 +117,13 @@ pub fn check_kernel(module: &Module, sig: &KernelSig, inputs: &[DType]) -> Res<T
             ));
         }
     }
-    let out_dtype = sig.output.unwrap_or(inputs[0]);
-    let span = value.span;
-    let body = cast_to(value, Ty::strong(out_dtype), span);
     Ok(TKernel {
         name: sig.name.clone(),
         ndim,
         inputs: inputs.to_vec(),
         input_names: sig.inputs.clone(),
         params: sig.params.clone(),
-        out_dtype,
+        out_dtypes,
         boundary: sig.boundary,
         body,
         n_locals: c.n_locals,
@@ -229,7 +238,39 @@ impl<'m> Checker<'m> {
         self.sig?.params.iter().position(|(n, _)| n == name)
     }
 
+    /// The kernel's body: its `let`s, then its value, or the tuple of its
+    /// outputs, each cast to its output dtype.
+    fn outputs(&mut self, b: &ast::Block, out_dtypes: &[DType]) -> Res<TExpr> {
+        self.block_with(b, |c, value| match &value.kind {
+            ExprKind::Tuple(items) => {
+                let mut typed = Vec::with_capacity(items.len());
+                for (item, &d) in items.iter().zip(out_dtypes) {
+                    let t = c.expr(item)?;
+                    let span = t.span;
+                    typed.push(cast_to(t, Ty::strong(d), span));
+                }
+                let konst = typed.iter().all(|t| t.konst);
+                let ty = typed[0].ty;
+                Ok(node(TKind::Tuple(typed), ty, konst, value.span))
+            }
+            _ => {
+                let t = c.expr(value)?;
+                let span = t.span;
+                Ok(cast_to(t, Ty::strong(out_dtypes[0]), span))
+            }
+        })
+    }
+
     fn block(&mut self, b: &ast::Block) -> Res<TExpr> {
+        self.block_with(b, |c, value| c.expr(value))
+    }
+
+    /// A block's `let`s, then its value as `value` types it.
+    fn block_with(
+        &mut self,
+        b: &ast::Block,
+        value: impl FnOnce(&mut Self, &ast::Expr) -> Res<TExpr>,
+    ) -> Res<TExpr> {
         let depth = self.scopes.len();
         let mut lets = Vec::new();
         for l in &b.lets {
@@ -238,11 +279,14 @@ impl<'m> Checker<'m> {
             {
                 return Err(names::nested_stage(&func.name, l.value.span));
             }
+            if l.tuple {
+                return Err(names::tuple_let(l));
+            }
             let value = self.expr(&l.value)?;
             let slot = self.n_locals;
             self.n_locals += 1;
             self.scopes.push((
-                l.name.name.clone(),
+                l.name().name.clone(),
                 Binding::Local {
                     slot,
                     ty: value.ty,
@@ -251,7 +295,7 @@ impl<'m> Checker<'m> {
             ));
             lets.push((slot, value, l.span));
         }
-        let mut body = self.expr(&b.value)?;
+        let mut body = value(self, &b.value)?;
         self.scopes.truncate(depth);
         for (slot, value, span) in lets.into_iter().rev() {
             let ty = body.ty;
@@ -313,7 +357,13 @@ impl<'m> Checker<'m> {
                 self.select(c, a, b, span, "if")
             }
             ExprKind::Call { func, args } => self.call(func, args, span),
-            ExprKind::Reduce { op, vars, body } => self.reduce(op, vars, body, span),
+            ExprKind::Reduce {
+                op,
+                args,
+                vars,
+                body,
+            } => self.reduce(op, args, vars, body, span),
+            ExprKind::Tuple(_) => Err(names::misplaced_tuple(span)),
             ExprKind::List(_) => Err(Diagnostic::new(
                 "a list is only allowed as the value of a `const`",
                 span,
@@ -333,6 +383,15 @@ impl<'m> Checker<'m> {
         }
         if let Some(i) = self.param_index(n) {
             let dtype = self.sig.expect("params imply a kernel").params[i].1;
+            if let Some(Some(v)) = self.known.get(i) {
+                // Compiled in: this specialization is for this value.
+                return Ok(node(
+                    TKind::Lit(v.cast(dtype)),
+                    Ty::strong(dtype),
+                    true,
+                    span,
+                ));
+            }
             return Ok(node(TKind::Param(i), Ty::strong(dtype), false, span));
         }
         if self.input_index(n).is_some() && self.scalar_arg.is_some() {
@@ -368,7 +427,7 @@ impl<'m> Checker<'m> {
                     t.span,
                 )
                 .with_label("depends on the data")
-                .with_note("use literals, consts and reduction variables, e.g. `x[i - 1, 0]`"));
+                .with_note("use literals, consts, integer parameters and reduction variables, e.g. `x[i - 1, 0]`"));
             }
             if !t.ty.dtype.is_int() {
                 return Err(Diagnostic::new(
@@ -720,16 +779,42 @@ impl<'m> Checker<'m> {
     fn reduce(
         &mut self,
         op: &ast::Ident,
+        args: &[ast::Expr],
         vars: &[ast::RangeVar],
         body: &ast::Block,
         span: Span,
     ) -> Res<TExpr> {
         let bop = match op.name.as_str() {
-            "sum" => BinaryOp::Add,
-            "prod" => BinaryOp::Mul,
-            "min" => BinaryOp::Min,
-            "max" => BinaryOp::Max,
+            "sum" => Some(BinaryOp::Add),
+            "prod" => Some(BinaryOp::Mul),
+            "min" => Some(BinaryOp::Min),
+            "max" => Some(BinaryOp::Max),
+            "median" | "rank" => None,
             _ => return Err(names::unknown_reduction(op)),
+        };
+        let want_args = usize::from(op.name == "rank");
+        if args.len() != want_args {
+            return Err(names::reduction_args(op, args.len(), span));
+        }
+        // `rank`'s index, counted from the end when negative.
+        let rank = match args.first() {
+            None => None,
+            Some(a) => {
+                let t = self.expr(a)?;
+                if !t.ty.dtype.is_int() {
+                    return Err(Diagnostic::new(
+                        "the index of `rank` must be an integer",
+                        t.span,
+                    ));
+                }
+                let k = self.fold(&t).map_err(|_| {
+                    Diagnostic::new(
+                        "the index of `rank` must be a compile-time constant",
+                        t.span,
+                    )
+                })?;
+                Some((k.as_i64().unwrap_or(0), t.span))
+            }
         };
         let depth = self.scopes.len();
         let mut rvars = Vec::new();
@@ -742,7 +827,7 @@ impl<'m> Checker<'m> {
                 }
                 let value = c.fold(&t).map_err(|_| {
                     Diagnostic::new("a range bound must be a compile-time constant", t.span)
-                        .with_note("ranges are unrolled when the kernel is compiled: use literals and consts")
+                        .with_note("ranges are unrolled when the kernel is compiled: use literals, consts and integer parameters")
                 })?;
                 Ok((t, value.as_i64().unwrap_or(0)))
             };
@@ -779,12 +864,44 @@ impl<'m> Checker<'m> {
         self.unrolled = outer;
         let b = b?;
         self.scopes.truncate(depth);
+        let konst = b.konst;
+        let Some(bop) = bop else {
+            // `median` and `rank`: the term of one index of the sorted
+            // terms, in the terms' own type.
+            let n = points as i64;
+            let k = match rank {
+                None => n / 2,
+                Some((k, _)) if k < 0 => n + k,
+                Some((k, _)) => k,
+            };
+            if !(0..n).contains(&k) {
+                let (given, at) = rank.expect("median's index is in range");
+                return Err(Diagnostic::new(
+                    format!("`rank` index {given} is out of range for {n} terms"),
+                    at,
+                )
+                .with_note(format!(
+                    "indices run from 0 (the least) to {} (the greatest); negative ones count from the end",
+                    n - 1
+                )));
+            }
+            let ty = b.ty;
+            return Ok(node(
+                TKind::Rank {
+                    k: k as usize,
+                    vars: rvars,
+                    body: Box::new(b),
+                },
+                ty,
+                konst,
+                span,
+            ));
+        };
         let ty = match bop {
             BinaryOp::Add | BinaryOp::Mul => promote::arith1(b.ty),
             // `min`/`max` compute in the common type (an i8 body folds in i64).
             _ => promote::common(b.ty, b.ty),
         };
-        let konst = b.konst;
         let b = cast_to(b, ty, span);
         Ok(node(
             TKind::Reduce {

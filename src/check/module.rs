@@ -33,7 +33,9 @@ pub struct KernelSig {
     pub inputs: Vec<String>,
     /// Scalar parameters and their dtypes, in order.
     pub params: Vec<(String, DType)>,
-    pub output: Option<DType>,
+    /// One per output: the dtype `->` fixes, or `None` for the default (the
+    /// first array input's dtype).
+    pub outputs: Vec<Option<DType>>,
     pub boundary: Option<Mode>,
     pub def: ast::KernelDef,
 }
@@ -138,15 +140,12 @@ fn signature(k: &ast::KernelDef) -> Result<KernelSig, Vec<Diagnostic>> {
                 .with_note("a kernel needs at least one array input (a parameter without a dtype) to take its shape from"),
         );
     }
-    let output = match &k.output {
-        None => None,
-        Some(d) => match dtype_of(d) {
-            Ok(dt) => Some(dt),
-            Err(e) => {
-                diags.push(e);
-                None
-            }
-        },
+    let outputs = match outputs(k) {
+        Ok(o) => o,
+        Err(e) => {
+            diags.push(e);
+            Vec::new()
+        }
     };
     let boundary = match &k.boundary {
         None => None,
@@ -166,13 +165,69 @@ fn signature(k: &ast::KernelDef) -> Result<KernelSig, Vec<Diagnostic>> {
             name: k.name.name.clone(),
             inputs,
             params,
-            output,
+            outputs,
             boundary,
             def: k.clone(),
         })
     } else {
         Err(diags)
     }
+}
+
+/// The most outputs a kernel may have.
+pub const MAX_OUTPUTS: usize = 8;
+
+/// A kernel's outputs: as many as its value's tuple has (one for a plain
+/// value), each with the dtype `->` gives it, if any.
+fn outputs(k: &ast::KernelDef) -> Result<Vec<Option<DType>>, Diagnostic> {
+    let value = &k.body.value;
+    let n = match &value.kind {
+        ExprKind::Tuple(items) => items.len(),
+        _ => 1,
+    };
+    if n > MAX_OUTPUTS {
+        return Err(Diagnostic::new(
+            format!(
+                "kernel `{}` has {n} outputs; at most {MAX_OUTPUTS}",
+                k.name.name
+            ),
+            value.span,
+        ));
+    }
+    let Some(out) = &k.output else {
+        return Ok(vec![None; n]);
+    };
+    let declared = out.types.len();
+    if out.tuple != (n > 1) || declared != n {
+        let what = |c: usize| match c {
+            1 => "one output".to_string(),
+            c => format!("{c} outputs"),
+        };
+        let hint = match n {
+            1 => "write one dtype after `->`, or a tuple `(a, b)` as the value".to_string(),
+            n => format!(
+                "write `-> ({})`, with `_` for a default dtype",
+                vec!["_"; n].join(", ")
+            ),
+        };
+        return Err(Diagnostic::new(
+            format!(
+                "`->` declares {}, but kernel `{}` has {}",
+                what(if out.tuple { declared } else { 1 }),
+                k.name.name,
+                what(n)
+            ),
+            out.span,
+        )
+        .with_note(hint));
+    }
+    out.types
+        .iter()
+        .map(|t| match t.name.as_str() {
+            "_" => Ok(None),
+            _ => dtype_of(t).map(Some),
+        })
+        .collect()
 }
 
 /// Evaluates a const definition's right-hand side: a number, or a nested

@@ -44,7 +44,7 @@ pub const BUILTINS: [(&str, RangeInclusive<usize>); 20] = [
 ];
 
 /// The reductions.
-pub const REDUCTIONS: [&str; 4] = ["sum", "prod", "min", "max"];
+pub const REDUCTIONS: [&str; 6] = ["sum", "prod", "min", "max", "median", "rank"];
 
 /// How many arguments function `name` takes: a builtin's count, 1 for a
 /// cast; `None` for anything else.
@@ -129,6 +129,44 @@ pub fn nested_stage(kernel: &str, span: Span) -> Diagnostic {
     .with_note("a stage is the kernel run over the whole array, so it cannot depend on the point")
 }
 
+/// A reduction given the wrong number of plain arguments before its
+/// ranges (`rank` takes its index, the others none).
+pub fn reduction_args(op: &ast::Ident, found: usize, span: Span) -> Diagnostic {
+    match op.name.as_str() {
+        "rank" => Diagnostic::new(
+            format!("`rank` takes its index before the ranges, found {found} arguments there"),
+            span,
+        )
+        .with_note(
+            "write `rank(k, i in -1..=1) { ... }`: k = 0 is the least term, -1 the greatest",
+        ),
+        other => Diagnostic::new(
+            format!(
+                "`{other}` takes only ranges, found {found} other argument{}",
+                if found == 1 { "" } else { "s" }
+            ),
+            span,
+        )
+        .with_note(format!("write `{other}(i in -1..=1) {{ ... }}`")),
+    }
+}
+
+/// `let (a, b) = ...` whose value is not a stage with several outputs.
+pub fn tuple_let(l: &ast::Let) -> Diagnostic {
+    Diagnostic::new(
+        "`let (a, b) = ...` names the outputs of a stage: its value must be a call of a kernel of this file with that many outputs",
+        l.value.span,
+    )
+}
+
+/// A tuple anywhere but as a kernel's value.
+pub fn misplaced_tuple(span: Span) -> Diagnostic {
+    Diagnostic::new(
+        "a tuple is only allowed as a kernel's value (its several outputs)",
+        span,
+    )
+}
+
 /// A reduction that is not one.
 pub fn unknown_reduction(op: &ast::Ident) -> Diagnostic {
     Diagnostic::new(format!("unknown reduction `{}`", op.name), op.span)
@@ -202,22 +240,37 @@ pub fn no_access(sig: &KernelSig) -> Diagnostic {
     .with_note("the number of core axes comes from accesses like `x[0, 0]`")
 }
 
-/// Every name and arity problem of `sig`'s body (a flattened kernel), in
-/// source order.
-pub fn check_names(module: &Module, sig: &KernelSig) -> Vec<Diagnostic> {
+/// What the name pass finds in a kernel.
+pub struct Names {
+    /// Every name and arity problem, in source order.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Per scalar parameter: whether it is an integer that sizes something
+    /// the kernel is compiled with (a range bound, an offset, a table index,
+    /// `rank`'s index, an axis): the kernel is then compiled per value of it
+    /// (SPEC §11).
+    pub compiled_in: Vec<bool>,
+}
+
+/// The name pass over `sig`'s body (a flattened kernel).
+pub fn check_names(module: &Module, sig: &KernelSig) -> Names {
     let mut w = Walk {
         module,
         sig,
         scopes: Vec::new(),
         rank: None,
         found: Vec::new(),
+        konst: 0,
+        compiled_in: vec![false; sig.params.len()],
     };
-    w.block(&sig.def.body);
+    w.block(&sig.def.body, true);
     if w.rank.is_none() && w.found.is_empty() {
         w.found.push(no_access(sig));
     }
     w.found.sort_by_key(|d| d.span.start);
-    w.found
+    Names {
+        diagnostics: w.found,
+        compiled_in: w.compiled_in,
+    }
 }
 
 struct Walk<'m> {
@@ -229,10 +282,14 @@ struct Walk<'m> {
     /// The number of offsets of the first array access.
     rank: Option<usize>,
     found: Vec<Diagnostic>,
+    /// Above 0 inside something the kernel is compiled with.
+    konst: usize,
+    compiled_in: Vec<bool>,
 }
 
 impl Walk<'_> {
-    fn block(&mut self, b: &ast::Block) {
+    /// A block; `top` for the kernel's body, whose value may be a tuple.
+    fn block(&mut self, b: &ast::Block, top: bool) {
         let depth = self.scopes.len();
         for l in &b.lets {
             let before = self.found.len();
@@ -241,13 +298,33 @@ impl Walk<'_> {
                 ExprKind::Call { func, .. } if self.module.kernel(&func.name).is_some() => {
                     self.found.push(nested_stage(&func.name, l.value.span));
                 }
+                _ if l.tuple => {
+                    self.found.push(tuple_let(l));
+                    self.expr(&l.value);
+                }
                 _ => self.expr(&l.value),
             }
-            self.scopes
-                .push((l.name.name.clone(), self.found.len() > before));
+            let bad = self.found.len() > before;
+            for n in &l.names {
+                self.scopes.push((n.name.clone(), bad));
+            }
         }
-        self.expr(&b.value);
+        match &b.value.kind {
+            ExprKind::Tuple(items) if top => {
+                for item in items {
+                    self.expr(item);
+                }
+            }
+            _ => self.expr(&b.value),
+        }
         self.scopes.truncate(depth);
+    }
+
+    /// `e`, which the kernel is compiled with (a bound, an offset, ...).
+    fn compiled(&mut self, e: &ast::Expr) {
+        self.konst += 1;
+        self.expr(e);
+        self.konst -= 1;
     }
 
     /// Whether `n` is a let or reduction variable in scope, and if so
@@ -266,7 +343,7 @@ impl Walk<'_> {
             ExprKind::Name(n) => self.name(n, e.span),
             ExprKind::Index { base, indices } => {
                 for ix in indices {
-                    self.expr(ix);
+                    self.compiled(ix);
                 }
                 self.index(base, indices.len(), e.span);
             }
@@ -281,8 +358,8 @@ impl Walk<'_> {
                 otherwise,
             } => {
                 self.expr(cond);
-                self.block(then);
-                self.block(otherwise);
+                self.block(then, false);
+                self.block(otherwise, false);
             }
             ExprKind::Call { func, args } => {
                 match arity(&func.name) {
@@ -304,28 +381,55 @@ impl Walk<'_> {
                         return;
                     }
                 }
+                // The axis of `index` and `shape` is compiled in.
+                let axis = matches!(func.name.as_str(), "index" | "shape");
                 for a in args {
-                    self.expr(a);
+                    match axis {
+                        true => self.compiled(a),
+                        false => self.expr(a),
+                    }
                 }
             }
-            ExprKind::Reduce { op, vars, body } => {
+            ExprKind::Reduce {
+                op,
+                args,
+                vars,
+                body,
+            } => {
                 if !REDUCTIONS.contains(&op.name.as_str()) {
                     self.found.push(unknown_reduction(op));
+                } else if args.len() != usize::from(op.name == "rank") {
+                    self.found.push(reduction_args(op, args.len(), e.span));
+                }
+                for a in args {
+                    self.compiled(a);
                 }
                 let depth = self.scopes.len();
                 for v in vars {
-                    self.expr(&v.lo);
-                    self.expr(&v.hi);
+                    self.compiled(&v.lo);
+                    self.compiled(&v.hi);
                     self.scopes.push((v.name.name.clone(), false));
                 }
-                self.block(body);
+                self.block(body, false);
                 self.scopes.truncate(depth);
+            }
+            ExprKind::Tuple(items) => {
+                self.found.push(misplaced_tuple(e.span));
+                for item in items {
+                    self.expr(item);
+                }
             }
         }
     }
 
     fn name(&mut self, n: &str, span: Span) {
-        if self.local(n).is_some() || self.sig.params.iter().any(|(p, _)| p == n) {
+        if self.local(n).is_some() {
+            return;
+        }
+        if let Some(i) = self.sig.params.iter().position(|(p, _)| p == n) {
+            if self.konst > 0 && self.sig.params[i].1.is_int() {
+                self.compiled_in[i] = true;
+            }
             return;
         }
         if self.sig.inputs.iter().any(|i| i == n) {

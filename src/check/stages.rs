@@ -40,8 +40,8 @@ pub const CYCLE: &str = "stages form a cycle";
 pub enum Arg {
     /// The pipeline's array input number `i`.
     Input(usize),
-    /// The output of an earlier node of the graph.
-    Node(usize),
+    /// Output `.1` of an earlier node `.0` of the graph.
+    Node(usize, usize),
 }
 
 /// For stages given by their arguments, in an order where each comes after
@@ -51,7 +51,7 @@ pub fn last_use<'a>(args: impl Iterator<Item = &'a [Arg]>) -> Vec<usize> {
     for (j, a) in args.enumerate() {
         last.resize(j + 1, 0);
         for a in a {
-            if let Arg::Node(t) = *a {
+            if let Arg::Node(t, _) = *a {
                 last[t] = last[t].max(j);
             }
         }
@@ -113,7 +113,8 @@ pub fn flatten(module: &Module, sig: &KernelSig) -> KernelSig {
     lets.retain(|l| {
         let stage = stage_call(module, l).is_some();
         if stage {
-            stages.push(l.name.clone());
+            // Each output it names (not `_`) is an input.
+            stages.extend(l.names.iter().filter(|n| n.name != "_").cloned());
         }
         !stage
     });
@@ -147,6 +148,40 @@ pub fn graph(module: &Module, index: usize) -> Result<Graph, Diagnostic> {
     Ok(Graph { nodes: b.nodes })
 }
 
+/// A stage `let` whose names do not match its kernel's outputs.
+fn tuple_arity(l: &ast::Let, kernel: &str, outputs: usize) -> Diagnostic {
+    let names: Vec<String> = (0..outputs.max(2)).map(|i| format!("o{i}")).collect();
+    match (l.tuple, outputs) {
+        (false, n) => Diagnostic::new(
+            format!("kernel `{kernel}` has {n} outputs: name each of them"),
+            l.span,
+        )
+        .with_note(format!(
+            "write `let ({}) = {kernel}(...);`, with `_` for an output you do not use",
+            names[..n].join(", ")
+        )),
+        (true, 1) => Diagnostic::new(
+            format!(
+                "kernel `{kernel}` has one output, but `let` names {}",
+                l.names.len()
+            ),
+            l.span,
+        )
+        .with_note(format!("write `let o = {kernel}(...);`")),
+        (true, n) => Diagnostic::new(
+            format!(
+                "kernel `{kernel}` has {n} outputs, but `let` names {}",
+                l.names.len()
+            ),
+            l.span,
+        )
+        .with_note(format!(
+            "write `let ({}) = {kernel}(...);`, with `_` for an output you do not use",
+            names[..n].join(", ")
+        )),
+    }
+}
+
 struct Builder<'m> {
     module: &'m Module,
     nodes: Vec<Node>,
@@ -178,27 +213,34 @@ impl Builder<'_> {
         let mut args = inputs;
         for l in &sig.def.body.lets {
             let Some((func, call_args)) = stage_call(module, l) else {
-                locals.push(l.name.name.clone());
+                locals.push(l.name().name.clone());
                 continue;
             };
-            let taken = sig.params.iter().any(|(p, _)| *p == l.name.name)
-                || scope.iter().any(|(n, _)| *n == l.name.name)
-                || locals.contains(&l.name.name);
-            if taken {
-                return Err(Diagnostic::new(
-                    format!(
-                        "`{}` is already defined in kernel `{}`",
-                        l.name.name, sig.name
-                    ),
-                    l.name.span,
-                )
-                .with_note("a stage needs a name of its own"));
-            }
             let callee = module
                 .kernels
                 .iter()
                 .position(|c| c.name == func.name)
                 .expect("stage_call found it");
+            let outputs = module.kernels[callee].outputs.len();
+            if l.tuple != (outputs > 1) || l.names.len() != outputs {
+                return Err(tuple_arity(l, &func.name, outputs));
+            }
+            for name in l.names.iter().filter(|n| n.name != "_") {
+                let taken = sig.params.iter().any(|(p, _)| *p == name.name)
+                    || scope.iter().any(|(n, _)| *n == name.name)
+                    || locals.contains(&name.name)
+                    || l.names.iter().filter(|m| m.name == name.name).count() > 1;
+                if taken {
+                    return Err(Diagnostic::new(
+                        format!(
+                            "`{}` is already defined in kernel `{}`",
+                            name.name, sig.name
+                        ),
+                        name.span,
+                    )
+                    .with_note("a stage needs a name of its own"));
+                }
+            }
             if let Some(at) = self.stack.iter().position(|&s| s == callee) {
                 let cycle: Vec<&str> = self.stack[at..]
                     .iter()
@@ -214,10 +256,25 @@ impl Builder<'_> {
             }
             let (c_inputs, c_params) =
                 self.arguments(sig, &locals, callee, func, call_args, l.value.span, &scope)?;
-            let child = self.expand(callee, c_inputs, c_params, l.name.name.clone(), l.span)?;
+            let label = match l.tuple {
+                false => l.name().name.clone(),
+                true => format!(
+                    "({})",
+                    l.names
+                        .iter()
+                        .map(|n| n.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
+            let child = self.expand(callee, c_inputs, c_params, label, l.span)?;
             children.push(child);
-            scope.push((l.name.name.clone(), Arg::Node(child)));
-            args.push(Arg::Node(child));
+            for (o, name) in l.names.iter().enumerate() {
+                if name.name != "_" {
+                    scope.push((name.name.clone(), Arg::Node(child, o)));
+                    args.push(Arg::Node(child, o));
+                }
+            }
         }
         if self.nodes.len() >= MAX_STAGES {
             return Err(Diagnostic::new(

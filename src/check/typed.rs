@@ -77,6 +77,17 @@ pub enum TKind {
         vars: Vec<ReduceVar>,
         body: Box<TExpr>,
     },
+    /// The term at index `k` of the body's values over the ranges, ordered
+    /// as a stable sort orders them (SPEC §12): `median` and `rank`. `k` is
+    /// already counted from the start.
+    Rank {
+        k: usize,
+        vars: Vec<ReduceVar>,
+        body: Box<TExpr>,
+    },
+    /// A kernel's several outputs (only as the value of its body, under its
+    /// `let`s), each already cast to its output dtype.
+    Tuple(Vec<TExpr>),
 }
 
 #[derive(Clone, Debug)]
@@ -96,12 +107,20 @@ pub struct TKernel {
     pub inputs: Vec<DType>,
     pub input_names: Vec<String>,
     pub params: Vec<(String, DType)>,
-    pub out_dtype: DType,
+    /// One per output.
+    pub out_dtypes: Vec<DType>,
     /// The kernel's own `boundary` mode, if it declares one.
     pub boundary: Option<Mode>,
     pub body: TExpr,
     pub n_locals: usize,
     pub n_vars: usize,
+}
+
+impl TKernel {
+    /// The first output's dtype (the only one's, for most kernels).
+    pub fn out_dtype(&self) -> DType {
+        self.out_dtypes[0]
+    }
 }
 
 /// The dtype a kernel's value is computed in, before the final cast to the
@@ -110,5 +129,15 @@ pub fn value_type(k: &TKernel) -> DType {
     match &k.body.kind {
         TKind::Cast(inner) => inner.ty.dtype,
         _ => k.body.ty.dtype,
+    }
+}
+
+/// The expressions of a kernel's outputs under its `let`s: the tuple's
+/// items, or the one value.
+pub fn outputs(body: &TExpr) -> Vec<&TExpr> {
+    match &body.kind {
+        TKind::Let { body, .. } => outputs(body),
+        TKind::Tuple(items) => items.iter().collect(),
+        _ => vec![body],
     }
 }

@@ -13,7 +13,7 @@
 //! inputs[i] + sum_k (p_k + o_k) * in_strides[i * ndim + k]
 //! ```
 //!
-//! and the output of `p` at `out + sum_k p_k * out_strides[k]`. Strides are in
+//! and output `o` of `p` at `outs[o] + sum_k p_k * out_strides[o * ndim + k]`. Strides are in
 //! bytes and may be negative or zero; elements need not be aligned. Generated
 //! code does no bounds checks: the caller guarantees that every such address
 //! (for every point and every offset in the kernel's footprint) lies inside
@@ -31,9 +31,9 @@ pub struct TileArgs {
     pub inputs: *const *const u8,
     /// Byte strides; input `i`, core axis `k` at `[i * ndim + k]`.
     pub in_strides: *const i64,
-    /// The address of the output element of the tile's first point.
-    pub out: *mut u8,
-    /// Byte strides of the output per core axis.
+    /// Per output: the address of its element at the tile's first point.
+    pub outs: *const *mut u8,
+    /// Byte strides; output `o`, core axis `k` at `[o * ndim + k]`.
     pub out_strides: *const i64,
     /// Points per core axis in this tile; if any is 0 nothing runs.
     pub extent: *const u64,
@@ -62,7 +62,7 @@ pub(crate) mod field {
 
     pub const INPUTS: i32 = offset_of!(TileArgs, inputs) as i32;
     pub const IN_STRIDES: i32 = offset_of!(TileArgs, in_strides) as i32;
-    pub const OUT: i32 = offset_of!(TileArgs, out) as i32;
+    pub const OUTS: i32 = offset_of!(TileArgs, outs) as i32;
     pub const OUT_STRIDES: i32 = offset_of!(TileArgs, out_strides) as i32;
     pub const EXTENT: i32 = offset_of!(TileArgs, extent) as i32;
     pub const ORIGIN: i32 = offset_of!(TileArgs, origin) as i32;

@@ -73,13 +73,26 @@ impl Lowering<'_, '_> {
         ty: Type,
         args: &[Value],
     ) -> Result<Value, CodegenError> {
+        let params = vec![ty; args.len()];
+        self.call_helper(name, &params, ty, args)
+    }
+
+    /// Calls the `rt` helper `stn_<name>` with arguments of types `params`
+    /// and a result of type `ret`.
+    pub(super) fn call_helper(
+        &mut self,
+        name: &str,
+        params: &[Type],
+        ret: Type,
+        args: &[Value],
+    ) -> Result<Value, CodegenError> {
         let name = format!("stn_{name}");
         let f = match self.helpers.get(&name) {
             Some(&f) => f,
             None => {
                 let mut sig = self.module.make_signature();
-                sig.params.extend(args.iter().map(|_| AbiParam::new(ty)));
-                sig.returns.push(AbiParam::new(ty));
+                sig.params.extend(params.iter().map(|&t| AbiParam::new(t)));
+                sig.returns.push(AbiParam::new(ret));
                 let id = self
                     .module
                     .declare_function(&name, Linkage::Import, &sig)

@@ -191,6 +191,6 @@ fn use_counts(f: &Func, live: &[bool]) -> Vec<u32> {
             _ => {}
         }
     }
-    uses[f.result as usize] += 1;
+    uses[f.result() as usize] += 1;
     uses
 }

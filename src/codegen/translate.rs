@@ -41,11 +41,20 @@ pub(super) fn check(f: &Func) -> Result<(), CodegenError> {
     if !(1..=4).contains(&f.ndim) {
         return bad(format!("ndim {} is not 1 to 4", f.ndim));
     }
-    if f.result as usize >= f.insts.len() {
-        return bad(format!("result v{} is not defined", f.result));
+    if f.results.is_empty() || f.results.len() != f.out_dtypes.len() {
+        return bad(format!(
+            "{} results for {} outputs",
+            f.results.len(),
+            f.out_dtypes.len()
+        ));
     }
-    if f.insts[f.result as usize].dtype != f.out_dtype {
-        return bad("the result's dtype is not out_dtype".into());
+    for (&r, &d) in f.results.iter().zip(&f.out_dtypes) {
+        if r as usize >= f.insts.len() {
+            return bad(format!("result v{r} is not defined"));
+        }
+        if f.insts[r as usize].dtype != d {
+            return bad(format!("result v{r}'s dtype is not its output's {d}"));
+        }
     }
     for (i, inst) in f.insts.iter().enumerate() {
         let before = |v: ValueId| (v as usize) < i;
@@ -65,6 +74,16 @@ pub(super) fn check(f: &Func) -> Result<(), CodegenError> {
                     && f.insts[*c as usize].dtype == DType::Bool
                     && f.insts[*a as usize].dtype == inst.dtype
                     && f.insts[*b as usize].dtype == inst.dtype
+            }
+            Op::Rank { k, terms } => {
+                (*k as usize) < terms.len()
+                    && matches!(
+                        inst.dtype,
+                        DType::I64 | DType::U64 | DType::F32 | DType::F64
+                    )
+                    && terms
+                        .iter()
+                        .all(|&t| before(t) && f.insts[t as usize].dtype == inst.dtype)
             }
         };
         if !ok {
@@ -253,19 +272,24 @@ impl Lowering<'_, '_> {
                 self.disp.insert(key, d);
             }
         }
+        // One slot per output, after the inputs'.
         let out_slot = bases.len();
-        bases.push(arg(self, field::OUT));
+        let outs = arg(self, field::OUTS);
         let out_strides = arg(self, field::OUT_STRIDES);
-        strides.push(
-            (0..n)
-                .map(|k| {
-                    let at = (k * 8) as i32;
-                    self.b
-                        .ins()
-                        .load(types::I64, MemFlagsData::trusted(), out_strides, at)
-                })
-                .collect(),
-        );
+        for o in 0..f.results.len() {
+            let at = (o * 8) as i32;
+            bases.push(self.b.ins().load(ptr, MemFlagsData::trusted(), outs, at));
+            strides.push(
+                (0..n)
+                    .map(|k| {
+                        let at = ((o * n + k) * 8) as i32;
+                        self.b
+                            .ins()
+                            .load(types::I64, MemFlagsData::trusted(), out_strides, at)
+                    })
+                    .collect(),
+            );
+        }
         let extent_ptr = arg(self, field::EXTENT);
         let extents: Vec<Value> = (0..n)
             .map(|k| {
@@ -378,7 +402,7 @@ impl Lowering<'_, '_> {
                             self.vals[i] = Some(v);
                         }
                     }
-                    let v = self.vector_of(f.result);
+                    let v = self.vector_of(f.result());
                     let at = self.rows[k][out_slot];
                     self.vstore(v, at);
                 }
@@ -405,15 +429,19 @@ impl Lowering<'_, '_> {
                             .collect();
                         self.emit_level(k as i32, &live, &level)?;
                     }
-                    let v = self.vector_of(f.result);
-                    let at = self.rows[k][out_slot];
-                    self.vstore(v, at);
+                    for (o, &r) in f.results.iter().enumerate() {
+                        let v = self.vector_of(r);
+                        let at = self.rows[k][out_slot + o];
+                        self.vstore(v, at);
+                    }
                 }
                 self.rows[k] = row0;
             } else {
-                let at = self.rows[k][out_slot];
-                let v = self.value(f.result);
-                self.b.ins().store(data_flags(), v, at, 0);
+                for (o, &r) in f.results.iter().enumerate() {
+                    let at = self.rows[k][out_slot + o];
+                    let v = self.value(r);
+                    self.b.ins().store(data_flags(), v, at, 0);
+                }
             }
         }
         // Latches, innermost first; the innermost one closes its own block.
@@ -685,7 +713,35 @@ impl Lowering<'_, '_> {
                 let (c, x, y) = (self.value(*c), self.value(*a), self.value(*b));
                 self.b.ins().select(c, x, y)
             }
+            Op::Rank { k, terms } => self.rank(d, *k, terms)?,
         })
+    }
+
+    /// `Op::Rank` in scalar code: the terms stored in a stack array, ordered
+    /// by the `rt` helper the interpreter uses too.
+    fn rank(&mut self, d: DType, k: u32, terms: &[ValueId]) -> Result<Value, CodegenError> {
+        use cranelift_codegen::ir::{StackSlotData, StackSlotKind};
+        let size = d.size();
+        let slot = self.b.create_sized_stack_slot(StackSlotData::new(
+            StackSlotKind::ExplicitSlot,
+            (terms.len() * size) as u32,
+            3,
+        ));
+        let ptr = self.module.target_config().pointer_type();
+        for (i, &t) in terms.iter().enumerate() {
+            let v = self.value(t);
+            self.b.ins().stack_store(ptr, v, slot, (i * size) as i32);
+        }
+        let addr = self.b.ins().stack_addr(ptr, slot, 0);
+        let n = self.b.ins().iconst(types::I64, terms.len() as i64);
+        let k = self.b.ins().iconst(types::I64, k as i64);
+        let name = format!("rank_{}", d.name());
+        self.call_helper(
+            &name,
+            &[ptr, types::I64, types::I64],
+            clif_type(d),
+            &[addr, n, k],
+        )
     }
 
     /// A `bool` read from memory is true for any nonzero byte, as
@@ -748,7 +804,9 @@ fn block_args(first: Value, rest: &[Value]) -> Vec<BlockArg> {
 /// Which instructions the result depends on.
 pub(super) fn liveness(f: &Func) -> Vec<bool> {
     let mut live = vec![false; f.insts.len()];
-    live[f.result as usize] = true;
+    for &r in &f.results {
+        live[r as usize] = true;
+    }
     for i in (0..f.insts.len()).rev() {
         if !live[i] {
             continue;
@@ -762,6 +820,11 @@ pub(super) fn liveness(f: &Func) -> Vec<bool> {
             Op::Select(c, a, b) => {
                 for v in [c, a, b] {
                     live[v as usize] = true;
+                }
+            }
+            Op::Rank { ref terms, .. } => {
+                for &t in terms {
+                    live[t as usize] = true;
                 }
             }
             _ => {}
@@ -784,6 +847,9 @@ pub(super) fn levels(f: &Func) -> Vec<i32> {
             Op::Select(c, a, b) => level[c as usize]
                 .max(level[a as usize])
                 .max(level[b as usize]),
+            Op::Rank { ref terms, .. } => {
+                terms.iter().map(|&t| level[t as usize]).max().unwrap_or(-1)
+            }
         };
         level.push(l);
     }

@@ -46,10 +46,10 @@ pub(super) fn unroll(plan: Option<Plan>) -> usize {
 pub(super) fn variant(f: &Func) -> Option<(Plan, usize, usize, Option<RowSum>)> {
     let (plan, lanes) = self::plan(f)?;
     let rowsum = match plan {
-        Plan::Int(bits) => {
+        Plan::Int(bits) if f.results.len() == 1 => {
             super::rowsum::plan(f, &liveness(f), &range::ranges(f), lane_range(bits))
         }
-        Plan::Float(_) => None,
+        _ => None,
     };
     let unroll = unroll(Some(plan));
     Some((plan, lanes, unroll, rowsum))
@@ -66,11 +66,18 @@ pub(super) enum Plan {
 
 /// The vector plan of `f` and its lanes, or `None` if it has no variant.
 pub(super) fn plan(f: &Func) -> Option<(Plan, usize)> {
+    // Every output is stored in the lanes' format: they must share a dtype.
+    // `median` and `rank` run in scalar code.
+    let same = f.out_dtypes.iter().all(|&d| d == f.out_dtype());
+    let rank = f.insts.iter().any(|i| matches!(i.op, Op::Rank { .. }));
+    if !same || rank {
+        return None;
+    }
     float_plan(f).or_else(|| int_plan(f))
 }
 
 fn float_plan(f: &Func) -> Option<(Plan, usize)> {
-    let float = f.out_dtype;
+    let float = f.out_dtype();
     let lanes = match float {
         DType::F32 => 4,
         DType::F64 => 2,
@@ -111,6 +118,7 @@ fn float_plan(f: &Func) -> Option<(Plan, usize)> {
                     }
                 }
                 Op::Select(..) => true,
+                Op::Rank { .. } => false,
             }
     });
     ok.then_some((Plan::Float(float), lanes))
@@ -138,7 +146,7 @@ fn int_plan_in(f: &Func, bits: u32) -> Option<(Plan, usize)> {
     let live = liveness(f);
     let ranges = range::ranges(f);
     let live_insts = || f.insts.iter().enumerate().filter(|(i, _)| live[*i]);
-    let out = f.out_dtype.size();
+    let out = f.out_dtype().size();
     // 16-bit lanes load 1-byte data (and i16); 32-bit lanes load 2- or
     // 4-byte data. Each load reads exactly the lanes' bytes.
     let loads_ok = live_insts()
@@ -155,7 +163,7 @@ fn int_plan_in(f: &Func, bits: u32) -> Option<(Plan, usize)> {
     } else {
         out == 2 || out == 4
     };
-    if !loads_ok || !out_ok || !f.out_dtype.is_int() {
+    if !loads_ok || !out_ok || !f.out_dtype().is_int() {
         return None;
     }
     let lane = lane_range(bits);
@@ -163,7 +171,7 @@ fn int_plan_in(f: &Func, bits: u32) -> Option<(Plan, usize)> {
         let fits = ranges[i].is_some_and(|r| r.within(lane));
         fits && match &inst.op {
             Op::Const(_) | Op::Load { .. } => true,
-            Op::Param(_) | Op::Index(_) | Op::Shape(_) => false,
+            Op::Param(_) | Op::Index(_) | Op::Shape(_) | Op::Rank { .. } => false,
             Op::Cast(a) => f.insts[*a as usize].dtype.is_integral(),
             Op::Unary(op, _) => matches!(
                 op,
@@ -277,7 +285,7 @@ pub(super) fn magic_32(top: u64, c: u64) -> Option<(u32, u32)> {
 
 impl Lowering<'_, '_> {
     fn float_vec(&self) -> Type {
-        match self.f.out_dtype {
+        match self.f.out_dtype() {
             DType::F32 => types::F32X4,
             _ => types::F64X2,
         }
@@ -301,7 +309,7 @@ impl Lowering<'_, '_> {
         match self.plan {
             Some(Plan::Int(16)) => types::I16X8,
             Some(Plan::Int(_)) => types::I32X4,
-            _ => match self.f.out_dtype {
+            _ => match self.f.out_dtype() {
                 DType::F32 => types::I32X4,
                 _ => types::I64X2,
             },

@@ -299,7 +299,7 @@ impl Lowering<'_, '_> {
     /// result's range lies within the output dtype, so saturating narrowing
     /// is exact.
     pub(super) fn narrow_to_output(&mut self, x: Value) -> Value {
-        let out = self.f.out_dtype;
+        let out = self.f.out_dtype();
         let lane_bytes = self.mask_vec().lane_bits() / 8;
         if out.size() as u32 == lane_bytes {
             return x;

@@ -11,7 +11,8 @@ pub struct Callee<'a> {
     pub code: &'a Compiled,
     /// Element size of each input, in bytes.
     pub in_sizes: Vec<usize>,
-    pub out_size: usize,
+    /// Element size of each output, in bytes.
+    pub out_sizes: Vec<usize>,
     /// 8 bytes per scalar parameter (see `codegen::abi`).
     pub params: &'a [u8],
     /// Added to a box's first index for what `index(k)` gives.
@@ -23,8 +24,8 @@ pub struct Callee<'a> {
 impl Callee<'_> {
     /// Runs the kernel on box `bx`: input `i` read at `ptrs[i]` (the
     /// address of offset 0 at the box's first point) with `strides`
-    /// (`ndim` per input, bytes), the output written at `out` (the box's
-    /// first point) with `out_strides`. Where every row is contiguous,
+    /// (`ndim` per input, bytes), output `o` written at `outs[o]` (the
+    /// box's first point) with `out_strides` (`ndim` per output). Where every row is contiguous,
     /// whole vectors go to the vector variant and a row's last partial
     /// vector is computed as one more vector ending at the row's end: the
     /// points it computes again get the same bits, and no scalar tail runs.
@@ -38,7 +39,7 @@ impl Callee<'_> {
         bx: &CoreBox,
         ptrs: &[*const u8],
         strides: &[i64],
-        out: *mut u8,
+        outs: &[*mut u8],
         out_strides: &[i64],
     ) {
         let ndim = bx.len();
@@ -52,15 +53,15 @@ impl Callee<'_> {
             while start < bx[last].end {
                 part[last] = start..(start + width).min(bx[last].end);
                 let by = (start - bx[last].start) as i64;
-                let (moved, at) = along_rows(ptrs, strides, out, out_strides, ndim, by);
+                let (moved, at) = along_rows(ptrs, strides, outs, out_strides, ndim, by);
                 // SAFETY: a part of the box, with its pointers moved to it.
-                unsafe { self.run_rows(&part, &moved, strides, at, out_strides) };
+                unsafe { self.run_rows(&part, &moved, strides, &at, out_strides) };
                 start = part[last].end;
             }
             return;
         }
         // SAFETY: forwarded.
-        unsafe { self.run_rows(bx, ptrs, strides, out, out_strides) }
+        unsafe { self.run_rows(bx, ptrs, strides, outs, out_strides) }
     }
 
     /// `run` on a box no wider than `ring_columns`.
@@ -72,14 +73,15 @@ impl Callee<'_> {
         bx: &CoreBox,
         ptrs: &[*const u8],
         strides: &[i64],
-        out: *mut u8,
+        outs: &[*mut u8],
         out_strides: &[i64],
     ) {
         let ndim = bx.len();
         let last = ndim - 1;
         let lanes = self.code.lanes();
         let n = bx[last].len();
-        let contiguous = out_strides[last] == self.out_size as i64
+        let contiguous = (self.out_sizes.iter().enumerate())
+            .all(|(o, &s)| out_strides[o * ndim + last] == s as i64)
             && self
                 .in_sizes
                 .iter()
@@ -88,18 +90,18 @@ impl Callee<'_> {
         // SAFETY (all three calls): forwarded from the caller; the vector
         // calls cover whole vectors of contiguous rows inside the box.
         if lanes == 1 || n < lanes || !contiguous {
-            return unsafe { self.invoke(bx, ptrs, strides, out, out_strides, false) };
+            return unsafe { self.invoke(bx, ptrs, strides, outs, out_strides, false) };
         }
         let main = n - n % lanes;
         let mut head = bx.clone();
         head[last] = bx[last].start..bx[last].start + main;
-        unsafe { self.invoke(&head, ptrs, strides, out, out_strides, true) };
+        unsafe { self.invoke(&head, ptrs, strides, outs, out_strides, true) };
         if main < n {
             let from = n - lanes;
             let mut tail = bx.clone();
             tail[last] = bx[last].start + from..bx[last].end;
-            let (moved, out) = along_rows(ptrs, strides, out, out_strides, ndim, from as i64);
-            unsafe { self.invoke(&tail, &moved, strides, out, out_strides, true) };
+            let (moved, at) = along_rows(ptrs, strides, outs, out_strides, ndim, from as i64);
+            unsafe { self.invoke(&tail, &moved, strides, &at, out_strides, true) };
         }
     }
 
@@ -111,7 +113,7 @@ impl Callee<'_> {
         bx: &CoreBox,
         ptrs: &[*const u8],
         strides: &[i64],
-        out: *mut u8,
+        outs: &[*mut u8],
         out_strides: &[i64],
         vector: bool,
     ) {
@@ -123,10 +125,12 @@ impl Callee<'_> {
             origin[k] = r.start as i64 + self.origin[k];
         }
         debug_assert_eq!(strides.len(), ptrs.len() * bx.len());
+        debug_assert_eq!(outs.len(), self.out_sizes.len());
+        debug_assert_eq!(out_strides.len(), outs.len() * bx.len());
         let args = TileArgs {
             inputs: ptrs.as_ptr(),
             in_strides: strides.as_ptr(),
-            out,
+            outs: outs.as_ptr(),
             out_strides: out_strides.as_ptr(),
             extent: extent.as_ptr(),
             origin: origin.as_ptr(),
@@ -145,23 +149,22 @@ impl Callee<'_> {
 }
 
 /// The input and output pointers moved `by` points along the innermost
-/// of `ndim` axes (`strides` holds `ndim` strides per input).
+/// of `ndim` axes (`strides` and `out_strides` hold `ndim` strides per
+/// pointer).
 fn along_rows(
     ptrs: &[*const u8],
     strides: &[i64],
-    out: *mut u8,
+    outs: &[*mut u8],
     out_strides: &[i64],
     ndim: usize,
     by: i64,
-) -> (Vec<*const u8>, *mut u8) {
-    let last = ndim - 1;
-    let moved = ptrs
-        .iter()
-        .enumerate()
-        .map(|(i, p)| p.wrapping_offset((by * strides[i * ndim + last]) as isize))
+) -> (Vec<*const u8>, Vec<*mut u8>) {
+    let step = |i: usize, s: &[i64]| (by * s[i * ndim + ndim - 1]) as isize;
+    let moved = (ptrs.iter().enumerate())
+        .map(|(i, p)| p.wrapping_offset(step(i, strides)))
         .collect();
-    (
-        moved,
-        out.wrapping_offset((by * out_strides[last]) as isize),
-    )
+    let at = (outs.iter().enumerate())
+        .map(|(o, p)| p.wrapping_offset(step(o, out_strides)))
+        .collect();
+    (moved, at)
 }

@@ -14,6 +14,7 @@
 //! values, wherever it falls.
 
 use crate::base::array::for_each_index;
+use crate::base::dtype::DType;
 use crate::base::mode::{Mode, map_index};
 use crate::base::scalar::Scalar;
 use crate::exec::Stage;
@@ -45,7 +46,7 @@ pub enum Src<'a> {
     Absent,
 }
 
-/// Where a stage's values go.
+/// Where one output of a stage goes.
 pub enum Dst<'a> {
     /// An array: the address of position 0, and its core byte strides.
     Array {
@@ -66,8 +67,8 @@ pub struct Engine<'a> {
 
 impl Engine<'_> {
     /// Computes the stage over box `bx` from `srcs` (one per argument)
-    /// into `dst`.
-    pub fn compute(&self, bx: &CoreBox, srcs: &[Src<'_>], dst: &mut Dst<'_>) {
+    /// into `dst` (one per output).
+    pub fn compute(&self, bx: &CoreBox, srcs: &[Src<'_>], dst: &mut [Dst<'_>]) {
         let s = self.stage;
         let (inner, border) = tile::split(bx, &self.geometry.extent, &s.footprint);
         if let Some(inner) = &inner {
@@ -91,7 +92,7 @@ impl Engine<'_> {
     }
 
     /// An interior box, straight on the arguments.
-    fn interior(&self, bx: &CoreBox, srcs: &[Src<'_>], dst: &mut Dst<'_>) {
+    fn interior(&self, bx: &CoreBox, srcs: &[Src<'_>], dst: &mut [Dst<'_>]) {
         let ndim = bx.len();
         let start: Vec<i64> = bx.iter().map(|x| x.start as i64).collect();
         let mut ptrs = Vec::with_capacity(srcs.len());
@@ -125,7 +126,7 @@ impl Engine<'_> {
     /// are contiguous, the box is at least a vector wide, and the kernel
     /// reads each point several times (at least 3 loads per point), so that
     /// one copy of each element saves several strided scalar loads.
-    fn gather_pays(&self, bx: &CoreBox, srcs: &[Src<'_>], dst: &Dst<'_>) -> bool {
+    fn gather_pays(&self, bx: &CoreBox, srcs: &[Src<'_>], dst: &[Dst<'_>]) -> bool {
         let s = self.stage;
         let last = bx.len() - 1;
         let lanes = s.code.lanes();
@@ -136,10 +137,10 @@ impl Engine<'_> {
             Src::Array { strides, .. } => strides[last] != d.size() as i64,
             _ => false,
         });
-        let out_contiguous = match dst {
-            Dst::Array { strides, .. } => strides[last] == s.out_dtype.size() as i64,
+        let out_contiguous = dst.iter().zip(&s.out_dtypes).all(|(d, t)| match d {
+            Dst::Array { strides, .. } => strides[last] == t.size() as i64,
             Dst::Grid(_) => true,
-        };
+        });
         strided && out_contiguous
     }
 
@@ -150,6 +151,19 @@ impl Engine<'_> {
             off += p[k] * strides[k];
         }
         base.wrapping_offset(off as isize)
+    }
+
+    /// Per output, the destination address of box `bx`'s first point, and
+    /// all outputs' strides one after the other.
+    fn dsts_at(&self, dst: &mut [Dst<'_>], bx: &CoreBox) -> (Vec<*mut u8>, Vec<i64>) {
+        let mut outs = Vec::with_capacity(dst.len());
+        let mut strides = Vec::with_capacity(dst.len() * bx.len());
+        for d in dst {
+            let (o, s) = self.dst_at(d, bx);
+            outs.push(o);
+            strides.extend_from_slice(s);
+        }
+        (outs, strides)
     }
 
     /// The destination address and strides of box `bx`'s first point.
@@ -169,19 +183,25 @@ impl Engine<'_> {
 
     /// Runs the stage's code on box `bx`, reading argument `a` at `ptrs[a]`
     /// (offset 0 at the box's first point) with `strides`.
-    fn call(&self, bx: &CoreBox, ptrs: &[*const u8], strides: &[i64], dst: &mut Dst<'_>) {
-        let (out, out_strides) = self.dst_at(dst, bx);
+    fn call(&self, bx: &CoreBox, ptrs: &[*const u8], strides: &[i64], dst: &mut [Dst<'_>]) {
+        let (outs, out_strides) = self.dsts_at(dst, bx);
         // SAFETY: for an interior box every read lies inside the arrays
         // (`tile::split`) and inside one run of each grid read (the regions
         // were grown by the reads); padded boxes read copies that cover box
         // + footprint. The box lies inside the destination. Null pointers
         // belong to arguments never read.
-        unsafe { self.callee.run(bx, ptrs, strides, out, out_strides) };
+        unsafe { self.callee.run(bx, ptrs, strides, &outs, &out_strides) };
     }
 
-    /// Sets box `bx` of the destination to cval (`fill`).
-    fn fill(&self, bx: &CoreBox, dst: &mut Dst<'_>) {
-        let d = self.stage.out_dtype;
+    /// Sets box `bx` of every output to cval (`fill`).
+    fn fill(&self, bx: &CoreBox, dst: &mut [Dst<'_>]) {
+        for (o, &d) in dst.iter_mut().zip(&self.stage.out_dtypes) {
+            self.fill_one(bx, o, d);
+        }
+    }
+
+    /// Sets box `bx` of one output, of dtype `d`, to cval.
+    fn fill_one(&self, bx: &CoreBox, dst: &mut Dst<'_>, d: DType) {
         let size = d.size();
         let bytes = self.cval.cast(d).to_bytes(d);
         let (out, strides) = self.dst_at(dst, bx);
@@ -213,7 +233,7 @@ impl Engine<'_> {
     /// Computes box `bx` from padded copies of the arguments: each covers
     /// the box grown by the footprint, positions outside the array resolved
     /// by the stage's mode (cval for `constant`).
-    fn padded(&self, bx: &CoreBox, srcs: &[Src<'_>], dst: &mut Dst<'_>) {
+    fn padded(&self, bx: &CoreBox, srcs: &[Src<'_>], dst: &mut [Dst<'_>]) {
         let s = self.stage;
         let fp = &s.footprint;
         let geo = self.geometry;

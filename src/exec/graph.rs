@@ -39,7 +39,7 @@ pub fn reaches<S: Wired>(
                 hi: rj.hi.iter().zip(&f.hi).map(|(a, b)| a + b).collect(),
             };
             let slot = match *a {
-                Arg::Node(t) => &mut reach[t],
+                Arg::Node(t, _) => &mut reach[t],
                 Arg::Input(i) => {
                     if inputs.len() <= i {
                         inputs.resize(i + 1, None);
@@ -118,32 +118,35 @@ pub fn folded_reach<S: Wired>(stages: &[S], ndim: usize) -> Vec<usize> {
     fp.hi.iter().map(|&h| h.max(0) as usize).collect()
 }
 
-/// The arguments of copy `c` of a step of `n` stages whose input 0 is the
-/// state (`--steps`): copy 0 reads the inputs; a later copy reads the
-/// previous copy's last stage where the step read input 0, and its own
-/// stages where the step read its stages.
-pub fn shift_args(args: &[Arg], c: usize, n: usize) -> Vec<Arg> {
+/// The arguments of copy `c` of a step of `n` stages whose inputs
+/// `0..fields` are the state (`--steps`, one field per output of the last
+/// stage): copy 0 reads the inputs; a later copy reads output `i` of the
+/// previous copy's last stage where the step read input `i < fields`, the
+/// other inputs as given, and its own stages where the step read its
+/// stages.
+pub fn shift_args(args: &[Arg], c: usize, n: usize, fields: usize) -> Vec<Arg> {
     args.iter()
         .map(|&a| match a {
-            Arg::Node(j) => Arg::Node(j + c * n),
-            Arg::Input(_) if c == 0 => a,
-            Arg::Input(_) => Arg::Node(c * n - 1),
+            Arg::Node(j, o) => Arg::Node(j + c * n, o),
+            Arg::Input(i) if c > 0 && i < fields => Arg::Node(c * n - 1, i),
+            Arg::Input(_) => a,
         })
         .collect()
 }
 
-/// The list of `steps` copies of `stages` (one step), each copy's input the
-/// output of the one before.
+/// The list of `steps` copies of `stages` (one step with `fields` state
+/// fields), each copy's state the outputs of the one before.
 pub fn repeat<S: Clone + Wired>(
     stages: &[S],
     steps: usize,
+    fields: usize,
     with_args: impl Fn(&S, Vec<Arg>) -> S,
 ) -> Vec<S> {
     let n = stages.len();
     let mut out = Vec::with_capacity(n * steps);
     for c in 0..steps {
         for s in stages {
-            out.push(with_args(s, shift_args(s.args(), c, n)));
+            out.push(with_args(s, shift_args(s.args(), c, n, fields)));
         }
     }
     out

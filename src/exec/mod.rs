@@ -2,7 +2,9 @@
 //! parallel.
 //!
 //! A run is a list of [`Stage`]s, each after the stages it reads, the last
-//! one writing the output; a kernel without stages is one stage. `execute`
+//! one writing the outputs; a kernel without stages is one stage. A stage
+//! may have several outputs (a tuple value): one call of its code writes
+//! them all. `execute`
 //! broadcasts the inputs (`base::broadcast`), cuts the output into tiles
 //! (`tile`), and runs them on a thread pool (`base::parallel`). Per tile:
 //!
@@ -60,7 +62,8 @@ pub struct Stage {
     /// The union of `reads`: what decides the stage's own border.
     pub footprint: Footprint,
     pub in_dtypes: Vec<DType>,
-    pub out_dtype: DType,
+    /// One per output.
+    pub out_dtypes: Vec<DType>,
     /// The mode the stage reads its arguments under.
     pub mode: Mode,
     /// 8 bytes per scalar parameter (see `codegen::abi`).
@@ -80,9 +83,11 @@ impl Wired for Stage {
 
 impl Stage {
     /// The stages of `steps` copies of one step (`--steps`), each copy's
-    /// input the output of the one before.
+    /// state (one field per output of the last stage) the outputs of the
+    /// one before.
     pub fn repeat(step: &[Stage], steps: usize) -> Vec<Stage> {
-        graph::repeat(step, steps, |s, args| Stage { args, ..s.clone() })
+        let fields = step.last().map_or(1, |s| s.out_dtypes.len());
+        graph::repeat(step, steps, fields, |s, args| Stage { args, ..s.clone() })
     }
 }
 
@@ -127,15 +132,15 @@ pub enum ExecError {
     OutsideWindow,
 }
 
-/// Runs `stages` (the last writes `out`) over `inputs`, with `cval` the
-/// constant of `fill` and `constant`. The caller has checked the shapes:
-/// `out` has the broadcast shape of the inputs (with a window, just the
-/// window's rows).
+/// Runs `stages` (the last writes `outs`, one per output) over `inputs`,
+/// with `cval` the constant of `fill` and `constant`. The caller has
+/// checked the shapes: every output has the broadcast shape of the inputs
+/// (with a window, just the window's rows).
 pub fn execute(
     stages: &[Stage],
     cval: Scalar,
     inputs: &[ArrayRef<'_>],
-    out: &mut ArrayMut<'_>,
+    outs: &mut [ArrayMut<'_>],
     cx: &Context<'_>,
 ) -> Result<(), ExecError> {
     let last = stages.last().expect("a run has a stage");
@@ -184,7 +189,7 @@ pub fn execute(
         .map(|s| Callee {
             code: &s.code,
             in_sizes: s.in_dtypes.iter().map(|d| d.size()).collect(),
-            out_size: s.out_dtype.size(),
+            out_sizes: s.out_dtypes.iter().map(|d| d.size()).collect(),
             params: &s.params,
             origin,
             shape,
@@ -203,10 +208,18 @@ pub fn execute(
         };
         tile::row_tiles(layout.loop_len(), &geometry.extent, points, rows.clone())
     };
-    let out_strides: Vec<i64> = out.strides()[nloop..].iter().map(|&s| s as i64).collect();
-    // The output's address at loop point 0 and position 0 (it holds rows
+    debug_assert_eq!(outs.len(), last.out_dtypes.len());
+    let out_strides: Vec<Vec<i64>> = (outs.iter())
+        .map(|o| o.strides()[nloop..].iter().map(|&s| s as i64).collect())
+        .collect();
+    // Each output's address at loop point 0 and position 0 (it holds rows
     // `rows`).
-    let out_row0 = rows.start as i64 * out_strides[0];
+    let out_bases = (outs.iter_mut().zip(&out_strides))
+        .map(|(o, s)| {
+            let row0 = rows.start as i64 * s[0];
+            o.as_mut_ptr().wrapping_offset(-row0 as isize) as usize
+        })
+        .collect();
     let job = Job {
         stages,
         callees,
@@ -223,8 +236,8 @@ pub fn execute(
             })
             .collect(),
         layout: &layout,
-        out_base: out.as_mut_ptr().wrapping_offset(-out_row0 as isize) as usize,
-        out_loop_strides: out.strides()[..nloop].to_vec(),
+        out_bases,
+        out_loop_strides: outs.iter().map(|o| o.strides()[..nloop].to_vec()).collect(),
         out_strides,
         last_use: crate::check::stages::last_use(stages.iter().map(|s| s.args.as_slice())),
         outside: AtomicBool::new(false),
@@ -258,11 +271,11 @@ struct Job<'a> {
     /// Per input, its core byte strides.
     in_strides: Vec<Vec<i64>>,
     layout: &'a Layout,
-    /// The output's address at loop point 0 and position 0, as an integer
-    /// so that the job is `Sync`; tiles write disjoint points.
-    out_base: usize,
-    out_loop_strides: Vec<isize>,
-    out_strides: Vec<i64>,
+    /// Per output, its address at loop point 0 and position 0, as an
+    /// integer so that the job is `Sync`; tiles write disjoint points.
+    out_bases: Vec<usize>,
+    out_loop_strides: Vec<Vec<isize>>,
+    out_strides: Vec<Vec<i64>>,
     /// Per stage, the last stage that reads it.
     last_use: Vec<usize>,
     outside: AtomicBool,
@@ -289,15 +302,17 @@ impl Job<'_> {
                     .wrapping_offset(self.layout.input_offset(i, &loop_ix))
             })
             .collect();
-        let out_off: isize = loop_ix
-            .iter()
-            .zip(&self.out_loop_strides)
-            .map(|(&i, &s)| i as isize * s)
-            .sum();
-        let mut out = Dst::Array {
-            base: (self.out_base as *mut u8).wrapping_offset(out_off),
-            strides: &self.out_strides,
-        };
+        let mut out: Vec<Dst> = (self.out_bases.iter().enumerate())
+            .map(|(o, &base)| {
+                let off: isize = (loop_ix.iter().zip(&self.out_loop_strides[o]))
+                    .map(|(&i, &s)| i as isize * s)
+                    .sum();
+                Dst::Array {
+                    base: (base as *mut u8).wrapping_offset(off),
+                    strides: &self.out_strides[o],
+                }
+            })
+            .collect();
         let array = |i: usize| Src::Array {
             base: in_bases[i],
             strides: &self.in_strides[i],
@@ -308,7 +323,7 @@ impl Job<'_> {
                 .iter()
                 .map(|a| match *a {
                     Arg::Input(i) => array(i),
-                    Arg::Node(_) => Src::Absent,
+                    Arg::Node(..) => Src::Absent,
                 })
                 .collect();
             self.engine(0).compute(bx, &srcs, &mut out);
@@ -318,8 +333,8 @@ impl Job<'_> {
             self.outside.store(true, Ordering::Relaxed);
             return;
         };
-        // Forwards: each needed stage over its runs.
-        let mut grids: Vec<Option<Grid>> = (0..n).map(|_| None).collect();
+        // Forwards: each needed stage over its runs, one grid per output.
+        let mut grids: Vec<Vec<Grid>> = (0..n).map(|_| Vec::new()).collect();
         for j in 0..n {
             let Some(nj) = needs[j].take() else { continue };
             if nj.iter().any(|r| r.is_empty()) {
@@ -330,7 +345,7 @@ impl Job<'_> {
                 .iter()
                 .map(|a| match *a {
                     Arg::Input(i) => array(i),
-                    Arg::Node(t) => grids[t].as_ref().map_or(Src::Absent, Src::Grid),
+                    Arg::Node(t, o) => grids[t].get(o).map_or(Src::Absent, Src::Grid),
                 })
                 .collect();
             let engine = self.engine(j);
@@ -338,23 +353,22 @@ impl Job<'_> {
                 for_each_run_box(&nj, |r| engine.compute(r, &srcs, &mut out));
                 break;
             }
-            let mut grid = Grid::new(self.stages[j].out_dtype.size(), nj.clone());
+            let mut made: Vec<Grid> = (self.stages[j].out_dtypes.iter())
+                .map(|d| Grid::new(d.size(), nj.clone()))
+                .collect();
             for_each_run_box(&nj, |r| {
-                engine.compute(r, &srcs, &mut Dst::Grid(&mut grid));
+                let mut dst: Vec<Dst> = made.iter_mut().map(Dst::Grid).collect();
+                engine.compute(r, &srcs, &mut dst);
             });
             drop(srcs);
-            grids[j] = Some(grid);
+            grids[j] = made;
             for (t, g) in grids.iter_mut().enumerate().take(j) {
-                if self.last_use[t] == j
-                    && let Some(g) = g.take()
-                {
-                    g.release();
+                if self.last_use[t] == j {
+                    std::mem::take(g).into_iter().for_each(Grid::release);
                 }
             }
         }
-        for g in grids.into_iter().flatten() {
-            g.release();
-        }
+        grids.into_iter().flatten().for_each(Grid::release);
     }
 
     /// Backwards from output box `bx`: the runs of each stage that later
@@ -375,7 +389,7 @@ impl Job<'_> {
                     .map(|k| map_runs(&nj[k], f.lo[k], f.hi[k], geo.extent[k], s.mode))
                     .collect();
                 match *a {
-                    Arg::Node(t) => {
+                    Arg::Node(t, _) => {
                         needs[t] = Some(match needs[t].take() {
                             None => mapped,
                             Some(old) => old

@@ -75,7 +75,10 @@ impl Model {
                     })
                 })
                 .collect(),
-            sizes: stages.iter().map(|s| s.out_dtype.size()).collect(),
+            // All outputs of a stage are computed together.
+            sizes: (stages.iter())
+                .map(|s| s.out_dtypes.iter().map(|d| d.size()).sum())
+                .collect(),
             last_use,
         }
     }

@@ -76,16 +76,25 @@ fn has_glob_chars(spec: &str) -> bool {
 /// new axis 0), or a glob of such files (sorted by path, stacked along a
 /// new axis 0).
 pub fn read(spec: &str) -> Result<DynArray> {
+    Ok(read_channels(spec)?.0)
+}
+
+/// `read`, and whether the last axis is colour channels.
+pub fn read_channels(spec: &str) -> Result<(DynArray, bool)> {
     let Some(paths) = glob_paths(spec)? else {
-        return read_file(Path::new(spec));
+        return read_file_channels(Path::new(spec));
     };
     let mut frames = Vec::with_capacity(paths.len());
+    let mut channels = false;
     for path in &paths {
-        frames.push(read_file(path)?);
+        let (a, c) = read_file_channels(path)?;
+        channels |= c;
+        frames.push(a);
     }
-    stack(frames, |i, first, this| {
+    let stacked = stack(frames, |i, first, this| {
         frame_mismatch(spec, &paths, i, first, this)
-    })
+    })?;
+    Ok((stacked, channels))
 }
 
 /// The files a glob names, sorted by path; `None` when `spec` is not a
@@ -130,8 +139,17 @@ pub fn frame_mismatch(spec: &str, paths: &[PathBuf], i: usize, first: &str, this
 
 /// Reads one PNG or TIFF file, chosen by its extension.
 pub fn read_file(path: &Path) -> Result<DynArray> {
+    Ok(read_file_channels(path)?.0)
+}
+
+/// Reads one PNG or TIFF file, and says whether its last axis is colour
+/// channels (grey + alpha, RGB, RGBA): a multi-page grey TIFF is 3-D too.
+pub fn read_file_channels(path: &Path) -> Result<(DynArray, bool)> {
     match Format::of(&path.to_string_lossy()) {
-        Some(Format::Png) => read_png(path),
+        Some(Format::Png) => read_png(path).map(|a| {
+            let c = a.shape().len() == 3;
+            (a, c)
+        }),
         Some(Format::Tiff) => read_tiff(path),
         None => Err(read_error(path, "not a .png, .tif or .tiff file")),
     }
@@ -288,7 +306,9 @@ fn tiff_error(e: tiff::TiffError) -> std::io::Error {
     }
 }
 
-fn read_tiff(path: &Path) -> Result<DynArray> {
+/// A TIFF file's pages (stacked along a new axis 0 when there are
+/// several), and whether they have colour channels.
+fn read_tiff(path: &Path) -> Result<(DynArray, bool)> {
     let bad = |why: std::io::Error| read_error(path, why);
     let file = File::open(path).map_err(bad)?;
     let mut decoder = TiffDecoder::new(BufReader::new(file))
@@ -308,17 +328,19 @@ fn read_tiff(path: &Path) -> Result<DynArray> {
         }
         decoder.next_image().map_err(|e| bad(tiff_error(e)))?;
     }
+    let channels = pages[0].shape().len() == 3;
     if pages.len() == 1 {
-        return Ok(pages.pop().expect("one page"));
+        return Ok((pages.pop().expect("one page"), channels));
     }
-    stack(pages, |i, first, this| {
+    let stacked = stack(pages, |i, first, this| {
         read_error(
             path,
             format!(
                 "page {i} is {this} but page 0 is {first}; all pages must have the same shape and dtype"
             ),
         )
-    })
+    })?;
+    Ok((stacked, channels))
 }
 
 fn read_tiff_page<R: std::io::Read + std::io::Seek>(

@@ -9,7 +9,7 @@ use super::{Func, Op};
 use crate::base::ops;
 use crate::base::scalar::Scalar;
 
-/// The kernel's value at one output point.
+/// The kernel's values at one output point, one per output.
 ///
 /// `load(input, offset)` returns the element of array input `input` at the
 /// relative `offset` from the point (in the input's dtype); `params` are the
@@ -21,7 +21,7 @@ pub fn eval_point(
     params: &[Scalar],
     index: &[i64],
     shape: &[i64],
-) -> Scalar {
+) -> Vec<Scalar> {
     let mut vals: Vec<Scalar> = Vec::with_capacity(func.insts.len());
     for inst in &func.insts {
         let at = |v: u32| vals[v as usize];
@@ -39,8 +39,12 @@ pub fn eval_point(
                 Scalar::Bool(false) => at(*b),
                 other => unreachable!("select on a non-bool {other:?}"),
             },
+            Op::Rank { k, terms } => {
+                let terms: Vec<Scalar> = terms.iter().map(|&t| at(t)).collect();
+                ops::rank(&terms, *k as usize)
+            }
         };
         vals.push(v);
     }
-    vals[func.result as usize]
+    func.results.iter().map(|&r| vals[r as usize]).collect()
 }

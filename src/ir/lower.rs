@@ -36,7 +36,7 @@ pub fn lower(k: &TKernel) -> Result<Func, Diagnostic> {
         inputs: &k.inputs,
         params: k.params.iter().map(|p| p.1).collect(),
     };
-    let result = l.expr(&k.body)?;
+    let results = l.outputs(&k.body)?;
     let footprint = l
         .footprint
         .take()
@@ -46,9 +46,9 @@ pub fn lower(k: &TKernel) -> Result<Func, Diagnostic> {
         ndim: k.ndim,
         inputs: k.inputs.clone(),
         params: l.params,
-        out_dtype: k.out_dtype,
+        out_dtypes: k.out_dtypes.clone(),
         insts: l.insts,
-        result,
+        results,
         footprint,
     })
 }
@@ -94,6 +94,30 @@ impl Lower<'_> {
 
     fn fold(&mut self, e: &TExpr) -> Result<crate::base::scalar::Scalar, Diagnostic> {
         eval::eval(e, &mut self.env, None).map_err(|err| err.into_diagnostic())
+    }
+
+    /// The kernel's outputs: its `let`s, then each item of its tuple (or
+    /// its one value).
+    fn outputs(&mut self, e: &TExpr) -> Result<Vec<ValueId>, Diagnostic> {
+        match &e.kind {
+            TKind::Let { slot, value, body } => {
+                self.bind(*slot, value)?;
+                self.outputs(body)
+            }
+            TKind::Tuple(items) => items.iter().map(|t| self.expr(t)).collect(),
+            _ => Ok(vec![self.expr(e)?]),
+        }
+    }
+
+    /// Binds `let` slot `slot` to `value`.
+    fn bind(&mut self, slot: usize, value: &TExpr) -> Result<(), Diagnostic> {
+        let v = self.expr(value)?;
+        self.locals[slot] = v;
+        if value.konst {
+            // Folding a later use of the slot needs its value.
+            self.env.locals[slot] = self.fold(value)?;
+        }
+        Ok(())
     }
 
     fn expr(&mut self, e: &TExpr) -> Result<ValueId, Diagnostic> {
@@ -185,13 +209,44 @@ impl Lower<'_> {
                 self.emit(Op::Select(c, x, y), dtype, e.span)
             }
             TKind::Let { slot, value, body } => {
-                let v = self.expr(value)?;
-                self.locals[*slot] = v;
-                if value.konst {
-                    // Folding a later use of the slot needs its value.
-                    self.env.locals[*slot] = self.fold(value)?;
-                }
+                self.bind(*slot, value)?;
                 self.expr(body)
+            }
+            TKind::Tuple(_) => Err(Diagnostic::new(
+                "a tuple is only allowed as a kernel's value (its several outputs)",
+                e.span,
+            )),
+            TKind::Rank { k, vars, body } => {
+                let mut ranges = Vec::new();
+                for v in vars {
+                    let lo = self.fold(&v.lo)?.as_i64().unwrap_or(0);
+                    let hi = self.fold(&v.hi)?.as_i64().unwrap_or(0);
+                    ranges.push((v.slot, lo, hi));
+                }
+                // Terms are ordered in a dtype that holds them all exactly.
+                let order = crate::base::ops::rank_dtype(dtype);
+                let mut terms = Vec::new();
+                self.unroll(&ranges, 0, &mut |l| {
+                    let t = l.expr(body)?;
+                    let t = match order == dtype {
+                        true => t,
+                        false => l.emit(Op::Cast(t), order, e.span)?,
+                    };
+                    terms.push(t);
+                    Ok(())
+                })?;
+                let r = self.emit(
+                    Op::Rank {
+                        k: *k as u32,
+                        terms,
+                    },
+                    order,
+                    e.span,
+                )?;
+                match order == dtype {
+                    true => Ok(r),
+                    false => self.emit(Op::Cast(r), dtype, e.span),
+                }
             }
             TKind::Reduce { op, vars, body } => {
                 let mut ranges = Vec::new();

@@ -13,8 +13,9 @@
 //!   (whose result is `Bool`);
 //! - `Div` and the float-only unary functions only see float operands; the
 //!   lowering inserts the `Cast`s that SPEC §3's promotion rules call for;
-//! - `insts[result]` has dtype `out_dtype` (the lowering ends with the final
-//!   `Cast`), and it is the value stored at the output point.
+//! - `insts[results[o]]` has dtype `out_dtypes[o]` (the lowering ends each
+//!   output with its final `Cast`), and it is the value stored at the output
+//!   point of output `o`.
 
 #[allow(missing_docs, reason = "internal: reachable only through `internals`")]
 pub mod eval;
@@ -58,6 +59,15 @@ pub enum Op {
     Unary(UnaryOp, ValueId),
     /// A binary operation on two values of the operation's dtype.
     Binary(BinaryOp, ValueId, ValueId),
+    /// The value at index `k` of `terms` (of the instruction's dtype: `I64`,
+    /// `U64`, `F32` or `F64`) ordered as a stable sort orders them, NaN
+    /// after every number and `-0.0` equal to `0.0` (SPEC §12).
+    Rank {
+        /// The index, from 0 (the least).
+        k: u32,
+        /// The terms, in the reduction's order.
+        terms: Vec<ValueId>,
+    },
     /// `cond ? a : b`; both arms are always evaluated (they cannot trap).
     Select(ValueId, ValueId, ValueId),
 }
@@ -107,12 +117,25 @@ pub struct Func {
     pub inputs: Vec<DType>,
     /// Dtypes of the scalar parameters, in parameter order.
     pub params: Vec<DType>,
-    /// The output dtype.
-    pub out_dtype: DType,
+    /// The output dtypes, one per output.
+    pub out_dtypes: Vec<DType>,
     /// The instructions, in order.
     pub insts: Vec<Inst>,
-    /// The value stored at the output point; its dtype is `out_dtype`.
-    pub result: ValueId,
+    /// The values stored at the output point, one per output, of the
+    /// output's dtype.
+    pub results: Vec<ValueId>,
     /// The box of offsets the kernel reads, per core axis.
     pub footprint: Footprint,
+}
+
+impl Func {
+    /// The first output's value (the only one's, for most kernels).
+    pub fn result(&self) -> ValueId {
+        self.results[0]
+    }
+
+    /// The first output's dtype.
+    pub fn out_dtype(&self) -> DType {
+        self.out_dtypes[0]
+    }
 }

@@ -36,14 +36,19 @@ pub fn print(func: &Func) -> String {
         func.name,
         list("x", &func.inputs),
         list("p", &func.params),
-        func.out_dtype,
+        func.out_dtypes
+            .iter()
+            .map(|d| d.to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
         func.ndim,
         fp.join(", ")
     );
     for (i, inst) in func.insts.iter().enumerate() {
         let _ = writeln!(s, "  v{i}:{} = {}", inst.dtype, op_text(&inst.op));
     }
-    let _ = writeln!(s, "  return v{}", func.result);
+    let results: Vec<String> = func.results.iter().map(|v| format!("v{v}")).collect();
+    let _ = writeln!(s, "  return {}", results.join(", "));
     s
 }
 
@@ -61,6 +66,10 @@ fn op_text(op: &Op) -> String {
         Op::Unary(op, a) => format!("{} v{a}", unary_name(*op)),
         Op::Binary(op, a, b) => format!("{} v{a}, v{b}", binary_name(*op)),
         Op::Select(c, a, b) => format!("select v{c}, v{a}, v{b}"),
+        Op::Rank { k, terms } => {
+            let t: Vec<String> = terms.iter().map(|v| format!("v{v}")).collect();
+            format!("rank {k}, [{}]", t.join(", "))
+        }
     }
 }
 

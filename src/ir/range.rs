@@ -103,6 +103,13 @@ pub fn ranges(f: &Func) -> Vec<Option<Range>> {
                 (Some(x), Some(y)) => Some(x.hull(y)),
                 _ => full,
             },
+            // One of the terms: within their hull.
+            Op::Rank { terms, .. } => terms
+                .iter()
+                .map(|&t| get(t))
+                .reduce(|a, b| a.zip(b).map(|(a, b)| a.hull(b)))
+                .flatten()
+                .or(full),
         };
         out.push(r);
     }
@@ -166,9 +173,9 @@ mod tests {
             ndim: 1,
             inputs: vec![DType::I8],
             params: vec![],
-            out_dtype: insts.last().unwrap().dtype,
+            out_dtypes: vec![insts.last().unwrap().dtype],
             insts,
-            result,
+            results: vec![result],
             footprint: Footprint::zero(1),
         }
     }

@@ -1,10 +1,11 @@
 //! The resolved call: everything about running a kernel on arrays of given
 //! dtypes and shapes with given options, decided once.
 //!
-//! [`Call`] holds the kernel's pipeline specialized for the dtypes, the
-//! parameter values bound for every stage, each stage's boundary mode,
-//! the output's dtype and shape, and the step schedule (passes of `k` time
-//! steps). Running it (`run`, `run_into`, `run_with`; `program::run`)
+//! [`Call`] holds the kernel's pipeline specialized for the dtypes (and
+//! the values of parameters compiled in), the parameter values bound for
+//! every stage, each stage's boundary mode, the core axes, the outputs'
+//! dtypes and shape, and the step schedule (passes of `k` time steps, with
+//! one state field per output). Running it (`run`, `run_into`, `run_with`; `program::run`)
 //! decides nothing of that again: the CLI, the streaming runner, the
 //! stepwise reference, the interpreter and the Python binding all execute
 //! the same resolved value.
@@ -18,6 +19,7 @@ use crate::base::mode::Mode;
 use crate::base::scalar::{self, Scalar};
 use crate::exec::{self, model};
 use crate::ir::{Footprint, Op};
+use crate::program::axes::Axes;
 use crate::program::options::{Caller, Engine, Options, Schedule};
 use crate::program::pipeline::Pipeline;
 use crate::program::{Kernel, Specialized};
@@ -29,7 +31,7 @@ use crate::program::{Kernel, Specialized};
 /// let program = Program::from_source("inline.stn", "kernel k(x) { x[-1] + x[1] }")?;
 /// let call = program.kernel(None)?.call_for(&[DType::U8], &[vec![4, 100]], &Options::new())?;
 /// assert_eq!(call.out_shape(), &[4, 100]);
-/// assert_eq!(call.out_dtype(), DType::U8);
+/// assert_eq!(call.out_dtypes(), &[DType::U8]);
 /// assert_eq!((call.footprint().lo.clone(), call.footprint().hi.clone()), (vec![-1], vec![1]));
 /// # Ok::<(), stn::Error>(())
 /// ```
@@ -40,8 +42,12 @@ pub struct Call {
     pub(crate) opts: Options,
     pub(crate) in_dtypes: Vec<DType>,
     pub(crate) in_shapes: Vec<Vec<usize>>,
+    /// Every output's shape, in the inputs' axis order.
     pub(crate) out_shape: Vec<usize>,
-    /// The loop and core shape of the whole arrays.
+    /// The views a run works on, where `axes` names core axes that are not
+    /// the last ones in order.
+    pub(crate) axes: Option<Axes>,
+    /// The loop and core shape of the whole arrays (in the views' order).
     pub(crate) layout: Layout,
     /// Per stage, its scalar parameter values.
     pub(crate) values: Vec<Vec<Scalar>>,
@@ -58,7 +64,7 @@ impl std::fmt::Debug for Call {
         f.debug_struct("Call")
             .field("kernel", &self.kernel.name())
             .field("inputs", &dtype::names(&self.in_dtypes))
-            .field("out_dtype", &self.out_dtype())
+            .field("out_dtypes", &dtype::names(self.out_dtypes()))
             .field("out_shape", &self.out_shape)
             .field("mode", &self.mode)
             .field("steps", &self.opts.steps)
@@ -93,29 +99,35 @@ impl Call {
         shapes: &[Vec<usize>],
         opts: &Options,
     ) -> Result<Call> {
-        let pipe = kernel.pipeline(dtypes)?;
         let caller = opts.caller;
         let params = param_values(kernel, &opts.params, caller)?;
-        let refs: Vec<&[usize]> = shapes.iter().map(|s| s.as_slice()).collect();
+        let pipe = kernel.pipeline(dtypes, &params)?;
+        let ranks: Vec<usize> = shapes.iter().map(|s| s.len()).collect();
+        let axes = match &opts.axes {
+            Some(named) => Axes::resolve(named, pipe.ndim, &ranks, caller)?,
+            None => None,
+        };
+        let views: Vec<Vec<usize>> = match &axes {
+            Some(a) => (shapes.iter().zip(&a.inputs))
+                .map(|(s, o)| Axes::view_shape(o, s))
+                .collect(),
+            None => shapes.to_vec(),
+        };
+        let refs: Vec<&[usize]> = views.iter().map(|s| s.as_slice()).collect();
         let layout =
             Layout::of_shapes(&refs, pipe.ndim).map_err(|e| Error::usage(e.to_string()))?;
-        let out_shape = layout.out_shape();
+        let out_shape = match &axes {
+            Some(a) => Axes::array_shape(&a.output, &layout.out_shape()),
+            None => layout.out_shape(),
+        };
         if opts.steps == 0 {
             return Err(Error::usage(format!(
                 "{} must be at least 1",
                 caller.option("steps")
             )));
         }
-        if opts.steps > 1
-            && (dtypes.len() != 1 || pipe.out_dtype() != dtypes[0] || out_shape != shapes[0])
-        {
-            return Err(Error::usage(format!(
-                "{} needs a kernel with one array input whose dtype and shape equal the output's; `{}` maps {} to {}",
-                caller.option("steps"),
-                kernel.name(),
-                dtype::names(dtypes),
-                pipe.out_dtype()
-            )));
+        if opts.steps > 1 {
+            check_fields(kernel, &pipe, dtypes, shapes, &out_shape, caller)?;
         }
         let mode = opts
             .boundary
@@ -131,6 +143,7 @@ impl Call {
             in_dtypes: dtypes.to_vec(),
             in_shapes: shapes.to_vec(),
             out_shape,
+            axes,
             layout,
             values,
             mode,
@@ -205,14 +218,48 @@ impl Call {
         &self.in_shapes
     }
 
-    /// The output's dtype.
-    pub fn out_dtype(&self) -> DType {
-        self.pipe.out_dtype()
+    /// The outputs' dtypes, one per output (SPEC §9).
+    pub fn out_dtypes(&self) -> &[DType] {
+        self.pipe.out_dtypes()
     }
 
-    /// The output's shape: the broadcast loop axes, then the core axes.
+    /// The number of outputs.
+    pub fn outputs(&self) -> usize {
+        self.out_dtypes().len()
+    }
+
+    /// Every output's shape: the broadcast loop axes, then the core axes
+    /// (with `axes`, the core axes where the inputs have them).
     pub fn out_shape(&self) -> &[usize] {
         &self.out_shape
+    }
+
+    /// The axis order input `i` is read in: axis `k` of the view the
+    /// executor works on (loop axes, then core axes) is axis `order[k]` of
+    /// the input. The identity unless `axes` named core axes.
+    pub fn input_order(&self, i: usize) -> Vec<usize> {
+        match &self.axes {
+            Some(a) => a.inputs[i].clone(),
+            None => (0..self.in_shapes[i].len()).collect(),
+        }
+    }
+
+    /// The axis order of the outputs, as `input_order` for the inputs.
+    pub fn output_order(&self) -> Vec<usize> {
+        match &self.axes {
+            Some(a) => a.output.clone(),
+            None => (0..self.out_shape.len()).collect(),
+        }
+    }
+
+    /// The positions of the core axes in the outputs, in core-axis order:
+    /// the last `ndim` unless `axes` named others.
+    pub fn core_axes(&self) -> Vec<usize> {
+        let nd = self.ndim();
+        match &self.axes {
+            Some(a) => a.output[a.output.len() - nd..].to_vec(),
+            None => (self.out_shape.len() - nd..self.out_shape.len()).collect(),
+        }
     }
 
     /// The number of core axes.
@@ -317,7 +364,7 @@ pub(crate) fn exec_stage(
         reads,
         footprint: spec.func.footprint.clone(),
         in_dtypes: spec.func.inputs.clone(),
-        out_dtype: spec.func.out_dtype,
+        out_dtypes: spec.func.out_dtypes.clone(),
         mode,
         params: param_bytes(&spec.func.params, values),
         loads: spec
@@ -329,13 +376,59 @@ pub(crate) fn exec_stage(
     }
 }
 
+/// Checks that a kernel can step (`steps` > 1): with n outputs, its first
+/// n inputs are the state (SPEC §9), and output i has input i's dtype and
+/// shape.
+fn check_fields(
+    kernel: &Kernel,
+    pipe: &Pipeline,
+    dtypes: &[DType],
+    shapes: &[Vec<usize>],
+    out_shape: &[usize],
+    caller: Caller,
+) -> Result<()> {
+    let outs = pipe.out_dtypes();
+    let steps = caller.option("steps");
+    if outs.len() == 1 {
+        if dtypes.is_empty() || outs[0] != dtypes[0] || out_shape != shapes[0] {
+            return Err(Error::usage(format!(
+                "{steps} needs a kernel whose first array input has the output's dtype and shape; `{}` maps {} to {}",
+                kernel.name(),
+                dtype::names(dtypes),
+                outs[0]
+            )));
+        }
+        return Ok(());
+    }
+    if dtypes.len() < outs.len() {
+        return Err(Error::usage(format!(
+            "{steps} feeds a kernel's {n} outputs back as its first {n} array inputs, but `{}` has {} array input{}",
+            kernel.name(),
+            dtypes.len(),
+            if dtypes.len() == 1 { "" } else { "s" },
+            n = outs.len()
+        )));
+    }
+    for (i, (&o, name)) in outs.iter().zip(kernel.inputs()).enumerate() {
+        if o != dtypes[i] || out_shape != shapes[i] {
+            return Err(Error::usage(format!(
+                "{steps} feeds output {i} of `{}` back as input `{name}`, but the output is {o} {out_shape:?} and the input {} {:?}",
+                kernel.name(),
+                dtypes[i],
+                shapes[i]
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Checks that `cval` keeps its value in every dtype a run of `step`
 /// converts it to: a `fill` stage's output, a `constant` stage's inputs
 /// (SPEC §13: never a silent wrap).
 fn check_cval(cval: Scalar, step: &[exec::Stage], caller: Caller) -> Result<()> {
     for s in step {
         let dtypes: Vec<DType> = match s.mode {
-            Mode::Fill => vec![s.out_dtype],
+            Mode::Fill => s.out_dtypes.clone(),
             Mode::Constant => s
                 .in_dtypes
                 .iter()

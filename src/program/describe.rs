@@ -44,6 +44,17 @@ fn axes(f: &Footprint) -> String {
         .join(" x ")
 }
 
+/// Output dtypes as a signature shows them: `u8`, or `(f32, f32)`.
+pub fn outputs_text(dtypes: &[DType]) -> String {
+    match dtypes {
+        [d] => d.to_string(),
+        ds => format!(
+            "({})",
+            ds.iter().map(|d| d.name()).collect::<Vec<_>>().join(", ")
+        ),
+    }
+}
+
 /// One dtype per array input: a single dtype applies to every input.
 pub fn signature(k: &Kernel, dtypes: &[DType]) -> Result<Vec<DType>> {
     match dtypes.len() {
@@ -68,7 +79,7 @@ pub fn inspect(
     steps: usize,
 ) -> Result<String> {
     let sig = signature(k, dtypes)?;
-    let pipe = k.pipeline(&sig)?;
+    let pipe = k.pipeline(&sig, &k.probe_values())?;
     let s = &pipe.last().spec;
     let mut out = String::new();
     let _ = writeln!(
@@ -76,7 +87,7 @@ pub fn inspect(
         "kernel {}({}) -> {}",
         k.name(),
         dtype::names(&sig),
-        s.typed.out_dtype
+        outputs_text(&s.typed.out_dtypes)
     );
     let _ = writeln!(out, "footprint: {}", axes(&s.func.footprint));
     match s.compiled.lanes() {
@@ -93,7 +104,10 @@ pub fn inspect(
     let last = pipe.last();
     let arg_name = |a: &Arg| match *a {
         Arg::Input(i) => last.spec.typed.input_names[i].clone(),
-        Arg::Node(t) => pipe.stages[t].name.clone(),
+        Arg::Node(t, o) => match pipe.stages[t].out_dtypes().len() {
+            1 => pipe.stages[t].name.clone(),
+            _ => format!("{}.{o}", pipe.stages[t].name),
+        },
     };
     if pipe.is_pipeline() {
         let _ = writeln!(
@@ -113,7 +127,7 @@ pub fn inspect(
                 "  {j}: {}({}) -> {}, reads under {mode}",
                 names[j],
                 args.join(", "),
-                s.out_dtype()
+                outputs_text(s.out_dtypes())
             );
         }
         let _ = writeln!(out, "reach into the inputs: {}", axes(&pipe.footprint));
@@ -145,14 +159,14 @@ pub fn inspect(
 /// The tiles and steps per pass of a run of `steps` steps on inputs of
 /// `shape`.
 fn tiles(k: &Kernel, sig: &[DType], shape: &[usize], steps: usize) -> Result<String> {
-    let nd = k.pipeline(sig)?.ndim;
+    let pipe = k.pipeline(sig, &k.probe_values())?;
+    let nd = pipe.ndim;
     if shape.len() < nd {
         return Err(Error::usage(format!(
             "--shape {shape:?} has fewer axes than the kernel's {nd} core axes"
         )));
     }
     // The schedule does not depend on parameter values: zeros stand in.
-    let pipe = k.pipeline(sig)?;
     let mode = pipe.last().spec.typed.boundary.unwrap_or(Mode::Fill);
     let values: Vec<Vec<Scalar>> = pipe
         .stages
@@ -224,7 +238,7 @@ pub fn check(program: &Program, dtypes: &[DType]) -> Result<String> {
                 "{}: ok for {} -> {} ({} core axes)",
                 k.name(),
                 dtype::names(&sig),
-                t.output,
+                outputs_text(&t.outputs),
                 t.ndim
             );
             continue;

@@ -4,8 +4,15 @@
 //! A `Program` is a parsed and resolved `.stn` file. Each of its `Kernel`s
 //! is specialized lazily: the first run with a new signature of input dtypes
 //! type-checks, lowers and JIT-compiles it; later runs with the same dtypes
-//! reuse the machine code. `Kernel::signatures` shows what has been compiled.
+//! reuse the machine code. An integer parameter that sizes the kernel (a
+//! range bound, an offset) is compiled in, so such a kernel is compiled per
+//! value too, in a bounded cache (`cache`). `Kernel::signatures` shows what
+//! has been compiled.
 
+#[allow(missing_docs, reason = "internal: reachable only through `internals`")]
+pub mod axes;
+#[allow(missing_docs, reason = "internal: reachable only through `internals`")]
+pub mod cache;
 pub mod call;
 #[allow(missing_docs, reason = "internal: reachable only through `internals`")]
 pub mod describe;
@@ -16,12 +23,12 @@ pub mod run;
 #[allow(missing_docs, reason = "internal: reachable only through `internals`")]
 pub mod stepwise;
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::base::dtype::DType;
 use crate::base::error::{Error, Result};
+use crate::base::scalar::Scalar;
 use crate::check::kernel;
 use crate::check::module::{self, KernelSig, Module};
 use crate::check::names;
@@ -30,6 +37,7 @@ use crate::check::typed::TKernel;
 use crate::codegen::{self, Compiled};
 use crate::interp;
 use crate::ir::{self, Func};
+use crate::program::cache::{Bounded, Key};
 use crate::program::pipeline::Pipeline;
 use crate::syntax;
 
@@ -48,8 +56,12 @@ struct Source {
     flat: Vec<KernelSig>,
     /// Per kernel: its pipeline of stages (one node when it has none).
     graphs: Vec<Graph>,
-    /// Per kernel: compiled code per dtype signature of the flattened kernel.
-    code: Vec<Mutex<HashMap<Vec<DType>, Arc<Specialized>>>>,
+    /// Per kernel (flattened), per scalar parameter: whether it is compiled
+    /// in (`names::Names::compiled_in`).
+    compiled_in: Vec<Vec<bool>>,
+    /// Per kernel: compiled code per dtype signature of the flattened
+    /// kernel and values of its compiled-in parameters.
+    code: Vec<Mutex<Bounded<Arc<Specialized>>>>,
 }
 
 impl Program {
@@ -78,12 +90,13 @@ impl Program {
                 .iter()
                 .map(|k| stages::flatten(&module, k))
                 .collect();
+            let mut compiled_in = Vec::with_capacity(n);
             if diags.is_empty() {
                 // Every problem no dtype could fix, in every kernel.
                 for k in &flat {
-                    diags.extend(crate::base::stack::on_big_stack(|| {
-                        names::check_names(&module, k)
-                    }));
+                    let names = crate::base::stack::on_big_stack(|| names::check_names(&module, k));
+                    diags.extend(names.diagnostics);
+                    compiled_in.push(names.compiled_in);
                 }
             }
             if diags.is_empty() {
@@ -93,6 +106,7 @@ impl Program {
                     module,
                     flat,
                     graphs,
+                    compiled_in,
                     code: (0..n).map(|_| Mutex::default()).collect(),
                 });
                 let kernels = (0..n)
@@ -164,8 +178,9 @@ impl Program {
 pub struct Kernel {
     src: Arc<Source>,
     index: usize,
-    /// Pipelines by the dtypes of the kernel's declared array inputs.
-    cache: Arc<Mutex<HashMap<Vec<DType>, Arc<Pipeline>>>>,
+    /// Pipelines by the dtypes of the kernel's declared array inputs (and
+    /// its parameters' values, where some stage compiles one in).
+    cache: Arc<Mutex<Bounded<Arc<Pipeline>>>>,
 }
 
 /// A kernel typed, lowered and compiled for one signature of input dtypes.
@@ -187,14 +202,14 @@ impl Specialized {
     }
 }
 
-/// What a kernel makes of inputs of given dtypes: the output dtype and
+/// What a kernel makes of inputs of given dtypes: the output dtypes and
 /// the number of core axes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Signature {
     /// The input dtypes.
     pub inputs: Vec<DType>,
-    /// The output dtype.
-    pub output: DType,
+    /// The output dtypes, one per output (SPEC §9).
+    pub outputs: Vec<DType>,
     /// The number of core axes.
     pub ndim: usize,
 }
@@ -262,9 +277,30 @@ impl Kernel {
         self.sig().boundary
     }
 
-    /// The output dtype the kernel declares (`-> DTYPE`), if any.
-    pub fn output(&self) -> Option<DType> {
-        self.sig().output
+    /// Per output, the dtype the kernel declares (`-> DTYPE`, `-> (T, _)`),
+    /// if any: one entry for a kernel with one output.
+    pub fn outputs(&self) -> &[Option<DType>] {
+        &self.sig().outputs
+    }
+
+    /// Whether some stage of the kernel compiles a parameter in (SPEC
+    /// §11): its pipelines then depend on the parameters' values.
+    fn valued(&self) -> bool {
+        (self.graph().nodes.iter()).any(|n| self.src.compiled_in[n.kernel].contains(&true))
+    }
+
+    /// Values for the parameters where a check needs some and none were
+    /// given (`stn check`, `Kernel::check`): 1 for integers (the smallest
+    /// radius that reads a neighbour), 0 or false otherwise. Only a
+    /// compiled-in parameter's value changes what a check finds.
+    pub(crate) fn probe_values(&self) -> Vec<Scalar> {
+        (self.params().iter())
+            .map(|(_, d)| match d {
+                DType::Bool => Scalar::Bool(false),
+                d if d.is_int() => Scalar::Int(1).cast(*d),
+                d => Scalar::F64(0.0).cast(*d),
+            })
+            .collect()
     }
 
     /// The text of the file the kernel is in.
@@ -297,7 +333,7 @@ impl Kernel {
         let t = self.check_typed(dtypes)?;
         Ok(Signature {
             inputs: dtypes.to_vec(),
-            output: t.out_dtype,
+            outputs: t.out_dtypes.clone(),
             ndim: t.ndim,
         })
     }
@@ -332,22 +368,24 @@ impl Kernel {
         Err(first.expect("at least one dtype was tried"))
     }
 
-    /// The kernel's own typed tree for `dtypes`, its stages checked too.
+    /// The kernel's own typed tree for `dtypes`, its stages checked too,
+    /// with `probe_values` for the parameters.
     pub(crate) fn check_typed(&self, dtypes: &[DType]) -> Result<TKernel> {
         self.arity(dtypes)?;
         let graph = self.graph();
+        let values = pipeline::bind(&graph.nodes, &self.probe_values());
         let mut typed: Vec<TKernel> = Vec::with_capacity(graph.nodes.len());
-        for node in &graph.nodes {
+        for (node, values) in graph.nodes.iter().zip(&values) {
             let k = self.sibling(node.kernel);
             let arg_dtypes: Vec<DType> = node
                 .args
                 .iter()
                 .map(|a| match *a {
                     stages::Arg::Input(i) => dtypes[i],
-                    stages::Arg::Node(j) => typed[j].out_dtype,
+                    stages::Arg::Node(j, o) => typed[j].out_dtypes[o],
                 })
                 .collect();
-            let t = kernel::check_kernel(&self.src.module, k.flat(), &arg_dtypes)
+            let t = kernel::check_kernel(&self.src.module, k.flat(), &arg_dtypes, &k.known(values))
                 .map_err(|d| self.error(d))?;
             // Lowering finds the remaining errors (table index range, size).
             ir::lower::lower(&t).map_err(|d| self.error(d))?;
@@ -356,7 +394,7 @@ impl Kernel {
         }
         if graph.is_pipeline() {
             // Core axes of stages against their callers.
-            self.pipeline(dtypes)?;
+            self.pipeline(dtypes, &self.probe_values())?;
         }
         Ok(typed.pop().expect("a graph has its kernel"))
     }
@@ -381,50 +419,69 @@ impl Kernel {
         &self.src.flat[self.index]
     }
 
+    /// Per parameter of the flattened kernel, its value in `values` where
+    /// it is compiled in.
+    fn known(&self, values: &[Scalar]) -> Vec<Option<Scalar>> {
+        (self.src.compiled_in[self.index].iter().zip(values))
+            .map(|(&c, &v)| c.then_some(v))
+            .collect()
+    }
+
     pub(crate) fn error(&self, d: crate::base::diag::Diagnostic) -> Error {
         Error::kernel(&self.src.file, &self.src.text, vec![d])
     }
 
-    /// The kernel's pipeline for input dtypes `dtypes`: every stage
+    /// The kernel's pipeline for input dtypes `dtypes` and parameter
+    /// values `values` (of the parameters' dtypes): every stage
     /// specialized, compiled on first use.
-    pub(crate) fn pipeline(&self, dtypes: &[DType]) -> Result<Arc<Pipeline>> {
+    pub(crate) fn pipeline(&self, dtypes: &[DType], values: &[Scalar]) -> Result<Arc<Pipeline>> {
         self.arity(dtypes)?;
+        let key = match self.valued() {
+            true => Key::new(dtypes, values),
+            false => Key::new(dtypes, &[]),
+        };
         if let Some(p) = self
             .cache
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .get(dtypes)
+            .get(&key)
         {
-            return Ok(Arc::clone(p));
+            return Ok(p);
         }
-        let p = Arc::new(Pipeline::new(self, self.graph(), dtypes)?);
-        self.cache
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(dtypes.to_vec(), Arc::clone(&p));
+        let p = Arc::new(Pipeline::new(self, self.graph(), dtypes, values)?);
+        (self.cache.lock().unwrap_or_else(|p| p.into_inner())).insert(key, Arc::clone(&p));
         Ok(p)
     }
 
     /// The kernel's own code for input dtypes `dtypes` (for a pipeline,
-    /// the last stage, compiled with its stages' dtypes).
+    /// the last stage, compiled with its stages' dtypes), with
+    /// `probe_values` for the parameters.
     pub(crate) fn specialize(&self, dtypes: &[DType]) -> Result<Arc<Specialized>> {
-        Ok(Arc::clone(&self.pipeline(dtypes)?.last().spec))
+        let p = self.pipeline(dtypes, &self.probe_values())?;
+        Ok(Arc::clone(&p.last().spec))
     }
 
     /// The specialization of the flattened kernel for the dtypes of all its
-    /// array inputs (declared ones, then stages), compiled on first use.
-    pub(crate) fn specialize_flat(&self, dtypes: &[DType]) -> Result<Arc<Specialized>> {
+    /// array inputs (declared ones, then stages) and its parameter values
+    /// `values`, compiled on first use.
+    pub(crate) fn specialize_flat(
+        &self,
+        dtypes: &[DType],
+        values: &[Scalar],
+    ) -> Result<Arc<Specialized>> {
+        let known = self.known(values);
+        let key = Key::new(dtypes, &known.iter().flatten().copied().collect::<Vec<_>>());
         let mut cache = self.src.code[self.index]
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        if let Some(s) = cache.get(dtypes) {
-            return Ok(Arc::clone(s));
+        if let Some(s) = cache.get(&key) {
+            return Ok(s);
         }
         // The compile stages, in order. `STN_TRACE=1` prints each stage's
         // time and the IR it produced.
         let start = Instant::now();
         let (typed, func) = crate::base::stack::on_big_stack(|| {
-            let typed = kernel::check_kernel(&self.src.module, self.flat(), dtypes)?;
+            let typed = kernel::check_kernel(&self.src.module, self.flat(), dtypes, &known)?;
             let checked = start.elapsed();
             let func = ir::lower::lower(&typed)?;
             Ok((typed, (func, checked)))
@@ -453,23 +510,28 @@ impl Kernel {
             compiled: Arc::new(compiled),
             compile_time: start.elapsed(),
         });
-        cache.insert(dtypes.to_vec(), Arc::clone(&s));
+        cache.insert(key, Arc::clone(&s));
         Ok(s)
     }
 
     /// How far the kernel reads its inputs around an output point, per
     /// core axis, through every chain of its stages, for inputs of
     /// `dtypes` (compiling for them): the halo a block of larger arrays
-    /// needs per step.
+    /// needs per step. A kernel sized by a parameter (SPEC §11) is measured
+    /// at `probe_values`; a call (`Call::footprint`) knows the real one.
     pub fn footprint(&self, dtypes: &[DType]) -> Result<crate::ir::Footprint> {
-        Ok(self.pipeline(dtypes)?.footprint.clone())
+        Ok(self
+            .pipeline(dtypes, &self.probe_values())?
+            .footprint
+            .clone())
     }
 
-    /// The dtype signatures compiled so far, sorted.
+    /// The dtype signatures compiled so far, sorted, each once.
     pub fn signatures(&self) -> Vec<Vec<DType>> {
         let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        let mut v: Vec<_> = cache.keys().cloned().collect();
+        let mut v: Vec<_> = cache.keys().map(|k| k.dtypes.clone()).collect();
         v.sort_by_key(|s| s.iter().map(|d| d.name()).collect::<Vec<_>>());
+        v.dedup();
         v
     }
 }

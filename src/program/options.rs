@@ -112,6 +112,8 @@ pub struct Options {
     pub(crate) engine: Engine,
     pub(crate) tile_points: usize,
     pub(crate) caller: Caller,
+    /// The core axes: one list for every input, or one per input.
+    pub(crate) axes: Option<Vec<Vec<isize>>>,
 }
 
 impl Default for Options {
@@ -127,6 +129,7 @@ impl Default for Options {
             engine: Engine::Jit,
             tile_points: 0,
             caller: Caller::Rust,
+            axes: None,
         }
     }
 }
@@ -194,6 +197,33 @@ impl Options {
     pub fn tile_points(mut self, n: usize) -> Options {
         self.tile_points = n;
         self
+    }
+
+    /// The core axes of every input, in order (SPEC §10): negative ones
+    /// count from the end, as in NumPy. Without it, the last axes. The
+    /// outputs keep the inputs' axis order.
+    ///
+    /// ```
+    /// use stn::Options;
+    /// // An (H, W, 3) colour image filtered per channel by a 2-D kernel.
+    /// let opts = Options::new().axes([-3, -2]);
+    /// # let _ = opts;
+    /// ```
+    pub fn axes(mut self, axes: impl Into<Vec<isize>>) -> Options {
+        self.axes = Some(vec![axes.into()]);
+        self
+    }
+
+    /// The core axes of each input, one list per input (a grey mask
+    /// beside a colour image: `[[-3, -2], [-2, -1]]`).
+    pub fn axes_per_input(mut self, axes: Vec<Vec<isize>>) -> Options {
+        self.axes = Some(axes);
+        self
+    }
+
+    /// Whether `axes` or `axes_per_input` named the core axes.
+    pub fn names_axes(&self) -> bool {
+        self.axes.is_some()
     }
 
     /// Who passes these options, for messages that name them.

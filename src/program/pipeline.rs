@@ -10,7 +10,7 @@ use crate::base::error::Result;
 use crate::base::mode::Mode;
 use crate::base::scalar::Scalar;
 use crate::check::eval::{self, Env, Point};
-use crate::check::stages::{Arg, Graph};
+use crate::check::stages::{Arg, Graph, Node};
 use crate::check::typed::TExpr;
 use crate::exec::graph::{self, Wired};
 use crate::ir::{Footprint, Op};
@@ -43,8 +43,9 @@ impl Wired for Stage {
 }
 
 impl Stage {
-    pub fn out_dtype(&self) -> DType {
-        self.spec.typed.out_dtype
+    /// The stage's output dtypes, one per output.
+    pub fn out_dtypes(&self) -> &[DType] {
+        &self.spec.typed.out_dtypes
     }
 
     /// The mode this stage reads its inputs under, given the run's mode:
@@ -72,20 +73,27 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    /// Specializes `graph` (of `kernel`) for input dtypes `dtypes`.
-    pub fn new(kernel: &Kernel, graph: &Graph, dtypes: &[DType]) -> Result<Pipeline> {
+    /// Specializes `graph` (of `kernel`) for input dtypes `dtypes` and the
+    /// run's parameter values `values` (only compiled-in ones matter).
+    pub fn new(
+        kernel: &Kernel,
+        graph: &Graph,
+        dtypes: &[DType],
+        values: &[Scalar],
+    ) -> Result<Pipeline> {
+        let values = bind(&graph.nodes, values);
         let mut stages: Vec<Stage> = Vec::with_capacity(graph.nodes.len());
-        for node in &graph.nodes {
+        for (node, values) in graph.nodes.iter().zip(&values) {
             let k = kernel.sibling(node.kernel);
             let arg_dtypes: Vec<DType> = node
                 .args
                 .iter()
                 .map(|a| match *a {
                     Arg::Input(i) => dtypes[i],
-                    Arg::Node(j) => stages[j].out_dtype(),
+                    Arg::Node(j, o) => stages[j].out_dtypes()[o],
                 })
                 .collect();
-            let spec = k.specialize_flat(&arg_dtypes)?;
+            let spec = k.specialize_flat(&arg_dtypes, values)?;
             let reads = reads(&spec);
             stages.push(Stage {
                 kernel: k,
@@ -134,8 +142,9 @@ impl Pipeline {
         self.stages.last().expect("a pipeline has its kernel")
     }
 
-    pub fn out_dtype(&self) -> DType {
-        self.last().out_dtype()
+    /// The output dtypes, one per output.
+    pub fn out_dtypes(&self) -> &[DType] {
+        self.last().out_dtypes()
     }
 
     /// Time spent compiling the stages (each distinct one once).
@@ -167,23 +176,8 @@ impl Pipeline {
     /// The scalar parameter values of every stage, given the run's values
     /// for the last stage's parameters (already of their dtypes).
     pub fn bind(&self, run: &[Scalar]) -> Vec<Vec<Scalar>> {
-        let mut values: Vec<Vec<Scalar>> = vec![Vec::new(); self.stages.len()];
-        for (j, s) in self.stages.iter().enumerate().rev() {
-            values[j] = match s.owner {
-                None => run.to_vec(),
-                Some(o) => {
-                    let owner = &values[o];
-                    s.params
-                        .iter()
-                        .map(|e| {
-                            eval::eval(e, &mut Env::new(0, 0), Some(&Params(owner)))
-                                .expect("the checker let only point-free values through")
-                        })
-                        .collect()
-                }
-            };
-        }
-        values
+        let wiring = self.stages.iter().map(|s| (s.params.as_slice(), s.owner));
+        bind_each(wiring, run)
     }
 
     /// Each stage as `name = kernel` (or the kernel's name for the last).
@@ -199,6 +193,37 @@ impl Pipeline {
             })
             .collect()
     }
+}
+
+/// The scalar parameter values of every node of a graph, given the run's
+/// values for the last node's parameters (already of their dtypes).
+pub fn bind(nodes: &[Node], run: &[Scalar]) -> Vec<Vec<Scalar>> {
+    bind_each(nodes.iter().map(|n| (n.params.as_slice(), n.owner)), run)
+}
+
+/// `bind` for nodes given by their parameter expressions and owners.
+fn bind_each<'a>(
+    wiring: impl DoubleEndedIterator<Item = (&'a [TExpr], Option<usize>)> + ExactSizeIterator,
+    run: &[Scalar],
+) -> Vec<Vec<Scalar>> {
+    let mut values: Vec<Vec<Scalar>> = vec![Vec::new(); wiring.len()];
+    // Owners come after the stages they declare.
+    for (j, (params, owner)) in wiring.enumerate().rev() {
+        values[j] = match owner {
+            None => run.to_vec(),
+            Some(o) => {
+                let owner = &values[o];
+                params
+                    .iter()
+                    .map(|e| {
+                        eval::eval(e, &mut Env::new(0, 0), Some(&Params(owner)))
+                            .expect("the checker let only point-free values through")
+                    })
+                    .collect()
+            }
+        };
+    }
+    values
 }
 
 /// Parameter values for evaluating scalar arguments; they read nothing else.

@@ -15,38 +15,48 @@ use crate::program::stepwise;
 
 impl Call {
     /// Runs the call on `inputs` (of the dtypes and shapes it was resolved
-    /// for) and returns a new C-order array.
+    /// for) and returns a new C-order array: for a kernel with one output
+    /// (see `run_all`).
     pub fn run(&self, inputs: &[ArrayRef<'_>]) -> Result<DynArray> {
-        let mut out = DynArray::zeros(self.out_dtype(), self.out_shape());
-        self.run_into(inputs, &mut out.view_mut())?;
-        Ok(out)
+        self.one_output("run_all")?;
+        Ok(self.run_all(inputs)?.remove(0))
+    }
+
+    /// Runs the call and returns one new C-order array per output.
+    pub fn run_all(&self, inputs: &[ArrayRef<'_>]) -> Result<Vec<DynArray>> {
+        let mut outs: Vec<DynArray> = (self.out_dtypes().iter())
+            .map(|&d| DynArray::zeros(d, self.out_shape()))
+            .collect();
+        let mut views: Vec<ArrayMut> = outs.iter_mut().map(|o| o.view_mut()).collect();
+        self.run_with(inputs, &mut views, &Context::default())?;
+        drop(views);
+        Ok(outs)
     }
 
     /// Runs the call into `out`, which must have the output's dtype and
-    /// shape (any strides).
+    /// shape (any strides): for a kernel with one output (see
+    /// `run_into_all`).
     pub fn run_into(&self, inputs: &[ArrayRef<'_>], out: &mut ArrayMut<'_>) -> Result<()> {
-        self.run_with(inputs, out, &Context::default())
+        self.one_output("run_into_all")?;
+        self.run_with(inputs, std::slice::from_mut(out), &Context::default())
     }
 
-    /// Runs the call into `out` in context `cx` (a block of larger arrays,
-    /// progress).
+    /// Runs the call into `outs`, one per output, each of its output's
+    /// dtype and the output shape (any strides).
+    pub fn run_into_all(&self, inputs: &[ArrayRef<'_>], outs: &mut [ArrayMut<'_>]) -> Result<()> {
+        self.run_with(inputs, outs, &Context::default())
+    }
+
+    /// Runs the call into `outs` (one per output) in context `cx` (a block
+    /// of larger arrays, progress).
     pub fn run_with(
         &self,
         inputs: &[ArrayRef<'_>],
-        out: &mut ArrayMut<'_>,
+        outs: &mut [ArrayMut<'_>],
         cx: &Context,
     ) -> Result<()> {
         self.check_inputs(inputs, true)?;
-        if out.dtype() != self.out_dtype() || out.shape() != self.out_shape() {
-            return Err(Error::usage(format!(
-                "the output array is {} {:?}, but kernel `{}` makes {} {:?}",
-                out.dtype(),
-                out.shape(),
-                self.kernel.name(),
-                self.out_dtype(),
-                self.out_shape()
-            )));
-        }
+        self.check_outputs(outs)?;
         if let Some(r) = &cx.region {
             let ndim = self.ndim();
             if r.origin.len() != ndim || r.shape.len() != ndim {
@@ -58,36 +68,102 @@ impl Call {
                 )));
             }
         }
-        self.steps_into(inputs, out, cx)
+        let inputs = self.input_views(inputs);
+        let mut outs = self.output_views(outs);
+        self.steps_into(&inputs, &mut outs, cx)
+    }
+
+    /// An error unless the kernel has one output: `run` and `run_into`
+    /// return one array, where `instead` returns them all.
+    fn one_output(&self, instead: &str) -> Result<()> {
+        match self.outputs() {
+            1 => Ok(()),
+            n => Err(Error::usage(format!(
+                "kernel `{}` has {n} outputs: use `{instead}`, which gives them all",
+                self.kernel.name()
+            ))),
+        }
+    }
+
+    /// Checks `outs` against the outputs' dtypes and shape.
+    fn check_outputs(&self, outs: &[ArrayMut<'_>]) -> Result<()> {
+        if outs.len() != self.outputs() {
+            return Err(Error::usage(format!(
+                "kernel `{}` has {} output{}, but {} array{} given for them",
+                self.kernel.name(),
+                self.outputs(),
+                if self.outputs() == 1 { "" } else { "s" },
+                outs.len(),
+                if outs.len() == 1 { " was" } else { "s were" }
+            )));
+        }
+        for (o, (out, &d)) in outs.iter().zip(self.out_dtypes()).enumerate() {
+            if out.dtype() != d || out.shape() != self.out_shape() {
+                let which = match self.outputs() {
+                    1 => "the output array".to_string(),
+                    _ => format!("output array {o}"),
+                };
+                return Err(Error::usage(format!(
+                    "{which} is {} {:?}, but kernel `{}` makes {d} {:?}",
+                    out.dtype(),
+                    out.shape(),
+                    self.kernel.name(),
+                    self.out_shape()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The inputs as the executor sees them: core axes last.
+    pub(crate) fn input_views<'a>(&self, inputs: &[ArrayRef<'a>]) -> Vec<ArrayRef<'a>> {
+        match &self.axes {
+            Some(a) => (inputs.iter().zip(&a.inputs))
+                .map(|(x, o)| x.permuted(o))
+                .collect(),
+            None => inputs.to_vec(),
+        }
+    }
+
+    /// The outputs as the executor sees them: core axes last.
+    pub(crate) fn output_views<'a>(&self, outs: &'a mut [ArrayMut<'_>]) -> Vec<ArrayMut<'a>> {
+        match &self.axes {
+            Some(a) => outs.iter_mut().map(|o| o.permuted(&a.output)).collect(),
+            None => outs.iter_mut().map(|o| o.reborrow()).collect(),
+        }
     }
 
     /// One step over a slab of larger arrays (out-of-core runs): computes
-    /// output rows `window.rows` of the slab into `out`, which holds just
+    /// output rows `window.rows` of the slab into `outs`, which hold just
     /// those rows.
     pub(crate) fn run_window(
         &self,
         inputs: &[ArrayRef<'_>],
-        out: &mut ArrayMut<'_>,
+        outs: &mut [ArrayMut<'_>],
         window: Window,
         cx: &Context,
     ) -> Result<()> {
         self.check_inputs(inputs, false)?;
         let one = self.step_stages(1);
-        self.pass(&one, inputs, out, cx, Some(window))
+        let inputs = self.input_views(inputs);
+        let mut outs = self.output_views(outs);
+        self.pass(&one, &inputs, &mut outs, cx, Some(window))
     }
 
     /// One step on a part of the arrays along a loop axis (out-of-core runs
-    /// whose axis 0 is a loop axis): `inputs` and `out` are rows of the
+    /// whose axis 0 is a loop axis): `inputs` and `outs` are rows of the
     /// whole ones.
     pub(crate) fn run_part(
         &self,
         inputs: &[ArrayRef<'_>],
-        out: &mut ArrayMut<'_>,
+        outs: &mut [ArrayMut<'_>],
         cx: &Context,
     ) -> Result<()> {
         self.check_inputs(inputs, false)?;
         let one = self.step_stages(1);
-        self.pass(&one, inputs, out, cx, None)
+        let inputs = self.input_views(inputs);
+        let mut outs = self.output_views(outs);
+        self.pass(&one, &inputs, &mut outs, cx, None)
     }
 
     /// Checks `inputs` against the dtypes (and, if `exact`, the shapes) the
@@ -128,21 +204,25 @@ impl Call {
         }
     }
 
-    /// Every pass of the step schedule: the first reads the inputs, the
-    /// last writes `out`, the others ping-pong between two temporary
-    /// arrays made when needed.
+    /// Every pass of the step schedule, on views with the core axes last:
+    /// the first reads the inputs, the last writes `outs`, the others
+    /// ping-pong between two sets of temporary arrays (one per state
+    /// field) made when needed. Inputs past the state fields are read as
+    /// given by every pass.
     fn steps_into(
         &self,
         inputs: &[ArrayRef<'_>],
-        out: &mut ArrayMut<'_>,
+        outs: &mut [ArrayMut<'_>],
         cx: &Context,
     ) -> Result<()> {
         let passes = self.passes();
         if passes.len() == 1 {
-            return self.pass(&self.step_stages(passes[0]), inputs, out, cx, None);
+            return self.pass(&self.step_stages(passes[0]), inputs, outs, cx, None);
         }
+        let fields = self.outputs();
+        let shape = self.layout.out_shape();
         let full = self.step_stages(self.per_pass);
-        let mut bufs: [Option<DynArray>; 2] = [None, None];
+        let mut bufs: [Option<Vec<DynArray>>; 2] = [None, None];
         for (k, &n) in passes.iter().enumerate() {
             let rest;
             let stages = if n == self.per_pass {
@@ -154,22 +234,27 @@ impl Call {
             let last = k + 1 == passes.len();
             let mut dst = match last {
                 true => None,
-                false => Some(
-                    bufs[k % 2]
-                        .take()
-                        .unwrap_or_else(|| DynArray::zeros(self.out_dtype(), self.out_shape())),
-                ),
+                false => Some(bufs[k % 2].take().unwrap_or_else(|| {
+                    (self.out_dtypes().iter())
+                        .map(|&d| DynArray::zeros(d, &shape))
+                        .collect()
+                })),
             };
-            let src = match k {
-                0 => inputs[0].clone(),
-                _ => bufs[(k - 1) % 2]
-                    .as_ref()
+            let mut src: Vec<ArrayRef> = match k {
+                0 => inputs[..fields].to_vec(),
+                _ => (bufs[(k - 1) % 2].as_ref())
                     .expect("the previous pass wrote it")
-                    .view(),
+                    .iter()
+                    .map(|b| b.view())
+                    .collect(),
             };
+            src.extend(inputs[fields..].iter().cloned());
             match &mut dst {
-                None => return self.pass(stages, &[src], out, cx, None),
-                Some(d) => self.pass(stages, &[src], &mut d.view_mut(), cx, None)?,
+                None => return self.pass(stages, &src, outs, cx, None),
+                Some(d) => {
+                    let mut views: Vec<ArrayMut> = d.iter_mut().map(|b| b.view_mut()).collect();
+                    self.pass(stages, &src, &mut views, cx, None)?
+                }
             }
             bufs[k % 2] = dst;
         }
@@ -178,16 +263,17 @@ impl Call {
 
     /// One pass over memory: `stages` fused by the executor, or, for
     /// stage-by-stage runs (and the interpreter), each stage on its own.
+    /// The views have their core axes last.
     fn pass(
         &self,
         stages: &[exec::Stage],
         inputs: &[ArrayRef<'_>],
-        out: &mut ArrayMut<'_>,
+        outs: &mut [ArrayMut<'_>],
         cx: &Context,
         window: Option<Window>,
     ) -> Result<()> {
         if self.stepwise() && window.is_none() {
-            return stepwise::run(self, inputs, out, cx);
+            return stepwise::run(self, inputs, outs, cx);
         }
         let ecx = exec::Context {
             threads: self.opts.threads,
@@ -196,7 +282,7 @@ impl Call {
             region: cx.region.as_ref(),
             progress: cx.progress.as_deref(),
         };
-        exec::execute(stages, self.opts.cval, inputs, out, &ecx).map_err(|e| match e {
+        exec::execute(stages, self.opts.cval, inputs, outs, &ecx).map_err(|e| match e {
             ExecError::OutsideWindow => Error::usage(format!(
                 "kernel `{}` does not fit in --memory, and its stages read the far side of axis 0 (`wrap`), \
                  which out-of-core pipelines cannot do yet: raise --memory",
@@ -246,6 +332,22 @@ impl Kernel {
     /// ```
     pub fn run(&self, inputs: &[ArrayRef<'_>], opts: &Options) -> Result<DynArray> {
         self.call(inputs, opts)?.run(inputs)
+    }
+
+    /// Runs a kernel with several outputs (SPEC §9) and returns one new
+    /// C-order array per output.
+    ///
+    /// ```
+    /// use stn::{ArrayRef, Options, Program};
+    /// let src = "kernel pm(x) -> (_, _) { (x[-1] + x[1], x[1] - x[-1]) }";
+    /// let program = Program::from_source("inline.stn", src)?;
+    /// let x = ndarray::arr1(&[1i32, 2, 4, 8]);
+    /// let outs = program.kernel(None)?.run_all(&[ArrayRef::new(x.view())], &Options::new())?;
+    /// assert_eq!(outs.len(), 2);
+    /// # Ok::<(), stn::Error>(())
+    /// ```
+    pub fn run_all(&self, inputs: &[ArrayRef<'_>], opts: &Options) -> Result<Vec<DynArray>> {
+        self.call(inputs, opts)?.run_all(inputs)
     }
 
     /// Runs the kernel into `out`, which must have the output's dtype and

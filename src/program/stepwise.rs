@@ -13,37 +13,43 @@ use crate::interp;
 use crate::program::call::Call;
 use crate::program::options::{Context, Engine};
 
-/// Runs one step of `call` over `inputs` into `out`, stage by stage.
+/// Runs one step of `call` over `inputs` into `outs`, stage by stage (on
+/// views with the core axes last).
 pub(crate) fn run(
     call: &Call,
     inputs: &[ArrayRef<'_>],
-    out: &mut ArrayMut<'_>,
+    outs: &mut [ArrayMut<'_>],
     cx: &Context,
 ) -> Result<()> {
     let stages = &call.step;
     let n = stages.len();
     let last_use = crate::check::stages::last_use(stages.iter().map(|s| s.args.as_slice()));
-    let mut done: Vec<Option<DynArray>> = (0..n).map(|_| None).collect();
+    // Per stage, its outputs once it has run.
+    let mut done: Vec<Option<Vec<DynArray>>> = (0..n).map(|_| None).collect();
     for (j, s) in stages.iter().enumerate() {
         let args: Vec<ArrayRef<'_>> = s
             .args
             .iter()
             .map(|a| match *a {
                 Arg::Input(i) => Ok(inputs[i].clone()),
-                Arg::Node(t) => done[t]
+                Arg::Node(t, o) => done[t]
                     .as_ref()
-                    .map(|d| d.view())
+                    .map(|d| d[o].view())
                     .ok_or_else(|| Error::Internal(format!("stage {t} read before it ran"))),
             })
             .collect::<Result<_>>()?;
         if j + 1 == n {
-            return alone(call, j, &args, out, cx);
+            return alone(call, j, &args, outs, cx);
         }
         let layout = Layout::new(&args, call.ndim()).map_err(|e| Error::usage(e.to_string()))?;
-        let mut o = DynArray::zeros(s.out_dtype, &layout.out_shape());
-        alone(call, j, &args, &mut o.view_mut(), cx)?;
+        let mut made: Vec<DynArray> = (s.out_dtypes.iter())
+            .map(|&d| DynArray::zeros(d, &layout.out_shape()))
+            .collect();
+        let mut views: Vec<ArrayMut> = made.iter_mut().map(|m| m.view_mut()).collect();
+        alone(call, j, &args, &mut views, cx)?;
+        drop(views);
         drop(args);
-        done[j] = Some(o);
+        done[j] = Some(made);
         for t in 0..j {
             if last_use[t] == j {
                 done[t] = None;
@@ -59,7 +65,7 @@ fn alone(
     call: &Call,
     j: usize,
     args: &[ArrayRef<'_>],
-    out: &mut ArrayMut<'_>,
+    outs: &mut [ArrayMut<'_>],
     cx: &Context,
 ) -> Result<()> {
     let s = &call.step[j];
@@ -71,7 +77,7 @@ fn alone(
             s.mode,
             call.opts.cval,
             cx.region.as_ref(),
-            out,
+            outs,
         )
         .map_err(|e| Error::Internal(e.into_diagnostic().message)),
         Engine::Jit => {
@@ -86,7 +92,7 @@ fn alone(
                 region: cx.region.as_ref(),
                 progress: cx.progress.as_deref(),
             };
-            exec::execute(&[one], call.opts.cval, args, out, &ecx)
+            exec::execute(&[one], call.opts.cval, args, outs, &ecx)
                 .map_err(|e| Error::Internal(format!("a stage on its own: {e:?}")))
         }
     }

@@ -15,8 +15,10 @@
 //! `shape(0)` see the whole array (`exec::Window`). Where axis 0 is a loop
 //! axis, slabs are independent and need no halo.
 //!
-//! `--steps N` that does not fit in memory runs N passes, each through a
-//! temporary `.npy` beside the output.
+//! A kernel with several outputs writes one sink per output; a slab is
+//! computed once for all of them. `--steps N` that does not fit in memory
+//! runs N passes, each through a temporary `.npy` per state field beside
+//! the outputs; the inputs past the state fields are read by every pass.
 
 mod pass;
 pub mod resume;
@@ -64,12 +66,16 @@ pub struct Progress {
 /// How a run is cut into slabs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Plan {
-    pub out_dtype: DType,
+    /// One per output.
+    pub out_dtypes: Vec<DType>,
     pub out_shape: Vec<usize>,
     /// Output rows per slab (the last may be shorter).
     pub slab_rows: usize,
-    /// Whether axis 0 is a core axis (then slabs carry halo rows).
+    /// Whether axis 0 is the first core axis (then slabs carry halo rows).
     pub core_axis0: bool,
+    /// Whether the output is computed in one piece (axis 0 is a later core
+    /// axis; such runs fit in memory).
+    pub one_piece: bool,
     /// Halo rows before and after a slab along axis 0 (read only when
     /// there are several slabs).
     pub halo: (usize, usize),
@@ -82,6 +88,18 @@ impl Plan {
     pub fn slabs(&self) -> usize {
         rows_of(&self.out_shape).div_ceil(self.slab_rows.max(1))
     }
+
+    /// Bytes of one row of axis 0 of every output together.
+    pub fn out_row_bytes(&self) -> usize {
+        (self.out_dtypes.iter())
+            .map(|&d| row_bytes(d, &self.out_shape))
+            .sum()
+    }
+
+    /// Bytes of all outputs together.
+    pub fn out_bytes(&self) -> u64 {
+        self.out_row_bytes() as u64 * rows_of(&self.out_shape) as u64
+    }
 }
 
 /// Whether input `s` is read slab by slab (it spans the output's axis 0),
@@ -91,11 +109,45 @@ fn streamed(s: &dyn Source, out_shape: &[usize]) -> bool {
 }
 
 /// Resolves the call of `kernel` on `sources` with `opts` (from their
-/// dtypes and shapes; nothing is read).
+/// dtypes and shapes; nothing is read). Images with colour channels are
+/// filtered per channel (SPEC §10): unless `opts` names the core axes, a
+/// 2-D kernel takes (H, W) of such an image as its core axes, a 1-D one W;
+/// a kernel with more core axes needs them named.
 pub fn call(kernel: &Kernel, sources: &[Box<dyn Source>], opts: &Options) -> Result<Call> {
     let dtypes: Vec<DType> = sources.iter().map(|s| s.dtype()).collect();
     let shapes: Vec<Vec<usize>> = sources.iter().map(|s| s.shape().to_vec()).collect();
-    kernel.call_for(&dtypes, &shapes, opts)
+    if opts.names_axes() || !sources.iter().any(|s| s.channels()) {
+        return kernel.call_for(&dtypes, &shapes, opts);
+    }
+    let ndim = kernel.check(&dtypes)?.ndim;
+    let channel_axes: Vec<isize> = match ndim {
+        1 => vec![-2],
+        2 => vec![-3, -2],
+        n => {
+            let first = sources
+                .iter()
+                .find(|s| s.channels())
+                .expect("one has channels");
+            return Err(Error::usage(format!(
+                "`{}` is an image with colour channels (its last axis), and kernel `{}` has {n} core axes: \
+                 name them with --axes, e.g. --axes {}",
+                first.name(),
+                kernel.name(),
+                (0..n)
+                    .map(|k| (k as isize - n as isize - 1).to_string())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            )));
+        }
+    };
+    let named = sources
+        .iter()
+        .map(|s| match s.channels() {
+            true => channel_axes.clone(),
+            false => (-(ndim as isize)..0).collect(),
+        })
+        .collect();
+    kernel.call_for(&dtypes, &shapes, &opts.clone().axes_per_input(named))
 }
 
 /// Plans a run: cuts the output of `call` into slabs that fit in `memory`
@@ -107,9 +159,15 @@ pub fn plan(
     memory: usize,
 ) -> Result<Plan> {
     let out_shape = call.out_shape().to_vec();
-    let out_dtype = call.out_dtype();
+    let out_dtypes = call.out_dtypes().to_vec();
     let n = rows_of(&out_shape);
-    let core_axis0 = out_shape.len() == call.ndim() && !out_shape.is_empty();
+    // Where axis 0 is a core axis, slabs carry halo rows along it, which
+    // `exec::Window` takes along the first core axis.
+    // Where axis 0 is a later core axis (`--axes` put it there), the run
+    // is one piece in memory.
+    let core = call.core_axes();
+    let one_piece = !out_shape.is_empty() && core.contains(&0) && core[0] != 0;
+    let core_axis0 = !out_shape.is_empty() && core.first() == Some(&0);
     // A pipeline's halo is the reach of all its stages together.
     let fp = call.footprint();
     let halo = if !core_axis0 || fp.ndim() == 0 {
@@ -123,7 +181,7 @@ pub fn plan(
     } else {
         ((-fp.lo[0]).max(0) as usize, fp.hi[0].max(0) as usize)
     };
-    let out_row = row_bytes(out_dtype, &out_shape);
+    let out_row: usize = out_dtypes.iter().map(|&d| row_bytes(d, &out_shape)).sum();
     let in_row: usize = sources
         .iter()
         .filter(|s| streamed(s.as_ref(), &out_shape))
@@ -149,13 +207,22 @@ pub fn plan(
         .saturating_add(step_buffers);
     if whole <= memory || n <= 1 {
         return Ok(Plan {
-            out_dtype,
+            out_dtypes,
             out_shape,
             slab_rows: n.max(1),
             core_axis0,
+            one_piece,
             halo,
             passes: vec![steps],
         });
+    }
+    if one_piece {
+        return Err(Error::usage(format!(
+            "this run does not fit in --memory {}, and axis 0 is core axis {} of it: out-of-core runs \
+             cut slabs along core axis 0 or a loop axis; name the core axes so that axis 0 comes first, or raise --memory",
+            human_bytes(memory as u64),
+            core.iter().position(|&a| a == 0).unwrap_or(0)
+        )));
     }
     // Out of core: up to three slabs of each side are alive at once (being
     // read, waiting, being computed / computed, waiting, being written).
@@ -185,10 +252,11 @@ pub fn plan(
         }
     }
     Ok(Plan {
-        out_dtype,
+        out_dtypes,
         out_shape,
         slab_rows,
         core_axis0,
+        one_piece,
         halo,
         passes: model::passes(steps, 1),
     })
@@ -199,6 +267,9 @@ pub fn plan(
 /// then run out of core when there are several slabs.
 pub fn plan_rows(call: &Call, sources: &[Box<dyn Source>], slab_rows: usize) -> Result<Plan> {
     let mut plan = plan(call, sources, None, usize::MAX)?;
+    if plan.one_piece {
+        return Ok(plan);
+    }
     plan.slab_rows = slab_rows.max(1);
     if plan.slabs() > 1 {
         plan.passes = model::passes(call.steps(), 1);
@@ -206,34 +277,60 @@ pub fn plan_rows(call: &Call, sources: &[Box<dyn Source>], slab_rows: usize) -> 
     Ok(plan)
 }
 
-/// The chunk rows slabs should follow: the sink's, else the first chunked
-/// source's.
-pub fn chunk_rows(sources: &[Box<dyn Source>], sink: &dyn Sink) -> Option<usize> {
-    sink.chunk_rows()
+/// The chunk rows slabs should follow: the first sink's that has some,
+/// else the first chunked source's.
+pub fn chunk_rows(sources: &[Box<dyn Source>], sinks: &[Box<dyn Sink>]) -> Option<usize> {
+    (sinks.iter().find_map(|s| s.chunk_rows()))
         .or_else(|| sources.iter().find_map(|s| s.chunk_rows()))
 }
 
-/// Runs `call` from `sources` into `sink` as `plan` says, then commits the
-/// sink.
+/// Runs `call` from `sources` into `sinks` (one per output) as `plan`
+/// says, then commits the sinks in order.
 pub fn run(
     call: &Call,
     sources: Vec<Box<dyn Source>>,
-    mut sink: Box<dyn Sink>,
+    mut sinks: Vec<Box<dyn Sink>>,
     plan: &Plan,
     sopts: &StreamOptions,
 ) -> Result<()> {
     let counter = Counter::new(plan, sopts.progress.clone());
-    // Out of core, each pass reads the previous pass's output.
-    let mut current = sources;
+    // Out of core, each pass reads the previous pass's outputs as its
+    // state fields, and the other inputs as given.
+    let mut fields = sources;
+    let constants = match plan.passes.len() {
+        1 => Vec::new(),
+        _ => fields.split_off(call.outputs().min(fields.len())),
+    };
     for (k, &steps) in plan.passes.iter().enumerate() {
+        let current: Vec<&dyn Source> = (fields.iter().chain(&constants))
+            .map(|s| s.as_ref())
+            .collect();
         if k + 1 == plan.passes.len() {
-            pass::pass(call, steps, &current, sink.as_mut(), plan, &counter)?;
-            return sink.commit();
+            let mut outs: Vec<&mut (dyn Sink + 'static)> =
+                sinks.iter_mut().map(|s| s.as_mut()).collect();
+            pass::pass(call, steps, &current, &mut outs, plan, &counter)?;
+            drop(outs);
+            drop(current);
+            for sink in sinks {
+                sink.commit()?;
+            }
+            return Ok(());
         }
-        let mut temp = NpySink::temporary(&sopts.temp_dir, plan.out_dtype, &plan.out_shape)?;
-        pass::pass(call, steps, &current, &mut temp, plan, &counter)?;
-        let (path, keep) = temp.into_temp();
-        current = vec![source::temp_npy(&path, keep)?];
+        let mut temps = (plan.out_dtypes.iter())
+            .map(|&d| NpySink::temporary(&sopts.temp_dir, d, &plan.out_shape))
+            .collect::<Result<Vec<_>>>()?;
+        let mut outs: Vec<&mut (dyn Sink + 'static)> =
+            temps.iter_mut().map(|t| t as &mut dyn Sink).collect();
+        pass::pass(call, steps, &current, &mut outs, plan, &counter)?;
+        drop(outs);
+        drop(current);
+        fields = temps
+            .into_iter()
+            .map(|t| {
+                let (path, keep) = t.into_temp();
+                source::temp_npy(&path, keep)
+            })
+            .collect::<Result<Vec<_>>>()?;
     }
     Ok(())
 }
@@ -249,7 +346,7 @@ struct Counter {
 
 impl Counter {
     fn new(plan: &Plan, report: Option<Arc<dyn Fn(Progress) + Send + Sync>>) -> Counter {
-        let bytes = (plan.out_shape.iter().product::<usize>() * plan.out_dtype.size()) as u64;
+        let bytes = plan.out_bytes();
         Counter {
             total: bytes * plan.passes.len() as u64,
             total_slabs: plan.slabs() * plan.passes.len(),

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, channel, sync_channel};
 
 use super::sink::Sink;
-use super::slab::{Slab, row_bytes};
+use super::slab::Slab;
 use super::source::{Source, rows_of};
 use super::{Counter, Plan, streamed};
 use crate::base::array::ArrayRef;
@@ -37,16 +37,17 @@ struct ReadSlab {
     inputs: Vec<Arc<Slab>>,
 }
 
-/// Computed output rows `start..` on their way to the sink.
+/// Computed output rows `start..` on their way to the sinks, one slab per
+/// output.
 struct Piece {
     start: usize,
-    slab: Slab,
+    slabs: Vec<Slab>,
 }
 
 /// What a pass needs to know, shared by its threads.
 struct Job<'a> {
     call: &'a Call,
-    sources: &'a [Box<dyn Source>],
+    sources: &'a [&'a dyn Source],
     /// Per source: the whole array, for inputs that do not span axis 0.
     whole: Vec<Option<Arc<Slab>>>,
     /// Per source: whether it is read slab by slab.
@@ -61,24 +62,25 @@ struct Job<'a> {
     piece_rows: usize,
 }
 
-/// Reads, computes and writes every slab of `plan` that `sink` does not
-/// have yet.
+/// Reads, computes and writes every slab of `plan` that some sink (one
+/// per output) does not have yet.
 pub(super) fn pass(
     call: &Call,
     steps: usize,
-    sources: &[Box<dyn Source>],
-    sink: &mut dyn Sink,
+    sources: &[&dyn Source],
+    sinks: &mut [&mut (dyn Sink + 'static)],
     plan: &Plan,
     counter: &Counter,
 ) -> Result<()> {
     let n = rows_of(&plan.out_shape);
-    let out_row = row_bytes(plan.out_dtype, &plan.out_shape);
+    let out_row = plan.out_row_bytes();
     let mut todo = Vec::new();
     let mut skipped = 0;
     let mut start = 0;
     while start < n {
         let end = (start + plan.slab_rows).min(n);
-        if sink.done().iter().any(|d| d.start <= start && end <= d.end) {
+        let done = |d: &Range<usize>| d.start <= start && end <= d.end;
+        if sinks.iter().all(|s| s.done().iter().any(done)) {
             skipped += end - start;
         } else {
             todo.push(start..end);
@@ -92,7 +94,7 @@ pub(super) fn pass(
     let whole = sources
         .iter()
         .map(|s| {
-            if streamed(s.as_ref(), &plan.out_shape) {
+            if streamed(*s, &plan.out_shape) {
                 Ok(None)
             } else {
                 let mut slab = Slab::zeroed(s.dtype(), s.shape());
@@ -105,7 +107,8 @@ pub(super) fn pass(
     // In memory, time steps and a stepwise pipeline run over the whole
     // output at once (each stage or step a pass over all of it).
     let whole_steps = steps > 1 || (call.is_pipeline() && call.stepwise());
-    let piece_rows = if sink.chunk_rows().is_some() || (single && whole_steps) {
+    let chunked = sinks.iter().any(|s| s.chunk_rows().is_some());
+    let piece_rows = if chunked || (single && whole_steps) || plan.one_piece {
         plan.slab_rows.max(1)
     } else {
         (PIECE_BYTES / out_row.max(1)).max(1)
@@ -115,7 +118,7 @@ pub(super) fn pass(
         sources,
         streamed: sources
             .iter()
-            .map(|s| streamed(s.as_ref(), &plan.out_shape))
+            .map(|s| streamed(*s, &plan.out_shape))
             .collect(),
         whole,
         plan,
@@ -131,13 +134,15 @@ pub(super) fn pass(
 
     std::thread::scope(|scope| {
         let (to_writer, pieces) = sync_channel::<Piece>(2);
-        let (give_back, spare) = channel::<Slab>();
+        let (give_back, spare) = channel::<Vec<Slab>>();
         let writer = scope.spawn(move || -> Result<()> {
             for p in pieces {
-                let rows = rows_of(p.slab.shape());
-                sink.write(p.start, &p.slab, 0..rows)?;
+                let rows = rows_of(p.slabs[0].shape());
+                for (sink, slab) in sinks.iter_mut().zip(&p.slabs) {
+                    sink.write(p.start, slab, 0..rows)?;
+                }
                 counter.add((rows * out_row) as u64, 0);
-                let _ = give_back.send(p.slab);
+                let _ = give_back.send(p.slabs);
             }
             Ok(())
         });
@@ -297,34 +302,40 @@ impl Job<'_> {
     }
 
     /// Computes output rows `out_rows` from the slab's input `views`, piece
-    /// by piece, into buffers taken from `spare` where one fits, and hands
+    /// by piece, into buffers taken from `spare` where they fit, and hands
     /// each piece to `send`.
     fn compute(
         &self,
         views: &[ArrayRef<'_>],
         out_rows: &Range<usize>,
-        spare: &Receiver<Slab>,
+        spare: &Receiver<Vec<Slab>>,
         mut send: impl FnMut(Piece) -> Result<()>,
     ) -> Result<()> {
         let plan = self.plan;
         let (first, _, window) = self.extent(out_rows);
-        let buffer = |rows: usize| {
+        let buffers = |rows: usize| {
             let mut shape = plan.out_shape.clone();
             if let Some(r) = shape.first_mut() {
                 *r = rows;
             }
             spare
                 .try_iter()
-                .find(|b| b.shape() == shape.as_slice())
-                .unwrap_or_else(|| Slab::zeroed(plan.out_dtype, &shape))
+                .find(|b| b[0].shape() == shape.as_slice())
+                .unwrap_or_else(|| {
+                    (plan.out_dtypes.iter())
+                        .map(|&d| Slab::zeroed(d, &shape))
+                        .collect()
+                })
         };
-        if plan.out_shape.is_empty() || (self.single && self.whole_steps) {
+        if plan.out_shape.is_empty() || (self.single && self.whole_steps) || plan.one_piece {
             // One piece: the whole output, time steps (or stages) in memory.
-            let mut out = buffer(out_rows.len());
-            self.call.run_into(views, &mut out.view_mut())?;
+            let mut outs = buffers(out_rows.len());
+            let mut views_out: Vec<_> = outs.iter_mut().map(|o| o.view_mut()).collect();
+            self.call.run_into_all(views, &mut views_out)?;
+            drop(views_out);
             return send(Piece {
                 start: out_rows.start,
-                slab: out,
+                slabs: outs,
             });
         }
         let cx = Context::default();
@@ -332,13 +343,14 @@ impl Job<'_> {
         while start < out_rows.end {
             let piece = start..(start + self.piece_rows).min(out_rows.end);
             start = piece.end;
-            let mut out = buffer(piece.len());
+            let mut outs = buffers(piece.len());
+            let mut out: Vec<_> = outs.iter_mut().map(|o| o.view_mut()).collect();
             // Rows of the slab's inputs that are this piece's.
             let rows = (piece.start as i64 - first) as usize..(piece.end as i64 - first) as usize;
             match &window {
                 Some(w) => {
                     let w = Window { rows, ..w.clone() };
-                    self.call.run_window(views, &mut out.view_mut(), w, &cx)?;
+                    self.call.run_window(views, &mut out, w, &cx)?;
                 }
                 None => {
                     let part: Vec<ArrayRef> = views
@@ -346,12 +358,13 @@ impl Job<'_> {
                         .zip(&self.streamed)
                         .map(|(v, &st)| if st { v.rows(rows.clone()) } else { v.clone() })
                         .collect();
-                    self.call.run_part(&part, &mut out.view_mut(), &cx)?;
+                    self.call.run_part(&part, &mut out, &cx)?;
                 }
             }
+            drop(out);
             send(Piece {
                 start: piece.start,
-                slab: out,
+                slabs: outs,
             })?;
         }
         Ok(())

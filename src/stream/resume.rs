@@ -37,12 +37,13 @@ pub fn key(kernel_file: &Path, inputs: &[impl AsRef<Path>], call: &Call) -> u64 
     let o = &call.opts;
     parts.push(
         format!(
-            "{:?} {:?} {:?} {} {} {:?}",
+            "{:?} {:?} {:?} {} {:?} {:?} {:?}",
             o.boundary,
             o.cval,
             o.params,
             o.steps,
-            call.out_dtype(),
+            o.axes,
+            call.out_dtypes(),
             call.out_shape()
         )
         .into_bytes(),

@@ -55,6 +55,11 @@ pub trait Source: Send + Sync {
     /// For mapped sources: rows `rows` are done with; drop them from this
     /// process's memory (they are read again from the file if touched).
     fn release(&self, _rows: Range<usize>) {}
+    /// Whether the last axis is an image's colour channels (grey + alpha,
+    /// RGB, RGBA), which a 2-D kernel filters one by one (SPEC §10).
+    fn channels(&self) -> bool {
+        false
+    }
 }
 
 /// Opens the input `spec` (a path, or for images a glob).
@@ -69,7 +74,12 @@ pub fn open(spec: &str) -> Result<Box<dyn Source>> {
         }
         Some(Format::Image) => match image::glob_paths(spec)? {
             Some(paths) => Ok(Box::new(Frames::open(spec, paths)?)),
-            None => Ok(Box::new(Memory::array(spec, image::read(spec)?))),
+            None => {
+                let (array, channels) = image::read_channels(spec)?;
+                let mut m = Memory::array(spec, array);
+                m.channels = channels;
+                Ok(Box::new(m))
+            }
         },
         Some(Format::Zarr) => Ok(Box::new(Zarr::open(spec)?)),
         None => Err(unsupported(spec)),
@@ -149,6 +159,8 @@ struct Memory {
     name: String,
     held: Held,
     shape: Vec<usize>,
+    /// An image with colour channels.
+    channels: bool,
 }
 
 enum Held {
@@ -162,6 +174,7 @@ impl Memory {
             name: spec.to_string(),
             shape: array.shape().to_vec(),
             held: Held::Array(array),
+            channels: false,
         }
     }
 
@@ -170,6 +183,7 @@ impl Memory {
             name: spec.to_string(),
             shape: input.view().shape().to_vec(),
             held: Held::Npy(input),
+            channels: false,
         }
     }
 
@@ -192,6 +206,10 @@ impl Source for Memory {
 
     fn shape(&self) -> &[usize] {
         &self.shape
+    }
+
+    fn channels(&self) -> bool {
+        self.channels
     }
 
     fn read_into(&self, rows: Range<usize>, dst: &mut [u8]) -> Result<()> {
@@ -225,11 +243,13 @@ struct Frames {
     dtype: DType,
     /// `[frames, frame shape..]`.
     shape: Vec<usize>,
+    /// The frames have colour channels.
+    channels: bool,
 }
 
 impl Frames {
     fn open(spec: &str, paths: Vec<PathBuf>) -> Result<Frames> {
-        let first = image::read_file(&paths[0])?;
+        let (first, channels) = image::read_file_channels(&paths[0])?;
         let mut shape = vec![paths.len()];
         shape.extend_from_slice(first.shape());
         Ok(Frames {
@@ -237,6 +257,7 @@ impl Frames {
             dtype: first.dtype(),
             paths,
             shape,
+            channels,
         })
     }
 }
@@ -252,6 +273,10 @@ impl Source for Frames {
 
     fn shape(&self) -> &[usize] {
         &self.shape
+    }
+
+    fn channels(&self) -> bool {
+        self.channels
     }
 
     fn chunk_rows(&self) -> Option<usize> {

@@ -34,16 +34,26 @@ pub struct ConstDef {
     pub span: Span,
 }
 
-/// `kernel NAME(params) [-> DTYPE] [boundary MODE] { ... }`
+/// `kernel NAME(params) [-> DTYPE | -> (DTYPE, _, ...)] [boundary MODE] { ... }`
 #[derive(Clone, Debug, PartialEq)]
 pub struct KernelDef {
     pub name: Ident,
     pub params: Vec<Param>,
-    /// The dtype after `->`, unresolved.
-    pub output: Option<Ident>,
+    /// The dtypes after `->`, unresolved.
+    pub output: Option<Output>,
     /// The mode after `boundary`, unresolved.
     pub boundary: Option<Ident>,
     pub body: Block,
+    pub span: Span,
+}
+
+/// `-> DTYPE`, or `-> (DTYPE, _, ...)` for a kernel with several outputs;
+/// `_` keeps an output's default dtype.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Output {
+    pub types: Vec<Ident>,
+    /// Written in parentheses (a tuple of outputs).
+    pub tuple: bool,
     pub span: Span,
 }
 
@@ -63,11 +73,23 @@ pub struct Block {
     pub span: Span,
 }
 
+/// `let NAME = value;`, or `let (a, b) = stage(...);` naming the outputs
+/// of a stage with several (`_` drops one).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Let {
-    pub name: Ident,
+    /// One name, or the names of a tuple.
+    pub names: Vec<Ident>,
+    /// Written in parentheses.
+    pub tuple: bool,
     pub value: Expr,
     pub span: Span,
+}
+
+impl Let {
+    /// The name a plain `let` binds (the first name of a tuple).
+    pub fn name(&self) -> &Ident {
+        &self.names[0]
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -108,12 +130,18 @@ pub enum ExprKind {
         func: Ident,
         args: Vec<Expr>,
     },
-    /// `sum(i in -1..=1, j in 0..=2) { body }`; `op` is `sum`, `prod`, `min` or `max`.
+    /// `sum(i in -1..=1, j in 0..=2) { body }`; `op` is `sum`, `prod`,
+    /// `min`, `max`, `median`, or `rank` with its index first:
+    /// `rank(1, i in -1..=1) { ... }`.
     Reduce {
         op: Ident,
+        /// Plain arguments before the ranges: `rank`'s index.
+        args: Vec<Expr>,
         vars: Vec<RangeVar>,
         body: Block,
     },
+    /// `(a, b)`: a kernel's several outputs.
+    Tuple(Vec<Expr>),
     /// `[a, b, c]`: only meaningful as (part of) a `const` table.
     List(Vec<Expr>),
 }

@@ -56,7 +56,13 @@ fn kernel(out: &mut String, k: &KernelDef) {
     out.push(')');
     if let Some(t) = &k.output {
         out.push_str(" -> ");
-        out.push_str(&t.name);
+        let names: Vec<&str> = t.types.iter().map(|n| n.name.as_str()).collect();
+        match t.tuple {
+            false => out.push_str(names[0]),
+            true => {
+                let _ = write!(out, "({})", names.join(" "));
+            }
+        }
     }
     if let Some(m) = &k.boundary {
         out.push_str(" boundary ");
@@ -71,7 +77,13 @@ fn block(out: &mut String, b: &Block) {
     out.push('{');
     for l in &b.lets {
         out.push_str("(let ");
-        out.push_str(&l.name.name);
+        let names: Vec<&str> = l.names.iter().map(|n| n.name.as_str()).collect();
+        match l.tuple {
+            false => out.push_str(names[0]),
+            true => {
+                let _ = write!(out, "({})", names.join(" "));
+            }
+        }
         out.push(' ');
         expr(out, &l.value);
         out.push_str(") ");
@@ -141,9 +153,15 @@ fn expr(out: &mut String, e: &Expr) {
             exprs(out, args);
             out.push(')');
         }
-        ExprKind::Reduce { op, vars, body } => {
+        ExprKind::Reduce {
+            op,
+            args,
+            vars,
+            body,
+        } => {
             out.push_str("(reduce ");
             out.push_str(&op.name);
+            exprs(out, args);
             for v in vars {
                 out.push_str(" (");
                 out.push_str(&v.name.name);
@@ -155,6 +173,11 @@ fn expr(out: &mut String, e: &Expr) {
             }
             out.push(' ');
             block(out, body);
+            out.push(')');
+        }
+        ExprKind::Tuple(items) => {
+            out.push_str("(tuple");
+            exprs(out, items);
             out.push(')');
         }
         ExprKind::List(items) => {
