@@ -1052,3 +1052,72 @@ fn sums_of_16_bit_values_divide_exactly_in_vector_lanes() {
         });
     }
 }
+
+/// Rank reductions (`median`, `rank`) in every dtype on data full of ties,
+/// both zeros, NaNs and infinities: the vector networks (and the scalar
+/// function a box falls back to where the keys cannot decide) equal the
+/// interpreter's stable sort bit for bit, NaN payloads aside.
+#[test]
+fn rank_reductions_equal_the_interpreter_on_ties_zeros_and_nan() {
+    let (base, cases) = seed_and_cases(0x5eed_7a4c, 120);
+    for i in 0..cases {
+        let seed = base + i;
+        let mut rng = StdRng::seed_from_u64(seed);
+        let d = *DType::ALL.choose(&mut rng).unwrap();
+        let r = rng.random_range(1..=2i64);
+        let k = rng.random_range(-(2 * r + 1) * (2 * r + 1)..(2 * r + 1) * (2 * r + 1));
+        let head = [
+            "median(".to_string(),
+            format!("rank({k}, "),
+            "rank(0, ".to_string(),
+            "rank(-1, ".to_string(),
+        ]
+        .choose(&mut rng)
+        .unwrap()
+        .clone();
+        let src =
+            format!("kernel k(x) {{ {head}i in -{r}..={r}, j in -{r}..={r}) {{ x[i, j] }} }}\n");
+        let program = Program::from_source("rank.stn", &src).unwrap();
+        let k = program.kernel(None).unwrap();
+        let shape = [rng.random_range(1..=9usize), rng.random_range(1..=40usize)];
+        let pool: Vec<Scalar> = match d {
+            DType::F32 | DType::F64 => [
+                0.0,
+                -0.0,
+                f64::NAN,
+                -f64::NAN,
+                1.0,
+                -1.0,
+                2.5,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+            ]
+            .iter()
+            .map(|&v| Scalar::F64(v).cast(d))
+            .collect(),
+            DType::Bool => vec![Scalar::Bool(false), Scalar::Bool(true)],
+            _ => (-3..=3).map(|v| Scalar::Int(v).cast(d)).collect(),
+        };
+        let mut x = DynArray::zeros(d, &shape);
+        let mut v = x.view_mut();
+        // Mostly one value, so that a box's keys decide; sometimes any.
+        let common = *pool.choose(&mut rng).unwrap();
+        let mix = rng.random_bool(0.5);
+        stn::internals::array::for_each_index(&shape, |ix| {
+            let s = if mix || rng.random_bool(0.2) {
+                *pool.choose(&mut rng).unwrap()
+            } else {
+                common
+            };
+            v.set(ix, s)
+        });
+        let opts = Options::new()
+            .boundary(*Mode::ALL.choose(&mut rng).unwrap())
+            .cval(Scalar::Int(0))
+            .threads(rng.random_range(1..=2))
+            .tile_points(*[3usize, 64, 1 << 16].choose(&mut rng).unwrap());
+        let describe =
+            || format!("seed {seed} (STN_SEED={seed})\n{src}dtype {d}, shape {shape:?}, {opts:?}");
+        assert_engines_agree(k, &[x.view()], &opts, &describe);
+    }
+}

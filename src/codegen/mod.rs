@@ -14,6 +14,7 @@
 pub mod abi;
 mod arith;
 mod float_div;
+mod rank;
 mod rowsum;
 mod translate;
 mod vector;

@@ -245,13 +245,9 @@ impl Lowering<'_, '_> {
                     self.slot_of_input.insert(*input, s);
                     let at = (*input as usize * 8) as i32;
                     bases.push(self.b.ins().load(ptr, MemFlagsData::trusted(), inputs, at));
+                    let size = f.inputs[*input as usize].size() as i64;
                     let st = (0..n)
-                        .map(|k| {
-                            let at = ((*input as usize * n + k) * 8) as i32;
-                            self.b
-                                .ins()
-                                .load(types::I64, MemFlagsData::trusted(), in_strides, at)
-                        })
+                        .map(|k| self.stride(in_strides, *input as usize, k, size))
                         .collect();
                     strides.push(st);
                     s
@@ -279,14 +275,10 @@ impl Lowering<'_, '_> {
         for o in 0..f.results.len() {
             let at = (o * 8) as i32;
             bases.push(self.b.ins().load(ptr, MemFlagsData::trusted(), outs, at));
+            let size = f.out_dtypes[o].size() as i64;
             strides.push(
                 (0..n)
-                    .map(|k| {
-                        let at = ((o * n + k) * 8) as i32;
-                        self.b
-                            .ins()
-                            .load(types::I64, MemFlagsData::trusted(), out_strides, at)
-                    })
+                    .map(|k| self.stride(out_strides, o, k, size))
                     .collect(),
             );
         }
@@ -476,6 +468,22 @@ impl Lowering<'_, '_> {
         };
         self.b.ins().return_(&[status]);
         Ok(())
+    }
+
+    /// The byte stride of array `a` (an input or an output, as `table`
+    /// lists them) along core axis `k`. The vector variant is called only
+    /// on contiguous rows (`exec::call`): there the innermost stride is the
+    /// element size, a constant, so that the row's addresses are immediate
+    /// offsets and no register holds a stride.
+    fn stride(&mut self, table: Value, a: usize, k: usize, size: i64) -> Value {
+        let n = self.f.ndim;
+        if self.lanes > 1 && k + 1 == n {
+            return self.b.ins().iconst(types::I64, size);
+        }
+        let at = ((a * n + k) * 8) as i32;
+        self.b
+            .ins()
+            .load(types::I64, MemFlagsData::trusted(), table, at)
     }
 
     /// The pointers of vector copy `j`: `j * lanes` points along the row.

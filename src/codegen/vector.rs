@@ -41,6 +41,39 @@ pub(super) fn unroll(plan: Option<Plan>) -> usize {
     }
 }
 
+/// The byte plan of `f`: every live value is a u8 (or every one an i8)
+/// loaded or picked among loaded ones, and the output has that dtype.
+fn byte_plan(f: &Func) -> Option<(Plan, usize)> {
+    let live = liveness(f);
+    let ranges = range::ranges(f);
+    let signed = match f.out_dtype() {
+        DType::U8 => false,
+        DType::I8 => true,
+        _ => return None,
+    };
+    let byte = match signed {
+        true => range::Range::new(-128, 127),
+        false => range::Range::new(0, 255),
+    };
+    let data = if signed { DType::I8 } else { DType::U8 };
+    let ok = f
+        .insts
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| live[*i])
+        .all(|(i, inst)| {
+            ranges[i].is_some_and(|r| r.within(byte))
+                && match &inst.op {
+                    Op::Load { .. } => inst.dtype == data,
+                    Op::Cast(a) => f.insts[*a as usize].dtype.is_int(),
+                    Op::Rank { .. } | Op::Const(_) => true,
+                    Op::Binary(op, _, _) => matches!(op, BinaryOp::Min | BinaryOp::Max),
+                    _ => false,
+                }
+        });
+    ok.then_some((Plan::Byte { signed }, 16))
+}
+
 /// The vector variant of `f`: its plan, lanes, copies per step, and the
 /// row sums it shares between output rows (`rowsum`), if any.
 pub(super) fn variant(f: &Func) -> Option<(Plan, usize, usize, Option<RowSum>)> {
@@ -62,18 +95,25 @@ pub(super) enum Plan {
     Float(DType),
     /// Signed integer lanes of this many bits (16 or 32); bools are masks.
     Int(u32),
+    /// 8-bit lanes (`i8x16`) for kernels that only load, order and store
+    /// bytes (`min`, `max`, `median`, `rank` of u8 or i8 data): the values
+    /// are the loaded bytes themselves, compared unsigned or signed.
+    Byte {
+        /// The bytes are i8 (else u8).
+        signed: bool,
+    },
 }
 
 /// The vector plan of `f` and its lanes, or `None` if it has no variant.
 pub(super) fn plan(f: &Func) -> Option<(Plan, usize)> {
     // Every output is stored in the lanes' format: they must share a dtype.
-    // `median` and `rank` run in scalar code.
     let same = f.out_dtypes.iter().all(|&d| d == f.out_dtype());
-    let rank = f.insts.iter().any(|i| matches!(i.op, Op::Rank { .. }));
-    if !same || rank {
+    if !same {
         return None;
     }
-    float_plan(f).or_else(|| int_plan(f))
+    float_plan(f)
+        .or_else(|| byte_plan(f))
+        .or_else(|| int_plan(f))
 }
 
 fn float_plan(f: &Func) -> Option<(Plan, usize)> {
@@ -118,7 +158,8 @@ fn float_plan(f: &Func) -> Option<(Plan, usize)> {
                     }
                 }
                 Op::Select(..) => true,
-                Op::Rank { .. } => false,
+                // A network of integer keys (`rank`).
+                Op::Rank { .. } => true,
             }
     });
     ok.then_some((Plan::Float(float), lanes))
@@ -171,7 +212,9 @@ fn int_plan_in(f: &Func, bits: u32) -> Option<(Plan, usize)> {
         let fits = ranges[i].is_some_and(|r| r.within(lane));
         fits && match &inst.op {
             Op::Const(_) | Op::Load { .. } => true,
-            Op::Param(_) | Op::Index(_) | Op::Shape(_) | Op::Rank { .. } => false,
+            Op::Param(_) | Op::Index(_) | Op::Shape(_) => false,
+            // Exact values in every lane: a min/max network.
+            Op::Rank { .. } => true,
             Op::Cast(a) => f.insts[*a as usize].dtype.is_integral(),
             Op::Unary(op, _) => matches!(
                 op,
@@ -307,6 +350,7 @@ impl Lowering<'_, '_> {
     /// integer plans this is also the type of every integer value.
     pub(super) fn mask_vec(&self) -> Type {
         match self.plan {
+            Some(Plan::Byte { .. }) => types::I8X16,
             Some(Plan::Int(16)) => types::I16X8,
             Some(Plan::Int(_)) => types::I32X4,
             _ => match self.f.out_dtype() {
@@ -317,7 +361,7 @@ impl Lowering<'_, '_> {
     }
 
     fn vec_type(&self, d: DType) -> Type {
-        if d == DType::Bool || matches!(self.plan, Some(Plan::Int(_))) {
+        if d == DType::Bool || matches!(self.plan, Some(Plan::Int(_) | Plan::Byte { .. })) {
             self.mask_vec()
         } else {
             self.float_vec()
@@ -350,8 +394,8 @@ impl Lowering<'_, '_> {
             let m = self.b.ins().ineg(wide);
             let t = self.mask_vec();
             self.b.ins().splat(t, m)
-        } else if let Some(Plan::Int(bits)) = self.plan {
-            let lane = if bits == 16 { types::I16 } else { types::I32 };
+        } else if let Some(Plan::Int(_) | Plan::Byte { .. }) = self.plan {
+            let lane = self.mask_vec().lane_type();
             let have = super::translate::clif_type(d).bits();
             let x = if have > lane.bits() {
                 self.b.ins().ireduce(lane, x)
@@ -374,8 +418,10 @@ impl Lowering<'_, '_> {
 
     /// Translates innermost-loop instruction `i` to vector code.
     pub(super) fn vinst(&mut self, i: usize) -> Result<Value, CodegenError> {
-        if let Some(Plan::Int(bits)) = self.plan {
-            return self.vinst_int(i, bits);
+        match self.plan {
+            Some(Plan::Int(bits)) => return self.vinst_int(i, bits),
+            Some(Plan::Byte { signed }) => return self.vinst_byte(i, signed),
+            _ => {}
         }
         let f = self.f;
         let inst = &f.insts[i];
@@ -454,6 +500,7 @@ impl Lowering<'_, '_> {
                 let m = self.as_lanes(vt, m);
                 self.b.ins().bitselect(m, x, y)
             }
+            Op::Rank { k, terms } => return self.vrank_float(inst.dtype, *k, terms),
             // Constants, params, and anything else live outside the
             // innermost loop; `lanes` admits nothing more.
             _ => return Err(unsupported(i)),

@@ -43,6 +43,7 @@ impl Lowering<'_, '_> {
                 let x = self.vector_of(*a);
                 self.vcast(x, from, inst.dtype, *a, bits)
             }
+            Op::Rank { k, terms } => self.vrank_int(*k, terms),
             Op::Unary(op, a) => {
                 let x = self.vector_of(*a);
                 let ins = self.b.ins();
@@ -313,6 +314,36 @@ impl Lowering<'_, '_> {
         let flags = MemFlagsData::new().with_endianness(Endianness::Little);
         let wide = self.b.ins().bitcast(types::I64X2, flags, n);
         self.b.ins().extractlane(wide, 0)
+    }
+}
+
+impl Lowering<'_, '_> {
+    /// Translates innermost-loop instruction `i` in 8-bit lanes
+    /// (`vector::Plan::Byte`): every value is one of the bytes loaded, so
+    /// casts are no-ops and ordering is unsigned (u8) or signed (i8).
+    pub(super) fn vinst_byte(&mut self, i: usize, signed: bool) -> Result<Value, CodegenError> {
+        let inst = &self.f.insts[i];
+        let vt = self.mask_vec();
+        Ok(match &inst.op {
+            Op::Load { input, offset } => {
+                let (addr, imm) = self.load_address(*input, offset);
+                self.b.ins().load(vt, data_flags(), addr, imm)
+            }
+            Op::Cast(a) => self.vector_of(*a),
+            Op::Rank { k, terms } => self.vrank_bytes(*k, terms, signed),
+            Op::Binary(op, a, b) => {
+                let (x, y) = (self.vector_of(*a), self.vector_of(*b));
+                let ins = self.b.ins();
+                match (op, signed) {
+                    (BinaryOp::Min, false) => ins.umin(x, y),
+                    (BinaryOp::Max, false) => ins.umax(x, y),
+                    (BinaryOp::Min, true) => ins.smin(x, y),
+                    (BinaryOp::Max, true) => ins.smax(x, y),
+                    _ => return Err(unsupported(i)),
+                }
+            }
+            _ => return Err(unsupported(i)),
+        })
     }
 }
 

@@ -57,6 +57,10 @@ pub struct Call {
     pub(crate) step: Vec<exec::Stage>,
     /// Steps fused per pass over memory.
     pub(crate) per_pass: usize,
+    /// Arrays between passes of time steps (one per state field), kept
+    /// for the next run of this call (and its clones): a run of many steps
+    /// in several passes then allocates (and the kernel zeroes) nothing.
+    pub(crate) scratch: Arc<std::sync::Mutex<Option<Vec<crate::base::array::DynArray>>>>,
 }
 
 impl std::fmt::Debug for Call {
@@ -149,6 +153,7 @@ impl Call {
             mode,
             step,
             per_pass: 1,
+            scratch: Arc::default(),
         };
         call.per_pass = call.choose_steps_per_pass();
         Ok(call)

@@ -205,10 +205,11 @@ impl Call {
     }
 
     /// Every pass of the step schedule, on views with the core axes last:
-    /// the first reads the inputs, the last writes `outs`, the others
-    /// ping-pong between two sets of temporary arrays (one per state
-    /// field) made when needed. Inputs past the state fields are read as
-    /// given by every pass.
+    /// the first reads the inputs, the last writes `outs`, and the passes
+    /// between ping-pong between `outs` and one set of temporary arrays
+    /// (one per state field), so that the last pass lands in `outs`. The
+    /// temporaries are kept for the call's next run. Inputs past the state
+    /// fields are read as given by every pass.
     fn steps_into(
         &self,
         inputs: &[ArrayRef<'_>],
@@ -221,8 +222,15 @@ impl Call {
         }
         let fields = self.outputs();
         let shape = self.layout.out_shape();
+        let mut temp: Vec<DynArray> = (self.scratch.lock().unwrap_or_else(|p| p.into_inner()))
+            .take()
+            .unwrap_or_else(|| {
+                (self.out_dtypes().iter())
+                    .map(|&d| DynArray::zeros(d, &shape))
+                    .collect()
+            });
         let full = self.step_stages(self.per_pass);
-        let mut bufs: [Option<Vec<DynArray>>; 2] = [None, None];
+        let n_passes = passes.len();
         for (k, &n) in passes.iter().enumerate() {
             let rest;
             let stages = if n == self.per_pass {
@@ -231,33 +239,28 @@ impl Call {
                 rest = self.step_stages(n);
                 &rest
             };
-            let last = k + 1 == passes.len();
-            let mut dst = match last {
-                true => None,
-                false => Some(bufs[k % 2].take().unwrap_or_else(|| {
-                    (self.out_dtypes().iter())
-                        .map(|&d| DynArray::zeros(d, &shape))
-                        .collect()
-                })),
-            };
-            let mut src: Vec<ArrayRef> = match k {
-                0 => inputs[..fields].to_vec(),
-                _ => (bufs[(k - 1) % 2].as_ref())
-                    .expect("the previous pass wrote it")
-                    .iter()
-                    .map(|b| b.view())
-                    .collect(),
-            };
-            src.extend(inputs[fields..].iter().cloned());
-            match &mut dst {
-                None => return self.pass(stages, &src, outs, cx, None),
-                Some(d) => {
-                    let mut views: Vec<ArrayMut> = d.iter_mut().map(|b| b.view_mut()).collect();
-                    self.pass(stages, &src, &mut views, cx, None)?
-                }
+            // Counted back from the last pass (into `outs`), passes write
+            // `outs` and the temporaries in turn; a pass reads what the one
+            // before wrote.
+            let constants = inputs[fields..].iter().cloned();
+            if (n_passes - 1 - k).is_multiple_of(2) {
+                let src: Vec<ArrayRef> = match k {
+                    0 => inputs[..fields].to_vec(),
+                    _ => temp.iter().map(|b| b.view()).collect(),
+                };
+                let src: Vec<ArrayRef> = src.into_iter().chain(constants).collect();
+                self.pass(stages, &src, outs, cx, None)?;
+            } else {
+                let src: Vec<ArrayRef> = match k {
+                    0 => inputs[..fields].to_vec(),
+                    _ => outs.iter().map(|o| o.as_ref()).collect(),
+                };
+                let src: Vec<ArrayRef> = src.into_iter().chain(constants).collect();
+                let mut views: Vec<ArrayMut> = temp.iter_mut().map(|b| b.view_mut()).collect();
+                self.pass(stages, &src, &mut views, cx, None)?;
             }
-            bufs[k % 2] = dst;
         }
+        *self.scratch.lock().unwrap_or_else(|p| p.into_inner()) = Some(temp);
         Ok(())
     }
 

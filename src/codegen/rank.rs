@@ -1,0 +1,186 @@
+//! `median` and `rank(k, ...)` in vector lanes: a sorting network of
+//! min/max pairs, of which only what reaches place `k` is kept (Cranelift
+//! drops the comparators whose results nothing reads).
+//!
+//! A network is not a stable sort, but for integers equal terms are the
+//! same value, so the term at place `k` is exact. So are floats while no
+//! term is NaN or -0.0: numbers other than the zeros are ordered totally,
+//! and equal ones are the same bits. Where some lane has a NaN or a -0.0
+//! among its terms (whose places a stable sort decides by the terms'
+//! order), the vector variant hands its box to the scalar function, which
+//! sorts the terms stably (`rt::rank_*`).
+
+use super::CodegenError;
+use super::translate::Lowering;
+use crate::base::dtype::DType;
+use crate::ir::ValueId;
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::{BlockArg, InstBuilder, MemFlagsData, Value, types};
+
+/// Batcher's odd-even merge sort of `n` values as comparators `(i, j)`,
+/// `i < j`: after each, place `i` holds the lesser value. Comparators that
+/// would touch places past `n` are left out, which is the network for the
+/// next power of two with the missing values at +infinity (they never
+/// move).
+pub(crate) fn network(n: usize) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut p = 1;
+    while p < n {
+        let mut k = p;
+        while k >= 1 {
+            let mut j = k % p;
+            while j + k < n {
+                for i in 0..k.min(n - j - k) {
+                    if (i + j) / (2 * p) == (i + j + k) / (2 * p) {
+                        out.push((i + j, i + j + k));
+                    }
+                }
+                j += 2 * k;
+            }
+            k /= 2;
+        }
+        p *= 2;
+    }
+    out
+}
+
+impl Lowering<'_, '_> {
+    /// The term at place `k` of `terms` (vectors of integer lanes holding
+    /// exact values): the network in signed min/max.
+    pub(super) fn vrank_int(&mut self, k: u32, terms: &[ValueId]) -> Value {
+        let mut v: Vec<Value> = terms.iter().map(|&t| self.vector_of(t)).collect();
+        for (i, j) in network(v.len()) {
+            let (a, b) = (v[i], v[j]);
+            v[i] = self.b.ins().smin(a, b);
+            v[j] = self.b.ins().smax(a, b);
+        }
+        v[k as usize]
+    }
+
+    /// `vrank_int` in 8-bit lanes, ordered unsigned or signed.
+    pub(super) fn vrank_bytes(&mut self, k: u32, terms: &[ValueId], signed: bool) -> Value {
+        let mut v: Vec<Value> = terms.iter().map(|&t| self.vector_of(t)).collect();
+        for (i, j) in network(v.len()) {
+            let (a, b) = (v[i], v[j]);
+            let ins = self.b.ins();
+            (v[i], v[j]) = match signed {
+                true => (ins.smin(a, b), self.b.ins().smax(a, b)),
+                false => (ins.umin(a, b), self.b.ins().umax(a, b)),
+            };
+        }
+        v[k as usize]
+    }
+
+    /// The term at place `k` of `terms` (vectors of float lanes of `d`):
+    /// the network in the lanes' own `minps`/`maxps`, which order numbers
+    /// exactly. Where some term is NaN or -0.0 (whose place a stable sort
+    /// decides by the terms' order) the box is handed to the scalar
+    /// function.
+    pub(super) fn vrank_float(
+        &mut self,
+        d: DType,
+        k: u32,
+        terms: &[ValueId],
+    ) -> Result<Value, CodegenError> {
+        let (ft, it) = match d {
+            DType::F32 => (types::F32X4, types::I32X4),
+            _ => (types::F64X2, types::I64X2),
+        };
+        let flags = MemFlagsData::new().with_endianness(cranelift_codegen::ir::Endianness::Little);
+        let neg_zero = {
+            let lane = match d {
+                DType::F32 => self.b.ins().iconst(types::I32, i32::MIN as i64),
+                _ => self.b.ins().iconst(types::I64, i64::MIN),
+            };
+            self.b.ins().splat(it, lane)
+        };
+        let mut v = Vec::with_capacity(terms.len());
+        let mut odd: Option<Value> = None;
+        for &t in terms {
+            let x = self.vector_of(t);
+            let bits = self.b.ins().bitcast(it, flags, x);
+            let nz = self.b.ins().icmp(IntCC::Equal, bits, neg_zero);
+            let nan = self.b.ins().fcmp(FloatCC::Unordered, x, x);
+            let both = self.b.ins().bor(nz, nan);
+            odd = Some(match odd {
+                Some(a) => self.b.ins().bor(a, both),
+                None => both,
+            });
+            v.push(x);
+        }
+        for (i, j) in network(v.len()) {
+            let (a, b) = (v[i], v[j]);
+            // `a < b ? a : b` and `b < a ? a : b`: `minps a, b` and
+            // `maxps a, b` (Cranelift matches these patterns).
+            let lt = self.b.ins().fcmp(FloatCC::LessThan, a, b);
+            let lt = self.b.ins().bitcast(ft, flags, lt);
+            let gt = self.b.ins().fcmp(FloatCC::LessThan, b, a);
+            let gt = self.b.ins().bitcast(ft, flags, gt);
+            v[i] = self.b.ins().bitselect(lt, a, b);
+            v[j] = self.b.ins().bitselect(gt, a, b);
+        }
+        let any = self.b.ins().vany_true(odd.expect("a rank has terms"));
+        let slot = self
+            .redo
+            .ok_or_else(|| CodegenError::InvalidIr("a vector rank without a redo slot".into()))?;
+        let slow = self.b.create_block();
+        let join = self.b.create_block();
+        self.b.set_cold_block(slow);
+        self.b.ins().brif(any, slow, &[], join, &[]);
+        self.b.switch_to_block(slow);
+        let one = self.b.ins().iconst(types::I32, 1);
+        let ptr = cranelift_module::Module::target_config(&*self.module).pointer_type();
+        self.b.ins().stack_store(ptr, one, slot, 0);
+        self.b.ins().jump(join, &[] as &[BlockArg]);
+        self.b.switch_to_block(join);
+        Ok(v[k as usize])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs `network(n)` on `v`.
+    fn sort(v: &mut [i64]) {
+        for (i, j) in network(v.len()) {
+            if v[i] > v[j] {
+                v.swap(i, j);
+            }
+        }
+    }
+
+    #[test]
+    fn networks_sort_every_zero_one_input() {
+        // The 0-1 principle: a comparator network that sorts every
+        // sequence of zeros and ones sorts every sequence.
+        for n in 1..=14usize {
+            for bits in 0u32..(1 << n) {
+                let mut v: Vec<i64> = (0..n).map(|i| ((bits >> i) & 1) as i64).collect();
+                sort(&mut v);
+                assert!(v.windows(2).all(|w| w[0] <= w[1]), "n {n}: {v:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn networks_sort_larger_inputs() {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for n in [25usize, 49, 81, 121] {
+            for _ in 0..50 {
+                let mut v: Vec<i64> = (0..n)
+                    .map(|_| {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        (x % 7) as i64
+                    })
+                    .collect();
+                let mut want = v.clone();
+                want.sort();
+                sort(&mut v);
+                assert_eq!(v, want, "n {n}");
+            }
+        }
+    }
+}
