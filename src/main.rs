@@ -39,23 +39,30 @@ enum Command {
     /// Time a kernel on pseudo-random inputs next to a copy of the same bytes.
     Bench(BenchArgs),
     /// Show a kernel's footprint, types and generated code.
-    Inspect {
-        file: PathBuf,
-        kernel: Option<String>,
-        /// Input dtypes (one, or one per array input).
-        #[arg(long = "dtype", value_name = "DTYPE", required = true)]
-        dtypes: Vec<String>,
-        /// What to print besides the summary.
-        #[arg(long, value_parser = ["ast", "ir", "clif", "asm"], default_value = "ir")]
-        emit: String,
-        /// An input shape, e.g. `4096,4096`: show the tiles and steps per
-        /// pass a run on it would use.
-        #[arg(long)]
-        shape: Option<String>,
-        /// Steps of the run to plan for (with --shape).
-        #[arg(long, default_value_t = 1)]
-        steps: usize,
-    },
+    Inspect(InspectArgs),
+}
+
+#[derive(clap::Args)]
+struct InspectArgs {
+    file: PathBuf,
+    kernel: Option<String>,
+    /// Input dtypes (one, or one per array input).
+    #[arg(long = "dtype", value_name = "DTYPE", required = true)]
+    dtypes: Vec<String>,
+    /// What to print besides the summary.
+    #[arg(long, value_parser = ["ast", "ir", "clif", "asm"], default_value = "ir")]
+    emit: String,
+    /// An input shape, e.g. `4096,4096`: show the core axes, the tiles and
+    /// the steps per pass a run on it would use.
+    #[arg(long)]
+    shape: Option<String>,
+    /// Steps of the run to plan for (with --shape).
+    #[arg(long, default_value_t = 1)]
+    steps: usize,
+    /// The core axes of the run to plan for (with --shape), as `run` takes
+    /// them.
+    #[arg(long, value_name = "AXES", allow_hyphen_values = true)]
+    axes: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -168,21 +175,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run(args),
         Command::Check { file, dtypes } => check(&file, &dtypes),
         Command::Bench(args) => bench(args),
-        Command::Inspect {
-            file,
-            kernel,
-            dtypes,
-            emit,
-            shape,
-            steps,
-        } => inspect(
-            &file,
-            kernel.as_deref(),
-            &dtypes,
-            &emit,
-            shape.as_deref(),
-            steps,
-        ),
+        Command::Inspect(args) => inspect(&args),
     });
     let result = match result {
         Ok(Some(r)) => r,
@@ -361,27 +354,24 @@ fn check(file: &Path, names: &[String]) -> Result<()> {
     Ok(())
 }
 
-fn inspect(
-    file: &Path,
-    kernel: Option<&str>,
-    names: &[String],
-    emit: &str,
-    shape: Option<&str>,
-    steps: usize,
-) -> Result<()> {
-    let program = Program::from_path(file)?;
-    let k = program.kernel(kernel)?;
-    let shape = shape.map(parse::shape).transpose()?;
-    if steps == 0 {
+fn inspect(args: &InspectArgs) -> Result<()> {
+    let program = Program::from_path(&args.file)?;
+    let k = program.kernel(args.kernel.as_deref())?;
+    if args.steps == 0 {
         return Err(Error::usage("--steps must be at least 1"));
     }
     let emit = describe::Emit::ALL
         .iter()
-        .find(|(name, _)| *name == emit)
+        .find(|(name, _)| *name == args.emit)
         .map_or(describe::Emit::Ir, |(_, e)| *e);
+    let run = describe::Run {
+        shape: args.shape.as_deref().map(parse::shape).transpose()?,
+        steps: args.steps,
+        axes: args.axes.as_deref().map(parse::axes).transpose()?,
+    };
     print!(
         "{}",
-        describe::inspect(k, &dtypes(names)?, emit, shape.as_deref(), steps)?
+        describe::inspect(k, &dtypes(&args.dtypes)?, emit, &run)?
     );
     Ok(())
 }

@@ -954,4 +954,13 @@ fn axes_name_the_core_axes() {
             .unwrap();
         assert_eq!(y.view().permuted_axes([1, 0, 2]), want, "--memory {memory}");
     }
+    // `inspect` says which axes are core.
+    let o = stn_ok(&[
+        "inspect", &smooth, "--dtype", "i16", "--shape", "40,5,9", "--axes", "-3,-1",
+    ]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("core axes of shape [40, 5, 9]: 0, 2 (loop axes: 1)"),
+        "{text}"
+    );
 }

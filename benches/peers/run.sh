@@ -5,6 +5,8 @@
 # Makes its own venv in benches/peers/.venv; a peer that cannot be installed
 # or imported is reported and skipped. Prints a markdown table of medians.
 # Usage: benches/peers/run.sh [--repeats N] [--threads N] [--only W1,W3,W5,W6,W4s] [--small]
+#        benches/peers/run.sh --language [--rounds N] [--threads N] [--only W7,W8,W8f] [--small]
+#        (the language issue's W7 with Devito, W8 and W8f: language.py)
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -19,7 +21,7 @@ vpy="$venv/bin/python"
 # numpy is required; every other package is one peer, skipped if it fails.
 "$vpy" -m pip install -q --disable-pip-version-check numpy \
     || { echo "run.sh: cannot install numpy; nothing to compare" >&2; exit 1; }
-for pkg in numba halide opencv-python-headless scipy; do
+for pkg in numba halide opencv-python-headless scipy devito; do
     if ! "$vpy" -m pip install -q --disable-pip-version-check "$pkg" >/dev/null 2>&1; then
         echo "note: pip install $pkg failed; that peer is skipped"
     fi
@@ -28,4 +30,8 @@ done
 echo "building stn (release)..."
 (cd "$root" && cargo build --release --quiet) || { echo "run.sh: cargo build failed" >&2; exit 1; }
 target="${CARGO_TARGET_DIR:-$root/target}"
+if [ "${1:-}" = "--language" ]; then
+    shift
+    exec "$vpy" "$here/language.py" --stn "$target/release/stn" "$@"
+fi
 exec "$vpy" "$here/peers.py" --stn "$target/release/stn" "$@"

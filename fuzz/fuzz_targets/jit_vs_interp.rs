@@ -1,7 +1,9 @@
 //! Structured random kernels on random shapes, dtypes, strides, boundary
 //! modes and thread counts: the compiled result is bit-identical to the
 //! interpreter's (NaN payloads aside: any NaN equals any NaN, as in
-//! Cranelift's own fuzzgen).
+//! Cranelift's own fuzzgen). Kernels may have a second output (a tuple),
+//! a stage (a pipeline), rank reductions, and run several time steps; the
+//! fused and stage-by-stage schedules must agree too.
 #![no_main]
 
 use arbitrary::Arbitrary;
@@ -19,6 +21,10 @@ enum Expr {
     If(Box<Expr>, Box<Expr>, Box<Expr>, Box<Expr>),
     Call(u8, Box<Expr>, Box<Expr>),
     Sum(i8, Box<Expr>),
+    /// `median` (kind 0), `rank(k, ...)` otherwise, over a 1-D or 2-D range.
+    Rank(u8, i8, i8, Box<Expr>),
+    /// A load of the stage `a` (when there is one).
+    Stage(i8, i8),
 }
 
 #[derive(Arbitrary, Debug)]
@@ -32,6 +38,11 @@ struct Case {
     view: u8,
     seed: u64,
     out: Option<u8>,
+    /// A second output.
+    second: Option<Expr>,
+    /// A stage kernel `s`, used as `let a = s(x);`.
+    stage: Option<Expr>,
+    steps: u8,
 }
 
 const OPS: [&str; 12] = [
@@ -89,7 +100,30 @@ fn render(e: &Expr, depth: usize, out: &mut String) {
             render(a, depth + 1, out);
             out.push_str(" }");
         }
+        Expr::Rank(kind, r, k, a) => {
+            let r = r.rem_euclid(3);
+            let (ranges, n) = match kind % 2 {
+                0 => (format!("i in -{r}..={r}"), 2 * r + 1),
+                _ => (format!("i in -{r}..={r}, j in 0..=1"), 2 * (2 * r + 1)),
+            };
+            let head = match kind % 3 {
+                0 => "median(".to_string(),
+                _ => format!("rank({}, ", (*k as i64).rem_euclid(2 * n as i64) - n as i64),
+            };
+            out.push_str(&format!("{head}{ranges}) {{ x[i, 0] + "));
+            render(a, depth + 1, out);
+            out.push_str(" }");
+        }
+        Expr::Stage(i, j) if STAGE.with(|s| s.get()) => {
+            out.push_str(&format!("a[{}, {}]", i % 3, j % 3));
+        }
+        Expr::Stage(i, j) => out.push_str(&format!("x[{}, {}]", i % 3, j % 3)),
     }
+}
+
+thread_local! {
+    /// Whether the kernel being rendered has the stage `a`.
+    static STAGE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 /// Same values, any NaN equal to any NaN.
@@ -112,17 +146,34 @@ fn same(a: &DynArray, b: &DynArray) -> bool {
 }
 
 fuzz_target!(|case: Case| {
+    let mut src = String::new();
+    if let Some(stage) = &case.stage {
+        STAGE.with(|s| s.set(false));
+        let mut body = String::new();
+        render(stage, 0, &mut body);
+        src.push_str(&format!("kernel s(x) {{ x[0, 0] + {body} }}\n"));
+    }
+    STAGE.with(|s| s.set(case.stage.is_some()));
     let mut body = String::new();
     render(&case.expr, 0, &mut body);
-    let out = match case.out {
+    let mut out = match case.out {
         Some(d) => format!(" -> {}", DTYPES[d as usize % DTYPES.len()]),
         None => String::new(),
     };
-    let src = format!("kernel k(x){out} {{ {body} }}");
+    if let Some(second) = &case.second {
+        let mut other = String::new();
+        render(second, 0, &mut other);
+        body = format!("({body}, {other})");
+        if !out.is_empty() {
+            out = format!("{}, _)", out.replace("-> ", "-> ("));
+        }
+    }
+    let lets = if case.stage.is_some() { "let a = s(x); " } else { "" };
+    src.push_str(&format!("kernel k(x){out} {{ {lets}{body} }}"));
     let Ok(program) = Program::from_source("fuzz.stn", &src) else {
         return;
     };
-    let kernel = program.kernel(None).unwrap();
+    let kernel = program.kernel(Some("k")).unwrap();
     let dtype = DTYPES[case.dtype as usize % DTYPES.len()];
     match stn::internals::specialize(kernel, &[dtype]) {
         Ok(_) => {}
@@ -168,22 +219,34 @@ fn typed_array<T: stn::Element>(d: &DynArray) -> ndarray::Array2<T> {
 
 fn run(src: &str, kernel: &stn::Kernel, x: ArrayRef<'_>, case: &Case) {
     let mode = Mode::ALL[case.mode as usize % 6];
+    // Time steps where the one output keeps the input's dtype.
+    let steps = match (&case.out, &case.second) {
+        (None, None) => case.steps as usize % 3 + 1,
+        _ => 1,
+    };
     let opts = Options::new()
         .boundary(mode)
         .cval(3)
+        .steps(steps)
         .threads(case.threads as usize % 3 + 1);
-    let jit = kernel.run(std::slice::from_ref(&x), &opts);
-    let oracle = kernel.run(
-        std::slice::from_ref(&x),
-        &opts.clone().engine(Engine::Interpreter),
-    );
-    match (jit, oracle) {
-        (Ok(a), Ok(b)) => assert!(
-            same(&a, &b),
-            "{src} {mode} {:?}\njit {a:?}\noracle {b:?}",
-            x.shape()
-        ),
-        (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
-        (a, b) => panic!("{src}: jit {a:?} vs interpreter {b:?}"),
+    let inputs = std::slice::from_ref(&x);
+    let jit = kernel.run_all(inputs, &opts);
+    let oracle = kernel.run_all(inputs, &opts.clone().engine(Engine::Interpreter));
+    let stepwise = kernel.run_all(inputs, &opts.clone().schedule(stn::Schedule::Stepwise));
+    match (jit, oracle, stepwise) {
+        (Ok(a), Ok(b), Ok(c)) => {
+            for ((a, b), c) in a.iter().zip(&b).zip(&c) {
+                assert!(
+                    same(a, b) && same(a, c),
+                    "{src} {mode} steps {steps} {:?}\njit {a:?}\noracle {b:?}\nstepwise {c:?}",
+                    x.shape()
+                );
+            }
+        }
+        (Err(a), Err(b), Err(c)) => {
+            assert_eq!(a.to_string(), b.to_string());
+            assert_eq!(a.to_string(), c.to_string());
+        }
+        (a, b, c) => panic!("{src}: jit {a:?} vs interpreter {b:?} vs stepwise {c:?}"),
     }
 }

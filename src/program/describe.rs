@@ -68,16 +68,22 @@ pub fn signature(k: &Kernel, dtypes: &[DType]) -> Result<Vec<DType>> {
     }
 }
 
+/// The run `inspect` plans for.
+#[derive(Clone, Debug, Default)]
+pub struct Run {
+    /// The inputs' shape, if given.
+    pub shape: Option<Vec<usize>>,
+    pub steps: usize,
+    /// The core axes named, if any.
+    pub axes: Option<Vec<isize>>,
+}
+
 /// `stn inspect`: the kernel's signature for `dtypes`, its footprint,
-/// vector variant, compile time and schedule (with `shape`, the tiles and
-/// steps per pass a run of `steps` steps on it would use), then `emit`.
-pub fn inspect(
-    k: &Kernel,
-    dtypes: &[DType],
-    emit: Emit,
-    shape: Option<&[usize]>,
-    steps: usize,
-) -> Result<String> {
+/// vector variant, compile time and schedule (with a shape, the core axes,
+/// the tiles and steps per pass a run of `run.steps` steps on it would
+/// use), then `emit`.
+pub fn inspect(k: &Kernel, dtypes: &[DType], emit: Emit, run: &Run) -> Result<String> {
+    let (shape, steps) = (run.shape.as_deref(), run.steps);
     let sig = signature(k, dtypes)?;
     let pipe = k.pipeline(&sig, &k.probe_values())?;
     let s = &pipe.last().spec;
@@ -135,7 +141,7 @@ pub fn inspect(
         out.push_str("schedule: one kernel, compiled tiles\n");
     }
     match shape {
-        Some(shape) => out.push_str(&tiles(k, &sig, shape, steps)?),
+        Some(shape) => out.push_str(&tiles(k, &sig, shape, steps, run.axes.as_deref())?),
         None if pipe.is_pipeline() || steps > 1 => {
             out.push_str("tiles: give --shape to see them\n")
         }
@@ -156,9 +162,15 @@ pub fn inspect(
     Ok(out)
 }
 
-/// The tiles and steps per pass of a run of `steps` steps on inputs of
-/// `shape`.
-fn tiles(k: &Kernel, sig: &[DType], shape: &[usize], steps: usize) -> Result<String> {
+/// The core axes, tiles and steps per pass of a run of `steps` steps on
+/// inputs of `shape` (core axes `axes`, else the last ones).
+fn tiles(
+    k: &Kernel,
+    sig: &[DType],
+    shape: &[usize],
+    steps: usize,
+    axes: Option<&[isize]>,
+) -> Result<String> {
     let pipe = k.pipeline(sig, &k.probe_values())?;
     let nd = pipe.ndim;
     if shape.len() < nd {
@@ -166,6 +178,33 @@ fn tiles(k: &Kernel, sig: &[DType], shape: &[usize], steps: usize) -> Result<Str
             "--shape {shape:?} has fewer axes than the kernel's {nd} core axes"
         )));
     }
+    let order = match axes {
+        Some(a) => crate::program::axes::Axes::resolve(
+            &[a.to_vec()],
+            nd,
+            &[shape.len()],
+            crate::program::options::Caller::Cli,
+        )?
+        .map(|x| x.output),
+        None => None,
+    };
+    let order = order.unwrap_or_else(|| (0..shape.len()).collect());
+    let list = |v: &[usize]| {
+        v.iter()
+            .map(|a| a.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut out = format!(
+        "core axes of shape {shape:?}: {}{}\n",
+        list(&order[shape.len() - nd..]),
+        match shape.len() - nd {
+            0 => String::new(),
+            _ => format!(" (loop axes: {})", list(&order[..shape.len() - nd])),
+        }
+    );
+    let shape: Vec<usize> = order.iter().map(|&a| shape[a]).collect();
+    let shape = shape.as_slice();
     // The schedule does not depend on parameter values: zeros stand in.
     let mode = pipe.last().spec.typed.boundary.unwrap_or(Mode::Fill);
     let values: Vec<Vec<Scalar>> = pipe
@@ -182,7 +221,6 @@ fn tiles(k: &Kernel, sig: &[DType], shape: &[usize], steps: usize) -> Result<Str
         _ => model::steps_per_pass(&step, steps, core, loop_len, threads),
     };
     let fused = crate::exec::Stage::repeat(&step, per_pass);
-    let mut out = String::new();
     if fused.len() > 1 {
         let tile = model::tile_shape(&fused, core, loop_len, threads);
         let count = loop_len
