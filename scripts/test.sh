@@ -12,8 +12,17 @@ cargo run --locked --quiet --example embed > /dev/null
 scripts/zarr_interop.sh
 # The Python package: NumPy and Dask (a LocalCluster) against the CLI.
 scripts/python_test.sh
-# Generated code and executor under valgrind's memcheck.
-scripts/memcheck.sh
-# Each fuzz target for a minute (no findings, or the script fails).
-scripts/fuzz.sh "${STN_FUZZ_SECONDS:-60}"
+# Generated code and executor under valgrind's memcheck (one core), beside
+# the fuzz targets' build and a minute per fuzz target (no findings, or the
+# script fails): the two share the machine's cores.
+memlog="$(mktemp)"
+trap 'rm -f "$memlog"' EXIT
+scripts/memcheck.sh >"$memlog" 2>&1 &
+mem=$!
+fuzzed=0
+scripts/fuzz.sh "${STN_FUZZ_SECONDS:-60}" || fuzzed=$?
+memchecked=0
+wait "$mem" || memchecked=$?
+cat "$memlog"
+[ "$fuzzed" = 0 ] && [ "$memchecked" = 0 ] || { echo "tests failed" >&2; exit 1; }
 echo "all tests passed"

@@ -107,9 +107,10 @@ struct CallArgs {
     /// Apply the kernel N times, each output feeding the next step.
     #[arg(long, default_value_t = 1)]
     steps: usize,
-    /// `auto` fuses stages and steps per tile; `stepwise` runs every stage
-    /// and step as its own pass over memory (the reference).
-    #[arg(long, value_parser = ["auto", "stepwise"], default_value = "auto")]
+    /// `auto` fuses stages and steps in tiles or sliding-window strips, as
+    /// the model chooses; `tiles` and `strips` force one; `stepwise` runs
+    /// every stage and step as its own pass over memory (the reference).
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(Schedule::ALL.map(Schedule::name)), default_value = "auto")]
     schedule: String,
     /// The core axes of every input, e.g. `-3,-2` (default: the last ones;
     /// for images with colour channels, height and width).

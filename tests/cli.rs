@@ -742,7 +742,10 @@ fn inspect_shows_the_stages_tiles_and_steps_per_pass() {
         "4802,6408",
     ]);
     let text = String::from_utf8_lossy(&o.stdout);
-    assert!(text.contains("schedule: 2 stages fused per tile"), "{text}");
+    assert!(
+        text.contains("schedule: 2 stages fused, in tiles or strips"),
+        "{text}"
+    );
     assert!(text.contains("0: b = blur_x(x) -> u16"), "{text}");
     assert!(text.contains("1: blur(x, b) -> u16"), "{text}");
     assert!(
@@ -750,6 +753,20 @@ fn inspect_shows_the_stages_tiles_and_steps_per_pass() {
         "{text}"
     );
     assert!(text.contains("tiles for shape [4802, 6408]"), "{text}");
+    assert!(text.contains("strips: "), "{text}");
+    assert!(text.contains("fused in: "), "{text}");
+    // Where the strips' rows exceed their budget, the reason is given.
+    let o = Command::new(env!("CARGO_BIN_EXE_stn"))
+        .args(["inspect", &example("blur.stn"), "blur", "--dtype", "u16"])
+        .args(["--shape", "4802,6408"])
+        .env("STN_STRIP_BYTES", "1")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("fused in: tiles (the strips' sliding rows exceed their budget)"),
+        "{text}"
+    );
     let o = stn_ok(&[
         "inspect",
         &example("heat.stn"),

@@ -7,6 +7,9 @@
 # Usage: benches/peers/run.sh [--repeats N] [--threads N] [--only W1,W3,W5,W6,W4s] [--small]
 #        benches/peers/run.sh --language [--rounds N] [--threads N] [--only W7,W8,W8f] [--small]
 #        (the language issue's W7 with Devito, W8 and W8f: language.py)
+#        benches/peers/run.sh --paired [--rounds N] [--threads N] [--only W1,W5,W6,W4s,W7] [--small]
+#        (the sliding-window issue's workloads, subjects called in turn with
+#        paired ratios, stn through its Python package: paired.py)
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -30,6 +33,16 @@ done
 echo "building stn (release)..."
 (cd "$root" && cargo build --release --quiet) || { echo "run.sh: cargo build failed" >&2; exit 1; }
 target="${CARGO_TARGET_DIR:-$root/target}"
+if [ "${1:-}" = "--paired" ]; then
+    shift
+    # stn's Python package, optimized, into this venv.
+    "$vpy" -m pip install -q --disable-pip-version-check "maturin>=1.16,<2" \
+        || { echo "run.sh: cannot install maturin" >&2; exit 1; }
+    PATH="$venv/bin:$PATH" MATURIN_PEP517_ARGS="--locked" "$vpy" -m pip install -q \
+        --disable-pip-version-check --no-build-isolation --force-reinstall --no-deps "$root/python" \
+        || { echo "run.sh: cannot build stn's Python package" >&2; exit 1; }
+    exec "$vpy" "$here/paired.py" --stn "$target/release/stn" "$@"
+fi
 if [ "${1:-}" = "--language" ]; then
     shift
     exec "$vpy" "$here/language.py" --stn "$target/release/stn" "$@"

@@ -9,7 +9,7 @@
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use ndarray::{ArrayD, IxDyn, s};
-use stn::{ArrayRef, DType, DynArray, Engine, Error, Mode, Options, Program, Scalar};
+use stn::{ArrayRef, DType, DynArray, Engine, Error, Mode, Options, Program, Scalar, Schedule};
 
 #[derive(Arbitrary, Debug)]
 enum Expr {
@@ -228,11 +228,14 @@ fn run(src: &str, kernel: &stn::Kernel, x: ArrayRef<'_>, case: &Case) {
         .boundary(mode)
         .cval(3)
         .steps(steps)
-        .threads(case.threads as usize % 3 + 1);
+        .threads(case.threads as usize % 3 + 1)
+        .tile_points([0, 1, 5, 30][(case.seed >> 8) as usize % 4]);
     let inputs = std::slice::from_ref(&x);
-    let jit = kernel.run_all(inputs, &opts);
+    // Fused as the model chooses, in tiles, or in sliding-window strips.
+    let fused = [Schedule::Auto, Schedule::Tiles, Schedule::Strips][case.seed as usize % 3];
+    let jit = kernel.run_all(inputs, &opts.clone().schedule(fused));
     let oracle = kernel.run_all(inputs, &opts.clone().engine(Engine::Interpreter));
-    let stepwise = kernel.run_all(inputs, &opts.clone().schedule(stn::Schedule::Stepwise));
+    let stepwise = kernel.run_all(inputs, &opts.clone().schedule(Schedule::Stepwise));
     match (jit, oracle, stepwise) {
         (Ok(a), Ok(b), Ok(c)) => {
             for ((a, b), c) in a.iter().zip(&b).zip(&c) {

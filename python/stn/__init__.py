@@ -163,10 +163,12 @@ class Kernel:
     reflect, mirror, wrap (default: the kernel's own, else fill); ``cval``
     the constant of fill and constant (default 0); ``steps`` applies the
     kernel that many times; ``schedule`` is ``"auto"`` (stages and steps
-    fused per tile, the default) or ``"stepwise"`` (each stage and step a
-    pass of its own; the same bytes); ``steps_per_round`` sets how many
-    steps a Dask block computes per halo exchange (default: as many as the
-    chunks give halo for; ignored on NumPy arrays); ``threads`` caps the
+    fused in tiles or sliding-window strips as the model chooses, the
+    default), ``"tiles"`` or ``"strips"`` (one of the two forced) or
+    ``"stepwise"`` (each stage and step a pass of its own; the same
+    bytes); ``steps_per_round`` sets how many steps a Dask block computes
+    per halo exchange (default: as many as the chunks give halo for;
+    ignored on NumPy arrays); ``threads`` caps the
     threads one call uses (default: every core on NumPy arrays, one per block
     on Dask arrays, where Dask supplies the parallelism).
     """

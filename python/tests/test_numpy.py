@@ -220,7 +220,7 @@ def test_pipelines_equal_their_stages_run_one_by_one(dtype):
             blur, grad = by_stages(mod, x, mode)
             assert same(mod.blur(x, boundary=mode), blur), (dtype, shape, mode)
             assert same(mod.grad(x, s=1.5, boundary=mode), grad), (dtype, shape, mode)
-            for schedule in ["auto", "stepwise"]:
+            for schedule in ["auto", "stepwise", "tiles", "strips"]:
                 assert same(mod.blur(x, boundary=mode, schedule=schedule), blur)
                 assert same(mod.grad(x, s=1.5, boundary=mode, schedule=schedule), grad)
 
@@ -232,7 +232,7 @@ def test_pipelines_and_schedules_equal_the_cli(cli, tmp_path):
     x = random_array(rng, "uint8", (2, 19, 23))
     f = rng.standard_normal((17, 21)).astype(np.float32)
     for mode in MODES:
-        for schedule in ["auto", "stepwise"]:
+        for schedule in ["auto", "stepwise", "tiles", "strips"]:
             want = cli_run(cli, tmp_path, tmp_path / "pipes.stn", [x], "blur", "--boundary",
                            mode, "--schedule", schedule)
             assert same(mod.blur(x, boundary=mode, schedule=schedule), want), mode
@@ -260,7 +260,7 @@ def test_schedule_gives_the_same_bytes_for_steps():
     for _ in range(5):
         y = blur(y, boundary="reflect")
     assert same(blur(b, steps=5, boundary="reflect"), y)
-    with pytest.raises(ValueError, match="unknown schedule `fast`; schedules are auto, stepwise"):
+    with pytest.raises(ValueError, match="unknown schedule `fast`; schedules are auto, stepwise, tiles, strips"):
         blur(b, schedule="fast")
 
 

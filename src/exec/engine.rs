@@ -13,6 +13,8 @@
 //! point is thus computed by the same machine code from the same operand
 //! values, wherever it falls.
 
+use smallvec::SmallVec;
+
 use crate::base::array::for_each_index;
 use crate::base::dtype::DType;
 use crate::base::mode::{Mode, map_index};
@@ -21,6 +23,9 @@ use crate::exec::Stage;
 use crate::exec::call::Callee;
 use crate::exec::grid::Grid;
 use crate::exec::tile::{self, CoreBox};
+
+/// One value per core axis, inline.
+type Small<T> = SmallVec<[T; 4]>;
 
 /// Where the arrays of a run lie in the coordinates boxes are given in.
 pub struct Geometry {
@@ -94,9 +99,9 @@ impl Engine<'_> {
     /// An interior box, straight on the arguments.
     fn interior(&self, bx: &CoreBox, srcs: &[Src<'_>], dst: &mut [Dst<'_>]) {
         let ndim = bx.len();
-        let start: Vec<i64> = bx.iter().map(|x| x.start as i64).collect();
-        let mut ptrs = Vec::with_capacity(srcs.len());
-        let mut strides = Vec::with_capacity(srcs.len() * ndim);
+        let start: Small<i64> = bx.iter().map(|x| x.start as i64).collect();
+        let mut ptrs: SmallVec<[*const u8; 8]> = SmallVec::new();
+        let mut strides: SmallVec<[i64; 32]> = SmallVec::new();
         for (src, read) in srcs.iter().zip(&self.stage.reads) {
             match (*src, read) {
                 (Src::Array { base, strides: cs }, _) => {
@@ -106,7 +111,7 @@ impl Engine<'_> {
                 (Src::Grid(g), Some(f)) => {
                     // Inside the array the reads of the interior lie in one
                     // run per axis: the run of its first read.
-                    let anchor: Vec<usize> =
+                    let anchor: Small<usize> =
                         (0..ndim).map(|k| (start[k] + f.lo[k]) as usize).collect();
                     ptrs.push(g.address(&anchor, &start));
                     strides.extend_from_slice(&g.strides);
@@ -155,9 +160,13 @@ impl Engine<'_> {
 
     /// Per output, the destination address of box `bx`'s first point, and
     /// all outputs' strides one after the other.
-    fn dsts_at(&self, dst: &mut [Dst<'_>], bx: &CoreBox) -> (Vec<*mut u8>, Vec<i64>) {
-        let mut outs = Vec::with_capacity(dst.len());
-        let mut strides = Vec::with_capacity(dst.len() * bx.len());
+    fn dsts_at(
+        &self,
+        dst: &mut [Dst<'_>],
+        bx: &CoreBox,
+    ) -> (SmallVec<[*mut u8; 4]>, SmallVec<[i64; 16]>) {
+        let mut outs = SmallVec::new();
+        let mut strides = SmallVec::new();
         for d in dst {
             let (o, s) = self.dst_at(d, bx);
             outs.push(o);
@@ -168,14 +177,14 @@ impl Engine<'_> {
 
     /// The destination address and strides of box `bx`'s first point.
     fn dst_at<'d>(&self, dst: &'d mut Dst<'_>, bx: &CoreBox) -> (*mut u8, &'d [i64]) {
-        let start: Vec<i64> = bx.iter().map(|x| x.start as i64).collect();
+        let start: Small<i64> = bx.iter().map(|x| x.start as i64).collect();
         match dst {
             Dst::Array { base, strides } => {
                 let off: i64 = start.iter().zip(strides.iter()).map(|(&p, &s)| p * s).sum();
                 (base.wrapping_offset(off as isize), strides)
             }
             Dst::Grid(g) => {
-                let anchor: Vec<usize> = bx.iter().map(|x| x.start).collect();
+                let anchor: Small<usize> = bx.iter().map(|x| x.start).collect();
                 (g.address(&anchor, &start) as *mut u8, &g.strides)
             }
         }

@@ -63,6 +63,53 @@ impl Grid {
         }
     }
 
+    /// A sliding grid (`exec::strip`): one run of rows along axis 0, empty
+    /// at row `first`, that `slide` moves down the array, with room for
+    /// `capacity` rows of the product of `rest` (the runs of the other
+    /// axes).
+    pub fn sliding(size: usize, first: usize, capacity: usize, rest: Vec<Runs>) -> Grid {
+        let mut g = Grid::new(
+            size,
+            std::iter::once(std::iter::once(0..0).collect::<Runs>())
+                .chain(rest)
+                .collect(),
+        );
+        let bytes = capacity * g.strides[0] as usize;
+        if g.buf.len() < bytes {
+            g.buf.resize(bytes, 0);
+        }
+        g.runs[0] = std::iter::once(first..first).collect();
+        g
+    }
+
+    /// The rows a sliding grid holds.
+    pub fn rows(&self) -> Range<usize> {
+        self.runs[0][0].clone()
+    }
+
+    /// Makes room in a sliding grid for rows up to `end`, where rows before
+    /// `keep` may be dropped. Rows stay where they are while the buffer has
+    /// room past them; when it has not, the rows kept move to its front (so
+    /// the grid stays dense, its strides the same): a buffer of several
+    /// times the rows kept moves few rows per row computed.
+    pub fn slide(&mut self, keep: usize, end: usize) {
+        let r = self.rows();
+        let keep = keep.clamp(r.start, r.end);
+        let row = self.strides[0] as usize;
+        let room = self.buf.len() / row.max(1);
+        assert!(
+            end >= r.end && (row == 0 || end - keep <= room),
+            "a sliding grid holds the rows its readers keep"
+        );
+        if end - r.start <= room {
+            self.runs[0][0] = r.start..end;
+            return;
+        }
+        self.buf
+            .copy_within((keep - r.start) * row..(r.end - r.start) * row, 0);
+        self.runs[0][0] = keep..end;
+    }
+
     /// The slot of index `i` along axis `k`, if the grid holds it.
     pub fn slot(&self, k: usize, i: usize) -> Option<usize> {
         let runs = &self.runs[k];
@@ -167,6 +214,26 @@ mod tests {
         // An axis shorter than the reach: everything, once.
         assert_eq!(map_runs(&one(0..2), -5, 5, 2, Mode::Reflect), one(0..2));
         assert_eq!(merge(vec![4..6, 0..2, 2..3, 5..9]), vec![0..3, 4..9]);
+    }
+
+    #[test]
+    fn a_sliding_grid_moves_its_rows_only_when_out_of_room() {
+        // One byte per point, rows of 2 (the second axis), room for 4 rows.
+        let mut g = Grid::sliding(1, 10, 4, vec![vec![0..2]]);
+        g.buf.truncate(8);
+        g.slide(10, 13);
+        g.buf[..6].copy_from_slice(&[10, 10, 11, 11, 12, 12]);
+        // Room for row 13 without moving: row 10 stays, unread.
+        g.slide(12, 14);
+        assert_eq!(g.rows(), 10..14);
+        assert_eq!(g.slot(0, 12), Some(2));
+        // Row 15 does not fit: rows 12 and 13 move to the front.
+        g.buf[6..8].copy_from_slice(&[13, 13]);
+        g.slide(12, 16);
+        assert_eq!(g.rows(), 12..16);
+        assert_eq!(&g.buf[..4], &[12, 12, 13, 13]);
+        assert_eq!(g.slot(0, 13), Some(1));
+        g.release();
     }
 
     #[test]

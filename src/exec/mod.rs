@@ -28,6 +28,7 @@ pub mod engine;
 pub mod graph;
 pub mod grid;
 pub mod model;
+pub mod strip;
 pub mod tile;
 
 use std::ops::Range;
@@ -48,7 +49,7 @@ use call::Callee;
 use engine::{Dst, Engine, Geometry, Src};
 use graph::Wired;
 use grid::{Grid, Runs, for_each_run_box, map_runs, merge};
-use tile::CoreBox;
+use tile::{CoreBox, Tile};
 
 /// One stage of a run: compiled code, where its arguments come from, and
 /// everything bound that it runs with.
@@ -122,6 +123,20 @@ pub struct Context<'a> {
     pub region: Option<&'a Region>,
     /// Called with the number of tiles finished so far.
     pub progress: Option<&'a (dyn Fn(u64) + Send + Sync)>,
+    /// How several stages are fused.
+    pub fusion: Fusion,
+}
+
+/// How a run of several stages is fused (`--schedule`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Fusion {
+    /// Tiles or strips, as the model (`model::choose`) says.
+    #[default]
+    Auto,
+    /// Tiles: every stage over the tile grown by what later stages read.
+    Tiles,
+    /// Sliding-window strips (`strip`) wherever the rows allow.
+    Strips,
 }
 
 /// Why an execution could not be done.
@@ -195,18 +210,33 @@ pub fn execute(
             shape,
         })
         .collect();
-    let tiles = if global {
-        let tile = match cx.tile_points {
-            0 => model::tile_shape(stages, &layout.core, layout.loop_len(), threads(cx)),
-            n => tile::small_tile(&layout.core, n),
-        };
-        tile::boxes(layout.loop_len(), &geometry.extent, rows.clone(), &tile)
+    // Work items: tiles (step 0) and strips (their walk's step).
+    let work: Vec<(Tile, usize)> = if global {
+        let (tile, strips) = fused_plan(stages, &layout, cx);
+        let inner = strips.as_ref().map_or(rows.start..rows.start, |_| {
+            strip_rows(stages, &geometry, rows.clone())
+        });
+        let boxes =
+            |r: Range<usize>, t: &[usize]| tile::boxes(layout.loop_len(), &geometry.extent, r, t);
+        match strips.filter(|_| !inner.is_empty()) {
+            None => boxes(rows.clone(), &tile)
+                .into_iter()
+                .map(|t| (t, 0))
+                .collect(),
+            Some(s) => (boxes(rows.start..inner.start, &tile).into_iter())
+                .chain(boxes(inner.end..rows.end, &tile))
+                .map(|t| (t, 0))
+                .chain(boxes(inner, &s.tile).into_iter().map(|t| (t, s.chunk)))
+                .collect(),
+        }
     } else {
         let points = match cx.tile_points {
             0 => tile::auto_points(&layout, threads(cx)),
             n => n,
         };
-        tile::row_tiles(layout.loop_len(), &geometry.extent, points, rows.clone())
+        (tile::row_tiles(layout.loop_len(), &geometry.extent, points, rows.clone()).into_iter())
+            .map(|t| (t, 0))
+            .collect()
     };
     debug_assert_eq!(outs.len(), last.out_dtypes.len());
     let out_strides: Vec<Vec<i64>> = (outs.iter())
@@ -243,9 +273,12 @@ pub fn execute(
         outside: AtomicBool::new(false),
     };
     let done = AtomicU64::new(0);
-    parallel::for_each(&tiles, cx.threads, |t| {
+    parallel::for_each(&work, cx.threads, |(t, chunk)| {
         for l in t.loops.clone() {
-            job.run(l, &t.bx);
+            match chunk {
+                0 => job.run(l, &t.bx),
+                &c => job.strip(l, &t.bx, c),
+            }
         }
         if let Some(p) = cx.progress {
             p(done.fetch_add(1, Ordering::Relaxed) + 1);
@@ -255,6 +288,55 @@ pub fn execute(
         return Err(ExecError::OutsideWindow);
     }
     Ok(())
+}
+
+/// The tile of a fused run, and its strips where they run: as the model
+/// chooses, or as `cx.fusion` says. A test's `tile_points` sizes both (a
+/// strip's step then a third of its height), so that small arrays get
+/// many of each.
+fn fused_plan(
+    stages: &[Stage],
+    layout: &Layout,
+    cx: &Context<'_>,
+) -> (Vec<usize>, Option<model::Strips>) {
+    if cx.tile_points > 0 {
+        let tile = tile::small_tile(&layout.core, cx.tile_points);
+        let strips = model::Strips {
+            chunk: (tile[0] / 3).max(1),
+            tile: tile.clone(),
+        };
+        return (tile, (cx.fusion == Fusion::Strips).then_some(strips));
+    }
+    let c = model::choose(stages, &layout.core, layout.loop_len(), threads(cx));
+    let strips = match cx.fusion {
+        Fusion::Auto => c.use_strips,
+        Fusion::Tiles => false,
+        Fusion::Strips => true,
+    };
+    (c.tile, strips.then_some(c.strips))
+}
+
+/// The output rows (within `rows`) where strips may run: no stage is read
+/// at a row past the ends of axis 0 (where its mode would fold it, `wrap`
+/// to the far side) and every input row read is in the slab.
+fn strip_rows(stages: &[Stage], geo: &Geometry, rows: Range<usize>) -> Range<usize> {
+    let (reach, inputs) = graph::reaches(stages, geo.extent.len());
+    let bounds = |fs: &[Option<Footprint>]| {
+        (fs.iter().flatten()).fold((0i64, 0i64), |(l, h), f| (l.min(f.lo[0]), h.max(f.hi[0])))
+    };
+    let (slo, shi) = bounds(&reach);
+    let (ilo, ihi) = bounds(&inputs);
+    let n = geo.extent[0] as i64;
+    let start = (-slo).max(-ilo).max(geo.shift - ilo).max(rows.start as i64);
+    let end = (n - shi)
+        .min(n - ihi)
+        .min(geo.shift + geo.rows as i64 - ihi)
+        .min(rows.end as i64);
+    if start < end {
+        start as usize..end as usize
+    } else {
+        rows.start..rows.start
+    }
 }
 
 fn threads(cx: &Context<'_>) -> usize {
@@ -291,9 +373,9 @@ impl Job<'_> {
         }
     }
 
-    /// Computes output box `bx` at loop point `loop_flat`.
-    fn run(&self, loop_flat: usize, bx: &CoreBox) {
-        let n = self.stages.len();
+    /// Per input, its address at loop point `loop_flat` (row 0 at position
+    /// 0 of the other axes), and the outputs there.
+    fn bases(&self, loop_flat: usize) -> (Vec<*const u8>, Vec<Dst<'_>>) {
         let loop_ix = self.layout.loop_index(loop_flat);
         let in_bases: Vec<*const u8> = (0..self.inputs.len())
             .map(|i| {
@@ -302,7 +384,7 @@ impl Job<'_> {
                     .wrapping_offset(self.layout.input_offset(i, &loop_ix))
             })
             .collect();
-        let mut out: Vec<Dst> = (self.out_bases.iter().enumerate())
+        let out: Vec<Dst> = (self.out_bases.iter().enumerate())
             .map(|(o, &base)| {
                 let off: isize = (loop_ix.iter().zip(&self.out_loop_strides[o]))
                     .map(|(&i, &s)| i as isize * s)
@@ -313,6 +395,13 @@ impl Job<'_> {
                 }
             })
             .collect();
+        (in_bases, out)
+    }
+
+    /// Computes output box `bx` at loop point `loop_flat`.
+    fn run(&self, loop_flat: usize, bx: &CoreBox) {
+        let n = self.stages.len();
+        let (in_bases, mut out) = self.bases(loop_flat);
         let array = |i: usize| Src::Array {
             base: in_bases[i],
             strides: &self.in_strides[i],

@@ -153,25 +153,7 @@ fn best_tile(
     threads: usize,
 ) -> (Vec<usize>, f64, usize) {
     let ndim = core.len();
-    let choices: Vec<Vec<usize>> = (0..ndim)
-        .map(|k| {
-            let c = core[k].max(1);
-            let least = if k + 1 == ndim { 128 } else { 1 };
-            let mut v = vec![c];
-            let mut p = 1usize;
-            while p < c {
-                if p >= least.min(c) {
-                    v.push(p);
-                }
-                p *= 2;
-            }
-            // Middle axes of 3-d and 4-d kernels: a few sizes only.
-            if k > 0 && k + 1 < ndim {
-                v.retain(|&t| t == c || t >= 8);
-            }
-            v
-        })
-        .collect();
+    let choices = choices(core);
     let tiles = |t: &[usize]| {
         loop_len
             * (0..ndim)
@@ -211,6 +193,178 @@ fn best_tile(
     });
     let (t, ov, ws, _, _) = best.expect("every axis has a candidate");
     (t, ov, ws)
+}
+
+/// Output points per step of a strip's walk: enough that a call of a
+/// stage's code on a step's rows is long next to what setting it up costs
+/// (2^14 was slower than tiles on W5; 2^15 a little faster, on paired
+/// runs: docs/decisions.md). `STN_STRIP_STEP` overrides it (tuning). Read
+/// once.
+fn strip_step_points() -> usize {
+    static POINTS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *POINTS.get_or_init(|| {
+        std::env::var("STN_STRIP_STEP")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .filter(|&b| b > 0)
+            .unwrap_or(1 << 15)
+    })
+}
+
+/// Bytes of sliding grids a strip may keep: a core's L2, or a quarter of
+/// what a tile may keep (`cache_bytes()`) where that is more. The rows a
+/// strip keeps are read a handful of times each, right after they are
+/// written, so they pay even from L3: on the 2-core EPYC VM (1 MiB L2, a
+/// 16 MiB L3 share), W4s and W7 ran faster in strips of 4 MiB than in
+/// tiles, and no faster in strips that fit L2. `STN_STRIP_BYTES` overrides
+/// it. Read once.
+pub fn strip_bytes() -> usize {
+    static BYTES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *BYTES.get_or_init(|| {
+        std::env::var("STN_STRIP_BYTES")
+            .ok()
+            .and_then(|v| crate::base::parse::size(&v))
+            .filter(|&b| b > 0)
+            .unwrap_or_else(|| {
+                let l2 = crate::io::cache_bytes(2).unwrap_or(1 << 18);
+                l2.max(cache_bytes() / 4)
+            })
+    })
+}
+
+/// A plan of sliding-window strips (`exec::strip`): the box of output
+/// points one strip covers (its rows along axis 0, a tile of the others)
+/// and the output rows each step of its walk computes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Strips {
+    pub tile: Vec<usize>,
+    pub chunk: usize,
+}
+
+/// What the model weighed for a fused run: the tile, and the strips with
+/// their working set and overlap, and which it chose.
+#[derive(Clone, Debug)]
+pub struct Choice {
+    pub tile: Vec<usize>,
+    pub tile_overlap: f64,
+    pub tile_bytes: usize,
+    pub strips: Strips,
+    pub strip_overlap: f64,
+    pub strip_bytes: usize,
+    /// Whether strips run where the rows allow (else tiles everywhere).
+    pub use_strips: bool,
+}
+
+/// Most overlap strips may have beyond the tile's and still be chosen:
+/// they pay in fewer bytes from L3, not in fewer points.
+const STRIP_SLACK: f64 = 0.05;
+
+/// Tiles or strips for a fused run. The strip's tile of the axes after
+/// the first is chosen like a tile (whole axis or powers of two), its
+/// height so that there are 4 strips per thread, its step so that a step
+/// computes `strip_step_points()`; among those whose sliding grids fit in
+/// `strip_bytes()`, the least overlap wins, longer rows breaking ties.
+/// Strips are chosen when they fit and overlap at most `STRIP_SLACK` more
+/// than the best tile.
+pub fn choose(stages: &[Stage], core: &[usize], loop_len: usize, threads: usize) -> Choice {
+    let m = Model::new(stages);
+    let (tile, tile_overlap, tile_bytes) = best_tile(&m, core, loop_len, threads);
+    let (strips, strip_overlap, strip_bytes_) = best_strips(stages, &m, core, loop_len, threads);
+    let use_strips = stages.len() > 1
+        && strip_bytes_ <= strip_bytes()
+        && strip_overlap <= tile_overlap + STRIP_SLACK;
+    Choice {
+        tile,
+        tile_overlap,
+        tile_bytes,
+        strips,
+        strip_overlap,
+        strip_bytes: strip_bytes_,
+        use_strips,
+    }
+}
+
+fn best_strips(
+    stages: &[Stage],
+    m: &Model,
+    core: &[usize],
+    loop_len: usize,
+    threads: usize,
+) -> (Strips, f64, usize) {
+    let ndim = core.len();
+    let n = stages.len();
+    let (lead, readers) = crate::exec::strip::leads(stages, |j| m.spans[j].is_some());
+    // Rows a stage's grid holds beyond the step's: what its readers read
+    // below their rows, and how far it runs ahead of them.
+    let extra: Vec<usize> = (0..n)
+        .map(|j| {
+            (readers[j].iter())
+                .map(|&(r, lo)| (lead[j] - lead[r] - lo).max(0) as usize)
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut choices = choices(core);
+    choices[0] = vec![core[0].max(1)];
+    let budget = strip_bytes();
+    let mut best: Option<(Strips, f64, usize)> = None;
+    let counts: Vec<usize> = choices.iter().map(|c| c.len()).collect();
+    crate::base::array::for_each_index(&counts, |ix| {
+        let mut t: Vec<usize> = ix.iter().enumerate().map(|(k, &i)| choices[k][i]).collect();
+        let row: usize = t[1..].iter().product::<usize>().max(1);
+        let chunk = strip_step_points().div_ceil(row).clamp(1, 32);
+        let columns: usize = (1..ndim).map(|k| core[k].div_ceil(t[k])).product();
+        let bands = (4 * threads).div_ceil(loop_len * columns).max(1);
+        t[0] = core[0].div_ceil(bands).max(chunk);
+        let bytes: usize = (0..n.saturating_sub(1))
+            .filter_map(|j| {
+                let sp = m.spans[j].as_ref()?;
+                let row: usize = (1..ndim).map(|k| (t[k] + sp[k]).min(core[k])).product();
+                Some((chunk + extra[j]) * row * m.sizes[j])
+            })
+            .sum();
+        let ov = m.overlap(core, &t);
+        let key = |fits: bool, ov: f64, t: &[usize]| {
+            (
+                !fits,
+                (ov * 100.0).round() as i64,
+                std::cmp::Reverse(t[ndim - 1]),
+            )
+        };
+        let better = best.as_ref().is_none_or(|(b, bov, bbytes)| {
+            key(bytes <= budget, ov, &t) < key(*bbytes <= budget, *bov, &b.tile)
+        });
+        if better {
+            best = Some((Strips { tile: t, chunk }, ov, bytes));
+        }
+    });
+    best.expect("every axis has a candidate")
+}
+
+/// Per axis, the tile lengths the model tries: the whole axis or a power
+/// of two (at least 128 points innermost, for the vector code, where the
+/// axis allows; only 8 or more on the middle axes of 3-d and 4-d kernels).
+fn choices(core: &[usize]) -> Vec<Vec<usize>> {
+    let ndim = core.len();
+    (0..ndim)
+        .map(|k| {
+            let c = core[k].max(1);
+            let least = if k + 1 == ndim { 128 } else { 1 };
+            let mut v = vec![c];
+            let mut p = 1usize;
+            while p < c {
+                if p >= least.min(c) {
+                    v.push(p);
+                }
+                p *= 2;
+            }
+            // Middle axes of 3-d and 4-d kernels: a few sizes only.
+            if k > 0 && k + 1 < ndim {
+                v.retain(|&t| t == c || t >= 8);
+            }
+            v
+        })
+        .collect()
 }
 
 /// Steps per pass for `steps` steps of `step` (the stages of one step):

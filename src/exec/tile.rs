@@ -13,8 +13,9 @@ use std::ops::Range;
 use crate::base::broadcast::Layout;
 use crate::ir::Footprint;
 
-/// An axis-aligned box of core indices: one half-open range per axis.
-pub type CoreBox = Vec<Range<usize>>;
+/// An axis-aligned box of core indices: one half-open range per axis (at
+/// most `MAX_NDIM`, inline: boxes are made per call of compiled code).
+pub type CoreBox = smallvec::SmallVec<[Range<usize>; 4]>;
 
 /// One work item: the output box `bx` (one range per core axis) at each of
 /// the loop points `loops` (C-order flat indices). A tile spans several
@@ -197,7 +198,7 @@ pub fn pieces(bx: &CoreBox, fp: &Footprint) -> Vec<CoreBox> {
         };
         size[k] = size[k].div_ceil(2);
     }
-    let mut out = vec![Vec::new()];
+    let mut out: Vec<CoreBox> = vec![CoreBox::new()];
     for (r, &c) in bx.iter().zip(&size) {
         let mut next = Vec::new();
         for prefix in &out {
@@ -231,7 +232,7 @@ mod tests {
         };
         for core in [[5usize, 7], [1, 1], [2, 3], [3, 1]] {
             for rows in [0..core[0], 0..1.min(core[0])] {
-                let tile = vec![rows, 0..core[1]];
+                let tile: CoreBox = smallvec::smallvec![rows, 0..core[1]];
                 let (inner, border) = split(&tile, &core, &fp);
                 let mut seen = vec![0u8; core[0] * core[1]];
                 for b in inner.iter().chain(&border) {
@@ -274,7 +275,7 @@ mod tests {
             t.iter().map(|t| t.loops.clone()).collect::<Vec<_>>(),
             vec![0..2, 2..4, 4..6, 6..7]
         );
-        assert!(t.iter().all(|t| t.bx == vec![0..2, 0..3]));
+        assert!(t.iter().all(|t| t.bx.as_slice() == [0..2, 0..3]));
         assert!(row_tiles(3, &[0, 4], 20, 0..0).is_empty());
     }
 
@@ -282,8 +283,8 @@ mod tests {
     fn boxes_cover_the_rows_at_every_loop_point() {
         let b = boxes(2, &[5, 7], 1..5, &[3, 4]);
         assert_eq!(b.len(), 8);
-        assert_eq!(b[0].bx, vec![1..4, 0..4]);
-        assert_eq!(b[3].bx, vec![4..5, 4..7]);
+        assert_eq!(b[0].bx.as_slice(), [1..4, 0..4]);
+        assert_eq!(b[3].bx.as_slice(), [4..5, 4..7]);
         assert_eq!(b[4].loops, 1..2);
         assert_eq!(small_tile(&[10, 100], 250), vec![2, 100]);
         assert_eq!(small_tile(&[10, 100], 50), vec![1, 50]);
@@ -295,7 +296,7 @@ mod tests {
             lo: vec![-2000, -3],
             hi: vec![2000, 3],
         };
-        let bx: CoreBox = vec![0..2000, 0..1_000_000];
+        let bx: CoreBox = smallvec::smallvec![0..2000, 0..1_000_000];
         let pieces = pieces(&bx, &fp);
         let mut covered = 0;
         for p in &pieces {
@@ -313,6 +314,6 @@ mod tests {
             lo: vec![-1, -1],
             hi: vec![1, 1],
         };
-        pieces(&vec![0..1, 0..1000], &fp).len()
+        pieces(&smallvec::smallvec![0..1, 0..1000], &fp).len()
     }
 }

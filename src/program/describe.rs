@@ -118,7 +118,7 @@ pub fn inspect(k: &Kernel, dtypes: &[DType], emit: Emit, run: &Run) -> Result<St
     if pipe.is_pipeline() {
         let _ = writeln!(
             out,
-            "schedule: {} stages fused per tile (`--schedule stepwise` runs each over the whole array)",
+            "schedule: {} stages fused, in tiles or strips (`--schedule stepwise` runs each over the whole array)",
             pipe.stages.len()
         );
         let names = pipe.stage_names();
@@ -222,20 +222,49 @@ fn tiles(
     };
     let fused = crate::exec::Stage::repeat(&step, per_pass);
     if fused.len() > 1 {
-        let tile = model::tile_shape(&fused, core, loop_len, threads);
-        let count = loop_len
-            * (0..nd)
-                .map(|k| core[k].div_ceil(tile[k].max(1)))
-                .product::<usize>();
-        let _ = writeln!(
-            out,
-            "tiles for shape {shape:?}: {} points ({count} tiles), {} of stage values live per tile, {:.2}x points computed per output point and stage",
-            tile.iter()
+        let c = model::choose(&fused, core, loop_len, threads);
+        let count = |t: &[usize]| {
+            loop_len
+                * (0..nd)
+                    .map(|k| core[k].div_ceil(t[k].max(1)))
+                    .product::<usize>()
+        };
+        let dims = |t: &[usize]| {
+            t.iter()
                 .map(|t| t.to_string())
                 .collect::<Vec<_>>()
-                .join(" x "),
-            crate::base::parse::human_bytes(model::working_set(&fused, core, &tile) as u64),
-            model::overlap(&fused, core, &tile)
+                .join(" x ")
+        };
+        let bytes = |b: usize| crate::base::parse::human_bytes(b as u64);
+        let _ = writeln!(
+            out,
+            "tiles for shape {shape:?}: {} points ({} tiles), {} of stage values live per tile (budget {}), {:.2}x points computed per output point and stage",
+            dims(&c.tile),
+            count(&c.tile),
+            bytes(c.tile_bytes),
+            bytes(model::cache_bytes()),
+            c.tile_overlap
+        );
+        let _ = writeln!(
+            out,
+            "strips: {} points ({} strips), {} output rows a step, {} of sliding rows per strip (budget {}), {:.2}x points computed per output point and stage",
+            dims(&c.strips.tile),
+            count(&c.strips.tile),
+            c.strips.chunk,
+            bytes(c.strip_bytes),
+            bytes(model::strip_bytes()),
+            c.strip_overlap
+        );
+        let _ = writeln!(
+            out,
+            "fused in: {}",
+            if c.use_strips {
+                "strips (their rows fit the budget, and they compute about as few points as tiles), tiles near the ends of axis 0"
+            } else if c.strip_bytes > model::strip_bytes() {
+                "tiles (the strips' sliding rows exceed their budget)"
+            } else {
+                "tiles (strips would compute more points)"
+            }
         );
     }
     if steps > 1 {

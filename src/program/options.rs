@@ -20,22 +20,37 @@ pub enum Engine {
 /// How stages and time steps are scheduled (`--schedule`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Schedule {
-    /// Fuse stages and steps per tile where the model says it pays.
+    /// Fuse stages and steps where the model says it pays, in tiles or in
+    /// sliding-window strips as it chooses.
     #[default]
     Auto,
     /// Every stage (and step) a full pass over memory: the reference.
     Stepwise,
+    /// Fused in tiles: each stage over the tile grown by what later stages
+    /// read (overlap recomputed per tile).
+    Tiles,
+    /// Fused in sliding-window strips wherever the rows allow: each stage a
+    /// few rows ahead of its readers, nothing recomputed within a strip
+    /// (tiles near the ends of axis 0).
+    Strips,
 }
 
 impl Schedule {
     /// Every schedule, by name.
-    pub const ALL: [Schedule; 2] = [Schedule::Auto, Schedule::Stepwise];
+    pub const ALL: [Schedule; 4] = [
+        Schedule::Auto,
+        Schedule::Stepwise,
+        Schedule::Tiles,
+        Schedule::Strips,
+    ];
 
     /// The schedule's name (`auto`, `stepwise`).
     pub fn name(self) -> &'static str {
         match self {
             Schedule::Auto => "auto",
             Schedule::Stepwise => "stepwise",
+            Schedule::Tiles => "tiles",
+            Schedule::Strips => "strips",
         }
     }
 

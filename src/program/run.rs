@@ -10,7 +10,7 @@ use crate::base::error::{Error, Result};
 use crate::exec::{self, ExecError, Window};
 use crate::program::Kernel;
 use crate::program::call::Call;
-use crate::program::options::{Context, Options};
+use crate::program::options::{Context, Options, Schedule};
 use crate::program::stepwise;
 
 impl Call {
@@ -284,6 +284,11 @@ impl Call {
             window,
             region: cx.region.as_ref(),
             progress: cx.progress.as_deref(),
+            fusion: match self.opts.schedule {
+                Schedule::Tiles => exec::Fusion::Tiles,
+                Schedule::Strips => exec::Fusion::Strips,
+                Schedule::Auto | Schedule::Stepwise => exec::Fusion::Auto,
+            },
         };
         exec::execute(stages, self.opts.cval, inputs, outs, &ecx).map_err(|e| match e {
             ExecError::OutsideWindow => Error::usage(format!(

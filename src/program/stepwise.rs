@@ -91,6 +91,7 @@ fn alone(
                 window: None,
                 region: cx.region.as_ref(),
                 progress: cx.progress.as_deref(),
+                fusion: exec::Fusion::Auto,
             };
             exec::execute(&[one], call.opts.cval, args, outs, &ecx)
                 .map_err(|e| Error::Internal(format!("a stage on its own: {e:?}")))
