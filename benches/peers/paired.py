@@ -8,8 +8,10 @@ schedule, and tiles and strips forced), and the peers of peers.py and
 language.py (Numba, Halide, Devito).
 
 The method, for a noisy host: subjects alternate call by call. A round
-calls every subject once, in turn, each round starting one subject later
-than the one before; the rounds repeat. Each subject's time
+calls every subject once, in turn, in an order shuffled per round (a
+fixed order made the subject called after the copy slower: in two runs
+stn's auto schedule, always right after the copy, took 1.15-1.2x the time
+of the same schedule forced and called later); the rounds repeat. Each subject's time
 in a round is paired with stn's (auto) in the same round, and the table
 gives the median time, and the median of the paired ratios with their
 spread (the middle half of the rounds: 25th to 75th percentile). A slow
@@ -29,6 +31,7 @@ Usage: paired.py --stn PATH [--rounds N] [--threads N] [--pause S]
 import argparse
 import json
 import os
+import random
 import statistics
 import sys
 import time
@@ -201,10 +204,13 @@ def run_rounds(x, subj, copies):
              "numpy copy of the bytes (1 thread)": lambda: cp(src, dst, tmp), **subj}
     times = {name: [] for name in calls}
     names = list(calls)
+    order = random.Random(1)
     for r in range(ARGS.rounds + 1):
-        # Each round starts one subject later, so that none is always
-        # the one after the copy (or after any other subject).
-        for name in names[r % len(names):] + names[:r % len(names)]:
+        # Each round in its own order, so that no subject always follows
+        # the same one (the copy leaves the caches full of dirty lines,
+        # a peer its threads spinning).
+        order.shuffle(names)
+        for name in names:
             fn = calls[name]
             time.sleep(ARGS.pause)
             start = time.perf_counter()
