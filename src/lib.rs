@@ -125,7 +125,7 @@ pub mod internals {
     pub mod stream {
         pub use crate::stream::{
             Plan, Progress, StreamOptions, call, chunk_rows, default_memory, plan, plan_rows,
-            resume, run, sink, slab, source,
+            refuse_replacing_inputs, resume, run, sink, slab, source,
         };
     }
     /// The parser.

@@ -1,7 +1,8 @@
 //! The `stn` runner: argument parsing and wiring; every rule it applies is
 //! the library's.
 //!
-//! Every failure ends here as one message on stderr and exit code 1.
+//! Every failure ends here as one message on stderr and exit code 2 for a
+//! usage error, 1 for any other.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -27,7 +28,8 @@ struct Cli {
 enum Command {
     /// Apply a kernel to input arrays and write the output array.
     Run(RunArgs),
-    /// Parse and type-check a kernel file; exit 1 on any error.
+    /// Parse and type-check a kernel file; exit 1 on a kernel error, 2 on
+    /// a usage error.
     Check {
         /// The .stn file.
         file: PathBuf,
@@ -160,7 +162,8 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            let code = if e.use_stderr() { 1 } else { 0 };
+            // clap's usage errors, like stn's own, exit 2 (`--help` 0).
+            let code = if e.use_stderr() { 2 } else { 0 };
             let _ = e.print();
             return ExitCode::from(code);
         }
@@ -190,8 +193,17 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
-            ExitCode::from(1)
+            ExitCode::from(exit_code(&e))
         }
+    }
+}
+
+/// 2 for a usage error (an option or argument the command cannot take, as
+/// clap and the Unix convention have it), 1 for every other failure.
+fn exit_code(e: &Error) -> u8 {
+    match e {
+        Error::Usage(_) => 2,
+        _ => 1,
     }
 }
 
@@ -264,6 +276,11 @@ fn run(args: RunArgs) -> Result<()> {
             if out_specs.len() == 1 { "was" } else { "were" }
         )));
     }
+    stream::refuse_replacing_inputs(
+        &sources,
+        &out_specs,
+        call.out_shape().first().copied().unwrap_or(1),
+    )?;
     let resume = stream::sink::Resume {
         key: stream::resume::key(&args.file, &args.inputs, &call),
         resume: args.resume,

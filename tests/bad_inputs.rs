@@ -1,6 +1,6 @@
 //! The bad-input matrix of `docs/errors.md`: every row is something a user
 //! can do wrong, run through the `stn` binary, and checked for one clear
-//! message and exit code 1, with no panic, no backtrace, no output file and
+//! message and exit code 2 (usage) or 1, with no panic, no backtrace, no output file and
 //! no input changed. The rows here and the ids in `docs/errors.md` must be
 //! the same set (`the_docs_list_every_row`).
 
@@ -33,6 +33,32 @@ struct Row {
     /// The output path the command names, when it is outside the row's
     /// folder (inside it, the folder's snapshot covers it).
     out: Option<&'static str>,
+}
+
+/// The rows outside `option-` whose error is a usage error (exit 2): a
+/// kernel name the file lacks, and inputs that do not fit the kernel
+/// (their count, shapes, axes, channels or dtypes).
+const USAGE: [&str; 11] = [
+    "kernel-no-such-kernel",
+    "kernel-several-unnamed",
+    "data-axes-out-of-core",
+    "data-broadcast",
+    "data-channels-3d-kernel",
+    "data-core-shape",
+    "data-input-count",
+    "data-steps-dtype",
+    "data-steps-field-dtype",
+    "data-steps-fields",
+    "data-too-few-axes",
+];
+
+/// 2 for a usage error (every option row and `USAGE`), 1 for the rest.
+fn exit_code(id: &str) -> i32 {
+    if id.starts_with("option-") || USAGE.contains(&id) {
+        2
+    } else {
+        1
+    }
 }
 
 fn row(id: &'static str, args: &str, expect: &[&str]) -> Row {
@@ -497,6 +523,15 @@ fn rows() -> Vec<Row> {
         )
         .file("k.stn", "kernel k(x) { (x[0, 1], x[0, 0]) }\n")
         .file("x.npy", x()),
+        row(
+            "option-output-is-input",
+            "run {ex}/smooth.stn -i {d}/x.npy -o {d}/./x.npy",
+            &[
+                "output `{d}/./x.npy` would replace input `{d}/x.npy`",
+                "stn never writes its inputs; give the output another path",
+            ],
+        )
+        .file("x.npy", x()),
         // ---- data errors
         kernel(
             "data-dtype-op",
@@ -818,8 +853,9 @@ fn check(r: &Row) -> Result<(), String> {
         .expect("the stn binary runs");
     let err = String::from_utf8_lossy(&o.stderr);
     let mut wrong = Vec::new();
-    if o.status.code() != Some(1) {
-        wrong.push(format!("exit status {:?}, not 1", o.status.code()));
+    let code = exit_code(r.id);
+    if o.status.code() != Some(code) {
+        wrong.push(format!("exit status {:?}, not {code}", o.status.code()));
     }
     if !o.stdout.is_empty() {
         wrong.push(format!("stdout: {}", String::from_utf8_lossy(&o.stdout)));

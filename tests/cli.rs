@@ -44,11 +44,12 @@ fn write_kernel(dir: &Path, name: &str, src: &str) -> String {
     path.display().to_string()
 }
 
-/// Asserts a clean user error: exit code 1, the message, no panic, and no
-/// file left in `dir` besides `keep`.
-fn assert_user_error(o: &Output, needle: &str, dir: &Path, keep: &[&str]) {
+/// Asserts a clean user error: exit code `code` (2 for a usage error, 1
+/// for the rest), the message, no panic, and no file left in `dir` besides
+/// `keep`.
+fn assert_user_error(o: &Output, needle: &str, dir: &Path, keep: &[&str], code: i32) {
     let err = stderr(o);
-    assert_eq!(o.status.code(), Some(1), "stderr: {err}");
+    assert_eq!(o.status.code(), Some(code), "stderr: {err}");
     assert!(err.contains(needle), "expected {needle:?} in:\n{err}");
     assert!(
         !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
@@ -289,7 +290,7 @@ fn check_reports_ok_and_errors() {
     assert!(String::from_utf8_lossy(&o.stdout).contains("life: ok for u8 -> u8 (2 core axes)"));
     let bad = write_kernel(d.path(), "bad.stn", "kernel k(x) {\n    x[0, 0] and 1\n}\n");
     let o = stn(&["check", &bad]);
-    assert_user_error(&o, "`and` takes bool operands", d.path(), &["bad.stn"]);
+    assert_user_error(&o, "`and` takes bool operands", d.path(), &["bad.stn"], 1);
 }
 
 /// One kernel-source error case: the message, and where the caret goes.
@@ -305,7 +306,7 @@ fn kernel_error(src: &str, needle: &str, line_col: &str, extra: &[&str]) {
     args[5] = &yo;
     args.extend_from_slice(extra);
     let o = stn(&args);
-    assert_user_error(&o, needle, d.path(), &["k.stn", "x.npy"]);
+    assert_user_error(&o, needle, d.path(), &["k.stn", "x.npy"], 1);
     let err = stderr(&o);
     assert!(
         err.contains(&format!("k.stn:{line_col}")),
@@ -415,7 +416,7 @@ fn unknown_kernel_and_params() {
             "--cval `abc` is not a number",
         ),
     ] {
-        assert_user_error(&run(extra), needle, d.path(), keep);
+        assert_user_error(&run(extra), needle, d.path(), keep, 2);
     }
 }
 
@@ -448,8 +449,15 @@ fn shape_errors() {
         "the core axes of the inputs differ",
         d.path(),
         keep,
+        2,
     );
-    assert_user_error(&run("a.npy", "c.npy"), "do not broadcast", d.path(), keep);
+    assert_user_error(
+        &run("a.npy", "c.npy"),
+        "do not broadcast",
+        d.path(),
+        keep,
+        2,
+    );
     let o = stn(&[
         "run",
         &kernel,
@@ -458,7 +466,7 @@ fn shape_errors() {
         "-o",
         &p(d.path(), "out.npy"),
     ]);
-    assert_user_error(&o, "takes 2 array inputs", d.path(), keep);
+    assert_user_error(&o, "takes 2 array inputs", d.path(), keep, 2);
 }
 
 #[test]
@@ -481,37 +489,41 @@ fn bad_files() {
     short.truncate(short.len() - 100);
     std::fs::write(d.path().join("short.npy"), &short).unwrap();
     let keep = &["complex.npy", "garbage.npy", "short.npy", "ok.npy"];
-    for (file, needle) in [
-        ("complex.npy", "unsupported dtype"),
-        ("garbage.npy", "not a valid .npy file"),
-        ("short.npy", "truncated"),
-        ("missing.npy", "No such file"),
+    for (file, needle, code) in [
+        ("complex.npy", "unsupported dtype", 1),
+        ("garbage.npy", "not a valid .npy file", 1),
+        ("short.npy", "truncated", 1),
+        ("missing.npy", "No such file", 1),
     ] {
         let o = stn(&["run", &smooth, "-i", &p(d.path(), file), "-o", &out]);
-        assert_user_error(&o, needle, d.path(), keep);
+        assert_user_error(&o, needle, d.path(), keep, code);
     }
     write_npy(d.path().join("ok.npy"), &Array2::<f64>::zeros((4, 4))).unwrap();
     let ok = p(d.path(), "ok.npy");
     let dir = d.path().display().to_string();
     let (xyz, png) = (p(d.path(), "out.xyz"), p(d.path(), "out.png"));
-    for (kernel, output, needle) in [
+    // An output path stn cannot write, or a format that cannot hold the
+    // output's dtype, is an I/O error (1); a format stn does not write, a
+    // usage error (2).
+    for (kernel, output, needle, code) in [
         (
             smooth.as_str(),
             "/nonexistent-dir/out.npy",
             "cannot write `/nonexistent-dir/out.npy`",
+            1,
         ),
-        (smooth.as_str(), dir.as_str(), "unsupported format"),
-        (smooth.as_str(), xyz.as_str(), "unsupported format"),
-        // A format that cannot hold the kernel's output dtype.
-        (smooth.as_str(), png.as_str(), "cannot write f64 to"),
+        (smooth.as_str(), dir.as_str(), "unsupported format", 2),
+        (smooth.as_str(), xyz.as_str(), "unsupported format", 2),
+        (smooth.as_str(), png.as_str(), "cannot write f64 to", 1),
         (
             "/nonexistent.stn",
             out.as_str(),
             "cannot read `/nonexistent.stn`",
+            1,
         ),
     ] {
         let o = stn(&["run", kernel, "-i", &ok, "-o", output]);
-        assert_user_error(&o, needle, d.path(), keep);
+        assert_user_error(&o, needle, d.path(), keep, code);
     }
 }
 
@@ -604,7 +616,7 @@ fn bench_prints_times_and_the_copy() {
         "--dtype",
         "i8",
     ]);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--shape"), "{}", stderr(&o));
 }
 
@@ -649,6 +661,19 @@ fn image_frames_out_and_back_in() {
     let x: ArrayD<i8> = read_npy(example("data/stack.npy")).unwrap();
     let want = x.mapv(|v| if v > 0 { 255u8 } else { 0 });
     assert_eq!(got, want);
+    // Frames written over the frames read are refused, and left as they were.
+    let before = std::fs::read(d.path().join("frames/3.png")).unwrap();
+    let o = stn(&["run", &id, "-i", &glob, "-o", &pattern, "-q"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("would replace input") && stderr(&o).contains("0.png"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        std::fs::read(d.path().join("frames/3.png")).unwrap(),
+        before
+    );
 }
 
 #[test]
@@ -681,7 +706,7 @@ fn zarr_out_and_back_in() {
     // A folder that is not a Zarr array is neither read nor replaced.
     std::fs::create_dir(d.path().join("plain")).unwrap();
     let o = stn(&["run", &id, "-i", &p(d.path(), "plain"), "-o", &back, "-q"]);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("unsupported format"), "{}", stderr(&o));
 }
 
@@ -726,7 +751,7 @@ fn a_pipeline_runs_fused_or_stepwise_to_the_same_bytes() {
         "--schedule",
         "fast",
     ]);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("stepwise"), "{}", stderr(&o));
 }
 

@@ -452,6 +452,7 @@ fn runner_memory_errors_are_clear() {
     std::fs::write(&kernel, ASYMMETRIC).unwrap();
     write_npy(&d.join("x.npy"), &data(&[100, 1000], 1, |v| v as f32));
     let (k, x, y) = (s(&kernel), s(&d.join("x.npy")), s(&d.join("y.npy")));
+    // Usage errors: exit 2.
     for (memory, needle) in [
         ("lots", "--memory `lots` is not a size"),
         ("0", "--memory `0` is not a size"),
@@ -459,7 +460,7 @@ fn runner_memory_errors_are_clear() {
     ] {
         let o = stn(&["run", &k, "-i", &x, "-o", &y, "--memory", memory]);
         let err = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(1), "{err}");
+        assert_eq!(o.status.code(), Some(2), "{err}");
         assert!(err.contains(needle), "{needle:?} in {err}");
         assert!(!d.join("y.npy").exists());
     }

@@ -65,24 +65,31 @@ def wave_inputs(n):
 
 # ---- Devito, in its own process ---------------------------------------------
 
-def devito_worker(path):
-    """Runs W7 in Devito on the arrays in `path` (an .npz), `rounds` times;
-    prints the times as JSON and saves u after the steps."""
+def devito_operator(c2v):
+    """W7 as a Devito Operator (OpenMP) on the grid of the velocity model
+    `c2v`: the field `u` (time index 0 is t - 1 at t = 1) and the operator.
+    Call it only in a process of its own (Devito sets flush-to-zero)."""
     import devito
     from devito import Eq, Function, Grid, Operator, TimeFunction
 
     devito.configuration["log-level"] = "ERROR"
     devito.configuration["language"] = "openmp"
-    data = np.load(path)
-    u0, up0, c2v = data["u0"], data["up0"], data["c2"]
-    n = u0.shape[0]
+    n = c2v.shape[0]
     grid = Grid(shape=(n, n), extent=(n - 1.0, n - 1.0), dtype=np.float32)
     u = TimeFunction(name="u", grid=grid, time_order=2, space_order=2)
     c2 = Function(name="c2", grid=grid, space_order=0)
     c2.data[:] = c2v
     # The same stencil (unit spacing); Devito orders the sums its own way.
     eq = Eq(u.forward, 2.0 * u - u.backward + c2 * (u.dx2 + u.dy2))
-    op = Operator([eq])
+    return u, Operator([eq])
+
+
+def devito_worker(path):
+    """Runs W7 in Devito on the arrays in `path` (an .npz), `rounds` times;
+    prints the times as JSON and saves u after the steps."""
+    data = np.load(path)
+    u0, up0 = data["u0"], data["up0"]
+    u, op = devito_operator(data["c2"])
     times = []
     for _ in range(int(os.environ.get("ROUNDS", "1")) + 1):
         u.data[0, :] = up0  # time index 0 is t - 1 at t = 1

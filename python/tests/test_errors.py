@@ -28,9 +28,9 @@ def here(tmp_path, monkeypatch):
     return tmp_path
 
 
-def cli_error(cli, *args):
-    code, _, err = cli("run", *args, "-o", "out.npy", "--quiet")
-    assert code == 1, err
+def cli_error(cli, *args, code=1):
+    got, _, err = cli("run", *args, "-o", "out.npy", "--quiet")
+    assert got == code, err
     assert err.startswith("error: ")
     return err.rstrip("\n")[len("error: "):]
 
@@ -43,7 +43,11 @@ def python_words(message):
 
 
 def check(cli, exc_type, call, *cli_args):
-    want = python_words(cli_error(cli, *cli_args))
+    # A usage error (TypeError, or ValueError but not KernelError) exits
+    # 2; the rest 1.
+    usage = issubclass(exc_type, (TypeError, ValueError)) and not issubclass(
+        exc_type, stn.KernelError)
+    want = python_words(cli_error(cli, *cli_args, code=2 if usage else 1))
     with pytest.raises(exc_type) as info:
         call()
     got = info.value.args[0]
@@ -101,7 +105,7 @@ def test_value_errors(here, cli):
 
 def test_unknown_kernel_names(here, cli):
     two = stn.load("two.stn")
-    want = cli_error(cli, "two.stn", "nope", "-i", "x.npy")
+    want = cli_error(cli, "two.stn", "nope", "-i", "x.npy", code=2)
     with pytest.raises(AttributeError) as e:
         two.nope
     assert e.value.args[0] == want

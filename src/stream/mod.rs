@@ -38,6 +38,42 @@ use crate::program::Kernel;
 use crate::program::call::Call;
 use crate::program::options::Options;
 use sink::{NpySink, Sink};
+
+/// Refuses outputs that would replace an input: an output file, frame or
+/// Zarr folder that is (through any path: `./x.npy`, a link) a file some
+/// source reads. stn never writes its inputs; writing the result under an
+/// input's name would destroy the input even where the result is right.
+/// `frames` is the length of axis 0 (the frames of a `{}` output).
+pub fn refuse_replacing_inputs(
+    sources: &[Box<dyn Source>],
+    outputs: &[String],
+    frames: usize,
+) -> Result<()> {
+    let read: Vec<(PathBuf, PathBuf)> = (sources.iter())
+        .flat_map(|s| s.paths())
+        .filter_map(|p| Some((p.canonicalize().ok()?, p)))
+        .collect();
+    for spec in outputs {
+        let paths: Vec<PathBuf> = if spec.contains("{}") {
+            (0..frames)
+                .map(|i| crate::io::image::frame_path(spec, i, frames))
+                .collect()
+        } else {
+            vec![PathBuf::from(spec)]
+        };
+        for p in paths {
+            let Ok(c) = p.canonicalize() else { continue };
+            if let Some((_, input)) = read.iter().find(|(r, _)| *r == c) {
+                return Err(Error::usage(format!(
+                    "output `{}` would replace input `{}`: stn never writes its inputs; give the output another path",
+                    p.display(),
+                    input.display()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
 use slab::row_bytes;
 use source::{Source, rows_of};
 

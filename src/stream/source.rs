@@ -60,6 +60,11 @@ pub trait Source: Send + Sync {
     fn channels(&self) -> bool {
         false
     }
+    /// The files (or Zarr folders) the source reads: its name, but for a
+    /// stack of frames.
+    fn paths(&self) -> Vec<PathBuf> {
+        vec![PathBuf::from(self.name())]
+    }
 }
 
 /// Opens the input `spec` (a path, or for images a glob).
@@ -275,6 +280,10 @@ impl Source for Frames {
         &self.shape
     }
 
+    fn paths(&self) -> Vec<PathBuf> {
+        self.paths.clone()
+    }
+
     fn channels(&self) -> bool {
         self.channels
     }
@@ -405,5 +414,13 @@ impl Source for Kept {
 
     fn release(&self, rows: Range<usize>) {
         self.inner.release(rows)
+    }
+
+    fn channels(&self) -> bool {
+        self.inner.channels()
+    }
+
+    fn paths(&self) -> Vec<PathBuf> {
+        self.inner.paths()
     }
 }
