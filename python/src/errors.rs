@@ -33,8 +33,34 @@ pub enum Context {
 pub fn to_py(py: Python<'_>, e: Error, cx: Context) -> PyErr {
     let msg = e.to_string();
     match (e, cx) {
-        (Error::Kernel { .. }, Context::Compile) => ours(py, "KernelError", msg),
-        (Error::Kernel { .. }, Context::Call { .. }) => ours(py, "KernelTypeError", msg),
+        (
+            Error::Kernel {
+                file,
+                diagnostics,
+                rendered,
+            },
+            cx,
+        ) => {
+            let name = match cx {
+                Context::Compile => "KernelError",
+                Context::Call { .. } => "KernelTypeError",
+            };
+            let err = ours(py, name, msg);
+            // Where the first problem is: `file`, `line` and `column` (from
+            // 1) as the message's `-->` line shows them, `span` as byte
+            // offsets into the source.
+            let value = err.value(py);
+            let (line, column) = position(&rendered).unzip();
+            let span = diagnostics.first().map(|d| (d.span.start, d.span.end));
+            let set = || -> PyResult<()> {
+                value.setattr("file", file)?;
+                value.setattr("line", line)?;
+                value.setattr("column", column)?;
+                value.setattr("span", span)
+            };
+            let _ = set();
+            err
+        }
         (Error::Usage(_), Context::Call { arguments: true }) => PyTypeError::new_err(msg),
         (Error::Usage(_), _) => PyValueError::new_err(msg),
         (Error::Io { source, .. }, _) => match source.kind() {
@@ -45,6 +71,18 @@ pub fn to_py(py: Python<'_>, e: Error, cx: Context) -> PyErr {
         // Internal errors, and kinds added later: a bug to report.
         _ => PyRuntimeError::new_err(msg),
     }
+}
+
+/// The line and column of the first ` --> FILE:LINE:COL` of a rendered
+/// kernel error.
+fn position(rendered: &str) -> Option<(usize, usize)> {
+    let at = rendered
+        .lines()
+        .find_map(|l| l.trim_start().strip_prefix("--> "))?;
+    let mut parts = at.rsplitn(3, ':');
+    let column = parts.next()?.trim().parse().ok()?;
+    let line = parts.next()?.trim().parse().ok()?;
+    Some((line, column))
 }
 
 /// An exception class defined by the package (`stn/_errors.py`).

@@ -213,7 +213,11 @@ impl Kernel {
     /// `-> (T, _)`), if any.
     #[getter]
     fn outputs(&self) -> Vec<Option<&'static str>> {
-        self.kernel.outputs().iter().map(|o| o.map(DType::name)).collect()
+        self.kernel
+            .outputs()
+            .iter()
+            .map(|o| o.map(DType::name))
+            .collect()
     }
 
     /// The number of core axes, known without any call when the kernel
@@ -331,7 +335,10 @@ impl Kernel {
                 .map(|&d| arrays::empty(py, d, call.out_shape()))
                 .collect(),
         };
-        let mut targets = outs.iter().map(arrays::view_mut).collect::<PyResult<Vec<_>>>()?;
+        let mut targets = outs
+            .iter()
+            .map(arrays::view_mut)
+            .collect::<PyResult<Vec<_>>>()?;
         py.detach(|| call.run_with(&views, &mut targets, &context))
             .map_err(err)?;
         drop(targets);

@@ -20,11 +20,14 @@ in rounds of several steps per halo exchange), bit-identical to the single
 NumPy call (see ``stn._dask``).
 """
 
+import difflib
+import inspect
 import numbers
 import operator
 import os
 import sys
 import threading
+from importlib import metadata
 
 import numpy as np
 
@@ -33,6 +36,11 @@ from ._errors import DaskUnsupportedError, KernelError, KernelTypeError
 
 __all__ = ["load", "compile", "Module", "Kernel", "KernelError", "KernelTypeError",
            "DaskUnsupportedError"]
+
+try:
+    __version__ = metadata.version("stn")
+except metadata.PackageNotFoundError:  # run from a source tree
+    __version__ = "0+unknown"
 
 # stn's dtype names and NumPy's dtypes, both ways.
 _NUMPY = {
@@ -56,6 +64,9 @@ _AXES = "nmpq"
 # Keyword options of a call; any other keyword is a scalar parameter.
 _OPTIONS = ("out", "boundary", "cval", "steps", "schedule", "steps_per_round", "threads",
             "axes", "params")
+
+# What users of scipy.ndimage and NumPy call some of them.
+_PEER_NAMES = {"mode": "boundary", "output": "out", "axis": "axes"}
 
 
 def load(path):
@@ -246,8 +257,35 @@ class Kernel:
         """Per core axis, the halo a block needs: ``max(-lowest, highest, 0)``."""
         return tuple(max(-lo, hi, 0) for lo, hi in self.footprint(*dtypes))
 
+    @property
+    def __signature__(self):
+        """The call as ``inspect.signature`` shows it: the kernel's arrays by
+        their names, stn's options, and the kernel's scalar parameters, all
+        keyword-only after the arrays."""
+        P = inspect.Parameter
+        ps = [P(n, P.POSITIONAL_ONLY) for n in self.inputs]
+        defaults = {"steps": 1}
+        ps += [P(o, P.KEYWORD_ONLY, default=defaults.get(o)) for o in _OPTIONS]
+        ps += [P(n, P.KEYWORD_ONLY, annotation=d.type) for n, d in self.params.items()]
+        return inspect.Signature(ps)
+
+    def _check_keywords(self, kwparams):
+        """A keyword that is neither an option nor a parameter of the kernel
+        is a TypeError naming both lists (and the likely one meant)."""
+        for kw in kwparams:
+            if kw in self.params:
+                continue
+            known = list(_OPTIONS) + list(self.params)
+            guess = _PEER_NAMES.get(kw) or next(iter(difflib.get_close_matches(kw, known, 1)), None)
+            hint = f" (did you mean `{guess}`?)" if guess else ""
+            params = ", ".join(self.params) or "none"
+            raise TypeError(
+                f"{self.name}() got an unexpected keyword argument `{kw}`{hint}; stn's keywords "
+                f"are {', '.join(_OPTIONS)}; kernel `{self.name}`'s parameters are {params}")
+
     def __call__(self, *arrays, out=None, boundary=None, cval=None, steps=1, schedule=None,
                  steps_per_round=None, threads=None, axes=None, params=None, **kwparams):
+        self._check_keywords(kwparams)
         ps = _params(params, kwparams)
         axes = _axes(axes)
         cval = _number(cval)

@@ -5,8 +5,16 @@ class KernelError(ValueError):
     """A problem in kernel source text.
 
     ``str(e)`` is the message the ``stn`` command line prints, with the
-    source line and a caret under the offending text.
+    source line and a caret under the offending text (every problem found,
+    not only the first). Where the first one is: ``e.file``, ``e.line`` and
+    ``e.column`` (from 1, as the message shows them), and ``e.span``, its
+    ``(start, end)`` byte offsets into the source.
     """
+
+    file = None
+    line = None
+    column = None
+    span = None
 
 
 class KernelTypeError(KernelError, TypeError):

@@ -61,6 +61,10 @@ X = np.zeros((4, 5), np.int8)
 def test_kernel_text_errors(here, cli):
     e = check(cli, stn.KernelError, lambda: stn.load("typo.stn"), "typo.stn", "-i", "x.npy")
     assert isinstance(e, ValueError) and "typo.stn:3:1" in str(e) and "^" in str(e)
+    # Where, as attributes: line and column from 1, the span in bytes.
+    src = (here / "typo.stn").read_text()
+    assert (e.file, e.line, e.column) == ("typo.stn", 3, 1)
+    assert e.span[0] == src.index("}")
     k = stn.load("untyped.stn").k
     e = check(cli, stn.KernelTypeError, lambda: k(X), "untyped.stn", "-i", "x.npy")
     assert isinstance(e, TypeError) and isinstance(e, ValueError)
@@ -74,10 +78,29 @@ def test_argument_errors_are_type_errors(here, cli):
     check(cli, TypeError, lambda: two.b(X), "two.stn", "b", "-i", "x.npy")
     check(cli, TypeError, lambda: two.a(X, X), "two.stn", "a", "-i", "x.npy", "-i", "x.npy")
     check(cli, TypeError, lambda: heat(X), "heat.stn", "-i", "x.npy")
-    check(cli, TypeError, lambda: heat(X.astype(float), alpha=0.1, beta=2),
+    check(cli, TypeError, lambda: heat(X.astype(float), params={"alpha": 0.1, "beta": 2}),
           "heat.stn", "-i", "x.npy", "--param", "alpha=0.1", "--param", "beta=2")
     check(cli, TypeError, lambda: heat(X, alpha="x"),
           "heat.stn", "-i", "x.npy", "--param", "alpha=x")
+
+
+def test_unknown_keywords_name_the_options_and_the_parameters():
+    heat = stn.load(EXAMPLES / "heat.stn").heat
+    x = np.zeros((4, 5), np.float32)
+    # scipy's name for the boundary: a TypeError that says which is meant,
+    # before any value is looked at.
+    with pytest.raises(TypeError) as e:
+        heat(x, alpha=0.1, mode="reflect")
+    msg = e.value.args[0]
+    assert msg.startswith("heat() got an unexpected keyword argument `mode` "
+                          "(did you mean `boundary`?); stn's keywords are out, boundary,")
+    assert msg.endswith("kernel `heat`'s parameters are alpha")
+    with pytest.raises(TypeError, match=r"`bounday` \(did you mean `boundary`\?\)"):
+        heat(x, alpha=0.1, bounday="wrap")
+    with pytest.raises(TypeError, match=r"`alpah` \(did you mean `alpha`\?\)"):
+        heat(x, alpah=0.1)
+    with pytest.raises(TypeError, match="unexpected keyword argument `beta`;"):
+        heat(x, alpha=0.1, beta=2)
 
 
 def test_value_errors(here, cli):

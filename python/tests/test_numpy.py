@@ -272,3 +272,47 @@ def test_steps_under_a_boundary_other_than_the_kernels_own_do_not_depend_on_the_
         y = heat(y, alpha=0.2, boundary="wrap")
     assert same(heat(u, alpha=0.2, steps=6, boundary="wrap", schedule="stepwise"), y)
     assert same(heat(u, alpha=0.2, steps=6, boundary="wrap"), y)
+
+
+def test_scipys_mode_names_are_stns_modes():
+    """scipy.ndimage's filters call wrap `grid-wrap`, reflect `grid-mirror`
+    and constant `grid-constant`; `periodic` is wrap too."""
+    smooth = stn.load(EXAMPLES / "smooth.stn").smooth
+    x = np.arange(42, dtype=np.int16).reshape(6, 7)
+    for alias, mode in [("grid-wrap", "wrap"), ("periodic", "wrap"),
+                        ("grid-mirror", "reflect"), ("grid-constant", "constant")]:
+        assert same(smooth(x, boundary=alias), smooth(x, boundary=mode)), alias
+        other = "nearest" if mode == "wrap" else "wrap"
+        assert not same(smooth(x, boundary=alias), smooth(x, boundary=other)), alias
+
+
+def test_signature_shows_the_arrays_options_and_parameters():
+    import importlib.metadata
+    import inspect
+
+    heat = stn.load(EXAMPLES / "heat.stn").heat
+    sig = inspect.signature(heat)
+    P = inspect.Parameter
+    assert [p.name for p in sig.parameters.values() if p.kind is P.POSITIONAL_ONLY] == \
+        list(heat.inputs)
+    assert sig.parameters["alpha"].kind is P.KEYWORD_ONLY
+    assert sig.parameters["alpha"].annotation is np.float64
+    assert sig.parameters["boundary"].default is None
+    assert sig.parameters["steps"].default == 1
+    assert stn.__version__ == importlib.metadata.version("stn")
+
+
+def test_the_package_ships_type_stubs_that_match_it():
+    import ast
+    import importlib.resources
+
+    files = importlib.resources.files("stn")
+    assert (files / "py.typed").is_file()
+    stub = ast.parse((files / "__init__.pyi").read_text())
+    classes = {c.name: {f.name for f in c.body if isinstance(f, ast.FunctionDef)}
+               for c in stub.body if isinstance(c, ast.ClassDef)}
+    funcs = {f.name for f in stub.body if isinstance(f, ast.FunctionDef)}
+    public = lambda names: {n for n in names if not n.startswith("_")}  # noqa: E731
+    assert funcs == {"load", "compile", "dtype_name"}
+    for cls in (stn.Module, stn.Kernel):
+        assert public(classes[cls.__name__]) == public(vars(cls)), cls.__name__

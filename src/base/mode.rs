@@ -52,9 +52,24 @@ impl Mode {
         Mode::ALL.map(Mode::name).join(", ")
     }
 
-    /// The mode called `name`.
+    /// Other names of modes: scipy.ndimage's filters call `wrap`
+    /// `grid-wrap` too, `reflect` `grid-mirror` and `constant`
+    /// `grid-constant` (the same extensions: their `wrap`, `reflect` and
+    /// `constant` are stn's); `periodic` is the simulation name of `wrap`.
+    pub const ALIASES: [(&'static str, Mode); 4] = [
+        ("grid-wrap", Mode::Wrap),
+        ("periodic", Mode::Wrap),
+        ("grid-mirror", Mode::Reflect),
+        ("grid-constant", Mode::Constant),
+    ];
+
+    /// The mode called `name` (or one of its `ALIASES`).
     pub fn from_name(name: &str) -> Option<Mode> {
-        Mode::ALL.iter().copied().find(|m| m.name() == name)
+        (Mode::ALL.iter().copied().find(|m| m.name() == name)).or_else(|| {
+            (Mode::ALIASES.iter())
+                .find(|(a, _)| *a == name)
+                .map(|&(_, m)| m)
+        })
     }
 }
 
@@ -146,6 +161,18 @@ pub fn runs(positions: std::ops::Range<i64>, n: usize, mode: Mode) -> Vec<Run> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn modes_are_found_by_name_and_by_scipys_names() {
+        for m in Mode::ALL {
+            assert_eq!(Mode::from_name(m.name()), Some(m));
+        }
+        assert_eq!(Mode::from_name("grid-wrap"), Some(Mode::Wrap));
+        assert_eq!(Mode::from_name("periodic"), Some(Mode::Wrap));
+        assert_eq!(Mode::from_name("grid-mirror"), Some(Mode::Reflect));
+        assert_eq!(Mode::from_name("grid-constant"), Some(Mode::Constant));
+        assert_eq!(Mode::from_name("bounce"), None);
+    }
 
     #[test]
     fn runs_join_rows_read_in_order() {

@@ -167,7 +167,8 @@ mod tests {
         assert_eq!(number("x"), None);
         assert_eq!(param("n = 3").unwrap(), ("n".to_string(), Scalar::Int(3)));
         assert_eq!(mode("wrap").unwrap(), Mode::Wrap);
-        let e = mode("periodic").unwrap_err().to_string();
+        assert_eq!(mode("periodic").unwrap(), Mode::Wrap);
+        let e = mode("cyclic").unwrap_err().to_string();
         assert!(
             e.ends_with("modes are fill, constant, nearest, reflect, mirror, wrap"),
             "{e}"
