@@ -42,6 +42,13 @@ enum Command {
     Bench(BenchArgs),
     /// Show a kernel's footprint, types and generated code.
     Inspect(InspectArgs),
+    /// Print a shell completion script: `stn completions bash > ~/.local/share/bash-completion/completions/stn`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `stn man > stn.1; man ./stn.1`.
+    Man,
 }
 
 #[derive(clap::Args)]
@@ -180,6 +187,19 @@ fn main() -> ExitCode {
         Command::Check { file, dtypes } => check(&file, &dtypes),
         Command::Bench(args) => bench(args),
         Command::Inspect(args) => inspect(&args),
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "stn", &mut out);
+            print_out(&out)
+        }
+        Command::Man => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
+                .render(&mut out)
+                .map_err(|e| Error::Internal(format!("cannot render the manual page: {e}")))?;
+            print_out(&out)
+        }
     });
     let result = match result {
         Ok(Some(r)) => r,
@@ -195,6 +215,18 @@ fn main() -> ExitCode {
             eprintln!("error: {e}");
             ExitCode::from(exit_code(&e))
         }
+    }
+}
+
+/// Writes `bytes` to standard output; a reader that stopped early (`| head`)
+/// is not an error.
+fn print_out(bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(bytes) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Error::io("cannot write to standard output", e))
+        }
+        _ => Ok(()),
     }
 }
 

@@ -1006,3 +1006,29 @@ fn axes_name_the_core_axes() {
         "{text}"
     );
 }
+
+#[test]
+fn shell_completions_and_the_manual_page() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let o = stn_ok(&["completions", shell]);
+        let text = String::from_utf8_lossy(&o.stdout);
+        // Every subcommand, and the options (fish names them `-l boundary`).
+        for word in ["run", "inspect", "bench", "boundary", "schedule"] {
+            assert!(text.contains(word), "{shell}: no {word}");
+        }
+    }
+    // bash reads the script without a syntax error.
+    let script = stn_ok(&["completions", "bash"]).stdout;
+    let d = tmp();
+    std::fs::write(d.path().join("stn.bash"), &script).unwrap();
+    let o = Command::new("bash")
+        .args(["-n", &p(d.path(), "stn.bash")])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = stn(&["completions", "tcsh"]);
+    assert_eq!(o.status.code(), Some(2));
+    let man = String::from_utf8(stn_ok(&["man"]).stdout).unwrap();
+    assert!(man.contains(".TH stn 1"), "{man}");
+    assert!(man.contains("Run stencil kernels"), "{man}");
+}
