@@ -20,10 +20,13 @@ use crate::check::typed::{TExpr, TKernel, TKind};
 use crate::ir::Footprint;
 
 /// The footprint: per core axis, min and max offset over every access the
-/// kernel could make (both arms of every `if`, every reduction point).
+/// kernel could make (both arms of every `if`, every reduction point) to
+/// compute its outputs; the reads of a `let` no output uses do not count.
 pub fn footprint(k: &TKernel) -> Result<Footprint, EvalError> {
     let mut fp: Option<Footprint> = None;
-    walk_loads(&k.body, &mut Env::new(k.n_locals, k.n_vars), &mut |offs| {
+    let mut used = vec![false; k.n_locals];
+    let mut env = Env::new(k.n_locals, k.n_vars);
+    walk_loads(&k.body, &mut env, &mut used, &mut |offs| {
         let f = fp.get_or_insert_with(|| Footprint {
             lo: offs.to_vec(),
             hi: offs.to_vec(),
@@ -36,7 +39,15 @@ pub fn footprint(k: &TKernel) -> Result<Footprint, EvalError> {
     Ok(fp.unwrap_or_else(|| Footprint::zero(k.ndim)))
 }
 
-fn walk_loads(e: &TExpr, env: &mut Env, f: &mut dyn FnMut(&[i64])) -> Result<(), EvalError> {
+/// Calls `f` with the offsets of every load `e` makes, marking in `used`
+/// the `let` slots it reads; a `let` whose slot its body never reads is
+/// not walked.
+fn walk_loads(
+    e: &TExpr,
+    env: &mut Env,
+    used: &mut Vec<bool>,
+    f: &mut dyn FnMut(&[i64]),
+) -> Result<(), EvalError> {
     match &e.kind {
         TKind::Load { offsets, .. } => {
             let offs = offsets
@@ -52,33 +63,32 @@ fn walk_loads(e: &TExpr, env: &mut Env, f: &mut dyn FnMut(&[i64])) -> Result<(),
                 let hi = eval(&v.hi, env, None)?.as_i64().unwrap_or(0);
                 ranges.push((v.slot, lo, hi));
             }
-            reduce_loop(&ranges, 0, env, &mut |env| walk_loads(body, env, f))?;
+            reduce_loop(&ranges, 0, env, &mut |env| walk_loads(body, env, used, f))?;
         }
-        TKind::Let { value, body, .. } => {
-            walk_loads(value, env, f)?;
-            walk_loads(body, env, f)?;
+        TKind::Let { slot, value, body } => {
+            // The body first: it says whether the value is needed.
+            walk_loads(body, env, used, f)?;
+            if used[*slot] {
+                walk_loads(value, env, used, f)?;
+            }
         }
-        TKind::Cast(a) | TKind::Unary(_, a) => walk_loads(a, env, f)?,
+        TKind::Cast(a) | TKind::Unary(_, a) => walk_loads(a, env, used, f)?,
         TKind::Binary(_, a, b) => {
-            walk_loads(a, env, f)?;
-            walk_loads(b, env, f)?;
+            walk_loads(a, env, used, f)?;
+            walk_loads(b, env, used, f)?;
         }
         TKind::Select(c, a, b) => {
-            walk_loads(c, env, f)?;
-            walk_loads(a, env, f)?;
-            walk_loads(b, env, f)?;
+            walk_loads(c, env, used, f)?;
+            walk_loads(a, env, used, f)?;
+            walk_loads(b, env, used, f)?;
         }
         TKind::Table { index: items, .. } | TKind::Tuple(items) => {
             for i in items {
-                walk_loads(i, env, f)?;
+                walk_loads(i, env, used, f)?;
             }
         }
-        TKind::Lit(_)
-        | TKind::Param(_)
-        | TKind::Index(_)
-        | TKind::Shape(_)
-        | TKind::Local(_)
-        | TKind::Var(_) => {}
+        TKind::Local(slot) => used[*slot] = true,
+        TKind::Lit(_) | TKind::Param(_) | TKind::Index(_) | TKind::Shape(_) | TKind::Var(_) => {}
     }
     Ok(())
 }

@@ -424,3 +424,25 @@ fn mixed_dtype_arithmetic_runs_in_the_promoted_type() {
     );
     assert_eq!(values(&out), vec![Scalar::Int(200)]);
 }
+
+/// A `let` no output uses is dropped with its reads: it neither widens the
+/// footprint nor, under `fill`, the border set to cval.
+#[test]
+fn an_unused_let_does_not_widen_the_footprint() {
+    let p = Program::from_source(
+        "dead.stn",
+        "kernel k(x) {\n    let unused = x[5, 5];\n    x[0, 0]\n}\n",
+    )
+    .unwrap();
+    let k = p.kernel(None).unwrap();
+    let x = Array2::from_shape_fn((10, 10), |(i, j)| (i * 10 + j) as f32);
+    for engine in [Engine::Jit, Engine::Interpreter] {
+        let opts = Options::new().boundary(Mode::Fill).engine(engine);
+        let y = k.apply(&[x.view()], &opts).unwrap();
+        assert_eq!(y, x, "{engine:?}");
+    }
+    let xd = DynArray::from_typed(x.clone().into_dyn());
+    let call = k.call(&[xd.view()], &Options::new()).unwrap();
+    let fp = call.footprint();
+    assert_eq!((fp.lo.clone(), fp.hi.clone()), (vec![0, 0], vec![0, 0]));
+}

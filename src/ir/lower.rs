@@ -37,17 +37,16 @@ pub fn lower(k: &TKernel) -> Result<Func, Diagnostic> {
         params: k.params.iter().map(|p| p.1).collect(),
     };
     let results = l.outputs(&k.body)?;
-    let footprint = l
-        .footprint
-        .take()
-        .unwrap_or_else(|| Footprint::zero(k.ndim));
+    // What no output uses goes, and reads only it made do not count.
+    let (insts, results) = crate::ir::live::live(std::mem::take(&mut l.insts), &results);
+    let footprint = crate::ir::live::footprint(&insts).unwrap_or_else(|| Footprint::zero(k.ndim));
     Ok(Func {
         name: k.name.clone(),
         ndim: k.ndim,
         inputs: k.inputs.clone(),
         params: l.params,
         out_dtypes: k.out_dtypes.clone(),
-        insts: l.insts,
+        insts,
         results,
         footprint,
     })

@@ -19,6 +19,7 @@
 
 #[allow(missing_docs, reason = "internal: reachable only through `internals`")]
 pub mod eval;
+pub mod live;
 #[allow(missing_docs, reason = "internal: reachable only through `internals`")]
 pub mod lower;
 #[allow(missing_docs, reason = "internal: reachable only through `internals`")]
