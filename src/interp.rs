@@ -27,14 +27,7 @@ pub fn footprint(k: &TKernel) -> Result<Footprint, EvalError> {
     let mut used = vec![false; k.n_locals];
     let mut env = Env::new(k.n_locals, k.n_vars);
     walk_loads(&k.body, &mut env, &mut used, &mut |offs| {
-        let f = fp.get_or_insert_with(|| Footprint {
-            lo: offs.to_vec(),
-            hi: offs.to_vec(),
-        });
-        for (a, &o) in offs.iter().enumerate() {
-            f.lo[a] = f.lo[a].min(o);
-            f.hi[a] = f.hi[a].max(o);
-        }
+        Footprint::include(&mut fp, offs);
     })?;
     Ok(fp.unwrap_or_else(|| Footprint::zero(k.ndim)))
 }

@@ -66,16 +66,8 @@ pub fn live(insts: Vec<Inst>, results: &[ValueId]) -> (Vec<Inst>, Vec<ValueId>) 
 pub fn footprint(insts: &[Inst]) -> Option<Footprint> {
     let mut fp: Option<Footprint> = None;
     for inst in insts {
-        let Op::Load { offset, .. } = &inst.op else {
-            continue;
-        };
-        let f = fp.get_or_insert_with(|| Footprint {
-            lo: offset.clone(),
-            hi: offset.clone(),
-        });
-        for (a, &o) in offset.iter().enumerate() {
-            f.lo[a] = f.lo[a].min(o);
-            f.hi[a] = f.hi[a].max(o);
+        if let Op::Load { offset, .. } = &inst.op {
+            Footprint::include(&mut fp, offset);
         }
     }
     fp

@@ -136,14 +136,7 @@ impl Lower<'_> {
                 for o in offsets {
                     offset.push(self.fold(o)?.as_i64().unwrap_or(0));
                 }
-                let fp = self.footprint.get_or_insert_with(|| Footprint {
-                    lo: offset.clone(),
-                    hi: offset.clone(),
-                });
-                for (a, &o) in offset.iter().enumerate() {
-                    fp.lo[a] = fp.lo[a].min(o);
-                    fp.hi[a] = fp.hi[a].max(o);
-                }
+                let fp = Footprint::include(&mut self.footprint, &offset);
                 let points = fp
                     .lo
                     .iter()

@@ -93,6 +93,20 @@ pub struct Footprint {
 }
 
 impl Footprint {
+    /// `fp` grown to include `offset` (made from it when `None`): how
+    /// every footprint is accumulated, access by access.
+    pub fn include<'a>(fp: &'a mut Option<Footprint>, offset: &[i64]) -> &'a mut Footprint {
+        let f = fp.get_or_insert_with(|| Footprint {
+            lo: offset.to_vec(),
+            hi: offset.to_vec(),
+        });
+        for (a, &o) in offset.iter().enumerate() {
+            f.lo[a] = f.lo[a].min(o);
+            f.hi[a] = f.hi[a].max(o);
+        }
+        f
+    }
+
     /// The footprint of a kernel that reads only the output point, with `ndim` axes.
     pub fn zero(ndim: usize) -> Footprint {
         Footprint {
