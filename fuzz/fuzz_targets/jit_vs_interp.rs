@@ -168,7 +168,11 @@ fuzz_target!(|case: Case| {
             out = format!("{}, _)", out.replace("-> ", "-> ("));
         }
     }
-    let lets = if case.stage.is_some() { "let a = s(x); " } else { "" };
+    let lets = if case.stage.is_some() {
+        "let a = s(x); "
+    } else {
+        ""
+    };
     src.push_str(&format!("kernel k(x){out} {{ {lets}{body} }}"));
     let Ok(program) = Program::from_source("fuzz.stn", &src) else {
         return;
@@ -199,14 +203,14 @@ fuzz_target!(|case: Case| {
         0 => typed.view(),
         1 => stn::with_element_type!(dtype, T => {
             let a = typed_array::<T>(&data);
-            return run(&src, &kernel, ArrayRef::new(a.slice(s![..;-1, ..])), &case);
+            return run(&src, kernel, ArrayRef::new(a.slice(s![..;-1, ..])), &case);
         }),
         _ => stn::with_element_type!(dtype, T => {
             let a = typed_array::<T>(&data);
-            return run(&src, &kernel, ArrayRef::new(a.t()), &case);
+            return run(&src, kernel, ArrayRef::new(a.t()), &case);
         }),
     };
-    run(&src, &kernel, view, &case);
+    run(&src, kernel, view, &case);
 });
 
 fn typed_array<T: stn::Element>(d: &DynArray) -> ndarray::Array2<T> {
