@@ -514,6 +514,17 @@ fn generated_pipelines_agree_fused_stepwise_and_interpreted() {
     assert!(ran * 10 >= cases * 7, "only {ran} of {cases} cases ran");
 }
 
+/// A core shape for the step generators: short axes, axis 0 of a 1-d or
+/// 2-d kernel sometimes long enough for strips between its ends.
+fn step_shape(g: &mut Gen) -> Vec<usize> {
+    (0..g.ndim)
+        .map(|a| {
+            let long = if a == 0 && g.ndim < 3 { 30 } else { 11 };
+            *[1usize, 2, 3, 6, 11, long].choose(&mut g.rng).unwrap()
+        })
+        .collect()
+}
+
 #[test]
 fn generated_steps_agree() {
     let (first, cases) = seed_and_cases(0x5eed_1008, 40);
@@ -547,12 +558,7 @@ fn generated_steps_agree() {
             continue;
         }
         ran += 1;
-        let core: Vec<usize> = (0..g.ndim)
-            .map(|a| {
-                let long = if a == 0 && g.ndim < 3 { 30 } else { 11 };
-                *[1usize, 2, 3, 6, 11, long].choose(&mut g.rng).unwrap()
-            })
-            .collect();
+        let core = step_shape(&mut g);
         let x = random_array(&mut g.rng, d, &core);
         for steps in [1usize, 2, 3, 7, 40] {
             let opts = Options::new()
@@ -615,12 +621,7 @@ fn generated_state_fields_agree() {
             continue;
         }
         ran += 1;
-        let core: Vec<usize> = (0..g.ndim)
-            .map(|a| {
-                let long = if a == 0 && g.ndim < 3 { 30 } else { 11 };
-                *[1usize, 2, 3, 6, 11, long].choose(&mut g.rng).unwrap()
-            })
-            .collect();
+        let core = step_shape(&mut g);
         let arrays: Vec<DynArray> = dtypes
             .iter()
             .map(|&d| random_array(&mut g.rng, d, &core))
