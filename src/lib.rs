@@ -87,7 +87,7 @@ pub mod internals {
     pub use crate::base::{
         array, broadcast, diag, dtype, error, mode, ops, parallel, parse, rt, scalar, stack,
     };
-    pub use crate::check::{eval, kernel, module, promote, stages, ty, typed};
+    pub use crate::check::{eval, front, kernel, module, promote, stages, ty, typed};
     pub use crate::program::{
         DTYPE_SEARCH, Specialized, describe, pipeline, specialize, typed as typed_kernel,
     };

@@ -33,6 +33,28 @@ impl fmt::Display for Span {
     }
 }
 
+/// How bad a diagnostic is: an error stops the kernel from compiling; a
+/// warning is a kernel that compiles but probably does not do what its
+/// author meant (an unused `let`, a read that only widens the footprint).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Severity {
+    /// The kernel cannot run.
+    #[default]
+    Error,
+    /// The kernel runs; the author should look.
+    Warning,
+}
+
+impl Severity {
+    /// `error` or `warning`, as rendered.
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
 /// One problem found in kernel source: what is wrong, and where.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
@@ -40,26 +62,52 @@ pub struct Diagnostic {
     pub message: String,
     /// Where.
     pub span: Span,
+    /// Error or warning.
+    pub severity: Severity,
     /// Text shown next to the caret; defaults to nothing.
     pub label: Option<String>,
+    /// Other places that explain this one (the opener of an unclosed
+    /// bracket, the first definition of a duplicate), each with its label.
+    pub related: Vec<(Span, String)>,
     /// Extra lines after the snippet (`help: ...`).
     pub notes: Vec<String>,
 }
 
 impl Diagnostic {
-    /// A diagnostic with `message` at `span`.
+    /// An error with `message` at `span`.
     pub fn new(message: impl Into<String>, span: Span) -> Diagnostic {
         Diagnostic {
             message: message.into(),
             span,
+            severity: Severity::Error,
             label: None,
+            related: Vec::new(),
             notes: Vec::new(),
         }
+    }
+
+    /// A warning with `message` at `span`.
+    pub fn warning(message: impl Into<String>, span: Span) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::new(message, span)
+        }
+    }
+
+    /// True for an error (not a warning).
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
     }
 
     /// Adds a short label shown under the caret.
     pub fn with_label(mut self, label: impl Into<String>) -> Diagnostic {
         self.label = Some(label.into());
+        self
+    }
+
+    /// Adds another place that explains this one, with its label.
+    pub fn with_related(mut self, span: Span, label: impl Into<String>) -> Diagnostic {
+        self.related.push((span, label.into()));
         self
     }
 
@@ -97,42 +145,113 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
 ///   = note: ...
 /// ```
 ///
-/// Written by hand (about 30 lines) rather than with a report crate so the
-/// text is stable, free of colour codes and easy to assert on in tests.
+/// Related spans follow as their own snippets, marked with `-`. Written by
+/// hand rather than with a report crate so the text is stable and easy to
+/// assert on in tests.
 pub fn render(file_name: &str, source: &str, diags: &[Diagnostic]) -> String {
+    render_styled(file_name, source, diags, false)
+}
+
+/// `render`, with ANSI colours when `colour` is set (for a terminal): the
+/// severity in red or yellow, the gutter in blue, the message in bold.
+pub fn render_styled(file_name: &str, source: &str, diags: &[Diagnostic], colour: bool) -> String {
+    use anstyle::{AnsiColor, Style};
+    let paint = |style: Style, text: &str| -> String {
+        if colour {
+            format!("{}{text}{}", style.render(), style.render_reset())
+        } else {
+            text.to_string()
+        }
+    };
+    let bold = Style::new().bold();
+    let blue = Style::new().bold().fg_color(Some(AnsiColor::Blue.into()));
     let mut out = String::new();
     for d in diags {
-        let start = floor_char_boundary(source, d.span.start.min(source.len()));
-        let (line, col) = line_col(source, start);
-        let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
-        let line_end = source[start..]
-            .find('\n')
-            .map_or(source.len(), |i| start + i);
-        let text = source[line_start..line_end].trim_end_matches('\r');
-        let end = floor_char_boundary(source, d.span.end.min(line_end)).max(start);
-        let width = source[start..end].chars().count().max(1);
-        let (text, caret_col, width) = excerpt(text, col - 1, width);
-        let gutter = " ".repeat(line.to_string().len());
-        out.push_str(&format!("error: {}\n", d.message));
-        out.push_str(&format!("{gutter}--> {file_name}:{line}:{col}\n"));
-        out.push_str(&format!("{gutter} |\n"));
-        out.push_str(&format!("{line} | {text}\n"));
+        let colour_of = |c: AnsiColor| Style::new().bold().fg_color(Some(c.into()));
+        let (head, mark) = match d.severity {
+            Severity::Error => (colour_of(AnsiColor::Red), '^'),
+            Severity::Warning => (colour_of(AnsiColor::Yellow), '^'),
+        };
+        // One gutter width for every snippet of the diagnostic.
+        let lines = std::iter::once(d.span)
+            .chain(d.related.iter().map(|r| r.0))
+            .map(|s| line_col(source, s.start).0);
+        let gutter = " ".repeat(lines.max().unwrap_or(1).to_string().len());
+        out.push_str(&paint(head, d.severity.name()));
+        out.push_str(&paint(bold, &format!(": {}", d.message)));
+        out.push('\n');
+        let snip = Snippet {
+            source,
+            gutter: &gutter,
+            blue: |t: &str| paint(blue, t),
+        };
+        snip.write(&mut out, "-->", file_name, d.span);
+        let label = d.label.as_deref().unwrap_or_default();
+        snip.mark(&mut out, d.span, &paint(head, &marks(mark, label, d.span, source)));
+        for (span, label) in &d.related {
+            snip.write(&mut out, ":::", file_name, *span);
+            let text = marks('-', label, *span, source);
+            snip.mark(&mut out, *span, &paint(blue, &text));
+        }
+        for n in &d.notes {
+            out.push_str(&format!("{gutter} {} note: {n}\n", paint(blue, "=")));
+        }
+    }
+    out
+}
+
+/// The caret line's text after its padding: `^^^ label`.
+fn marks(mark: char, label: &str, span: Span, source: &str) -> String {
+    let (_, _, width) = shown(source, span);
+    let sep = if label.is_empty() { "" } else { " " };
+    format!("{}{sep}{label}", mark.to_string().repeat(width))
+}
+
+/// Where a span's first line is, cut for showing: the shown text, the
+/// caret's column in it and the caret's width, and the line number.
+fn shown(source: &str, span: Span) -> (String, usize, usize) {
+    let start = floor_char_boundary(source, span.start.min(source.len()));
+    let (_, col) = line_col(source, start);
+    let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = source[start..]
+        .find('\n')
+        .map_or(source.len(), |i| start + i);
+    let text = source[line_start..line_end].trim_end_matches('\r');
+    let end = floor_char_boundary(source, span.end.min(line_end)).max(start);
+    let width = source[start..end].chars().count().max(1);
+    excerpt(text, col - 1, width)
+}
+
+/// Writes the source line of a span under a `--> file:line:col` header.
+struct Snippet<'a, B: Fn(&str) -> String> {
+    source: &'a str,
+    gutter: &'a str,
+    blue: B,
+}
+
+impl<B: Fn(&str) -> String> Snippet<'_, B> {
+    fn write(&self, out: &mut String, arrow: &str, file_name: &str, span: Span) {
+        let (line, col) = line_col(self.source, span.start);
+        let (text, _, _) = shown(self.source, span);
+        let g = self.gutter;
+        let blue = &self.blue;
+        out.push_str(&format!("{g}{} {file_name}:{line}:{col}\n", blue(arrow)));
+        out.push_str(&format!("{g} {}\n", blue("|")));
+        let number = format!("{line:>w$}", w = g.len());
+        out.push_str(&format!("{} {text}\n", blue(&format!("{number} |"))));
+    }
+
+    /// The caret line: padding as wide as the text before the span (tabs
+    /// kept, so the caret lines up in any terminal), then `marked`.
+    fn mark(&self, out: &mut String, span: Span, marked: &str) {
+        let (text, caret_col, _) = shown(self.source, span);
         let pad: String = text
             .chars()
             .take(caret_col)
             .map(|c| if c == '\t' { '\t' } else { ' ' })
             .collect();
-        let label = d
-            .label
-            .as_deref()
-            .map(|l| format!(" {l}"))
-            .unwrap_or_default();
-        out.push_str(&format!("{gutter} | {pad}{}{label}\n", "^".repeat(width)));
-        for n in &d.notes {
-            out.push_str(&format!("{gutter} = note: {n}\n"));
-        }
+        out.push_str(&format!("{} {} {pad}{marked}\n", self.gutter, (self.blue)("|")));
     }
-    out
 }
 
 /// Source lines longer than this many characters are shown cut down to

@@ -2,6 +2,7 @@
 //! `let`s), and each kernel typed for one signature of input dtypes.
 
 pub mod eval;
+pub mod front;
 pub mod kernel;
 pub mod module;
 pub mod names;

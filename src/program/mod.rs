@@ -29,9 +29,10 @@ use std::time::{Duration, Instant};
 use crate::base::dtype::DType;
 use crate::base::error::{Error, Result};
 use crate::base::scalar::Scalar;
+use crate::base::diag::Diagnostic;
+use crate::check::front;
 use crate::check::kernel;
-use crate::check::module::{self, KernelSig, Module};
-use crate::check::names;
+use crate::check::module::{KernelSig, Module};
 use crate::check::stages::{self, Graph};
 use crate::check::typed::TKernel;
 use crate::codegen::{self, Compiled};
@@ -39,7 +40,6 @@ use crate::interp;
 use crate::ir::{self, Func};
 use crate::program::cache::{Bounded, Key};
 use crate::program::pipeline::Pipeline;
-use crate::syntax;
 
 /// A `.stn` file, parsed and resolved.
 #[derive(Clone)]
@@ -51,6 +51,8 @@ pub struct Program {
 struct Source {
     file: String,
     text: String,
+    /// The front end's warnings.
+    warnings: Vec<Diagnostic>,
     module: Module,
     /// Per kernel: the kernel as compiled (stage `let`s made inputs).
     flat: Vec<KernelSig>,
@@ -67,59 +69,36 @@ struct Source {
 impl Program {
     /// Parses `text`; `file` is the name used in diagnostics.
     pub fn from_source(file: &str, text: &str) -> Result<Program> {
-        let (ast, mut diags) = syntax::parse(text);
-        if diags.is_empty() {
-            let (module, more) = crate::base::stack::on_big_stack(|| module::resolve(&ast));
-            diags = more;
-            let n = module.kernels.len();
-            let mut graphs = Vec::with_capacity(n);
-            if diags.is_empty() {
-                for index in 0..n {
-                    match crate::base::stack::on_big_stack(|| stages::graph(&module, index)) {
-                        Ok(g) => graphs.push(g),
-                        // A cycle shows from each of its kernels: once is enough.
-                        Err(d)
-                            if d.message.starts_with(stages::CYCLE)
-                                && diags.iter().any(|e| e.message.starts_with(stages::CYCLE)) => {}
-                        Err(d) => diags.push(d),
-                    }
-                }
-            }
-            let flat: Vec<KernelSig> = module
-                .kernels
-                .iter()
-                .map(|k| stages::flatten(&module, k))
-                .collect();
-            let mut compiled_in = Vec::with_capacity(n);
-            if diags.is_empty() {
-                // Every problem no dtype could fix, in every kernel.
-                for k in &flat {
-                    let names = crate::base::stack::on_big_stack(|| names::check_names(&module, k));
-                    diags.extend(names.diagnostics);
-                    compiled_in.push(names.compiled_in);
-                }
-            }
-            if diags.is_empty() {
-                let src = Arc::new(Source {
-                    file: file.to_string(),
-                    text: text.to_string(),
-                    module,
-                    flat,
-                    graphs,
-                    compiled_in,
-                    code: (0..n).map(|_| Mutex::default()).collect(),
-                });
-                let kernels = (0..n)
-                    .map(|index| Kernel {
-                        src: Arc::clone(&src),
-                        index,
-                        cache: Arc::default(),
-                    })
-                    .collect();
-                return Ok(Program { src, kernels });
-            }
+        let front = front::analyze(text);
+        if front.has_errors() {
+            let errors = front.errors().cloned().collect();
+            return Err(Error::kernel(file, text, errors));
         }
-        Err(Error::kernel(file, text, diags))
+        let n = front.module.kernels.len();
+        let src = Arc::new(Source {
+            file: file.to_string(),
+            text: text.to_string(),
+            warnings: front.warnings().cloned().collect(),
+            module: front.module,
+            flat: front.flat,
+            graphs: front.graphs,
+            compiled_in: front.compiled_in,
+            code: (0..n).map(|_| Mutex::default()).collect(),
+        });
+        let kernels = (0..n)
+            .map(|index| Kernel {
+                src: Arc::clone(&src),
+                index,
+                cache: Arc::default(),
+            })
+            .collect();
+        Ok(Program { src, kernels })
+    }
+
+    /// The file's warnings: kernels that run but probably not as meant
+    /// (an unused `let`, a read that only widens the footprint).
+    pub fn warnings(&self) -> &[Diagnostic] {
+        &self.src.warnings
     }
 
     /// Reads and parses a `.stn` file.
