@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Every test: unit, data-driven, differential, semantics tables, CLI, doc
 # tests, the embedding example, Zarr interop with zarr-python, the Python
-# package's suite, valgrind memcheck and a minute per fuzz target. Needs a
-# Rust toolchain and python3; the Python parts make their own venvs (and are
-# skipped, saying so, only when the package index is unreachable).
+# package's suite, the language server from a real client, the editor
+# grammars, valgrind memcheck and a minute per fuzz target. Needs a Rust
+# toolchain, python3 and node/npm; the Python and npm parts make their own
+# venvs and node_modules (and are skipped, saying so, only when the package
+# index is unreachable).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 cargo test --locked
@@ -12,6 +14,14 @@ cargo run --locked --quiet --example embed > /dev/null
 scripts/zarr_interop.sh
 # The Python package: NumPy and Dask (a LocalCluster) against the CLI.
 scripts/python_test.sh
+# The language server (`stn lsp`) from a real client: pytest-lsp.
+scripts/lsp_test.sh
+# The editor grammars: the tree-sitter corpus, every example and parser
+# test file through tree-sitter, the VS Code extension's files (skipped,
+# saying so, only when the npm registry is unreachable: exit 3).
+editors=0
+scripts/editors_test.sh || editors=$?
+[ "$editors" = 0 ] || [ "$editors" = 3 ] || { echo "editors_test.sh failed" >&2; exit 1; }
 # Generated code and executor under valgrind's memcheck (one core), beside
 # the fuzz targets' build and a minute per fuzz target (no findings, or the
 # script fails): the two share the machine's cores.

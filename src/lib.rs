@@ -62,6 +62,8 @@ mod interp;
 #[allow(missing_docs, reason = "internal: reachable only through `internals`")]
 mod io;
 mod ir;
+#[allow(missing_docs, reason = "internal: reachable only through `internals`")]
+mod lsp;
 mod program;
 #[allow(missing_docs, reason = "internal: reachable only through `internals`")]
 mod stream;
@@ -86,10 +88,11 @@ pub use program::{Kernel, Program, Signature};
 pub mod internals {
     pub use crate::base::{
         array, broadcast, diag, dtype, error, mode, ops, parallel, parse, rt, scalar, stack,
+        suggest,
     };
     pub use crate::check::{eval, front, kernel, module, promote, stages, ty, typed};
     pub use crate::program::{
-        DTYPE_SEARCH, Specialized, describe, pipeline, specialize, typed as typed_kernel,
+        DTYPE_SEARCH, Specialized, describe, pipeline, report, specialize, typed as typed_kernel,
     };
 
     /// `stn bench`.
@@ -128,8 +131,15 @@ pub mod internals {
             refuse_replacing_inputs, resume, run, sink, slab, source,
         };
     }
+    /// `stn lsp`: the language server and its analyses.
+    pub mod lsp {
+        pub use crate::lsp::{
+            analysis, completion, diagnostics, documents, format, hover, index, position, serve,
+            server, tokens, words,
+        };
+    }
     /// The parser.
     pub mod syntax {
-        pub use crate::syntax::{MAX_DEPTH, MAX_SOURCE_BYTES, ast, dump, lexer, parse, token};
+        pub use crate::syntax::{MAX_DEPTH, MAX_SOURCE_BYTES, ast, dump, fmt, lexer, parse, token};
     }
 }

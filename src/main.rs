@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use stn::internals::{bench, describe, error, io, parse, stack, stream};
-use stn::{ArrayRef, Caller, Error, Options, Program, Result, Schedule};
+use stn::internals::{bench, describe, diag, error, io, parse, report, stack, stream};
+use stn::{ArrayRef, Caller, Diagnostic, Error, Options, Program, Result, Schedule};
 
 #[derive(Parser)]
 #[command(
@@ -28,8 +28,9 @@ struct Cli {
 enum Command {
     /// Apply a kernel to input arrays and write the output array.
     Run(RunArgs),
-    /// Parse and type-check a kernel file; exit 1 on a kernel error, 2 on
-    /// a usage error.
+    /// Parse and type-check a kernel file: every error and warning, and
+    /// the dtypes each kernel works for; exit 1 on a kernel error (or a
+    /// kernel that works for no numeric dtype), 2 on a usage error.
     Check {
         /// The .stn file.
         file: PathBuf,
@@ -37,11 +38,26 @@ enum Command {
         /// without it, every uniform dtype is tried.
         #[arg(long = "dtype", value_name = "DTYPE")]
         dtypes: Vec<String>,
+        /// `human`: diagnostics under their source lines on standard error
+        /// (coloured on a terminal; `NO_COLOR` turns colour off); `json`:
+        /// one JSON object per line on standard output, for tools.
+        #[arg(long, value_parser = ["human", "json"], default_value = "human")]
+        message_format: String,
     },
     /// Time a kernel on pseudo-random inputs next to a copy of the same bytes.
     Bench(BenchArgs),
     /// Show a kernel's footprint, types and generated code.
     Inspect(InspectArgs),
+    /// Lay out kernel files the one stn way, comments kept: each file in
+    /// place, or standard input to standard output when none is given.
+    Fmt {
+        /// Change nothing: name the files that are not formatted, and exit 1
+        /// if there are any.
+        #[arg(long)]
+        check: bool,
+        /// The .stn files.
+        files: Vec<PathBuf>,
+    },
     /// Print a shell completion script: `stn completions bash > ~/.local/share/bash-completion/completions/stn`.
     Completions {
         /// The shell.
@@ -49,6 +65,10 @@ enum Command {
     },
     /// Print the manual page (roff): `stn man > stn.1; man ./stn.1`.
     Man,
+    /// Serve the Language Server Protocol on stdin and stdout, for editors:
+    /// diagnostics as you type, hover, go to definition, references,
+    /// completion, formatting and semantic highlighting of `.stn` files.
+    Lsp,
 }
 
 #[derive(clap::Args)]
@@ -184,9 +204,15 @@ fn main() -> ExitCode {
     // (tens of thousands of levels) from overflowing it.
     let result = stack::on_stack(STACK_BYTES, move || match cli.command {
         Command::Run(args) => run(args),
-        Command::Check { file, dtypes } => check(&file, &dtypes),
+        Command::Check {
+            file,
+            dtypes,
+            message_format,
+        } => check(&file, &dtypes, message_format == "json"),
         Command::Bench(args) => bench(args),
         Command::Inspect(args) => inspect(&args),
+        Command::Fmt { check, files } => fmt(check, &files),
+        Command::Lsp => stn::internals::lsp::serve(),
         Command::Completions { shell } => {
             let mut out = Vec::new();
             let mut cmd = <Cli as clap::CommandFactory>::command();
@@ -211,10 +237,28 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(Error::Kernel { diagnostics, .. }) if diagnostics.is_empty() => ExitCode::from(1),
         Err(e) => {
-            eprintln!("error: {e}");
+            report(&e);
             ExitCode::from(exit_code(&e))
         }
+    }
+}
+
+/// Prints an error on standard error: a kernel error rendered under its
+/// source lines, in colour where `diag::colour_stderr` says so.
+fn report(e: &Error) {
+    match e {
+        Error::Kernel {
+            file,
+            source,
+            diagnostics,
+            ..
+        } => eprint!(
+            "{}",
+            diag::render_styled(file, source, diagnostics, diag::colour_stderr())
+        ),
+        e => eprintln!("error: {e}"),
     }
 }
 
@@ -262,6 +306,7 @@ fn options(args: &CallArgs) -> Result<Options> {
 
 fn run(args: RunArgs) -> Result<()> {
     let program = Program::from_path(&args.file)?;
+    warn(&program);
     let kernel = program.kernel(args.kernel.as_deref())?;
     let mut opts = options(&args.call)?;
     if let Some(c) = &args.cval {
@@ -398,10 +443,86 @@ fn dtypes(names: &[String]) -> Result<Vec<stn::DType>> {
     names.iter().map(|n| parse::dtype(n)).collect()
 }
 
-fn check(file: &Path, names: &[String]) -> Result<()> {
-    let program = Program::from_path(file)?;
-    print!("{}", describe::check(&program, &dtypes(names)?)?);
-    Ok(())
+/// Prints the program's warnings (an unused `let`, ...) on standard error.
+fn warn(program: &Program) {
+    let (file, text) = (program.file(), program.source());
+    let colour = diag::colour_stderr();
+    eprint!(
+        "{}",
+        diag::render_styled(file, text, program.warnings(), colour)
+    );
+}
+
+/// `stn check`: the report's diagnostics and summary, as text or JSON. A
+/// failed check has printed everything already, and returns an empty
+/// kernel error (exit 1, nothing more printed).
+fn check(file: &Path, names: &[String], json: bool) -> Result<()> {
+    let text = io::read_text(file)?;
+    let name = file.display().to_string();
+    let r = report::check(&name, &text, &dtypes(names)?)?;
+    if json {
+        let mut out = String::new();
+        for (d, dtypes) in &r.diagnostics {
+            out.push_str(&diagnostic_json(&name, &text, d, dtypes).to_string());
+            out.push('\n');
+        }
+        for k in &r.kernels {
+            let failed: Vec<_> = (k.failed.iter())
+                .map(|(d, why)| serde_json::json!({"dtypes": dtype_names(d), "message": why}))
+                .collect();
+            let line = serde_json::json!({
+                "type": "kernel", "name": k.name, "ok": k.ok, "failed": failed,
+            });
+            out.push_str(&line.to_string());
+            out.push('\n');
+        }
+        print_out(out.as_bytes())?;
+    } else {
+        let diags: Vec<Diagnostic> = r.diagnostics.iter().map(|(d, _)| d.clone()).collect();
+        eprint!(
+            "{}",
+            diag::render_styled(&name, &text, &diags, diag::colour_stderr())
+        );
+        print_out(r.summary().as_bytes())?;
+    }
+    match r.failed {
+        true => Err(Error::kernel(&name, &text, Vec::new())),
+        false => Ok(()),
+    }
+}
+
+fn dtype_names(dtypes: &[stn::DType]) -> Vec<&'static str> {
+    dtypes.iter().map(|d| d.name()).collect()
+}
+
+/// One diagnostic as a JSON object: positions as byte offsets and as
+/// 1-based line and column (in characters), the rendered text beside.
+fn diagnostic_json(
+    file: &str,
+    text: &str,
+    d: &Diagnostic,
+    dtypes: &[stn::DType],
+) -> serde_json::Value {
+    let at = |offset: usize| {
+        let (line, column) = diag::line_col(text, offset);
+        serde_json::json!({"offset": offset, "line": line, "column": column})
+    };
+    let related: Vec<_> = (d.related.iter())
+        .map(|(s, label)| serde_json::json!({"start": at(s.start), "end": at(s.end), "label": label}))
+        .collect();
+    serde_json::json!({
+        "type": "diagnostic",
+        "severity": d.severity.name(),
+        "message": d.message,
+        "file": file,
+        "start": at(d.span.start),
+        "end": at(d.span.end),
+        "label": d.label,
+        "notes": d.notes,
+        "related": related,
+        "dtypes": dtype_names(dtypes),
+        "rendered": diag::render(file, text, std::slice::from_ref(d)),
+    })
 }
 
 fn inspect(args: &InspectArgs) -> Result<()> {
@@ -423,5 +544,95 @@ fn inspect(args: &InspectArgs) -> Result<()> {
         "{}",
         describe::inspect(k, &dtypes(&args.dtypes)?, emit, &run)?
     );
+    Ok(())
+}
+
+/// `stn fmt`: standard input to standard output, or each file that changes
+/// rewritten in place; with `check`, the names of those files instead. A
+/// file that does not parse is left as it is and reported.
+fn fmt(check: bool, files: &[PathBuf]) -> Result<()> {
+    use std::io::Read;
+    use stn::internals::syntax::fmt::format;
+    if files.is_empty() {
+        let mut src = String::new();
+        std::io::stdin()
+            .read_to_string(&mut src)
+            .map_err(|e| Error::io("cannot read standard input", e))?;
+        let out = format(&src).map_err(|d| Error::kernel("<stdin>", &src, d))?;
+        return match (check, out == src) {
+            (false, _) => print_out(out.as_bytes()),
+            (true, true) => Ok(()),
+            (true, false) => {
+                print_out(b"would reformat: <stdin>\n")?;
+                Err(unformatted(1, 0))
+            }
+        };
+    }
+    let mut errors = Vec::new();
+    let mut would = 0;
+    for path in files {
+        let name = path.display().to_string();
+        let changed = io::read_text(path).and_then(|src| {
+            let out = format(&src).map_err(|d| Error::kernel(&name, &src, d))?;
+            match (out == src, check) {
+                (true, _) => Ok(false),
+                (false, true) => {
+                    print_out(format!("would reformat: {name}\n").as_bytes()).map(|()| true)
+                }
+                (false, false) => write_in_place(path, &out).map(|()| false),
+            }
+        });
+        match changed {
+            Ok(c) => would += usize::from(c),
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.len() == 1 && would == 0 {
+        return Err(errors.remove(0));
+    }
+    for e in &errors {
+        eprintln!("error: {e}");
+    }
+    match (would, errors.len()) {
+        (0, 0) => Ok(()),
+        (w, e) => Err(unformatted(w, e)),
+    }
+}
+
+/// How many files `stn fmt` would change and could not read.
+fn unformatted(would: usize, failed: usize) -> Error {
+    let files = |n: usize| format!("{n} file{}", if n == 1 { "" } else { "s" });
+    let msg = match (would, failed) {
+        (w, 0) => format!("{} would be reformatted", files(w)),
+        (0, f) => format!("{} could not be formatted", files(f)),
+        (w, f) => format!(
+            "{} would be reformatted; {} could not be formatted",
+            files(w),
+            files(f)
+        ),
+    };
+    Error::io(msg, "not formatted")
+}
+
+/// Replaces the text of `path`: written under a temporary name beside it,
+/// with its permissions, then renamed over it.
+fn write_in_place(path: &Path, text: &str) -> Result<()> {
+    use std::io::Write;
+    let cannot = |e: std::io::Error| {
+        let why = error::describe(&e);
+        Error::io(format!("cannot write `{}`: {why}", path.display()), e)
+    };
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut temp = io::temp_file_in(dir, ".stn-fmt-", ".stn").map_err(cannot)?;
+    temp.write_all(text.as_bytes()).map_err(cannot)?;
+    if let Ok(meta) = path.metadata() {
+        temp.as_file()
+            .set_permissions(meta.permissions())
+            .map_err(cannot)?;
+    }
+    temp.persist(path).map_err(|e| cannot(e.error))?;
     Ok(())
 }

@@ -91,6 +91,11 @@ impl Row {
         self.reject.push(text);
         self
     }
+    /// Also expects `text` in the message.
+    fn expect(mut self, text: &str) -> Row {
+        self.expect.push(text.to_string());
+        self
+    }
     fn replace_args(mut self, args: &str) -> Row {
         self.args = args.to_string();
         self
@@ -373,7 +378,57 @@ fn rows() -> Vec<Row> {
             "1:23",
         )
         .replace_args("run {d}/k.stn -i {d}/x.npy -o {d}/y.npy --param r=1000"),
+        kernel(
+            "kernel-several-errors",
+            "kernel a(x) {\n    let s = x[0] +* x[1];\n    s\n}\n\nkernel b(x) {\n    let t = (x[0] + x[1];\n    t\n}\n\nkernel c(x) { totl }\n",
+            "expected an expression; found `*`",
+            "2:19",
+        )
+        .expect("k.stn:7:25")
+        .expect("this `(` is not closed")
+        .replace_args("check {d}/k.stn"),
+        kernel(
+            "kernel-unclosed",
+            "kernel k(x) {\n    min(x[0], (x[1] + 1)\n}\n",
+            "expected one of `)`, `,`",
+            "3:1",
+        )
+        .expect("this `(` is not closed")
+        .expect("k.stn:2:8"),
+        kernel(
+            "kernel-missing-semicolon",
+            "kernel k(x) {\n    let a = x[0]\n    a + 1\n}\n",
+            "missing `;`",
+            "2:16",
+        ),
+        kernel(
+            "kernel-assign-in-condition",
+            "kernel k(x) {\n    if x[0] = 0 { 1 } else { 2 }\n}\n",
+            "did you mean `==`?",
+            "2:13",
+        ),
+        kernel(
+            "kernel-did-you-mean",
+            "kernel k(x) {\n    let total = x[0] + x[1];\n    totl\n}\n",
+            "unknown name `totl`",
+            "3:5",
+        )
+        .expect("did you mean `total`?"),
+        kernel(
+            "kernel-bool-only",
+            "kernel k(x) { x[0] and x[1] }\n",
+            "`and` takes bool operands",
+            "1:15",
+        )
+        .expect("for input dtypes f64, f32, i64")
+        .replace_args("check {d}/k.stn"),
         // ---- option errors
+        row(
+            "option-message-format",
+            "check --message-format xml {d}/k.stn",
+            &["invalid value 'xml' for '--message-format"],
+        )
+        .file("k.stn", "kernel k(x) { x[0] }\n"),
         heat(
             "option-boundary",
             "--param alpha=0.1 --boundary bounce",

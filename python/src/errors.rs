@@ -38,6 +38,7 @@ pub fn to_py(py: Python<'_>, e: Error, cx: Context) -> PyErr {
                 file,
                 diagnostics,
                 rendered,
+                ..
             },
             cx,
         ) => {

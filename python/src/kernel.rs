@@ -54,6 +54,14 @@ impl Program {
         self.program.source()
     }
 
+    /// The file's warnings, each rendered under its source line.
+    fn warnings(&self) -> Vec<String> {
+        let (file, text) = (self.program.file(), self.program.source());
+        (self.program.warnings().iter())
+            .map(|w| stn::internals::diag::render(file, text, std::slice::from_ref(w)))
+            .collect()
+    }
+
     /// The kernels' names, in file order.
     fn kernel_names(&self) -> Vec<String> {
         self.program
@@ -185,6 +193,12 @@ impl Kernel {
     #[getter]
     fn name(&self) -> &str {
         self.kernel.name()
+    }
+
+    /// The kernel's comments and definition, for its `help()`.
+    #[getter]
+    fn doc(&self) -> String {
+        self.kernel.doc()
     }
 
     /// Names of the array inputs, in order.

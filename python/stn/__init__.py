@@ -27,15 +27,16 @@ import operator
 import os
 import sys
 import threading
+import warnings
 from importlib import metadata
 
 import numpy as np
 
 from . import _stn
-from ._errors import DaskUnsupportedError, KernelError, KernelTypeError
+from ._errors import DaskUnsupportedError, KernelError, KernelTypeError, KernelWarning
 
 __all__ = ["load", "compile", "Module", "Kernel", "KernelError", "KernelTypeError",
-           "DaskUnsupportedError"]
+           "KernelWarning", "DaskUnsupportedError"]
 
 try:
     __version__ = metadata.version("stn")
@@ -70,13 +71,23 @@ _PEER_NAMES = {"mode": "boundary", "output": "out", "axis": "axes"}
 
 
 def load(path):
-    """Reads and compiles a ``.stn`` file; returns its ``Module``."""
-    return Module(_stn.Program.load(os.fspath(path)))
+    """Reads and compiles a ``.stn`` file; returns its ``Module``. Its
+    warnings (an unused ``let``, ...) are issued as ``stn.KernelWarning``."""
+    return _warned(Module(_stn.Program.load(os.fspath(path))))
 
 
 def compile(source, name="<string>"):
-    """Compiles kernel source text; ``name`` is the file name diagnostics show."""
-    return Module(_stn.Program.from_source(name, source))
+    """Compiles kernel source text; ``name`` is the file name diagnostics show.
+    Its warnings are issued as ``stn.KernelWarning``."""
+    return _warned(Module(_stn.Program.from_source(name, source)))
+
+
+def _warned(module):
+    """``module``, after issuing its file's warnings (at the caller of
+    ``load`` or ``compile``)."""
+    for text in module._program.warnings():
+        warnings.warn(text.rstrip(), KernelWarning, stacklevel=3)
+    return module
 
 
 def dtype_name(dtype):
@@ -99,7 +110,7 @@ class Module:
 
     def __init__(self, program):
         self._program = program
-        self._kernels = {n: Kernel(program, n) for n in program.kernel_names()}
+        self._kernels = {n: _documented(program, n) for n in program.kernel_names()}
 
     @property
     def file(self):
@@ -156,6 +167,15 @@ class Module:
 
     def __reduce__(self):
         return (_module, (self._program.file, self._program.source))
+
+
+def _documented(program, name):
+    """A ``Kernel`` for kernel ``name`` whose ``help()`` starts with its own
+    comments and definition: each kernel gets a subclass of its own, since
+    ``help()`` shows an object's class."""
+    doc = program.kernel(name).doc + "\nCalling it:\n\n" + inspect.cleandoc(Kernel.__doc__)
+    cls = type(name, (Kernel,), {"__doc__": doc, "__module__": Kernel.__module__})
+    return cls(program, name)
 
 
 class Kernel:
@@ -434,7 +454,7 @@ def _program(file, source):
 
 
 def _kernel(file, source, name):
-    return Kernel(_program(file, source), name)
+    return _documented(_program(file, source), name)
 
 
 def _module(file, source):

@@ -10,6 +10,7 @@ import numpy.typing as npt
 from ._errors import DaskUnsupportedError as DaskUnsupportedError
 from ._errors import KernelError as KernelError
 from ._errors import KernelTypeError as KernelTypeError
+from ._errors import KernelWarning as KernelWarning
 
 __version__: str
 __all__: list[str]

@@ -21,6 +21,12 @@ class KernelTypeError(KernelError, TypeError):
     """The kernel does not type-check for the dtypes it was called with."""
 
 
+class KernelWarning(UserWarning):
+    """A kernel that compiles but probably does not do what was meant: an
+    unused ``let``, parameter or stage. The message is the one ``stn check``
+    prints, under the source line; name a value ``_x`` to keep it on purpose."""
+
+
 class DaskUnsupportedError(NotImplementedError):
     """A call stn computes on NumPy arrays but cannot split into Dask blocks
     exactly (the message says why and what to do instead)."""

@@ -1,6 +1,8 @@
 """Errors: the CLI's message (less its `error: ` prefix, span included) as
 the Python exception a Python user expects."""
 
+import pickle
+import pydoc
 import re
 
 import numpy as np
@@ -151,3 +153,33 @@ def test_bad_arrays_and_out():
         smooth(np.zeros((3, 3), np.int8), out=[0])
     with pytest.raises(ValueError, match="threads must be at least 1"):
         smooth(np.zeros((3, 3), np.int8), threads=0)
+
+
+def test_warnings_are_issued_at_the_caller_of_compile():
+    src = "kernel k(x, alpha: f32) {\n    let unused = x[5, 5];\n    x[0, 0]\n}\n"
+    with pytest.warns(stn.KernelWarning) as caught:
+        mod = stn.compile(src, "k.stn")
+    messages = [str(w.message) for w in caught]
+    assert any("unused parameter `alpha`" in m for m in messages)
+    assert any("unused `let unused`" in m and "k.stn:2:9" in m for m in messages)
+    assert all(w.filename == __file__ for w in caught)
+    # The dead read is no part of the footprint: nothing is lost to `fill`.
+    y = mod.k(np.ones((10, 10)), boundary="fill", alpha=1.0)
+    assert (y == 1.0).all()
+
+
+def test_each_kernel_helps_with_its_own_comments_and_definition():
+    src = ("# Three-point mean along the last axis.\n# Rounds down for integers.\n"
+           "kernel mean3(x) { (x[-1] + x[0] + x[1]) // 3 }\n\n"
+           "kernel twice(x) { x[0] * 2 }\n")
+    mod = stn.compile(src, "m.stn")
+    doc = pydoc.render_doc(mod.mean3, renderer=pydoc.plaintext)
+    assert "Three-point mean along the last axis." in doc
+    assert "Rounds down for integers." in doc
+    assert "kernel mean3(x) { (x[-1] + x[0] + x[1]) // 3 }" in doc
+    assert "m.stn, line 3" in doc
+    other = pydoc.render_doc(mod.twice, renderer=pydoc.plaintext)
+    assert "Three-point" not in other and "kernel twice(x)" in other
+    assert isinstance(mod.twice, stn.Kernel)
+    # Pickled by source, it comes back documented.
+    assert pickle.loads(pickle.dumps(mod.mean3)).__doc__ == mod.mean3.__doc__

@@ -187,7 +187,11 @@ pub fn render_styled(file_name: &str, source: &str, diags: &[Diagnostic], colour
         };
         snip.write(&mut out, "-->", file_name, d.span);
         let label = d.label.as_deref().unwrap_or_default();
-        snip.mark(&mut out, d.span, &paint(head, &marks(mark, label, d.span, source)));
+        snip.mark(
+            &mut out,
+            d.span,
+            &paint(head, &marks(mark, label, d.span, source)),
+        );
         for (span, label) in &d.related {
             snip.write(&mut out, ":::", file_name, *span);
             let text = marks('-', label, *span, source);
@@ -198,6 +202,18 @@ pub fn render_styled(file_name: &str, source: &str, diags: &[Diagnostic], colour
         }
     }
     out
+}
+
+/// Whether diagnostics written to standard error are coloured: on a
+/// terminal, unless `NO_COLOR` is set to anything (no-color.org);
+/// `CLICOLOR_FORCE` (not `0`) colours them anywhere.
+pub fn colour_stderr() -> bool {
+    use std::io::IsTerminal;
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0");
+    if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        return false;
+    }
+    set("CLICOLOR_FORCE") || std::io::stderr().is_terminal()
 }
 
 /// The caret line's text after its padding: `^^^ label`.
@@ -250,7 +266,11 @@ impl<B: Fn(&str) -> String> Snippet<'_, B> {
             .take(caret_col)
             .map(|c| if c == '\t' { '\t' } else { ' ' })
             .collect();
-        out.push_str(&format!("{} {} {pad}{marked}\n", self.gutter, (self.blue)("|")));
+        out.push_str(&format!(
+            "{} {} {pad}{marked}\n",
+            self.gutter,
+            (self.blue)("|")
+        ));
     }
 }
 

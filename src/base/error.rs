@@ -29,6 +29,8 @@ pub enum Error {
     Kernel {
         /// The file name the diagnostics name.
         file: String,
+        /// The text the spans point into.
+        source: String,
         /// Every problem found, each with its span.
         diagnostics: Vec<Diagnostic>,
         /// The diagnostics rendered under their source lines.
@@ -53,6 +55,7 @@ impl Error {
         let rendered = diag::render(file, source, &diagnostics);
         Error::Kernel {
             file: file.to_string(),
+            source: source.to_string(),
             diagnostics,
             rendered,
         }

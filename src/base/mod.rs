@@ -22,3 +22,4 @@ pub mod rt;
 pub mod scalar;
 #[allow(missing_docs, reason = "internal: reachable only through `internals`")]
 pub mod stack;
+pub mod suggest;

@@ -63,6 +63,11 @@ impl Mode {
         ("grid-constant", Mode::Constant),
     ];
 
+    /// Every name a mode is known by, aliases included.
+    pub fn names() -> impl Iterator<Item = &'static str> {
+        (Mode::ALL.iter().map(|m| m.name())).chain(Mode::ALIASES.iter().map(|a| a.0))
+    }
+
     /// The mode called `name` (or one of its `ALIASES`).
     pub fn from_name(name: &str) -> Option<Mode> {
         (Mode::ALL.iter().copied().find(|m| m.name() == name)).or_else(|| {

@@ -8,6 +8,7 @@ use crate::base::dtype::DType;
 use crate::base::error::{Error, Result};
 use crate::base::mode::Mode;
 use crate::base::scalar::Scalar;
+use crate::base::suggest;
 
 /// A number: an integer when the text is one (`i64`, else `u64`), else a
 /// float (`nan`, `inf` and `-inf` included), or `true`/`false`.
@@ -93,8 +94,11 @@ pub fn axes(text: &str) -> Result<Vec<isize>> {
 /// A boundary mode by name.
 pub fn mode(name: &str) -> Result<Mode> {
     Mode::from_name(name).ok_or_else(|| {
+        let hint = suggest::closest(name, Mode::names())
+            .map(|m| format!(" (did you mean `{m}`?)"))
+            .unwrap_or_default();
         Error::usage(format!(
-            "unknown boundary mode `{name}`; modes are {}",
+            "unknown boundary mode `{name}`{hint}; modes are {}",
             Mode::all_names()
         ))
     })
@@ -103,8 +107,11 @@ pub fn mode(name: &str) -> Result<Mode> {
 /// A dtype by name (`i8`, `f32`, ...).
 pub fn dtype(name: &str) -> Result<DType> {
     DType::from_name(name).ok_or_else(|| {
+        let hint = suggest::closest(name, DType::ALL.iter().map(|d| d.name()))
+            .map(|d| format!(" (did you mean `{d}`?)"))
+            .unwrap_or_default();
         Error::usage(format!(
-            "unknown dtype `{name}`; dtypes are {}",
+            "unknown dtype `{name}`{hint}; dtypes are {}",
             DType::all_names()
         ))
     })

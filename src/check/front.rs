@@ -7,6 +7,7 @@
 
 use crate::base::diag::{Diagnostic, Severity};
 use crate::base::stack::on_big_stack;
+use crate::check::lint;
 use crate::check::module::{self, KernelSig, Module};
 use crate::check::names;
 use crate::check::stages::{self, Graph};
@@ -64,11 +65,28 @@ pub fn analyze(text: &str) -> Front {
         return front;
     }
     let (module, mut diags) = on_big_stack(|| module::resolve(&front.ast));
+    diags.extend(on_big_stack(|| lint::warnings(&front.ast, text)));
+    // Items whose definition has an error are left out of the module; the
+    // other kernels are still checked, without the echoes of those names.
+    let broken: Vec<String> = (front.ast.items.iter())
+        .map(|item| match item {
+            ast::Item::Kernel(k) => &k.name.name,
+            ast::Item::Const(c) => &c.name.name,
+        })
+        .filter(|n| module.kernel(n).is_none() && !module.consts.contains_key(*n))
+        .map(|n| format!("`{n}`"))
+        .collect();
+    let echo = |d: &Diagnostic| broken.iter().any(|n| d.message.contains(n.as_str()));
     let n = module.kernels.len();
     let mut graphs = Vec::with_capacity(n);
-    for index in 0..n {
+    let mut graphed = vec![false; n];
+    for (index, ok) in graphed.iter_mut().enumerate() {
         match on_big_stack(|| stages::graph(&module, index)) {
-            Ok(g) => graphs.push(g),
+            Ok(g) => {
+                graphs.push(g);
+                *ok = true;
+            }
+            Err(d) if echo(&d) => {}
             // A cycle shows from each of its kernels: once is enough.
             Err(d)
                 if d.message.starts_with(stages::CYCLE)
@@ -81,12 +99,15 @@ pub fn analyze(text: &str) -> Front {
         .iter()
         .map(|k| stages::flatten(&module, k))
         .collect();
-    if diags.is_empty() {
-        // Every problem no dtype could fix, in every kernel.
-        for k in &flat {
+    // Every problem no dtype could fix, in every kernel whose stages are
+    // known.
+    for (k, graphed) in flat.iter().zip(graphed) {
+        if graphed {
             let names = on_big_stack(|| names::check_names(&module, k));
-            diags.extend(names.diagnostics);
+            diags.extend(names.diagnostics.into_iter().filter(|d| !echo(d)));
             front.compiled_in.push(names.compiled_in);
+        } else {
+            front.compiled_in.push(Vec::new());
         }
     }
     diags.sort_by_key(|d| (d.span.start, d.span.end));

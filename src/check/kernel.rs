@@ -413,7 +413,7 @@ impl<'m> Checker<'m> {
         match self.module.consts.get(n) {
             Some(ConstVal::Scalar(v, ty)) => Ok(node(TKind::Lit(*v), *ty, true, span)),
             Some(ConstVal::Table(t)) => Err(names::table_as_value(n, t.shape.len(), span)),
-            None => Err(names::unknown(self.module, n, span, "name")),
+            None => Err(names::unknown(self.module, n, span, "name", &[])),
         }
     }
 
@@ -483,7 +483,7 @@ impl<'m> Checker<'m> {
         if self.param_index(n).is_some() || self.module.consts.contains_key(n) {
             return Err(names::scalar_indexed(n, base.span));
         }
-        Err(names::unknown(self.module, n, base.span, "array"))
+        Err(names::unknown(self.module, n, base.span, "array", &[]))
     }
 
     fn unary(&mut self, op: UnOp, a: TExpr, span: Span) -> Res<TExpr> {

@@ -4,6 +4,7 @@
 pub mod eval;
 pub mod front;
 pub mod kernel;
+pub mod lint;
 pub mod module;
 pub mod names;
 pub mod promote;

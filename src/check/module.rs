@@ -12,6 +12,7 @@ use crate::base::diag::{Diagnostic, Span};
 use crate::base::dtype::DType;
 use crate::base::mode::Mode;
 use crate::base::scalar::Scalar;
+use crate::base::suggest;
 use crate::check::kernel::Checker;
 use crate::check::promote;
 use crate::check::ty::Ty;
@@ -59,11 +60,10 @@ pub fn resolve(file: &ast::File) -> (Module, Vec<Diagnostic>) {
     let mut seen: HashMap<String, Span> = HashMap::new();
     let mut first_def = |name: &ast::Ident, diags: &mut Vec<Diagnostic>| {
         if let Some(prev) = seen.get(&name.name) {
-            let (line, _) = (prev.start, prev.end);
-            let _ = line;
             diags.push(
                 Diagnostic::new(format!("`{}` is defined twice", name.name), name.span)
-                    .with_label("second definition"),
+                    .with_label("second definition")
+                    .with_related(*prev, "first defined here"),
             );
             false
         } else {
@@ -107,8 +107,13 @@ pub fn resolve(file: &ast::File) -> (Module, Vec<Diagnostic>) {
 
 fn dtype_of(name: &ast::Ident) -> Result<DType, Diagnostic> {
     DType::from_name(&name.name).ok_or_else(|| {
-        Diagnostic::new(format!("unknown dtype `{}`", name.name), name.span)
-            .with_note(format!("dtypes are {}", DType::all_names()))
+        let d = Diagnostic::new(format!("unknown dtype `{}`", name.name), name.span)
+            .with_label("not a dtype");
+        let d = match suggest::did_you_mean(&name.name, DType::ALL.iter().map(|d| d.name())) {
+            Some(help) => d.with_note(help),
+            None => d,
+        };
+        d.with_note(format!("dtypes are {}", DType::all_names()))
     })
 }
 
@@ -152,10 +157,13 @@ fn signature(k: &ast::KernelDef) -> Result<KernelSig, Vec<Diagnostic>> {
         Some(m) => match Mode::from_name(&m.name) {
             Some(mode) => Some(mode),
             None => {
-                diags.push(
-                    Diagnostic::new(format!("unknown boundary mode `{}`", m.name), m.span)
-                        .with_note(format!("modes are {}", Mode::all_names())),
-                );
+                let d = Diagnostic::new(format!("unknown boundary mode `{}`", m.name), m.span)
+                    .with_label("not a mode");
+                let d = match suggest::did_you_mean(&m.name, Mode::names()) {
+                    Some(help) => d.with_note(help),
+                    None => d,
+                };
+                diags.push(d.with_note(format!("modes are {}", Mode::all_names())));
                 None
             }
         },

@@ -15,6 +15,7 @@ use std::ops::RangeInclusive;
 
 use crate::base::diag::{Diagnostic, Span};
 use crate::base::dtype::DType;
+use crate::base::suggest;
 use crate::check::kernel::MAX_NDIM;
 use crate::check::module::{ConstVal, KernelSig, Module};
 use crate::syntax::ast::{self, ExprKind};
@@ -74,12 +75,22 @@ pub fn wrong_arity(func: &str, n: &RangeInclusive<usize>, found: usize, span: Sp
     Diagnostic::new(format!("`{func}` takes {want}, found {found}"), span)
 }
 
-/// A name that is neither defined nor a kernel (`what`: name, array).
-pub fn unknown(module: &Module, n: &str, span: Span, what: &str) -> Diagnostic {
+/// A name that is neither defined nor a kernel (`what`: name, array);
+/// `in_scope` are the kernel's names visible there (lets, reduction
+/// variables, parameters), offered with the file's consts when one is close.
+pub fn unknown(module: &Module, n: &str, span: Span, what: &str, in_scope: &[&str]) -> Diagnostic {
     if module.kernel(n).is_some() {
         return Diagnostic::new(format!("`{n}` is a kernel, not a value"), span);
     }
-    Diagnostic::new(format!("unknown {what} `{n}`"), span).with_label("not defined")
+    let d = Diagnostic::new(format!("unknown {what} `{n}`"), span).with_label("not defined");
+    let candidates = in_scope
+        .iter()
+        .copied()
+        .chain(module.consts.keys().map(String::as_str));
+    match suggest::did_you_mean(n, candidates) {
+        Some(help) => d.with_note(help),
+        None => d,
+    }
 }
 
 /// A call of something that is no builtin, cast or value.
@@ -103,7 +114,16 @@ pub fn unknown_function(module: &Module, name: &str, func_span: Span, span: Span
         .map(|k| format!("`{}`", k.name))
         .collect();
     let builtins: Vec<&str> = BUILTINS.iter().map(|(n, _)| *n).collect();
-    Diagnostic::new(format!("unknown function `{name}`"), func_span).with_note(format!(
+    let candidates = (builtins.iter().copied())
+        .chain(DType::ALL.iter().map(|d| d.name()))
+        .chain(module.kernels.iter().map(|k| k.name.as_str()));
+    let d = Diagnostic::new(format!("unknown function `{name}`"), func_span)
+        .with_label("not a builtin, cast or kernel");
+    let d = match suggest::did_you_mean(name, candidates) {
+        Some(help) => d.with_note(help),
+        None => d,
+    };
+    d.with_note(format!(
         "builtins are {}, casts named by a dtype, and this file's kernels as stages ({})",
         builtins.join(" "),
         kernels.join(", ")
@@ -169,8 +189,12 @@ pub fn misplaced_tuple(span: Span) -> Diagnostic {
 
 /// A reduction that is not one.
 pub fn unknown_reduction(op: &ast::Ident) -> Diagnostic {
-    Diagnostic::new(format!("unknown reduction `{}`", op.name), op.span)
-        .with_note(format!("reductions are {}", REDUCTIONS.join(", ")))
+    let d = Diagnostic::new(format!("unknown reduction `{}`", op.name), op.span);
+    let d = match suggest::did_you_mean(&op.name, REDUCTIONS) {
+        Some(help) => d.with_note(help),
+        None => d,
+    };
+    d.with_note(format!("reductions are {}", REDUCTIONS.join(", ")))
 }
 
 /// An array used as a value.
@@ -337,6 +361,15 @@ impl Walk<'_> {
             .map(|(_, bad)| *bad)
     }
 
+    /// The kernel's names visible here: lets and reduction variables in
+    /// scope, scalar parameters and array inputs.
+    fn visible(&self) -> Vec<&str> {
+        (self.scopes.iter().map(|(s, _)| s.as_str()))
+            .chain(self.sig.params.iter().map(|(p, _)| p.as_str()))
+            .chain(self.sig.inputs.iter().map(String::as_str))
+            .collect()
+    }
+
     fn expr(&mut self, e: &ast::Expr) {
         match &e.kind {
             ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Bool(_) | ExprKind::List(_) => {}
@@ -440,7 +473,10 @@ impl Walk<'_> {
         match self.module.consts.get(n) {
             Some(ConstVal::Scalar(..)) => {}
             Some(ConstVal::Table(t)) => self.found.push(table_as_value(n, t.shape.len(), span)),
-            None => self.found.push(unknown(self.module, n, span, "name")),
+            None => {
+                let d = unknown(self.module, n, span, "name", &self.visible());
+                self.found.push(d);
+            }
         }
     }
 
@@ -472,7 +508,10 @@ impl Walk<'_> {
             None if self.sig.params.iter().any(|(p, _)| p == n) => {
                 self.found.push(scalar_indexed(n, base.span));
             }
-            None => self.found.push(unknown(self.module, n, base.span, "array")),
+            None => {
+                let d = unknown(self.module, n, base.span, "array", &self.visible());
+                self.found.push(d);
+            }
         }
     }
 }

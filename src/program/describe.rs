@@ -10,8 +10,8 @@ use crate::base::scalar::Scalar;
 use crate::check::stages::Arg;
 use crate::exec::model;
 use crate::ir::Footprint;
+use crate::program::Kernel;
 use crate::program::call::step_stages;
-use crate::program::{Kernel, Program};
 use crate::syntax;
 
 /// What `inspect` shows besides the summary.
@@ -37,7 +37,8 @@ impl Emit {
     ];
 }
 
-fn axes(f: &Footprint) -> String {
+/// A footprint as `inspect` prints it: `[lo, hi]` per core axis.
+pub fn footprint_text(f: &Footprint) -> String {
     (0..f.ndim())
         .map(|a| format!("[{}, {}]", f.lo[a], f.hi[a]))
         .collect::<Vec<_>>()
@@ -95,7 +96,7 @@ pub fn inspect(k: &Kernel, dtypes: &[DType], emit: Emit, run: &Run) -> Result<St
         dtype::names(&sig),
         outputs_text(&s.typed.out_dtypes)
     );
-    let _ = writeln!(out, "footprint: {}", axes(&s.func.footprint));
+    let _ = writeln!(out, "footprint: {}", footprint_text(&s.func.footprint));
     match s.compiled.lanes() {
         1 => out.push_str("vector variant: none (scalar code only)\n"),
         n => {
@@ -136,7 +137,11 @@ pub fn inspect(k: &Kernel, dtypes: &[DType], emit: Emit, run: &Run) -> Result<St
                 outputs_text(s.out_dtypes())
             );
         }
-        let _ = writeln!(out, "reach into the inputs: {}", axes(&pipe.footprint));
+        let _ = writeln!(
+            out,
+            "reach into the inputs: {}",
+            footprint_text(&pipe.footprint)
+        );
     } else {
         out.push_str("schedule: one kernel, compiled tiles\n");
     }
@@ -289,38 +294,4 @@ fn kernel_ast(k: &Kernel) -> String {
         Item::Kernel(def) => def.name.name == k.name(),
     });
     syntax::dump::dump(&file)
-}
-
-/// `stn check`: per kernel, the dtypes it type-checks for. With `dtypes`,
-/// that signature only (an error if it fails); without, every uniform
-/// signature, and an error only when none works.
-pub fn check(program: &Program, dtypes: &[DType]) -> Result<String> {
-    let mut out = String::new();
-    for k in program.kernels() {
-        if !dtypes.is_empty() {
-            let sig = signature(k, dtypes)?;
-            let t = k.check(&sig)?;
-            let _ = writeln!(
-                out,
-                "{}: ok for {} -> {} ({} core axes)",
-                k.name(),
-                dtype::names(&sig),
-                outputs_text(&t.outputs),
-                t.ndim
-            );
-            continue;
-        }
-        let results = k.check_uniform();
-        let ok: Vec<&str> = results
-            .iter()
-            .filter(|(_, r)| r.is_ok())
-            .map(|(d, _)| d.name())
-            .collect();
-        if ok.is_empty() {
-            let first = results.into_iter().find_map(|(_, r)| r.err());
-            return Err(first.expect("at least one dtype was tried"));
-        }
-        let _ = writeln!(out, "{}: ok for {}", k.name(), ok.join(" "));
-    }
-    Ok(out)
 }

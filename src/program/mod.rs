@@ -19,6 +19,7 @@ pub mod describe;
 pub mod options;
 #[allow(missing_docs, reason = "internal: reachable only through `internals`")]
 pub mod pipeline;
+pub mod report;
 pub mod run;
 #[allow(missing_docs, reason = "internal: reachable only through `internals`")]
 pub mod stepwise;
@@ -26,10 +27,10 @@ pub mod stepwise;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::base::diag::Diagnostic;
 use crate::base::dtype::DType;
 use crate::base::error::{Error, Result};
 use crate::base::scalar::Scalar;
-use crate::base::diag::Diagnostic;
 use crate::check::front;
 use crate::check::kernel;
 use crate::check::module::{KernelSig, Module};
@@ -280,6 +281,27 @@ impl Kernel {
                 d => Scalar::F64(0.0).cast(*d),
             })
             .collect()
+    }
+
+    /// The kernel's own documentation, for a binding's `help()`: the `#`
+    /// comment lines right above its definition, then where it is and the
+    /// definition as written.
+    pub fn doc(&self) -> String {
+        let text = self.src.text.as_str();
+        let span = self.src.module.kernels[self.index].def.span;
+        let first = text[..span.start].rfind('\n').map_or(0, |i| i + 1);
+        let mut comments: Vec<&str> = (text[..first].lines().rev())
+            .map_while(|l| l.trim().strip_prefix('#'))
+            .map(|c| c.strip_prefix(' ').unwrap_or(c))
+            .collect();
+        comments.reverse();
+        let (line, _) = crate::base::diag::line_col(text, span.start);
+        let mut doc = comments.join("\n");
+        if !doc.is_empty() {
+            doc.push_str("\n\n");
+        }
+        let def = text.get(first..span.end).unwrap_or_default();
+        doc + &format!("Defined in {}, line {line}:\n\n{def}\n", self.src.file)
     }
 
     /// The text of the file the kernel is in.

@@ -1,11 +1,15 @@
 //! The front end: text to syntax tree.
 //!
 //! `parse` never fails and never panics: it returns the tree it could build
-//! and a list of diagnostics. It stops at the first lexical or syntax error,
-//! returning an empty file with that one diagnostic.
+//! and a list of diagnostics. It reads on after an error: a bad piece of
+//! text is reported and skipped, and the grammar recovers at the end of a
+//! `let`, a block or an item (see grammar/stn.lalrpop), so a file with three
+//! mistakes shows three.
 
 pub mod ast;
 pub mod dump;
+pub mod fmt;
+mod hints;
 pub mod lexer;
 pub mod token;
 
@@ -21,8 +25,9 @@ use lexer::{LexError, Lexer};
 use token::Tok;
 
 /// Parses a whole `.stn` file. With no diagnostics, the file is exactly the
-/// source's items; otherwise it is empty and the one diagnostic points at the
-/// offending token (or the end of input).
+/// source's items; otherwise it holds the items that could be read (with
+/// `false` for a block value that could not), and the diagnostics point at
+/// each offending token (or the end of input), in source order.
 pub fn parse(src: &str) -> (ast::File, Vec<Diagnostic>) {
     if src.len() > MAX_SOURCE_BYTES {
         let msg = format!(
@@ -44,10 +49,104 @@ pub fn parse(src: &str) -> (ast::File, Vec<Diagnostic>) {
             vec![Diagnostic::new(msg, span)],
         );
     }
-    match grammar::FileParser::new().parse(Lexer::new(src)) {
-        Ok(file) => (file, Vec::new()),
-        Err(err) => (ast::File { items: Vec::new() }, vec![diagnose(src, err)]),
+    let (tokens, mut diags) = tokens(src);
+    let mut recovered = Vec::new();
+    let stream = tokens.iter().map(|&t| Ok::<_, LexError>(t));
+    let file = match grammar::FileParser::new().parse(&mut recovered, stream) {
+        Ok(file) => file,
+        Err(err) => {
+            recovered.push(lalrpop_util::ErrorRecovery {
+                error: err,
+                dropped_tokens: Vec::new(),
+            });
+            ast::File { items: Vec::new() }
+        }
+    };
+    let lexed: Vec<Span> = diags.iter().map(|d| d.span).collect();
+    let mut errors: Vec<_> = recovered.into_iter().map(|r| r.error).collect();
+    errors.sort_by_key(location);
+    let mut last: Option<usize> = None;
+    for err in errors {
+        let at = location(&err);
+        if !echo(&tokens, &lexed, last, &err) {
+            diags.push(diagnose(src, &tokens, err));
+        }
+        last = Some(at);
     }
+    diags.sort_by_key(|d| (d.span.start, d.span.end));
+    // Two errors at one place are one mistake seen twice by the recovery.
+    diags.dedup_by_key(|d| d.span.start);
+    diags.truncate(MAX_ERRORS);
+    (file, diags)
+}
+
+/// Where a syntax error is.
+fn location(err: &ParseError<usize, Tok<'_>, LexError>) -> usize {
+    match *err {
+        ParseError::InvalidToken { location } | ParseError::UnrecognizedEof { location, .. } => {
+            location
+        }
+        ParseError::UnrecognizedToken { token: (l, ..), .. }
+        | ParseError::ExtraToken { token: (l, ..) } => l,
+        ParseError::User { ref error } => error.span.start,
+    }
+}
+
+/// True for a syntax error that only echoes an earlier one: the token right
+/// after a stray character (the character was the mistake), or a token
+/// where an item should start, before any `kernel` or `const` since the
+/// last error (the rest of an item the recovery gave up on).
+fn echo(
+    tokens: &[(usize, Tok<'_>, usize)],
+    lexed: &[Span],
+    last: Option<usize>,
+    err: &ParseError<usize, Tok<'_>, LexError>,
+) -> bool {
+    let at = location(err);
+    let after_stray = lexed.iter().any(|s| {
+        let next = tokens.partition_point(|t| t.0 < s.end);
+        tokens.get(next).is_some_and(|t| t.0 == at)
+    });
+    let item_level = match err {
+        ParseError::UnrecognizedToken { expected, .. } => expected
+            .iter()
+            .all(|e| e == "\"const\"" || e == "\"kernel\""),
+        _ => false,
+    };
+    let item_since_last = last.is_some_and(|from| {
+        tokens
+            .iter()
+            .any(|t| t.0 >= from && t.0 < at && matches!(t.1, Tok::Kernel | Tok::Const))
+    });
+    after_stray || (item_level && last.is_some() && !item_since_last)
+}
+
+/// The most syntax errors reported for one file; past a few, the rest are
+/// mostly echoes of the first ones.
+pub const MAX_ERRORS: usize = 20;
+
+/// The tokens of `src`, and a diagnostic for each piece of text that is not
+/// one. A bad piece is reported and read as what it was meant to be (a
+/// literal too large as `0`) or skipped (a stray character), so parsing
+/// goes on and later mistakes are found too.
+fn tokens(src: &str) -> (Vec<(usize, Tok<'_>, usize)>, Vec<Diagnostic>) {
+    let mut tokens = Vec::new();
+    let mut diags = Vec::new();
+    for item in Lexer::new(src) {
+        match item {
+            Ok(t) => tokens.push(t),
+            Err(e) => {
+                let (l, r) = (e.span.start, e.span.end);
+                if e.message.starts_with("integer") {
+                    tokens.push((l, Tok::Int(0), r));
+                } else if e.message.starts_with("float") {
+                    tokens.push((l, Tok::Float(0.0), r));
+                }
+                diags.push(Diagnostic::new(e.message, e.span));
+            }
+        }
+    }
+    (tokens, diags)
 }
 
 /// The longest kernel source accepted.
@@ -109,15 +208,38 @@ fn too_deep(src: &str) -> Option<Span> {
     None
 }
 
-fn diagnose(src: &str, err: ParseError<usize, Tok<'_>, LexError>) -> Diagnostic {
+fn diagnose(
+    src: &str,
+    tokens: &[(usize, Tok<'_>, usize)],
+    err: ParseError<usize, Tok<'_>, LexError>,
+) -> Diagnostic {
+    let diag = message(src, &err);
     match err {
-        ParseError::User { error } => Diagnostic::new(error.message, error.span),
+        ParseError::UnrecognizedToken {
+            token: (l, _, _),
+            expected,
+        }
+        | ParseError::UnrecognizedEof {
+            location: l,
+            expected,
+        } => hints::add(diag, src, tokens, l, &expected),
+        _ => diag,
+    }
+}
+
+/// The diagnostic for one syntax error, before hints.
+fn message(src: &str, err: &ParseError<usize, Tok<'_>, LexError>) -> Diagnostic {
+    match *err {
+        ParseError::User { ref error } => Diagnostic::new(error.message.clone(), error.span),
         ParseError::InvalidToken { location } => {
             Diagnostic::new("invalid token", Span::new(location, location))
         }
-        ParseError::UnrecognizedEof { location, expected } => {
+        ParseError::UnrecognizedEof {
+            location,
+            ref expected,
+        } => {
             let span = Span::new(location, location);
-            let what = expected_list(&expected);
+            let what = expected_list(expected);
             let msg = if what.is_empty() {
                 "unexpected end of input".to_string()
             } else {
@@ -127,7 +249,7 @@ fn diagnose(src: &str, err: ParseError<usize, Tok<'_>, LexError>) -> Diagnostic 
         }
         ParseError::UnrecognizedToken {
             token: (l, tok, r),
-            expected,
+            ref expected,
         } => {
             let span = Span::new(l, r);
             let found = src.get(l..r).unwrap_or_default();
@@ -138,7 +260,7 @@ fn diagnose(src: &str, err: ParseError<usize, Tok<'_>, LexError>) -> Diagnostic 
                     .with_label("second comparison")
                     .with_note("help: write `a < b and b < c`, or add parentheses");
             }
-            let what = expected_list(&expected);
+            let what = expected_list(expected);
             let msg = if what.is_empty() {
                 format!("unexpected `{found}`")
             } else {

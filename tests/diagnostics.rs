@@ -1,0 +1,241 @@
+//! Rendered diagnostics as snapshots: what a user sees for every kind of
+//! error and warning, plain (a pipe or `NO_COLOR`) and coloured (a
+//! terminal).
+//!
+//! Each `tests/data/diagnostics/*.stn` is checked as `stn check` checks it
+//! (every error and warning of the file, then the dtypes); its sibling
+//! `.txt` holds the plain rendering, then the coloured one with the escape
+//! character written `\e`. Every syntax error of `tests/data/parse/err` is
+//! rendered the same way into `parse_errors.txt`, and the checker's errors
+//! (`tests/data/check`, whose `.out` files hold them plain) coloured into
+//! `check_errors_coloured.txt`.
+//!
+//! `STN_BLESS=1 cargo test --test diagnostics` rewrites the expected files.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use stn::internals::diag::render_styled;
+use stn::internals::report;
+use stn::{DType, Diagnostic, Program};
+
+fn files(dir: &str) -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+    let mut files: Vec<PathBuf> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "stn"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn name(path: &Path) -> String {
+    path.file_name().unwrap().to_string_lossy().into_owned()
+}
+
+/// The diagnostics `stn check` shows for `src`.
+fn checked(name: &str, src: &str) -> Vec<Diagnostic> {
+    let r = report::check(name, src, &[]).expect("no usage or I/O error");
+    r.diagnostics.into_iter().map(|(d, _)| d).collect()
+}
+
+fn both(name: &str, src: &str, diags: &[Diagnostic]) -> String {
+    let plain = render_styled(name, src, diags, false);
+    let coloured = render_styled(name, src, diags, true).replace('\x1b', "\\e");
+    format!("{plain}--- coloured\n{coloured}")
+}
+
+fn compare(expect: &Path, actual: &str) -> Option<String> {
+    if std::env::var_os("STN_BLESS").is_some_and(|v| v == "1") {
+        fs::write(expect, actual).unwrap();
+        return None;
+    }
+    let expected = fs::read_to_string(expect).unwrap_or_default();
+    (expected != actual).then(|| {
+        format!(
+            "{} (STN_BLESS=1 rewrites it)\n--- expected\n{expected}--- actual\n{actual}",
+            expect.display()
+        )
+    })
+}
+
+#[test]
+fn each_case_renders_as_its_snapshot() {
+    let failures: Vec<String> = files("tests/data/diagnostics")
+        .iter()
+        .filter_map(|path| {
+            let src = fs::read_to_string(path).unwrap();
+            let diags = checked(&name(path), &src);
+            assert!(!diags.is_empty(), "{}: no diagnostic", path.display());
+            compare(
+                &path.with_extension("txt"),
+                &both(&name(path), &src, &diags),
+            )
+        })
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn every_syntax_error_renders_plain_and_coloured() {
+    let mut all = String::new();
+    for path in files("tests/data/parse/err") {
+        let src = fs::read_to_string(&path).unwrap();
+        let diags = checked(&name(&path), &src);
+        assert!(!diags.is_empty(), "{}: no diagnostic", path.display());
+        all.push_str(&format!(
+            "=== {}\n{}",
+            name(&path),
+            both(&name(&path), &src, &diags)
+        ));
+    }
+    let expect =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/diagnostics/parse_errors.txt");
+    if let Some(f) = compare(&expect, &all) {
+        panic!("{f}");
+    }
+}
+
+#[test]
+fn every_checker_error_renders_coloured() {
+    let mut all = String::new();
+    for path in files("tests/data/check") {
+        let src = fs::read_to_string(&path).unwrap();
+        let dtypes: Vec<DType> = (src.lines().next())
+            .and_then(|l| l.strip_prefix("# dtypes:"))
+            .map(|l| l.split_whitespace().filter_map(DType::from_name).collect())
+            .unwrap_or_default();
+        let err = match Program::from_source(&name(&path), &src) {
+            Err(e) => e,
+            Ok(p) => match stn::internals::specialize(p.kernels().last().unwrap(), &dtypes) {
+                Err(e) => e,
+                Ok(_) => continue,
+            },
+        };
+        let stn::Error::Kernel { diagnostics, .. } = err else {
+            panic!("{}: {err}", path.display())
+        };
+        let coloured = render_styled(&name(&path), &src, &diagnostics, true);
+        all.push_str(&format!(
+            "=== {}\n{}",
+            name(&path),
+            coloured.replace('\x1b', "\\e")
+        ));
+    }
+    let expect = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/diagnostics/check_errors_coloured.txt");
+    if let Some(f) = compare(&expect, &all) {
+        panic!("{f}");
+    }
+}
+
+#[test]
+fn warnings_do_not_stop_a_kernel_from_loading_or_running() {
+    let src = fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/diagnostics/warnings.stn"),
+    )
+    .unwrap();
+    let p = Program::from_source("warnings.stn", &src).unwrap();
+    let kinds: Vec<&str> = p.warnings().iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(kinds.len(), 4, "{kinds:?}");
+    assert!(
+        kinds
+            .iter()
+            .any(|m| m.starts_with("this branch is never taken"))
+    );
+    assert!(
+        kinds
+            .iter()
+            .any(|m| m.starts_with("unused parameter `alpha`"))
+    );
+    assert!(kinds.iter().any(|m| m.starts_with("unused stage `b`")));
+    assert!(kinds.iter().any(|m| m.starts_with("unused `let unused`")));
+    // The dead `let`'s read is not part of the footprint: no row is lost
+    // to `fill`. The branch never taken still reads `x[0, 3]`, as its
+    // warning says: the last three columns are fill's 0.
+    let k = p.kernel(Some("k")).unwrap();
+    let x = ndarray::Array2::<f64>::from_elem((10, 10), 1.0);
+    let opts = stn::Options::new()
+        .boundary(stn::Mode::Fill)
+        .param("alpha", 1.0)
+        .param("_scale", 1.0);
+    let y = k.apply(&[x.view()], &opts).unwrap();
+    let cols = |c: std::ops::Range<usize>| y.slice(ndarray::s![.., c]).to_owned();
+    assert!(cols(0..7).iter().all(|&v| v == 2.0), "{y}");
+    assert!(cols(7..10).iter().all(|&v| v == 0.0), "{y}");
+}
+
+#[test]
+fn colour_follows_no_color_and_clicolor_force() {
+    let bin = env!("CARGO_BIN_EXE_stn");
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/diagnostics/warnings.stn");
+    let run = |envs: &[(&str, &str)]| {
+        let mut c = std::process::Command::new(bin);
+        c.arg("check")
+            .arg(&file)
+            .env_remove("NO_COLOR")
+            .env_remove("CLICOLOR_FORCE");
+        for (k, v) in envs {
+            c.env(k, v);
+        }
+        let o = c.output().unwrap();
+        assert!(o.status.success(), "{o:?}");
+        String::from_utf8(o.stderr).unwrap()
+    };
+    // A pipe is no terminal: plain.
+    assert!(!run(&[]).contains('\x1b'));
+    assert!(run(&[("CLICOLOR_FORCE", "1")]).contains("\x1b["));
+    assert!(!run(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]).contains('\x1b'));
+}
+
+#[test]
+fn check_speaks_json_for_tools() {
+    let bin = env!("CARGO_BIN_EXE_stn");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/diagnostics");
+    let o = std::process::Command::new(bin)
+        .args(["check", "--message-format", "json"])
+        .arg(dir.join("several_errors.stn"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        o.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let lines: Vec<serde_json::Value> = String::from_utf8(o.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4, "{lines:#?}");
+    let lines_at: Vec<u64> = lines
+        .iter()
+        .map(|l| l["start"]["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines_at, [3, 8, 12, 15]);
+    assert!(lines.iter().all(|l| l["severity"] == "error"));
+    // The unclosed `(` points back at its opener.
+    assert_eq!(lines[1]["related"][0]["start"]["column"], 13);
+    assert_eq!(lines[1]["related"][0]["label"], "this `(` is not closed");
+    // A kernel that checks: its dtypes, one object per kernel.
+    let o = std::process::Command::new(bin)
+        .args(["check", "--message-format", "json"])
+        .arg(dir.join("warnings.stn"))
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let text = String::from_utf8(o.stdout).unwrap();
+    let objs: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let warnings = objs.iter().filter(|o| o["severity"] == "warning").count();
+    assert_eq!(warnings, 4);
+    let k = objs
+        .iter()
+        .find(|o| o["type"] == "kernel" && o["name"] == "k")
+        .unwrap();
+    assert!(k["ok"].as_array().unwrap().iter().any(|d| d == "f32"));
+}

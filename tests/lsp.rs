@@ -1,0 +1,638 @@
+//! `stn lsp`: the server's analyses driven directly (diagnostics, hover,
+//! definition and references, completion, semantic tokens), the server
+//! driven message by message, and random text that must never make it
+//! panic. `tests/lsp/test_server.py` (run by `scripts/lsp_test.sh`) drives
+//! the real binary from a real client.
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::{Value, json};
+use stn::Span;
+use stn::internals::lsp::analysis::Analysis;
+use stn::internals::lsp::position::{Encoding, LineIndex};
+use stn::internals::lsp::server::Server;
+use stn::internals::lsp::tokens::{self, Kind};
+use stn::internals::lsp::{completion, diagnostics, format, hover};
+
+fn example(name: &str) -> String {
+    std::fs::read_to_string(format!("{}/examples/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+/// The byte offset of the `nth` (from 0) occurrence of `needle`, plus `into`.
+fn at(src: &str, needle: &str, nth: usize, into: usize) -> usize {
+    let mut from = 0;
+    for _ in 0..nth {
+        from += src[from..].find(needle).unwrap() + needle.len();
+    }
+    from + src[from..]
+        .find(needle)
+        .unwrap_or_else(|| panic!("no {needle:?}"))
+        + into
+}
+
+fn text(src: &str, s: Span) -> &str {
+    &src[s.start..s.end]
+}
+
+#[test]
+fn a_file_with_several_errors_gives_each() {
+    let src = "kernel a(x) { y[0, 0] }\n\
+               kernel b(x) { foo(x[0, 0]) }\n\
+               kernel c(x) { x[0, 0] + z }\n";
+    let a = Analysis::new(src);
+    let d = a.diagnostics();
+    assert!(d.len() >= 3, "{d:?}");
+    let spans: Vec<&str> = d.iter().map(|d| text(src, d.span)).collect();
+    for name in ["y", "foo", "z"] {
+        assert!(spans.contains(&name), "{spans:?}");
+    }
+    let lines = LineIndex::new(src, Encoding::Utf16);
+    let uri: lsp_types::Uri = "file:///k.stn".parse().unwrap();
+    let lsp = diagnostics::to_lsp(&uri, src, &lines, d);
+    assert!(lsp.iter().all(|d| d.source.as_deref() == Some("stn")));
+    let y = lsp.iter().find(|d| d.message.contains("`y`")).unwrap();
+    assert_eq!((y.range.start.line, y.range.start.character), (0, 14));
+    assert_eq!(y.severity, Some(lsp_types::DiagnosticSeverity::ERROR));
+}
+
+#[test]
+fn hover_on_a_kernel_shows_signature_footprint_and_boundary() {
+    let src = example("blur.stn");
+    let a = Analysis::new(src.as_str());
+    // The definition and the stage call both show it.
+    let (span, h) = hover::hover(&a, at(&src, "kernel blur_x", 0, 9)).unwrap();
+    assert_eq!(text(&src, span), "blur_x");
+    assert!(h.contains("kernel blur_x(x)"), "{h}");
+    assert!(h.contains("footprint: [0, 0] x [-1, 1]"), "{h}");
+    let (_, call) = hover::hover(&a, at(&src, "blur_x(x);", 0, 1)).unwrap();
+    assert_eq!(call, h);
+    let (_, blur) = hover::hover(&a, at(&src, "kernel blur(", 0, 8)).unwrap();
+    assert!(blur.contains("kernel blur(x) boundary nearest"), "{blur}");
+    assert!(
+        blur.contains("for f64 inputs: (f64) -> f64, 2 core axes"),
+        "{blur}"
+    );
+    assert!(
+        blur.contains("footprint: [-1, 1] x [-1, 1] (halo 1 x 1)"),
+        "{blur}"
+    );
+    assert!(blur.contains("boundary: nearest (declared)"), "{blur}");
+}
+
+#[test]
+fn hover_on_a_let_shows_its_dtype_per_input_dtype() {
+    let src = example("gray_scott.stn");
+    let a = Analysis::new(src.as_str());
+    let (_, h) = hover::hover(&a, at(&src, "let uvv", 0, 5)).unwrap();
+    assert!(
+        h.contains("u8 → i64 · i32 → i64 · f32 → f32 · f64 → f64"),
+        "{h}"
+    );
+    // A scalar parameter, a const and a range variable.
+    let (_, du) = hover::hover(&a, at(&src, "du * lu", 0, 0)).unwrap();
+    assert!(
+        du.contains("du: f32") && du.contains("given at run time"),
+        "{du}"
+    );
+    let src = "const R = 2;\nkernel k(x) { let w = x[0] * 0.5; let h = 0.5; sum(i in -R..=R) { x[i] * w * h } }\n";
+    let a = Analysis::new(src);
+    let (_, r) = hover::hover(&a, at(src, "R..", 0, 0)).unwrap();
+    assert!(r.contains("value: 2"), "{r}");
+    let (_, i) = hover::hover(&a, at(src, "x[i]", 0, 2)).unwrap();
+    assert!(i.contains("i in -R..=R") && i.contains("i64"), "{i}");
+    let (_, w) = hover::hover(&a, at(src, "* w", 0, 2)).unwrap();
+    assert!(w.contains("u8 → f64") && w.contains("f32 → f32"), "{w}");
+    let (_, h) = hover::hover(&a, at(src, "* h", 0, 2)).unwrap();
+    assert!(h.contains("whatever the inputs': f64 (a literal's"), "{h}");
+}
+
+#[test]
+fn hover_on_words_of_the_language() {
+    let src = "kernel k(x, s: f32) boundary wrap { sum(i in -1..=1) { sqrt(x[i]) } }";
+    let a = Analysis::new(src);
+    let word = |w: &str| hover::hover(&a, at(src, w, 0, 1)).unwrap().1;
+    assert!(word("sqrt").starts_with("sqrt(a)"));
+    assert!(word("sum").starts_with("sum(i in"));
+    assert!(word("wrap").contains("scipy `grid-wrap`"));
+    assert!(word("f32").contains("32-bit IEEE 754 floats"));
+    assert!(word("boundary").starts_with("boundary MODE"));
+}
+
+#[test]
+fn definitions_and_references_follow_the_scopes() {
+    let src = "const K = 3;\n\
+               kernel two(x) -> (f64, f64) { (x[0], x[0] * K) }\n\
+               kernel k(x, r: i64) {\n\
+                   let (a, _) = two(x);\n\
+                   let b = a[0] + K;\n\
+                   let b = b * 2;\n\
+                   sum(i in -r..=r) { let t = a[i]; t + b + i } + b\n\
+               }\n";
+    let a = Analysis::new(src);
+    assert!(a.diagnostics().is_empty(), "{:?}", a.diagnostics());
+    let def = |offset| a.definition(offset).map(|s| s.start);
+    // A tuple let's name, used as an array.
+    assert_eq!(def(at(src, "a[0]", 0, 0)), Some(at(src, "(a, _)", 0, 1)));
+    assert_eq!(def(at(src, "a[i]", 0, 0)), Some(at(src, "(a, _)", 0, 1)));
+    // Shadowing: the second `b` reads the first; later uses read the second.
+    assert_eq!(def(at(src, "b * 2", 0, 0)), Some(at(src, "let b", 0, 4)));
+    assert_eq!(def(at(src, "t + b", 0, 4)), Some(at(src, "let b", 1, 4)));
+    assert_eq!(def(at(src, "} + b", 0, 4)), Some(at(src, "let b", 1, 4)));
+    // A range variable, a parameter, a const, a stage's kernel.
+    assert_eq!(def(at(src, "+ i }", 0, 2)), Some(at(src, "i in", 0, 0)));
+    assert_eq!(def(at(src, "-r..", 0, 1)), Some(at(src, "r: i64", 0, 0)));
+    assert_eq!(def(at(src, "+ K", 0, 2)), Some(at(src, "K = 3", 0, 0)));
+    assert_eq!(
+        def(at(src, "two(x);", 0, 1)),
+        Some(at(src, "two(x) ->", 0, 0))
+    );
+    // `x` of `two` is not `x` of `k`.
+    assert_eq!(def(at(src, "two(x);", 0, 4)), Some(at(src, "k(x", 0, 2)));
+    // The cursor just past a name still finds it.
+    assert_eq!(def(at(src, "t + b", 0, 1)), Some(at(src, "let t", 0, 4)));
+    let refs = |offset, decl| -> Vec<usize> {
+        a.references(offset, decl).iter().map(|s| s.start).collect()
+    };
+    assert_eq!(
+        refs(at(src, "K = 3", 0, 0), true),
+        vec![
+            at(src, "K = 3", 0, 0),
+            at(src, "* K", 0, 2),
+            at(src, "+ K", 0, 2)
+        ]
+    );
+    assert_eq!(
+        refs(at(src, "let b", 1, 4), false),
+        vec![at(src, "t + b", 0, 4), at(src, "} + b", 0, 4)]
+    );
+    assert_eq!(refs(at(src, "(a, _)", 0, 1), false).len(), 2);
+    // Nothing for a builtin or a keyword.
+    assert!(refs(at(src, "sum", 0, 0), true).is_empty());
+    assert_eq!(def(at(src, "kernel k", 0, 1)), None);
+}
+
+fn labels(items: &[lsp_types::CompletionItem]) -> Vec<&str> {
+    items.iter().map(|c| c.label.as_str()).collect()
+}
+
+#[test]
+fn completion_offers_what_fits_the_cursor() {
+    let src = "const C = 1;\n\
+               kernel s(x) { x[0] }\n\
+               kernel k(x, g: f32) boundary nearest {\n\
+                   let a = x[0];\n\
+                   let b = a + C;\n\
+                   sum(i in -1..=1) { a + b }\n\
+               }\n";
+    let a = Analysis::new(src);
+    // Inside the `let a` statement: `a` is not visible yet, params are.
+    let c = completion::complete(&a, at(src, "x[0];", 0, 0));
+    let l = labels(&c);
+    for want in ["x", "g", "C", "s", "k", "sqrt", "median", "f32", "if"] {
+        assert!(l.contains(&want), "{want} missing from {l:?}");
+    }
+    assert!(
+        !l.contains(&"a") && !l.contains(&"b") && !l.contains(&"i"),
+        "{l:?}"
+    );
+    // In the reduction: the lets before it and the range variable.
+    let l2 = completion::complete(&a, at(src, "a + b }", 0, 0));
+    for want in ["a", "b", "i", "x"] {
+        assert!(labels(&l2).contains(&want), "{want} missing");
+    }
+    // Modes after `boundary`, dtypes after `:` and `->`.
+    let modes = completion::complete(&a, at(src, "nearest", 0, 0));
+    assert_eq!(
+        labels(&modes),
+        [
+            "fill", "constant", "nearest", "reflect", "mirror", "wrap", "periodic"
+        ]
+    );
+    let ty = completion::complete(&a, at(src, "f32)", 0, 1));
+    assert!(labels(&ty).contains(&"u16") && !labels(&ty).contains(&"x"));
+    let src2 = "kernel k(x) -> (f32, ";
+    let ty = completion::complete(&Analysis::new(src2), src2.len());
+    assert!(labels(&ty).contains(&"f64"));
+    // A file mid-edit: the names its tokens show.
+    let mid = "kernel k(x, gain: f32) {\n    let y = x[0] * gain;\n    let z = y + ga";
+    let c = completion::complete(&Analysis::new(mid), mid.len());
+    let l = labels(&c);
+    for want in ["gain", "y", "x", "sqrt"] {
+        assert!(l.contains(&want), "{want} missing from {l:?}");
+    }
+    assert!(!l.contains(&"ga"), "{l:?}");
+    // Nothing in a comment or where a name is being made.
+    assert!(completion::complete(&Analysis::new("# sq"), 4).is_empty());
+    assert!(completion::complete(&Analysis::new("kernel "), 7).is_empty());
+}
+
+#[test]
+fn semantic_tokens_decode_to_the_kinds() {
+    let src = "# a comment\nconst K = 2;\nkernel k(x, s: f32) boundary wrap {\n    let é = 0;\n    sqrt(x[0]) * s + K  # tail\n}\n";
+    let a = Analysis::new(src);
+    let toks = tokens::tokens(&a);
+    let kind_of = |piece: &str, nth: usize| {
+        let start = at(src, piece, nth, 0);
+        toks.iter()
+            .find(|t| t.span.start == start)
+            .map(|t| (t.kind, t.modifiers))
+    };
+    assert_eq!(kind_of("# a comment", 0), Some((Kind::Comment, 0)));
+    assert_eq!(kind_of("# tail", 0), Some((Kind::Comment, 0)));
+    assert_eq!(kind_of("const", 0), Some((Kind::Keyword, 0)));
+    assert_eq!(
+        kind_of("K", 0),
+        Some((Kind::Variable, tokens::DECLARATION | tokens::READONLY))
+    );
+    assert_eq!(kind_of("K", 1), Some((Kind::Variable, tokens::READONLY)));
+    assert_eq!(
+        kind_of("k(", 0),
+        Some((Kind::Function, tokens::DECLARATION))
+    );
+    assert_eq!(
+        kind_of("s:", 0),
+        Some((Kind::Parameter, tokens::DECLARATION))
+    );
+    assert_eq!(kind_of("f32", 0), Some((Kind::Type, 0)));
+    assert_eq!(kind_of("wrap", 0), Some((Kind::EnumMember, 0)));
+    assert_eq!(
+        kind_of("sqrt", 0),
+        Some((Kind::Function, tokens::DEFAULT_LIBRARY))
+    );
+    assert_eq!(kind_of("2;", 0), Some((Kind::Number, 0)));
+    assert_eq!(kind_of("* s", 0), Some((Kind::Operator, 0)));
+    // Encoded relative to each other, lengths in the encoding's units.
+    for enc in [Encoding::Utf8, Encoding::Utf16] {
+        let lines = LineIndex::new(src, enc);
+        let data = tokens::encode(src, &lines, &toks);
+        let (mut line, mut col) = (0, 0);
+        let mut found = Vec::new();
+        for t in &data {
+            line += t.delta_line;
+            col = if t.delta_line == 0 {
+                col + t.delta_start
+            } else {
+                t.delta_start
+            };
+            found.push((line, col, t.length, t.token_type));
+        }
+        // `let é = 0;`: `é` (no token: a lexical error) is 2 bytes, 1
+        // UTF-16 unit; `=` follows it.
+        let e_len = if enc == Encoding::Utf8 { 2 } else { 1 };
+        assert!(
+            found.contains(&(3, 9 + e_len, 1, Kind::Operator as u32)),
+            "{found:?}"
+        );
+        assert_eq!(found[0], (0, 0, 11, Kind::Comment as u32));
+    }
+}
+
+#[test]
+fn formatting_leaves_a_broken_file_alone() {
+    assert_eq!(format::format("kernel k(x) {"), None);
+    let messy = "kernel   k(x)   {x[0]+1}\n";
+    if let Some(f) = format::format(messy) {
+        assert_eq!(format::format(&f), None, "formatting is not stable: {f:?}");
+    }
+}
+
+/// A server initialized with `encodings` offered.
+fn server(encodings: &[&str]) -> Server {
+    let init: lsp_types::InitializeParams = serde_json::from_value(json!({
+        "capabilities": { "general": { "positionEncodings": encodings } }
+    }))
+    .unwrap();
+    Server::new(&init)
+}
+
+fn send(s: &mut Server, msg: Value) -> Vec<Value> {
+    let msg: lsp_server::Message = serde_json::from_value(msg).unwrap();
+    s.handle(msg)
+        .into_iter()
+        .map(|m| serde_json::to_value(m).unwrap())
+        .collect()
+}
+
+fn request(s: &mut Server, method: &str, params: Value) -> Value {
+    let out = send(
+        s,
+        json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}),
+    );
+    assert_eq!(out.len(), 1, "{out:?}");
+    out[0].clone()
+}
+
+#[test]
+fn the_server_answers_message_by_message() {
+    let uri = "file:///w/k.stn";
+    let mut s = server(&["utf-16"]);
+    assert_eq!(
+        s.capabilities().position_encoding.unwrap().as_str(),
+        "utf-16"
+    );
+    assert_eq!(
+        server(&["utf-16", "utf-8"])
+            .capabilities()
+            .position_encoding
+            .unwrap()
+            .as_str(),
+        "utf-8"
+    );
+    let out = send(
+        &mut s,
+        json!({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {
+            "textDocument": {"uri": uri, "languageId": "stn", "version": 1, "text": "kernel k(x) { x[0] + y }"}
+        }}),
+    );
+    assert_eq!(out[0]["method"], "textDocument/publishDiagnostics");
+    assert_eq!(
+        out[0]["params"]["diagnostics"][0]["range"]["start"]["character"],
+        21
+    );
+    // The file changes: the diagnostics follow, in UTF-16 columns (the
+    // emoji is two code units).
+    let out = send(
+        &mut s,
+        json!({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
+            "textDocument": {"uri": uri, "version": 2},
+            "contentChanges": [{"text": "kernel k(x) { x[0] + 🙂 }"}]
+        }}),
+    );
+    let range = &out[0]["params"]["diagnostics"][0]["range"];
+    assert_eq!(
+        (&range["start"]["character"], &range["end"]["character"]),
+        (&json!(21), &json!(23))
+    );
+    assert_eq!(out[0]["params"]["version"], 2);
+    // An edit of a range: the emoji becomes a name defined before.
+    let out = send(
+        &mut s,
+        json!({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
+            "textDocument": {"uri": uri, "version": 3},
+            "contentChanges": [
+                {"range": {"start": {"line": 0, "character": 21}, "end": {"line": 0, "character": 23}}, "text": "a"},
+                {"range": {"start": {"line": 0, "character": 14}, "end": {"line": 0, "character": 14}}, "text": "let a = 1; "}
+            ]
+        }}),
+    );
+    assert_eq!(out[0]["params"]["diagnostics"], json!([]), "{out:?}");
+    let pos = |line: u32, character: u32| json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}});
+    let r = request(&mut s, "textDocument/definition", pos(0, 32));
+    assert_eq!(r["result"]["range"]["start"]["character"], 18, "{r}");
+    let r = request(&mut s, "textDocument/hover", pos(0, 33));
+    assert!(
+        r["result"]["contents"]["value"]
+            .as_str()
+            .unwrap()
+            .contains("i64 (a literal"),
+        "{r}"
+    );
+    // Positions past the end, past the line, inside a surrogate pair.
+    for (line, ch) in [(0, 999), (9, 0), (0, 22), (u32::MAX, u32::MAX)] {
+        for method in [
+            "textDocument/hover",
+            "textDocument/definition",
+            "textDocument/completion",
+        ] {
+            let r = request(&mut s, method, pos(line, ch));
+            assert!(r.get("error").is_none(), "{method} at {line}:{ch}: {r}");
+        }
+    }
+    let r = request(
+        &mut s,
+        "textDocument/semanticTokens/full",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    assert!(r["result"]["data"].as_array().unwrap().len() > 10);
+    // Unknown methods and bad parameters are errors, not crashes.
+    let r = request(&mut s, "textDocument/rename", json!({}));
+    assert_eq!(r["error"]["code"], -32601);
+    let r = request(&mut s, "textDocument/hover", json!({"nonsense": true}));
+    assert_eq!(r["error"]["code"], -32602);
+    // An unopened document: an empty answer.
+    let r = request(
+        &mut s,
+        "textDocument/hover",
+        json!({"textDocument": {"uri": "file:///none.stn"}, "position": {"line": 0, "character": 0}}),
+    );
+    assert_eq!(r["result"], Value::Null);
+    // Closing clears the diagnostics.
+    let out = send(
+        &mut s,
+        json!({"jsonrpc": "2.0", "method": "textDocument/didClose", "params": {"textDocument": {"uri": uri}}}),
+    );
+    assert_eq!(out[0]["params"]["diagnostics"], json!([]));
+}
+
+const PIECES: &[&str] = &[
+    "kernel",
+    "k",
+    "(",
+    ")",
+    "x",
+    ",",
+    "s",
+    ":",
+    "f32",
+    "->",
+    "boundary",
+    "wrap",
+    "{",
+    "}",
+    "let",
+    "a",
+    "=",
+    ";",
+    "[",
+    "]",
+    "0",
+    "1",
+    "-1",
+    "+",
+    "*",
+    "sum",
+    "i",
+    "in",
+    "..=",
+    "if",
+    "else",
+    "const",
+    "K",
+    "sqrt",
+    "(a, _)",
+    "#",
+    "\n",
+    "é",
+    "🙂",
+    "\r\n",
+    "\r",
+    "9999999999999999999999",
+];
+
+fn soup(rng: &mut StdRng, seeds: &[String]) -> String {
+    let kind = rng.random_range(0..10);
+    if kind < 4 {
+        let mut s = seeds[rng.random_range(0..seeds.len())].clone();
+        for _ in 0..rng.random_range(1..4) {
+            let at = rng.random_range(0..=s.len());
+            let at = (0..=at).rev().find(|&i| s.is_char_boundary(i)).unwrap_or(0);
+            if rng.random_bool(0.5) {
+                s.insert_str(at, PIECES[rng.random_range(0..PIECES.len())]);
+            } else {
+                let end = (at..=s.len().min(at + 8))
+                    .rev()
+                    .find(|&i| s.is_char_boundary(i))
+                    .unwrap_or(at);
+                s.replace_range(at..end, "");
+            }
+        }
+        s
+    } else if kind < 6 {
+        let bytes: Vec<u8> = (0..rng.random_range(0..60)).map(|_| rng.random()).collect();
+        String::from_utf8_lossy(&bytes).into_owned()
+    } else {
+        (0..rng.random_range(0..60))
+            .map(|_| PIECES[rng.random_range(0..PIECES.len())].to_string() + " ")
+            .collect()
+    }
+}
+
+#[test]
+fn random_text_never_panics() {
+    let seed: u64 = std::env::var("STN_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(rand::random);
+    let mut rng = StdRng::seed_from_u64(seed);
+    let seeds: Vec<String> = [
+        "blur.stn",
+        "gray_scott.stn",
+        "median.stn",
+        "heat.stn",
+        "wave.stn",
+    ]
+    .iter()
+    .map(|f| example(f))
+    .collect();
+    let uri: lsp_types::Uri = "file:///soup.stn".parse().unwrap();
+    for i in 0..300 {
+        let src = soup(&mut rng, &seeds);
+        let mut offsets: Vec<usize> = (0..4)
+            .map(|_| rng.random_range(0..=src.len() + 3))
+            .collect();
+        offsets.extend([0, src.len(), src.len() + 10]);
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let a = Analysis::new(src.as_str());
+            for enc in [Encoding::Utf8, Encoding::Utf16] {
+                let lines = LineIndex::new(&src, enc);
+                diagnostics::to_lsp(&uri, &src, &lines, a.diagnostics());
+                tokens::encode(&src, &lines, &tokens::tokens(&a));
+                for &o in &offsets {
+                    let p = lines.position(&src, o);
+                    assert!(lines.offset(&src, p) <= src.len());
+                }
+            }
+            for &o in &offsets {
+                // Hovering a kernel compiles it: only on small files.
+                if src.len() < 400 || i % 10 == 0 {
+                    hover::hover(&a, o);
+                }
+                completion::complete(&a, o);
+                if let Some(d) = a.definition(o) {
+                    assert!(d.end <= src.len());
+                }
+                a.references(o, true);
+            }
+            format::format(&src);
+        }));
+        assert!(
+            outcome.is_ok(),
+            "lsp panicked on soup {i} with STN_SEED={seed}: {src:?}"
+        );
+    }
+}
+
+/// The `.stn` file of `examples/` (and its folders) with the most bytes.
+fn largest_example() -> std::path::PathBuf {
+    let mut todo = vec![std::path::PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples"
+    ))];
+    let mut best = (0, std::path::PathBuf::new());
+    while let Some(dir) = todo.pop() {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                todo.push(p);
+            } else if p.extension().is_some_and(|x| x == "stn") {
+                let len = std::fs::metadata(&p).unwrap().len();
+                if len > best.0 {
+                    best = (len, p);
+                }
+            }
+        }
+    }
+    best.1
+}
+
+/// How long the server takes to answer on the largest example, per kind
+/// of request: the median of 20 runs, each on a fresh analysis (as after
+/// an edit). `cargo test --test lsp latency -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement, not a check: run by hand"]
+fn latency() {
+    use std::time::{Duration, Instant};
+    let path = largest_example();
+    let src = std::fs::read_to_string(&path).unwrap();
+    let lines = LineIndex::new(&src, Encoding::Utf16);
+    let kernel = src.find("kernel ").unwrap() + 8;
+    let last_let = src.rfind("let ").unwrap() + 4;
+    let end_of_body = src.rfind('}').unwrap();
+    let median = |f: &dyn Fn()| {
+        let mut times: Vec<Duration> = (0..20)
+            .map(|_| {
+                let t = Instant::now();
+                f();
+                t.elapsed()
+            })
+            .collect();
+        times.sort();
+        times[times.len() / 2]
+    };
+    // The server analyses on every change; requests then use that
+    // analysis. Hover loads the program once per analysis (then compiles
+    // the kernel for its footprint): measured on a fresh one, as after an
+    // edit, so its row includes the analysis.
+    let a = Analysis::new(src.as_str());
+    type Row<'a> = (&'a str, Box<dyn Fn() + 'a>);
+    let rows: [Row; 6] = [
+        (
+            "diagnostics (analysis on a change)",
+            Box::new(|| drop(Analysis::new(src.as_str()))),
+        ),
+        (
+            "hover on a kernel, after a change",
+            Box::new(|| drop(hover::hover(&Analysis::new(src.as_str()), kernel))),
+        ),
+        (
+            "hover on a let, after a change",
+            Box::new(|| drop(hover::hover(&Analysis::new(src.as_str()), last_let))),
+        ),
+        (
+            "completion",
+            Box::new(|| drop(completion::complete(&a, end_of_body))),
+        ),
+        (
+            "semantic tokens",
+            Box::new(|| drop(tokens::encode(&src, &lines, &tokens::tokens(&a)))),
+        ),
+        ("formatting", Box::new(|| drop(format::format(&src)))),
+    ];
+    println!("{} ({} bytes), median of 20:", path.display(), src.len());
+    for (what, f) in &rows {
+        println!(
+            "  {what:<40} {:>9.3} ms",
+            median(f.as_ref()).as_secs_f64() * 1e3
+        );
+    }
+}
