@@ -77,6 +77,13 @@ fn hover_on_a_kernel_shows_signature_footprint_and_boundary() {
         "{blur}"
     );
     assert!(blur.contains("boundary: nearest (declared)"), "{blur}");
+    // A stage's output: its stage, the stage's footprint and schedule.
+    let (_, out) = hover::hover(&a, at(&src, "let b = blur_x", 0, 4)).unwrap();
+    assert!(
+        out.contains("stage `blur_x`, footprint [0, 0] x [-1, 1]"),
+        "{out}"
+    );
+    assert!(out.contains("tiles or sliding-window strips"), "{out}");
 }
 
 #[test]

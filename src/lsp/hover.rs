@@ -112,9 +112,43 @@ fn symbol(a: &Analysis, s: &Symbol) -> String {
             };
             let mut out = format!("{}`{}`: {what}\n\n", code(&first_line(a, s.decl)), s.name);
             out.push_str(&types(a, s));
+            if s.kind == SymbolKind::Stage {
+                out.push_str(&schedule(a, s));
+            }
             out
         }
     }
+}
+
+/// How the stage whose output `s` names is run: its kernel's footprint,
+/// and the schedule rule (the choice itself needs a shape).
+fn schedule(a: &Analysis, s: &Symbol) -> String {
+    use crate::syntax::ast::{ExprKind, Item};
+    let callee = (a.front.ast.items.iter())
+        .filter_map(|item| match item {
+            Item::Kernel(k) => Some(&k.body.lets),
+            Item::Const(_) => None,
+        })
+        .flatten()
+        .find(|l| l.span == s.decl)
+        .and_then(|l| match &l.value.kind {
+            ExprKind::Call { func, .. } => Some(func.name.clone()),
+            _ => None,
+        });
+    let Some(callee) = callee else {
+        return String::new();
+    };
+    let reach = (a.program())
+        .and_then(|p| p.kernels().iter().find(|k| k.name() == callee))
+        .and_then(|k| k.footprint(&k.some_signature().ok()?).ok())
+        .map(|f| format!(", footprint {}", describe::footprint_text(&f)))
+        .unwrap_or_default();
+    format!(
+        "\n\nstage `{callee}`{reach}. Schedule: fused with the kernel's other stages, \
+         in tiles or sliding-window strips chosen per call from the shape and the cache \
+         sizes (`stn inspect --shape` shows the choice and why); `schedule=\"stepwise\"` \
+         runs it as a pass of its own"
+    )
 }
 
 /// Whether scalar parameter `s` is compiled in.
