@@ -116,7 +116,7 @@ pub mod internals {
     /// Formats.
     pub mod io {
         pub use crate::io::{
-            cache_bytes, decode_limit, format, image, machine_memory, npy, read_text,
+            cache_bytes, decode_limit, format, image, machine_memory, npy, read_text, replace_text,
             set_decode_limit, temp_dir_in, temp_file_in, zarr,
         };
     }

@@ -486,7 +486,7 @@ fn check(file: &Path, names: &[String], json: bool) -> Result<()> {
         print_out(r.summary().as_bytes())?;
     }
     match r.failed {
-        true => Err(Error::kernel(&name, &text, Vec::new())),
+        true => Err(reported()),
         false => Ok(()),
     }
 }
@@ -564,7 +564,8 @@ fn fmt(check: bool, files: &[PathBuf]) -> Result<()> {
             (true, true) => Ok(()),
             (true, false) => {
                 print_out(b"would reformat: <stdin>\n")?;
-                Err(unformatted(1, 0))
+                eprintln!("error: {}", unformatted(1, 0));
+                Err(reported())
             }
         };
     }
@@ -579,7 +580,7 @@ fn fmt(check: bool, files: &[PathBuf]) -> Result<()> {
                 (false, true) => {
                     print_out(format!("would reformat: {name}\n").as_bytes()).map(|()| true)
                 }
-                (false, false) => write_in_place(path, &out).map(|()| false),
+                (false, false) => io::replace_text(path, &out).map(|()| false),
             }
         });
         match changed {
@@ -591,16 +592,19 @@ fn fmt(check: bool, files: &[PathBuf]) -> Result<()> {
         return Err(errors.remove(0));
     }
     for e in &errors {
-        eprintln!("error: {e}");
+        report(e);
     }
     match (would, errors.len()) {
         (0, 0) => Ok(()),
-        (w, e) => Err(unformatted(w, e)),
+        (w, e) => {
+            eprintln!("error: {}", unformatted(w, e));
+            Err(reported())
+        }
     }
 }
 
 /// How many files `stn fmt` would change and could not read.
-fn unformatted(would: usize, failed: usize) -> Error {
+fn unformatted(would: usize, failed: usize) -> String {
     let files = |n: usize| format!("{n} file{}", if n == 1 { "" } else { "s" });
     let msg = match (would, failed) {
         (w, 0) => format!("{} would be reformatted", files(w)),
@@ -611,28 +615,11 @@ fn unformatted(would: usize, failed: usize) -> Error {
             files(f)
         ),
     };
-    Error::io(msg, "not formatted")
+    msg
 }
 
-/// Replaces the text of `path`: written under a temporary name beside it,
-/// with its permissions, then renamed over it.
-fn write_in_place(path: &Path, text: &str) -> Result<()> {
-    use std::io::Write;
-    let cannot = |e: std::io::Error| {
-        let why = error::describe(&e);
-        Error::io(format!("cannot write `{}`: {why}", path.display()), e)
-    };
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut temp = io::temp_file_in(dir, ".stn-fmt-", ".stn").map_err(cannot)?;
-    temp.write_all(text.as_bytes()).map_err(cannot)?;
-    if let Ok(meta) = path.metadata() {
-        temp.as_file()
-            .set_permissions(meta.permissions())
-            .map_err(cannot)?;
-    }
-    temp.persist(path).map_err(|e| cannot(e.error))?;
-    Ok(())
+/// A failure whose messages are printed already: the runner exits 1 and
+/// prints nothing more.
+fn reported() -> Error {
+    Error::kernel("", "", Vec::new())
 }

@@ -118,6 +118,28 @@ pub fn temp_file_in(
         .map_err(|e| cannot_create_in(dir, e))
 }
 
+/// Replaces the text of the file at `path` (`stn fmt`): written under a
+/// temporary name beside it, with its permissions, then renamed over it,
+/// so a reader never sees half of it.
+pub fn replace_text(path: &Path, text: &str) -> Result<()> {
+    use std::io::Write;
+    let cannot = |e: std::io::Error| {
+        let why = describe(&e);
+        Error::io(format!("cannot write `{}`: {why}", path.display()), e)
+    };
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut temp = temp_file_in(dir, ".stn-fmt-", ".stn").map_err(cannot)?;
+    temp.write_all(text.as_bytes()).map_err(cannot)?;
+    if let Ok(meta) = path.metadata() {
+        (temp.as_file().set_permissions(meta.permissions())).map_err(cannot)?;
+    }
+    temp.persist(path).map_err(|e| cannot(e.error))?;
+    Ok(())
+}
+
 /// A new directory with a unique temporary name in `dir` (0777 less the
 /// umask; see `temp_file_in`).
 pub fn temp_dir_in(dir: &Path, prefix: &str, suffix: &str) -> std::io::Result<tempfile::TempDir> {
