@@ -606,7 +606,7 @@ fn fmt(check: bool, files: &[PathBuf]) -> Result<()> {
 /// How many files `stn fmt` would change and could not read.
 fn unformatted(would: usize, failed: usize) -> String {
     let files = |n: usize| format!("{n} file{}", if n == 1 { "" } else { "s" });
-    let msg = match (would, failed) {
+    match (would, failed) {
         (w, 0) => format!("{} would be reformatted", files(w)),
         (0, f) => format!("{} could not be formatted", files(f)),
         (w, f) => format!(
@@ -614,8 +614,7 @@ fn unformatted(would: usize, failed: usize) -> String {
             files(w),
             files(f)
         ),
-    };
-    msg
+    }
 }
 
 /// A failure whose messages are printed already: the runner exits 1 and
