@@ -5,6 +5,9 @@
 //! Every example is also checked for the guarantees: formatting again
 //! changes nothing, and the tree is the input's.
 
+#[path = "common/soup.rs"]
+mod soup;
+
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::fs;
@@ -368,15 +371,6 @@ fn the_examples_are_formatted() {
     }
 }
 
-fn seed() -> u64 {
-    let seed: u64 = std::env::var("STN_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(rand::random);
-    eprintln!("STN_SEED={seed}");
-    seed
-}
-
 /// A kernel file written as tokens, for `spell` to join.
 struct Gen<'r> {
     rng: &'r mut StdRng,
@@ -639,7 +633,7 @@ impl Gen<'_> {
 
 #[test]
 fn generated_kernels_keep_their_tree_and_comments_and_are_stable() {
-    let seed = seed();
+    let seed = soup::seed();
     let mut rng = StdRng::seed_from_u64(seed);
     for case in 0..500 {
         let breaks = [0.0, 0.03, 0.2][case % 3];
@@ -665,45 +659,16 @@ fn generated_kernels_keep_their_tree_and_comments_and_are_stable() {
     }
 }
 
-/// Pieces of plausible and implausible programs (after tests/parse.rs).
-const PIECES: &[&str] = &[
-    "kernel", "const", "let", "if", "else", "in", "and", "not", "(", ")", "[", "]", "{", "}", ",",
-    ";", ":", "=", "->", "..=", "+", "-", "*", "//", "**", "<", "==", "x", "f32", "sum", "0", "1",
-    "2.5", "#c\n", " ", "\n", "$", "é",
-];
-
 #[test]
 fn random_soups_never_panic() {
-    let seed = seed();
+    let seed = soup::seed();
     let mut rng = StdRng::seed_from_u64(seed);
     let seeds: Vec<String> = stn_files("tests/data/parse/ok")
         .iter()
         .map(|p| fs::read_to_string(p).unwrap())
         .collect();
     for _ in 0..2000 {
-        let src = if rng.random_bool(0.4) {
-            // A valid file with a few pieces spliced in or cut out.
-            let mut s = seeds[rng.random_range(0..seeds.len())].clone();
-            for _ in 0..rng.random_range(1..4) {
-                let at = rng.random_range(0..=s.len());
-                let at = (0..=at).rev().find(|&i| s.is_char_boundary(i)).unwrap_or(0);
-                if rng.random_bool(0.5) {
-                    s.insert_str(at, PIECES[rng.random_range(0..PIECES.len())]);
-                } else {
-                    let end = (at..=s.len().min(at + 6))
-                        .rev()
-                        .find(|&i| s.is_char_boundary(i))
-                        .unwrap_or(at);
-                    s.replace_range(at..end, "");
-                }
-            }
-            s
-        } else {
-            (0..rng.random_range(0..60))
-                .map(|_| PIECES[rng.random_range(0..PIECES.len())])
-                .collect::<Vec<_>>()
-                .join(if rng.random_bool(0.5) { " " } else { "" })
-        };
+        let src = soup::soup(&mut rng, &seeds);
         if let Ok(out) = format(&src) {
             guarantees(&src, &out);
         }

@@ -4,6 +4,9 @@
 //! panic. `tests/lsp/test_server.py` (run by `scripts/lsp_test.sh`) drives
 //! the real binary from a real client.
 
+#[path = "common/soup.rs"]
+mod soup;
+
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
@@ -431,85 +434,9 @@ fn the_server_answers_message_by_message() {
     assert_eq!(out[0]["params"]["diagnostics"], json!([]));
 }
 
-const PIECES: &[&str] = &[
-    "kernel",
-    "k",
-    "(",
-    ")",
-    "x",
-    ",",
-    "s",
-    ":",
-    "f32",
-    "->",
-    "boundary",
-    "wrap",
-    "{",
-    "}",
-    "let",
-    "a",
-    "=",
-    ";",
-    "[",
-    "]",
-    "0",
-    "1",
-    "-1",
-    "+",
-    "*",
-    "sum",
-    "i",
-    "in",
-    "..=",
-    "if",
-    "else",
-    "const",
-    "K",
-    "sqrt",
-    "(a, _)",
-    "#",
-    "\n",
-    "é",
-    "🙂",
-    "\r\n",
-    "\r",
-    "9999999999999999999999",
-];
-
-fn soup(rng: &mut StdRng, seeds: &[String]) -> String {
-    let kind = rng.random_range(0..10);
-    if kind < 4 {
-        let mut s = seeds[rng.random_range(0..seeds.len())].clone();
-        for _ in 0..rng.random_range(1..4) {
-            let at = rng.random_range(0..=s.len());
-            let at = (0..=at).rev().find(|&i| s.is_char_boundary(i)).unwrap_or(0);
-            if rng.random_bool(0.5) {
-                s.insert_str(at, PIECES[rng.random_range(0..PIECES.len())]);
-            } else {
-                let end = (at..=s.len().min(at + 8))
-                    .rev()
-                    .find(|&i| s.is_char_boundary(i))
-                    .unwrap_or(at);
-                s.replace_range(at..end, "");
-            }
-        }
-        s
-    } else if kind < 6 {
-        let bytes: Vec<u8> = (0..rng.random_range(0..60)).map(|_| rng.random()).collect();
-        String::from_utf8_lossy(&bytes).into_owned()
-    } else {
-        (0..rng.random_range(0..60))
-            .map(|_| PIECES[rng.random_range(0..PIECES.len())].to_string() + " ")
-            .collect()
-    }
-}
-
 #[test]
 fn random_text_never_panics() {
-    let seed: u64 = std::env::var("STN_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(rand::random);
+    let seed = soup::seed();
     let mut rng = StdRng::seed_from_u64(seed);
     let seeds: Vec<String> = [
         "blur.stn",
@@ -523,7 +450,7 @@ fn random_text_never_panics() {
     .collect();
     let uri: lsp_types::Uri = "file:///soup.stn".parse().unwrap();
     for i in 0..300 {
-        let src = soup(&mut rng, &seeds);
+        let src = soup::soup(&mut rng, &seeds);
         let mut offsets: Vec<usize> = (0..4)
             .map(|_| rng.random_range(0..=src.len() + 3))
             .collect();

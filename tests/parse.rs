@@ -4,8 +4,11 @@
 //!
 //! `STN_BLESS=1 cargo test --test parse` rewrites the expected files.
 
+#[path = "common/soup.rs"]
+mod soup;
+
+use rand::SeedableRng;
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
 use std::fs;
 use std::path::{Path, PathBuf};
 use stn::internals::diag::line_col;
@@ -89,116 +92,16 @@ fn empty_file_has_no_items() {
     }
 }
 
-/// Pieces that make up plausible and implausible programs alike.
-const PIECES: &[&str] = &[
-    "kernel",
-    "const",
-    "let",
-    "if",
-    "else",
-    "in",
-    "and",
-    "or",
-    "not",
-    "true",
-    "false",
-    "boundary",
-    "(",
-    ")",
-    "[",
-    "]",
-    "{",
-    "}",
-    ",",
-    ";",
-    ":",
-    "=",
-    "->",
-    "..=",
-    "+",
-    "-",
-    "*",
-    "/",
-    "//",
-    "%",
-    "**",
-    "&",
-    "|",
-    "^",
-    "~",
-    "<<",
-    ">>",
-    "==",
-    "!=",
-    "<",
-    "<=",
-    ">",
-    ">=",
-    "x",
-    "f32",
-    "sum",
-    "0",
-    "1",
-    "2.5",
-    "1e3",
-    "99999999999999999999",
-    "#c\n",
-    " ",
-    "\n",
-    "$",
-    "é",
-    ".",
-];
-
-fn soup(rng: &mut StdRng, seeds: &[String]) -> String {
-    let len = rng.random_range(0..60);
-    let kind = rng.random_range(0..10);
-    if kind < 3 {
-        // A valid program with a few pieces cut out or spliced in.
-        let mut s = seeds[rng.random_range(0..seeds.len())].clone();
-        for _ in 0..rng.random_range(1..4) {
-            let at = rng.random_range(0..=s.len());
-            let at = (0..=at).rev().find(|&i| s.is_char_boundary(i)).unwrap_or(0);
-            if rng.random_bool(0.5) {
-                s.insert_str(at, PIECES[rng.random_range(0..PIECES.len())]);
-            } else {
-                let end = (at..=s.len().min(at + 8))
-                    .rev()
-                    .find(|&i| s.is_char_boundary(i))
-                    .unwrap_or(at);
-                s.replace_range(at..end, "");
-            }
-        }
-        s
-    } else if kind < 5 {
-        // Raw bytes, made valid UTF-8 lossily.
-        let bytes: Vec<u8> = (0..len).map(|_| rng.random()).collect();
-        String::from_utf8_lossy(&bytes).into_owned()
-    } else {
-        let mut s = String::new();
-        for _ in 0..len {
-            s.push_str(PIECES[rng.random_range(0..PIECES.len())]);
-            if rng.random_bool(0.5) {
-                s.push(' ');
-            }
-        }
-        s
-    }
-}
-
 #[test]
 fn random_soups_never_panic() {
-    let seed: u64 = std::env::var("STN_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(rand::random);
+    let seed = soup::seed();
     let mut rng = StdRng::seed_from_u64(seed);
     let seeds: Vec<String> = data_files("ok")
         .iter()
         .map(|p| fs::read_to_string(p).unwrap())
         .collect();
     for i in 0..2000 {
-        let src = soup(&mut rng, &seeds);
+        let src = soup::soup(&mut rng, &seeds);
         let outcome = std::panic::catch_unwind(|| {
             let (file, diags) = parse(&src);
             // A clean parse must print; a failed one must say where.
