@@ -1,7 +1,7 @@
 //! Hints added to a syntax error where the parser's own words ("expected
 //! `;`; found `a`") would point at the wrong place or miss the likely
 //! mistake: a `;` left off at the end of a line, a bracket never closed, a
-//! `=` written for `==`.
+//! `=` written for `==`, a `//` comment (stn's comments start with `#`).
 
 use super::token::Tok;
 use crate::base::diag::{Diagnostic, Span};
@@ -31,6 +31,11 @@ pub fn add(
         }
         _ => diag,
     };
+    if found == Some(Tok::SlashSlash) && starts_line(src, at) {
+        return diag
+            .with_label("`//` is floor division")
+            .with_note("help: comments start with `#`: `# a comment`");
+    }
     if found == Some(Tok::Assign) && expects("==") {
         return diag
             .with_label("did you mean `==`?")
@@ -53,6 +58,13 @@ fn missing_semicolon(src: &str, before: &[Token<'_>], at: usize) -> Option<Diagn
             .with_label("expected `;` after this")
             .with_note("help: each `let` ends with `;`"),
     )
+}
+
+/// True when only blanks come before byte `at` on its line.
+fn starts_line(src: &str, at: usize) -> bool {
+    let before = src.get(..at).unwrap_or_default();
+    let line = before.rsplit('\n').next().unwrap_or_default();
+    line.trim().is_empty()
 }
 
 /// The innermost bracket opened before the end of `before` and not closed
