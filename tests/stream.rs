@@ -7,7 +7,7 @@ use std::path::Path;
 use ndarray::{ArrayD, IxDyn};
 use stn::internals::io::npy::NpyInput;
 use stn::internals::stream::{self, StreamOptions, sink, source};
-use stn::{DynArray, Element, Mode, Options, Program};
+use stn::{DynArray, Element, Mode, Options, Program, Schedule};
 
 /// Deterministic pseudo-random values of `T` from `seed`.
 fn data<T: Element>(shape: &[usize], seed: u64, f: impl Fn(u64) -> T) -> DynArray {
@@ -254,6 +254,41 @@ fn an_out_of_core_pipeline_that_wraps_along_axis_0_says_so() {
         in_memory(src, std::slice::from_ref(&x), &opts).shape(),
         &[9, 4]
     );
+}
+
+#[test]
+fn strips_and_tiles_forced_inside_slabs_equal_the_stepwise_run() {
+    // Slabs of 16 to 40 rows of a 90-row array: strips have interior rows
+    // to slide over in each slab, and the rows near a slab's ends (its
+    // halo) run as tiles. Each schedule forced must give the stepwise
+    // bytes, for a pipeline and for steps.
+    let heat =
+        "kernel heat(u) { u[0,0] + 0.2 * (u[-1,0] + u[1,0] + u[0,-1] + u[0,1] - 4.0 * u[0,0]) }";
+    let x = data(&[90, 33], 7, |v| (v % 90) as i32 - 45);
+    let u = data(&[90, 33], 11, |v| (v % 97) as f64);
+    let dir = tempfile::tempdir().unwrap();
+    for (src, input, steps) in [(PIPELINE, &x, 1), (heat, &u, 6)] {
+        for mode in [Mode::Fill, Mode::Nearest, Mode::Reflect] {
+            let opts = |s: Schedule| Options::new().boundary(mode).steps(steps).schedule(s);
+            let expect = in_memory(src, std::slice::from_ref(input), &opts(Schedule::Stepwise));
+            for schedule in [Schedule::Strips, Schedule::Tiles] {
+                for slab in [16, 40] {
+                    let sub = dir
+                        .path()
+                        .join(format!("{steps}-{mode:?}-{schedule:?}-{slab}"));
+                    std::fs::create_dir(&sub).unwrap();
+                    let got = streamed(
+                        src,
+                        std::slice::from_ref(input),
+                        &opts(schedule),
+                        slab,
+                        &sub,
+                    );
+                    assert_eq!(got, expect, "{src} {mode:?} {schedule:?}, slabs of {slab}");
+                }
+            }
+        }
+    }
 }
 
 #[test]
