@@ -365,7 +365,8 @@ pub fn for_each_index(shape: &[usize], mut f: impl FnMut(&[usize])) {
     if shape.contains(&0) {
         return;
     }
-    let mut ix = vec![0usize; shape.len()];
+    // Inline: boxes and rows of the executor are walked per tile.
+    let mut ix: smallvec::SmallVec<[usize; 8]> = smallvec::smallvec![0; shape.len()];
     loop {
         f(&ix);
         let mut k = shape.len();

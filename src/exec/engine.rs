@@ -214,29 +214,19 @@ impl Engine<'_> {
         let size = d.size();
         let bytes = self.cval.cast(d).to_bytes(d);
         let (out, strides) = self.dst_at(dst, bx);
-        let last = bx.len() - 1;
-        let shape: Vec<usize> = bx.iter().map(|r| r.len()).collect();
-        let n = shape[last];
-        let step = strides[last] as isize;
-        for_each_index(&shape[..last], |ix| {
-            let off: i64 = ix.iter().zip(strides).map(|(&i, &s)| i as i64 * s).sum();
-            let row = out.wrapping_offset(off as isize);
-            macro_rules! fill {
-                ($t:ty) => {{
-                    let v = <$t>::from_ne_bytes(bytes[..size].try_into().expect("size"));
-                    for t in 0..n as isize {
-                        // SAFETY: the point is inside the destination.
-                        unsafe { (row.wrapping_offset(t * step) as *mut $t).write_unaligned(v) };
-                    }
-                }};
-            }
-            match size {
-                1 => fill!(u8),
-                2 => fill!(u16),
-                4 => fill!(u32),
-                _ => fill!(u64),
-            }
-        });
+        let shape: Small<usize> = bx.iter().map(|r| r.len()).collect();
+        macro_rules! fill {
+            ($t:ty) => {{
+                let v = <$t>::from_ne_bytes(bytes[..size].try_into().expect("size"));
+                fill_box(out, &shape, strides, v)
+            }};
+        }
+        match size {
+            1 => fill!(u8),
+            2 => fill!(u16),
+            4 => fill!(u32),
+            _ => fill!(u64),
+        }
     }
 
     /// Computes box `bx` from padded copies of the arguments: each covers
@@ -336,6 +326,41 @@ impl Engine<'_> {
         self.call(bx, &ptrs, &strides, dst);
         drop(bufs);
     }
+}
+
+/// Sets every point of a box of `shape` at `out` (byte `strides`) to `v`:
+/// rows along the two innermost axes walked by pointer steps, a contiguous
+/// aligned row as one slice fill (a border column is a row per point, so
+/// the per-row work is what a thin border costs).
+fn fill_box<T: Copy>(out: *mut u8, shape: &[usize], strides: &[i64], v: T) {
+    let size = std::mem::size_of::<T>();
+    let last = shape.len() - 1;
+    let n = shape[last];
+    let step = strides[last] as isize;
+    let (outer, rows, row_step) = match last {
+        0 => (&shape[..0], 1, 0),
+        _ => (
+            &shape[..last - 1],
+            shape[last - 1],
+            strides[last - 1] as isize,
+        ),
+    };
+    for_each_index(outer, |ix| {
+        let off: i64 = ix.iter().zip(strides).map(|(&i, &s)| i as i64 * s).sum();
+        let mut row = out.wrapping_offset(off as isize);
+        for _ in 0..rows {
+            if n > 1 && step == size as isize && (row as usize).is_multiple_of(align_of::<T>()) {
+                // SAFETY: a contiguous, aligned row of the destination.
+                unsafe { std::slice::from_raw_parts_mut(row as *mut T, n) }.fill(v);
+            } else {
+                for t in 0..n as isize {
+                    // SAFETY: the point is inside the destination.
+                    unsafe { (row.wrapping_offset(t * step) as *mut T).write_unaligned(v) };
+                }
+            }
+            row = row.wrapping_offset(row_step);
+        }
+    });
 }
 
 /// A C-order copy of shape `pshape` of `size`-byte elements: the element at

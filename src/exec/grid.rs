@@ -12,32 +12,41 @@
 use std::cell::RefCell;
 use std::ops::Range;
 
+use smallvec::SmallVec;
+
 use crate::base::array::for_each_index;
 use crate::base::mode::{Mode, map_index};
 use crate::exec::tile::CoreBox;
 
-/// Sorted, disjoint, non-adjacent runs of indices along one axis.
-pub type Runs = Vec<Range<usize>>;
+/// Sorted, disjoint, non-adjacent runs of indices along one axis: one
+/// inside the array, one more per far side that `wrap` reads, inline (a
+/// tile finds them per stage, and allocating them cost more than finding
+/// them).
+pub type Runs = SmallVec<[Range<usize>; 3]>;
+
+/// One value per core axis, inline.
+pub type PerAxis<T> = SmallVec<[T; 4]>;
 
 /// A stage's values over the product of its runs.
 pub struct Grid {
     pub buf: Vec<u8>,
-    runs: Vec<Runs>,
+    runs: PerAxis<Runs>,
     /// Per axis, the slot of each run's first index.
-    starts: Vec<Vec<usize>>,
+    starts: PerAxis<SmallVec<[usize; 3]>>,
     /// Byte strides over slots, C order.
-    pub strides: Vec<i64>,
+    pub strides: PerAxis<i64>,
 }
 
 impl Grid {
     /// An uninitialized grid of `size`-byte values over the product of
     /// `runs`, its buffer taken from this thread's pool.
-    pub fn new(size: usize, runs: Vec<Runs>) -> Grid {
-        let counts: Vec<usize> = runs
+    pub fn new(size: usize, runs: &[Runs]) -> Grid {
+        let runs: PerAxis<Runs> = runs.iter().cloned().collect();
+        let counts: PerAxis<usize> = runs
             .iter()
             .map(|r| r.iter().map(|x| x.len()).sum())
             .collect();
-        let starts: Vec<Vec<usize>> = runs
+        let starts = runs
             .iter()
             .map(|rs| {
                 let mut at = 0;
@@ -50,7 +59,7 @@ impl Grid {
                     .collect()
             })
             .collect();
-        let mut strides = vec![size as i64; counts.len()];
+        let mut strides: PerAxis<i64> = smallvec::smallvec![size as i64; counts.len()];
         for k in (0..counts.len().saturating_sub(1)).rev() {
             strides[k] = strides[k + 1] * counts[k + 1] as i64;
         }
@@ -67,13 +76,11 @@ impl Grid {
     /// at row `first`, that `slide` moves down the array, with room for
     /// `capacity` rows of the product of `rest` (the runs of the other
     /// axes).
-    pub fn sliding(size: usize, first: usize, capacity: usize, rest: Vec<Runs>) -> Grid {
-        let mut g = Grid::new(
-            size,
-            std::iter::once(std::iter::once(0..0).collect::<Runs>())
-                .chain(rest)
-                .collect(),
-        );
+    pub fn sliding(size: usize, first: usize, capacity: usize, rest: &[Runs]) -> Grid {
+        let runs: PerAxis<Runs> = std::iter::once(std::iter::once(0..0).collect::<Runs>())
+            .chain(rest.iter().cloned())
+            .collect();
+        let mut g = Grid::new(size, &runs);
         let bytes = capacity * g.strides[0] as usize;
         if g.buf.len() < bytes {
             g.buf.resize(bytes, 0);
@@ -151,7 +158,7 @@ fn take_buffer(bytes: usize) -> Vec<u8> {
 /// The in-array indices that positions `r + lo ..= r + hi` for every run
 /// `r` read along an axis of length `n` under `mode`.
 pub fn map_runs(runs: &Runs, lo: i64, hi: i64, n: usize, mode: Mode) -> Runs {
-    let mut out: Runs = Vec::new();
+    let mut out = Runs::new();
     for r in runs {
         let a = r.start as i64 + lo;
         let b = r.end as i64 + hi;
@@ -173,9 +180,9 @@ pub fn map_runs(runs: &Runs, lo: i64, hi: i64, n: usize, mode: Mode) -> Runs {
 
 /// Sorts runs and joins those that overlap or touch.
 pub fn merge(mut runs: Runs) -> Runs {
-    runs.retain(|r| !r.is_empty());
+    runs.retain(|r| r.start < r.end);
     runs.sort_by_key(|r| r.start);
-    let mut out: Runs = Vec::with_capacity(runs.len());
+    let mut out = Runs::new();
     for r in runs {
         match out.last_mut() {
             Some(l) if r.start <= l.end => l.end = l.end.max(r.end),
@@ -187,7 +194,7 @@ pub fn merge(mut runs: Runs) -> Runs {
 
 /// Calls `f` with every box of the product of per-axis runs.
 pub fn for_each_run_box(runs: &[Runs], mut f: impl FnMut(&CoreBox)) {
-    let counts: Vec<usize> = runs.iter().map(|r| r.len()).collect();
+    let counts: PerAxis<usize> = runs.iter().map(|r| r.len()).collect();
     for_each_index(&counts, |ix| {
         let b: CoreBox = ix
             .iter()
@@ -201,25 +208,32 @@ pub fn for_each_run_box(runs: &[Runs], mut f: impl FnMut(&CoreBox)) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use smallvec::smallvec;
 
     #[test]
     fn runs_follow_the_modes() {
         let r: Runs = std::iter::once(0..3).collect();
-        assert_eq!(map_runs(&r, -1, 1, 10, Mode::Fill), vec![0..4]);
-        assert_eq!(map_runs(&r, -2, 1, 10, Mode::Wrap), vec![0..4, 8..10]);
-        assert_eq!(map_runs(&r, -2, 0, 10, Mode::Reflect), vec![0..3]);
-        assert_eq!(map_runs(&r, -2, 0, 10, Mode::Mirror), vec![0..3]);
+        assert_eq!(map_runs(&r, -1, 1, 10, Mode::Fill).to_vec(), vec![0..4]);
+        assert_eq!(
+            map_runs(&r, -2, 1, 10, Mode::Wrap).to_vec(),
+            vec![0..4, 8..10]
+        );
+        assert_eq!(map_runs(&r, -2, 0, 10, Mode::Reflect).to_vec(), vec![0..3]);
+        assert_eq!(map_runs(&r, -2, 0, 10, Mode::Mirror).to_vec(), vec![0..3]);
         let one = |r: Range<usize>| -> Runs { std::iter::once(r).collect() };
         assert_eq!(map_runs(&one(9..10), 0, 3, 10, Mode::Nearest), one(9..10));
         // An axis shorter than the reach: everything, once.
         assert_eq!(map_runs(&one(0..2), -5, 5, 2, Mode::Reflect), one(0..2));
-        assert_eq!(merge(vec![4..6, 0..2, 2..3, 5..9]), vec![0..3, 4..9]);
+        assert_eq!(
+            merge(smallvec![4..6, 0..2, 2..3, 5..9]).to_vec(),
+            vec![0..3, 4..9]
+        );
     }
 
     #[test]
     fn a_sliding_grid_moves_its_rows_only_when_out_of_room() {
         // One byte per point, rows of 2 (the second axis), room for 4 rows.
-        let mut g = Grid::sliding(1, 10, 4, vec![vec![0..2]]);
+        let mut g = Grid::sliding(1, 10, 4, &[smallvec![0..2]]);
         g.buf.truncate(8);
         g.slide(10, 13);
         g.buf[..6].copy_from_slice(&[10, 10, 11, 11, 12, 12]);
@@ -238,10 +252,10 @@ mod tests {
 
     #[test]
     fn slots_number_the_runs_densely() {
-        let g = Grid::new(2, vec![vec![0..2, 5..7], vec![3..4]]);
+        let g = Grid::new(2, &[smallvec![0..2, 5..7], smallvec![3..4]]);
         assert_eq!(g.slot(0, 5), Some(2));
         assert_eq!(g.slot(0, 3), None);
-        assert_eq!(g.strides, vec![2, 2]);
+        assert_eq!(g.strides.to_vec(), vec![2, 2]);
         g.release();
     }
 }

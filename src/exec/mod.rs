@@ -48,7 +48,8 @@ use crate::ir::Footprint;
 use call::Callee;
 use engine::{Dst, Engine, Geometry, Src};
 use graph::Wired;
-use grid::{Grid, Runs, for_each_run_box, map_runs, merge};
+use grid::{Grid, PerAxis, Runs, for_each_run_box, map_runs, merge};
+use smallvec::SmallVec;
 use tile::{CoreBox, Tile};
 
 /// One stage of a run: compiled code, where its arguments come from, and
@@ -375,16 +376,16 @@ impl Job<'_> {
 
     /// Per input, its address at loop point `loop_flat` (row 0 at position
     /// 0 of the other axes), and the outputs there.
-    fn bases(&self, loop_flat: usize) -> (Vec<*const u8>, Vec<Dst<'_>>) {
+    fn bases(&self, loop_flat: usize) -> (SmallVec<[*const u8; 8]>, SmallVec<[Dst<'_>; 4]>) {
         let loop_ix = self.layout.loop_index(loop_flat);
-        let in_bases: Vec<*const u8> = (0..self.inputs.len())
+        let in_bases = (0..self.inputs.len())
             .map(|i| {
                 self.inputs[i]
                     .as_ptr()
                     .wrapping_offset(self.layout.input_offset(i, &loop_ix))
             })
             .collect();
-        let out: Vec<Dst> = (self.out_bases.iter().enumerate())
+        let out = (self.out_bases.iter().enumerate())
             .map(|(o, &base)| {
                 let off: isize = (loop_ix.iter().zip(&self.out_loop_strides[o]))
                     .map(|(&i, &s)| i as isize * s)
@@ -407,7 +408,7 @@ impl Job<'_> {
             strides: &self.in_strides[i],
         };
         if n == 1 {
-            let srcs: Vec<Src> = self.stages[0]
+            let srcs: SmallVec<[Src; 8]> = self.stages[0]
                 .args
                 .iter()
                 .map(|a| match *a {
@@ -429,7 +430,7 @@ impl Job<'_> {
             if nj.iter().any(|r| r.is_empty()) {
                 continue;
             }
-            let srcs: Vec<Src> = self.stages[j]
+            let srcs: SmallVec<[Src; 8]> = self.stages[j]
                 .args
                 .iter()
                 .map(|a| match *a {
@@ -443,10 +444,10 @@ impl Job<'_> {
                 break;
             }
             let mut made: Vec<Grid> = (self.stages[j].out_dtypes.iter())
-                .map(|d| Grid::new(d.size(), nj.clone()))
+                .map(|d| Grid::new(d.size(), &nj))
                 .collect();
             for_each_run_box(&nj, |r| {
-                let mut dst: Vec<Dst> = made.iter_mut().map(Dst::Grid).collect();
+                let mut dst: SmallVec<[Dst; 4]> = made.iter_mut().map(Dst::Grid).collect();
                 engine.compute(r, &srcs, &mut dst);
             });
             drop(srcs);
@@ -463,18 +464,22 @@ impl Job<'_> {
     /// Backwards from output box `bx`: the runs of each stage that later
     /// stages read (`None` where none does); `None` in all when a slab
     /// lacks input rows some stage reads.
-    fn needs(&self, bx: &CoreBox) -> Option<Vec<Option<Vec<Runs>>>> {
+    fn needs(&self, bx: &CoreBox) -> Option<Vec<Option<PerAxis<Runs>>>> {
         let n = self.stages.len();
         let ndim = bx.len();
         let geo = &self.geometry;
-        let mut needs: Vec<Option<Vec<Runs>>> = vec![None; n];
-        needs[n - 1] = Some(bx.iter().map(|r| vec![r.clone()]).collect());
+        let mut needs: Vec<Option<PerAxis<Runs>>> = vec![None; n];
+        needs[n - 1] = Some(
+            bx.iter()
+                .map(|r| std::iter::once(r.clone()).collect())
+                .collect(),
+        );
         for j in (0..n).rev() {
             let Some(nj) = needs[j].clone() else { continue };
             let s = &self.stages[j];
             for (a, read) in s.args.iter().zip(&s.reads) {
                 let Some(f) = read else { continue };
-                let mapped: Vec<Runs> = (0..ndim)
+                let mapped: PerAxis<Runs> = (0..ndim)
                     .map(|k| map_runs(&nj[k], f.lo[k], f.hi[k], geo.extent[k], s.mode))
                     .collect();
                 match *a {

@@ -23,7 +23,7 @@ use smallvec::SmallVec;
 use crate::check::stages::Arg;
 use crate::exec::Stage;
 use crate::exec::engine::{Dst, Src};
-use crate::exec::grid::{Grid, Runs, for_each_run_box};
+use crate::exec::grid::{Grid, PerAxis, Runs, for_each_run_box};
 use crate::exec::tile::CoreBox;
 
 /// The walk down one strip: per stage, the rows it is needed at, how far
@@ -168,7 +168,7 @@ impl super::Job<'_> {
         let mut grids: Vec<Vec<Grid>> = (0..n)
             .map(|j| match (&walk.span[j], &needs[j]) {
                 (Some(s), Some(nj)) if j + 1 < n => (self.stages[j].out_dtypes.iter())
-                    .map(|d| Grid::sliding(d.size(), s.start, room(cap[j]), nj[1..].to_vec()))
+                    .map(|d| Grid::sliding(d.size(), s.start, room(cap[j]), &nj[1..]))
                     .collect(),
                 _ => Vec::new(),
             })
@@ -197,7 +197,7 @@ impl super::Job<'_> {
             let made = &mut rest[0];
             made.iter_mut().for_each(|g| g.slide(keep, rows.end));
             let nj = needs[j].as_ref().expect("a stage computed is needed");
-            let runs: Vec<Runs> = std::iter::once(vec![rows])
+            let runs: PerAxis<Runs> = std::iter::once(std::iter::once(rows).collect())
                 .chain(nj[1..].iter().cloned())
                 .collect();
             for_each_run_box(&runs, |r| {

@@ -144,11 +144,14 @@ pub fn interior_range(n: usize, lo: i64, hi: i64) -> Range<usize> {
     start..end.max(start)
 }
 
+/// At most two border boxes per core axis, inline.
+pub type Border = smallvec::SmallVec<[CoreBox; 8]>;
+
 /// Splits `tile` into its interior box (if not empty) and disjoint border
 /// boxes that together cover the rest of it.
-pub fn split(tile: &CoreBox, core: &[usize], fp: &Footprint) -> (Option<CoreBox>, Vec<CoreBox>) {
+pub fn split(tile: &CoreBox, core: &[usize], fp: &Footprint) -> (Option<CoreBox>, Border) {
     let mut rest = tile.clone();
-    let mut border = Vec::new();
+    let mut border = Border::new();
     for k in 0..core.len() {
         let inner = interior_range(core[k], fp.lo[k], fp.hi[k]);
         let r = rest[k].clone();

@@ -2,6 +2,8 @@
 //! pass fused by the executor or stage by stage (the reference), and the
 //! typed and dtype-erased conveniences on `Kernel`.
 
+use std::borrow::Cow;
+
 use ndarray::{Array, ArrayView, Dimension};
 
 use crate::base::array::{ArrayMut, ArrayRef, DynArray, Element};
@@ -196,11 +198,12 @@ impl Call {
         Ok(())
     }
 
-    /// The stages of a pass of `n` steps.
-    fn step_stages(&self, n: usize) -> Vec<exec::Stage> {
+    /// The stages of a pass of `n` steps (one step's borrowed: a small
+    /// call should not copy its stages).
+    fn step_stages(&self, n: usize) -> Cow<'_, [exec::Stage]> {
         match n {
-            1 => self.step.clone(),
-            n => exec::Stage::repeat(&self.step, n),
+            1 => Cow::Borrowed(&self.step),
+            n => Cow::Owned(exec::Stage::repeat(&self.step, n)),
         }
     }
 
