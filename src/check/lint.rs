@@ -222,8 +222,8 @@ impl<'a> Walk<'a> {
 
 /// The reads in a block, as `reads`.
 fn block_reads(b: &ast::Block, src: &str) -> Vec<String> {
-    let mut all: Vec<String> = b.lets.iter().flat_map(|l| reads(&l.value, src)).collect();
-    all.extend(reads(&b.value, src));
+    let mut all = Vec::new();
+    b.for_each_expr(&mut |e| all.extend(reads(e, src)));
     all.dedup();
     all
 }
@@ -231,38 +231,10 @@ fn block_reads(b: &ast::Block, src: &str) -> Vec<String> {
 /// The reads in `e` as written (`x[5, 5]`), at most four.
 fn reads(e: &ast::Expr, src: &str) -> Vec<String> {
     fn walk(e: &ast::Expr, out: &mut Vec<Span>) {
-        match &e.kind {
-            ExprKind::Index { indices, .. } => {
-                out.push(e.span);
-                indices.iter().for_each(|i| walk(i, out));
-            }
-            ExprKind::Unary { operand, .. } => walk(operand, out),
-            ExprKind::Binary { lhs, rhs, .. } => {
-                walk(lhs, out);
-                walk(rhs, out);
-            }
-            ExprKind::If {
-                cond,
-                then,
-                otherwise,
-            } => {
-                walk(cond, out);
-                for b in [then, otherwise] {
-                    b.lets.iter().for_each(|l| walk(&l.value, out));
-                    walk(&b.value, out);
-                }
-            }
-            ExprKind::Call { args, .. } => args.iter().for_each(|a| walk(a, out)),
-            ExprKind::Reduce { args, body, .. } => {
-                args.iter().for_each(|a| walk(a, out));
-                body.lets.iter().for_each(|l| walk(&l.value, out));
-                walk(&body.value, out);
-            }
-            ExprKind::Tuple(items) | ExprKind::List(items) => {
-                items.iter().for_each(|i| walk(i, out))
-            }
-            ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Bool(_) | ExprKind::Name(_) => {}
+        if let ExprKind::Index { .. } = e.kind {
+            out.push(e.span);
         }
+        e.for_each_child(&mut |c| walk(c, out));
     }
     let mut out = Vec::new();
     walk(e, &mut out);

@@ -70,7 +70,13 @@ struct Source {
 impl Program {
     /// Parses `text`; `file` is the name used in diagnostics.
     pub fn from_source(file: &str, text: &str) -> Result<Program> {
-        let front = front::analyze(text);
+        Program::from_front(file, text, front::analyze(text))
+    }
+
+    /// The program of `text` from what the front end made of it (a caller
+    /// that has shown `front`'s diagnostics loads it without a second
+    /// analysis).
+    pub(crate) fn from_front(file: &str, text: &str, front: front::Front) -> Result<Program> {
         if front.has_errors() {
             let errors = front.errors().cloned().collect();
             return Err(Error::kernel(file, text, errors));

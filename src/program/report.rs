@@ -71,7 +71,7 @@ pub fn check(file: &str, text: &str, dtypes: &[DType]) -> Result<Report> {
     if report.failed {
         return Ok(report);
     }
-    let program = Program::from_source(file, text)?;
+    let program = Program::from_front(file, text, front)?;
     for k in program.kernels() {
         let mut kr = KernelReport {
             name: k.name().to_string(),

@@ -237,7 +237,54 @@ impl UnOp {
     }
 }
 
+impl Block {
+    /// Calls `f` on the block's `let` values, then its value.
+    pub fn for_each_expr<'a>(&'a self, f: &mut impl FnMut(&'a Expr)) {
+        for l in &self.lets {
+            f(&l.value);
+        }
+        f(&self.value);
+    }
+}
+
 impl Expr {
+    /// Calls `f` on each direct sub-expression, in source order: operands,
+    /// indices, arguments, a range's bounds, and the `let` values and
+    /// value of each block inside. For walks that need no scopes.
+    pub fn for_each_child<'a>(&'a self, f: &mut impl FnMut(&'a Expr)) {
+        match &self.kind {
+            ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Bool(_) | ExprKind::Name(_) => {}
+            ExprKind::Index { indices: items, .. }
+            | ExprKind::Call { args: items, .. }
+            | ExprKind::Tuple(items)
+            | ExprKind::List(items) => items.iter().for_each(f),
+            ExprKind::Unary { operand, .. } => f(operand),
+            ExprKind::Binary { lhs, rhs, .. } => {
+                f(lhs);
+                f(rhs);
+            }
+            ExprKind::If {
+                cond,
+                then,
+                otherwise,
+            } => {
+                f(cond);
+                then.for_each_expr(f);
+                otherwise.for_each_expr(f);
+            }
+            ExprKind::Reduce {
+                args, vars, body, ..
+            } => {
+                args.iter().for_each(&mut *f);
+                for v in vars {
+                    f(&v.lo);
+                    f(&v.hi);
+                }
+                body.for_each_expr(f);
+            }
+        }
+    }
+
     pub fn new(kind: ExprKind, span: Span) -> Expr {
         Expr { kind, span }
     }
