@@ -24,7 +24,10 @@
 //! 2^50 or more) take a cold branch. The scalar function calls the
 //! reference there; the vector variant marks the tile, and the tile is
 //! then computed again by the scalar function (`abi::TileFn`). Either way
-//! every result is the reference's bit for bit.
+//! every result is the reference's bit for bit. The vector variant does
+//! not branch per vector: it ORs each vector's out-of-range lanes into one
+//! mask per call (`Lowering::redo_lanes`), tested once when the tile is
+//! done.
 //! The fused multiply-add must be a real one: hosts without FMA keep the
 //! call (`host_has_fma`).
 
@@ -143,20 +146,24 @@ impl Lowering<'_, '_> {
             }
         };
         // Operands the fast path does not cover go to the reference.
-        let at = self.b.ins().fabs(t);
+        let at = self.abs(ty, t);
         let lim = self.float_const(ty, limit(d));
         let mut bad = self
             .b
             .ins()
             .fcmp(FloatCC::UnorderedOrGreaterThanOrEqual, at, lim);
         if divisor.is_none() {
-            let ay = self.b.ins().fabs(y);
+            let ay = self.abs(ty, y);
             let inf = self.float_const(ty, f64::INFINITY);
             let y_bad = self
                 .b
                 .ins()
                 .fcmp(FloatCC::UnorderedOrGreaterThanOrEqual, ay, inf);
             bad = self.b.ins().bor(bad, y_bad);
+        }
+        if ty.is_vector() && self.redo.is_some() {
+            self.redo_lanes(bad);
+            return Ok(fast);
         }
         let any = if ty.is_vector() {
             self.b.ins().vany_true(bad)
@@ -186,6 +193,22 @@ impl Lowering<'_, '_> {
         self.b.ins().jump(join, &[BlockArg::Value(v)]);
         self.b.switch_to_block(join);
         Ok(result)
+    }
+
+    /// `|v|`. On vectors, an AND with a constant: Cranelift's vector
+    /// `fabs` builds its mask in two instructions at every use.
+    fn abs(&mut self, ty: Type, v: Value) -> Value {
+        if !ty.is_vector() {
+            return self.b.ins().fabs(v);
+        }
+        let lane_bits = ty.lane_bits() as usize;
+        let mask = (u64::MAX >> (65 - lane_bits)).to_le_bytes();
+        let bytes: Vec<u8> = (0..ty.lane_count())
+            .flat_map(|_| mask[..lane_bits / 8].to_vec())
+            .collect();
+        let c = self.b.func.dfg.constants.insert(bytes.into());
+        let mask = self.b.ins().vconst(ty, c);
+        self.b.ins().band(v, mask)
     }
 }
 

@@ -156,6 +156,9 @@ pub(super) struct Lowering<'a, 'b> {
     /// In the vector variant: a 4-byte slot set to 1 where some lanes need
     /// the scalar function (see `abi::TileFn`), returned at the end.
     pub(super) redo: Option<cranelift_codegen::ir::StackSlot>,
+    /// In the vector variant: per mask type, the OR of every lane the
+    /// inline float `//` left to the scalar function (`redo_lanes`).
+    redo_masks: Vec<(Type, cranelift_frontend::Variable)>,
 }
 
 /// Builds the tile function for `f` into `func` (whose signature is set).
@@ -195,6 +198,7 @@ pub(super) fn build(
         rowsum: variant.and_then(|v| v.3),
         ranges: crate::ir::range::ranges(f),
         redo: None,
+        redo_masks: Vec::new(),
     };
     l.body(ptr)?;
     l.b.seal_all_blocks();
@@ -462,12 +466,38 @@ impl Lowering<'_, '_> {
             self.b.ins().brif(more, loops[k], &again, done, &[]);
         }
         self.b.switch_to_block(exit);
-        let status = match self.redo {
+        let mut status = match self.redo {
             Some(slot) => self.b.ins().stack_load(ptr, types::I32, slot, 0),
             None => self.b.ins().iconst(types::I32, 0),
         };
+        for (_, var) in std::mem::take(&mut self.redo_masks) {
+            let mask = self.b.use_var(var);
+            let any = self.b.ins().vany_true(mask);
+            let any = self.b.ins().uextend(types::I32, any);
+            status = self.b.ins().bor(status, any);
+        }
         self.b.ins().return_(&[status]);
         Ok(())
+    }
+
+    /// Notes the lanes of `mask` (a vector compare's result) as needing the
+    /// scalar function. They are ORed into one mask per call, tested once
+    /// at its end: a test and branch per vector cost as much as the rest of
+    /// a float `//` (the SSA builder carries the mask through the loops; it
+    /// starts as zero).
+    pub(super) fn redo_lanes(&mut self, mask: Value) {
+        let ty = self.b.func.dfg.value_type(mask);
+        let var = match self.redo_masks.iter().find(|m| m.0 == ty) {
+            Some(&(_, var)) => var,
+            None => {
+                let var = self.b.declare_var(ty);
+                self.redo_masks.push((ty, var));
+                var
+            }
+        };
+        let seen = self.b.use_var(var);
+        let seen = self.b.ins().bor(seen, mask);
+        self.b.def_var(var, seen);
     }
 
     /// The byte stride of array `a` (an input or an output, as `table`
