@@ -1,24 +1,33 @@
 //! Row sums shared between output rows, for integer kernels whose core is
-//! the sum of a rectangle of neighbours (the 3x3 box sum of W1).
+//! a separable weighted sum of a rectangle of neighbours: the 3x3 box sum
+//! of W1, a 1-2-1 Gaussian, a Sobel derivative.
 //!
-//! `sum(x[r + k, c + j] for k in K, j in J)` is `sum(h(r + k) for k in K)`
-//! with the row sums `h(s) = sum(x[s, c + j] for j in J)`. The vector
+//! `sum(a_k b_j x[r + k, c + j] for k in K, j in J)` is
+//! `sum(a_k h(r + k) for k in K)` with the row sums
+//! `h(s) = sum(b_j x[s, c + j] for j in J)`. The sum may be written with
+//! `+`, `-`, unary `-` and products by integer constants in any order and
+//! grouping (`linear` reads it as one weight per term); it is separable
+//! when the weights of its rows are integer multiples of one row
+//! (`separate`). The vector
 //! variant keeps the row sums of the last `|K|` rows in a ring buffer on
 //! its stack (`RING_COLUMNS` lanes per row): every output point computes
 //! one new row sum (`|J|` loads), adds the `|K| - 1` kept ones and stores
 //! the new one, where the plain code loads and adds `|K| |J|` values (W1:
 //! 3 input loads, 2 ring loads, 4 adds and a store per vector instead of 9
-//! loads and 8 adds). A box's first row fills the ring first. Rows are
+//! loads and 8 adds). Weights of 1 cost nothing, -1 a subtraction, powers
+//! of two a shift, others a multiply. A box's first row fills the ring
+//! first. Rows are
 //! still walked in order, so memory is read sequentially; an earlier
 //! variant that carried the sums in registers down strips of columns did
 //! fewer instructions but ran 1.5x slower on data larger than the cache.
 //!
 //! Integer sums may be regrouped only where every grouping gives the same
 //! value: `plan` requires the range analysis to prove that each row sum
-//! and each partial sum fits the lanes, so no lane wraps. Float sums are
-//! never regrouped (SPEC §3).
+//! and each partial sum fits the lanes, so no lane wraps (every one is at
+//! most the sum of the terms' largest magnitudes). Float sums are never
+//! regrouped (SPEC §3).
 
-use crate::base::ops::BinaryOp;
+use crate::base::ops::{BinaryOp, UnaryOp};
 use crate::ir::range::Range;
 use crate::ir::{Func, Op, ValueId};
 
@@ -35,17 +44,21 @@ pub(super) struct RowSum {
     pub k_min: i64,
     pub k_max: i64,
     /// Per row offset (`k - k_min`): the sum's terms in that row (each a
-    /// load, or a cast of one).
+    /// load, or a cast of one), by column.
     pub terms: Vec<Vec<ValueId>>,
+    /// Per row offset: its weight `a_k`.
+    pub row_weights: Vec<i64>,
+    /// Per column, in the order of each row's terms: its weight `b_j`.
+    pub col_weights: Vec<i64>,
     /// Every instruction the sum is made of (its adds, terms and loads),
     /// which the variant computes its own way.
     pub parts: Vec<ValueId>,
 }
 
 /// The rectangle sum of `f`, if its innermost work is one: the only loads
-/// are terms of one sum of `x[o + (k, j)]` over every pair of a contiguous
-/// `K` (at least two rows) and a set `J`, each term used once, and every
-/// partial sum lies within `lane` by `ranges`.
+/// are terms of one sum of `a_k b_j x[o + (k, j)]` over every pair of a
+/// contiguous `K` (at least two rows) and a set `J`, each term used once,
+/// and every partial sum lies within `lane` by `ranges`.
 pub(super) fn plan(
     f: &Func,
     live: &[bool],
@@ -59,8 +72,93 @@ pub(super) fn plan(
     // The last add that roots such a sum (later adds may add constants).
     (0..f.insts.len())
         .rev()
-        .filter(|&i| live[i] && matches!(f.insts[i].op, Op::Binary(BinaryOp::Add, ..)))
+        .filter(|&i| {
+            live[i] && matches!(f.insts[i].op, Op::Binary(BinaryOp::Add | BinaryOp::Sub, ..))
+        })
         .find_map(|i| rooted(f, live, ranges, lane, &uses, i as ValueId))
+}
+
+/// The integer value of a constant instruction.
+fn constant(f: &Func, v: ValueId) -> Option<i64> {
+    match &f.insts[v as usize].op {
+        Op::Const(s) if f.insts[v as usize].dtype.is_int() => s.as_i64(),
+        _ => None,
+    }
+}
+
+/// A weighted sum's terms with their weights, and the instructions it is
+/// made of.
+type Linear = (Vec<(ValueId, i64)>, Vec<ValueId>);
+
+/// `root` as a weighted sum: its terms (loads, or integer casts of loads)
+/// with their weights, and the instructions it is made of. Every value
+/// inside it but the constants it multiplies by is used once.
+fn linear(f: &Func, uses: &[u32], root: ValueId) -> Option<Linear> {
+    let mut terms = Vec::new();
+    let mut parts = Vec::new();
+    let mut stack = vec![(root, 1i64)];
+    while let Some((v, w)) = stack.pop() {
+        if v != root && uses[v as usize] != 1 {
+            return None;
+        }
+        parts.push(v);
+        match f.insts[v as usize].op {
+            Op::Binary(BinaryOp::Add, a, b) => stack.extend([(a, w), (b, w)]),
+            Op::Binary(BinaryOp::Sub, a, b) => stack.extend([(a, w), (b, w.checked_neg()?)]),
+            Op::Unary(UnaryOp::Neg, a) => stack.push((a, w.checked_neg()?)),
+            Op::Binary(BinaryOp::Mul, a, b) => {
+                let (c, x) = match (constant(f, a), constant(f, b)) {
+                    (Some(c), None) => (c, b),
+                    (None, Some(c)) => (c, a),
+                    _ => return None,
+                };
+                stack.push((x, w.checked_mul(c)?));
+            }
+            Op::Load { .. } => terms.push((v, w)),
+            Op::Cast(a) if matches!(f.insts[a as usize].op, Op::Load { .. }) => {
+                if uses[a as usize] != 1 || !f.insts[a as usize].dtype.is_integral() {
+                    return None;
+                }
+                parts.push(a);
+                terms.push((v, w));
+            }
+            _ => return None,
+        }
+    }
+    Some((terms, parts))
+}
+
+/// The weights `w[k][j]` as `a_k b_j`, with `b` in lowest terms and most
+/// of `a` positive (fewer negations): `None` unless every row is an integer
+/// multiple of one row and no weight is zero.
+fn separate(w: &[Vec<i64>]) -> Option<(Vec<i64>, Vec<i64>)> {
+    let first = w.first()?;
+    if w.iter().flatten().any(|&x| x == 0) {
+        return None;
+    }
+    let g = first.iter().fold(0i64, |g, &x| gcd(g, x.abs()));
+    let sign = first[0].signum();
+    let b: Vec<i64> = first.iter().map(|&x| x / g * sign).collect();
+    let a = w
+        .iter()
+        .map(|row| {
+            let a = row[0] / b[0];
+            let exact = row
+                .iter()
+                .zip(&b)
+                .all(|(&x, &bj)| a.checked_mul(bj) == Some(x));
+            exact.then_some(a)
+        })
+        .collect::<Option<Vec<i64>>>()?;
+    if a.iter().filter(|&&x| x < 0).count() * 2 > a.len() {
+        let flip = |v: Vec<i64>| v.into_iter().map(|x| -x).collect();
+        return Some((flip(a), flip(b)));
+    }
+    Some((a, b))
+}
+
+fn gcd(a: i64, b: i64) -> i64 {
+    if b == 0 { a } else { gcd(b, a % b) }
 }
 
 fn rooted(
@@ -71,31 +169,7 @@ fn rooted(
     uses: &[u32],
     root: ValueId,
 ) -> Option<RowSum> {
-    let mut terms = Vec::new();
-    let mut parts = Vec::new();
-    let mut stack = vec![root];
-    while let Some(v) = stack.pop() {
-        parts.push(v);
-        match f.insts[v as usize].op {
-            Op::Binary(BinaryOp::Add, a, b) => {
-                for x in [a, b] {
-                    if uses[x as usize] != 1 {
-                        return None;
-                    }
-                    stack.push(x);
-                }
-            }
-            Op::Load { .. } => terms.push(v),
-            Op::Cast(a) if matches!(f.insts[a as usize].op, Op::Load { .. }) => {
-                if uses[a as usize] != 1 || !f.insts[a as usize].dtype.is_integral() {
-                    return None;
-                }
-                parts.push(a);
-                terms.push(v);
-            }
-            _ => return None,
-        }
-    }
+    let (terms, parts) = linear(f, uses, root)?;
     // No load outside the sum.
     let loads_in_sum = terms.len();
     let loads = (0..f.insts.len())
@@ -108,13 +182,13 @@ fn rooted(
         Op::Cast(a) => a,
         _ => t,
     };
-    let (input, first) = match &f.insts[load_of(terms[0]) as usize].op {
+    let (input, first) = match &f.insts[load_of(terms[0].0) as usize].op {
         Op::Load { input, offset } => (*input, offset.clone()),
         _ => return None,
     };
     let (ra, rb) = (f.ndim - 2, f.ndim - 1);
     let mut cells = Vec::new();
-    for &t in &terms {
+    for &(t, w) in &terms {
         let Op::Load { input: i, offset } = &f.insts[load_of(t) as usize].op else {
             return None;
         };
@@ -122,7 +196,7 @@ fn rooted(
         if *i != input || !same_rest {
             return None;
         }
-        cells.push((offset[ra], offset[rb], t));
+        cells.push((offset[ra], offset[rb], t, w));
     }
     let k_min = cells.iter().map(|c| c.0).min()?;
     let k_max = cells.iter().map(|c| c.0).max()?;
@@ -137,8 +211,8 @@ fn rooted(
         return None;
     }
     let mut by_row = vec![Vec::new(); rows];
-    for &(k, j, t) in &cells {
-        by_row[(k - k_min) as usize].push((j, t));
+    for &(k, j, t, w) in &cells {
+        by_row[(k - k_min) as usize].push((j, t, w));
     }
     for row in &mut by_row {
         row.sort_unstable();
@@ -147,15 +221,20 @@ fn rooted(
             return None;
         }
     }
-    // Every grouping stays in the lanes: the sum of any subset of terms
-    // lies between the sum of the negative bounds and that of the positive.
-    let (mut lo, mut hi) = (0i128, 0i128);
-    for &t in &terms {
+    let weights: Vec<Vec<i64>> = by_row
+        .iter()
+        .map(|row| row.iter().map(|x| x.2).collect())
+        .collect();
+    let (row_weights, col_weights) = separate(&weights)?;
+    // Every grouping stays in the lanes: each partial sum, row sum and
+    // weighted row sum is at most the sum of every term's largest
+    // magnitude (a row sum is its weighted sum divided by `a_k`).
+    let mut most = 0i128;
+    for &(t, w) in &terms {
         let r = ranges[t as usize]?;
-        lo += r.lo.min(0);
-        hi += r.hi.max(0);
+        most += r.lo.abs().max(r.hi.abs()) * i128::from(w).abs();
     }
-    if !(Range::new(lo, hi).within(lane)) {
+    if !(Range::new(-most, most).within(lane)) {
         return None;
     }
     Some(RowSum {
@@ -166,6 +245,8 @@ fn rooted(
             .into_iter()
             .map(|row| row.into_iter().map(|x| x.1).collect())
             .collect(),
+        row_weights,
+        col_weights,
         parts,
     })
 }
@@ -193,4 +274,36 @@ fn use_counts(f: &Func, live: &[bool]) -> Vec<u32> {
     }
     uses[f.result() as usize] += 1;
     uses
+}
+
+#[cfg(test)]
+mod tests {
+    use super::separate;
+
+    #[test]
+    fn separable_weights_factor_into_rows_and_columns() {
+        let gauss = [vec![1, 2, 1], vec![2, 4, 2], vec![1, 2, 1]];
+        assert_eq!(separate(&gauss), Some((vec![1, 2, 1], vec![1, 2, 1])));
+        // Sobel's x derivative: rows 1, 2, 1 of the columns -1, 1.
+        let sobel = [vec![-1, 1], vec![-2, 2], vec![-1, 1]];
+        assert_eq!(separate(&sobel), Some((vec![1, 2, 1], vec![-1, 1])));
+        // Mostly negative rows are flipped onto the columns.
+        let down = [vec![-1, -1], vec![-1, -1], vec![1, 1]];
+        assert_eq!(separate(&down), Some((vec![1, 1, -1], vec![-1, -1])));
+        let scaled = [vec![2, 4], vec![3, 6]];
+        assert_eq!(separate(&scaled), Some((vec![2, 3], vec![1, 2])));
+    }
+
+    #[test]
+    fn other_weights_do_not_factor() {
+        assert_eq!(separate(&[vec![1, 1], vec![1, 2]]), None);
+        assert_eq!(separate(&[vec![2, 4], vec![1, 3]]), None);
+        assert_eq!(separate(&[vec![1, 0], vec![1, 0]]), None);
+        // 2 and 3 are not integer multiples of one row with integer weights
+        // unless the row is (2, 3) itself: that one does.
+        assert_eq!(
+            separate(&[vec![2, 3], vec![4, 6]]),
+            Some((vec![1, 2], vec![2, 3]))
+        );
+    }
 }

@@ -371,23 +371,20 @@ impl Lowering<'_, '_> {
                 let row0 = self.rows[k].clone();
                 for j in 0..self.unroll {
                     self.rows[k] = self.shifted(&row0, &strides, j);
-                    let h = self.row_sum(&rs.terms[last])?;
+                    let h = self.row_sum(&rs.terms[last], &rs.col_weights)?;
                     let col = self
                         .b
                         .ins()
                         .iadd_imm_s(self.counters[k], (j * self.lanes) as i64);
                     let off = self.b.ins().imul_imm_s(col, lane_bytes);
                     let vt = self.mask_vec();
-                    let mut sum: Option<Value> = None;
-                    for &r in &ring_rows[..last] {
+                    let mut rows = Vec::new();
+                    for (&r, &a) in ring_rows[..last].iter().zip(&rs.row_weights) {
                         let at = self.b.ins().iadd(r, off);
-                        let v = self.b.ins().load(vt, data_flags(), at, 0);
-                        sum = Some(match sum {
-                            Some(s) => self.b.ins().iadd(s, v),
-                            None => v,
-                        });
+                        rows.push((self.b.ins().load(vt, data_flags(), at, 0), a));
                     }
-                    let sum = self.b.ins().iadd(sum.expect("two rows or more"), h);
+                    rows.push((h, rs.row_weights[last]));
+                    let sum = self.weighted_sum(rows);
                     let at = self.b.ins().iadd(ring_rows[last], off);
                     self.b.ins().store(data_flags(), h, at, 0);
                     self.vals[rs.root as usize] = Some(sum);
@@ -592,7 +589,7 @@ impl Lowering<'_, '_> {
             let c = self.b.ins().iadd_imm_s(col, (j * self.lanes) as i64);
             let off = self.b.ins().imul_imm_s(c, lane_bytes);
             for (a, terms) in rs.terms[..rs.terms.len() - 1].iter().enumerate() {
-                let h = self.row_sum(terms)?;
+                let h = self.row_sum(terms, &rs.col_weights)?;
                 let to = self.b.ins().iadd(ring_rows[a], off);
                 self.b.ins().store(data_flags(), h, to, 0);
             }
@@ -614,23 +611,54 @@ impl Lowering<'_, '_> {
         Ok(())
     }
 
-    /// The sum, in vector lanes, of `terms` (loads, or casts of loads) at
-    /// the current innermost pointers.
-    fn row_sum(&mut self, terms: &[ValueId]) -> Result<Value, CodegenError> {
-        let mut sum = None;
-        for &t in terms {
+    /// The weighted sum, in vector lanes, of `terms` (loads, or casts of
+    /// loads) at the current innermost pointers.
+    fn row_sum(&mut self, terms: &[ValueId], weights: &[i64]) -> Result<Value, CodegenError> {
+        let mut items = Vec::new();
+        for (&t, &w) in terms.iter().zip(weights) {
             if let Op::Cast(a) = self.f.insts[t as usize].op {
                 let v = self.vinst(a as usize)?;
                 self.vals[a as usize] = Some(v);
             }
             let v = self.vinst(t as usize)?;
             self.vals[t as usize] = Some(v);
-            sum = Some(match sum {
-                Some(s) => self.b.ins().iadd(s, v),
-                None => v,
-            });
+            items.push((v, w));
         }
-        Ok(sum.expect("a row has terms"))
+        Ok(self.weighted_sum(items))
+    }
+
+    /// `sum(w v)` over `items` in integer lanes, positive weights first so
+    /// that negative ones subtract rather than negate. The row sum plan
+    /// proved that no lane wraps in any order.
+    fn weighted_sum(&mut self, mut items: Vec<(Value, i64)>) -> Value {
+        items.sort_by_key(|&(_, w)| w < 0);
+        let mut sum = None;
+        for (v, w) in items {
+            sum = Some(self.weighted(sum, v, w));
+        }
+        sum.expect("a sum has terms")
+    }
+
+    /// `sum + w v` in integer lanes (`v` alone without `sum`): a weight of
+    /// -1 subtracts, a power of two (or its negation) shifts.
+    fn weighted(&mut self, sum: Option<Value>, v: Value, w: i64) -> Value {
+        let m = w.unsigned_abs();
+        let scaled = match m {
+            1 => v,
+            _ if m.is_power_of_two() => self.b.ins().ishl_imm_u(v, i64::from(m.trailing_zeros())),
+            _ => {
+                let ty = self.b.func.dfg.value_type(v);
+                let c = self.b.ins().iconst(ty.lane_type(), m as i64);
+                let c = self.b.ins().splat(ty, c);
+                self.b.ins().imul(v, c)
+            }
+        };
+        match (sum, w < 0) {
+            (Some(s), false) => self.b.ins().iadd(s, scaled),
+            (Some(s), true) => self.b.ins().isub(s, scaled),
+            (None, false) => scaled,
+            (None, true) => self.b.ins().ineg(scaled),
+        }
     }
 
     /// Translates the live instructions of one loop level, in order.
