@@ -23,9 +23,8 @@
 //!
 //! Integer sums may be regrouped only where every grouping gives the same
 //! value: `plan` requires the range analysis to prove that each row sum
-//! and each partial sum fits the lanes, so no lane wraps (every one is at
-//! most the sum of the terms' largest magnitudes). Float sums are never
-//! regrouped (SPEC §3).
+//! and each partial sum fits the lanes, so no lane wraps. Float sums are
+//! never regrouped (SPEC §3).
 
 use crate::base::ops::{BinaryOp, UnaryOp};
 use crate::ir::range::Range;
@@ -226,14 +225,19 @@ fn rooted(
         .map(|row| row.iter().map(|x| x.2).collect())
         .collect();
     let (row_weights, col_weights) = separate(&weights)?;
-    // Every grouping stays in the lanes: each partial sum, row sum and
-    // weighted row sum is at most the sum of every term's largest
-    // magnitude (a row sum is its weighted sum divided by `a_k`).
-    let mut most = 0i128;
+    // Every grouping stays in the lanes. Each partial sum and weighted
+    // row sum is a sum of a subset of the weighted terms, so it lies
+    // between the sum of their negative bounds and that of their positive
+    // ones; a row sum is a weighted row sum divided by `a_k`, so its
+    // magnitude is at most the larger of the two.
+    let (mut lo, mut hi) = (0i128, 0i128);
     for &(t, w) in &terms {
         let r = ranges[t as usize]?;
-        most += r.lo.abs().max(r.hi.abs()) * i128::from(w).abs();
+        let (a, b) = (r.lo * i128::from(w), r.hi * i128::from(w));
+        lo += a.min(b).min(0);
+        hi += a.max(b).max(0);
     }
+    let most = lo.abs().max(hi);
     if !(Range::new(-most, most).within(lane)) {
         return None;
     }
