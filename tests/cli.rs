@@ -813,7 +813,7 @@ fn inspect_shows_the_stages_tiles_and_steps_per_pass() {
 }
 
 /// RGB and RGBA PNGs (and a stack of RGB frames): a 2-D kernel filters
-/// each channel on its own (SPEC §10), equal to the kernel run on that
+/// each channel on its own (docs/language.md §10), equal to the kernel run on that
 /// channel alone, and the result is written back as a colour image.
 #[test]
 fn colour_images_are_filtered_per_channel() {

@@ -28,7 +28,7 @@ fn seed_and_cases(default_seed: u64, default_cases: u64) -> (u64, u64) {
 }
 
 /// `want`, or the nearest value that every one of `dtypes` holds: a cval
-/// must keep its value in the dtypes it is written as (SPEC §13), so a
+/// must keep its value in the dtypes it is written as (docs/language.md §13), so a
 /// generated cval is brought into their common range.
 fn cval_for(want: Scalar, dtypes: &[DType]) -> Scalar {
     let ints: Vec<DType> = dtypes.iter().copied().filter(|d| !d.is_float()).collect();
@@ -212,7 +212,7 @@ impl Gen {
                     .choose(&mut self.rng)
                     .unwrap();
                 let v = format!("r{}", self.vars.len());
-                // A range sized by the run-time radius `rad` (SPEC §11), or
+                // A range sized by the run-time radius `rad` (docs/language.md §11), or
                 // by literals.
                 let (lo, hi, n) = match self.radius && self.rng.random_bool(0.3) {
                     true => ("-rad".to_string(), "rad".to_string(), None),
@@ -302,7 +302,7 @@ fn gen_kernel(rng: &mut StdRng) -> Case {
         body += &format!("    let t{i} = {v};\n");
         g.lets.push(format!("t{i}"));
     }
-    // One output, or a tuple of 2 or 3 (SPEC §9).
+    // One output, or a tuple of 2 or 3 (docs/language.md §9).
     let outputs = *[1, 1, 1, 2, 3].choose(rng).unwrap();
     let values: Vec<String> = (0..outputs)
         .map(|_| {
@@ -471,7 +471,7 @@ fn jit_equals_interpreter_on_generated_kernels() {
             .collect();
         let n_loop = rng.random_range(0..=2);
         let loop_shape: Vec<usize> = (0..n_loop).map(|_| rng.random_range(1..=3)).collect();
-        // Sometimes the core axes are others than the last (SPEC §10): every
+        // Sometimes the core axes are others than the last (docs/language.md §10): every
         // input keeps every loop axis, and its axes are stored in the order
         // `perm` (stored axis `perm[k]` is axis `k` of loop axes then core).
         let perm: Option<Vec<usize>> = rng.random_bool(0.25).then(|| {

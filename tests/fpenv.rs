@@ -1,4 +1,4 @@
-//! SPEC §13: results do not depend on the caller's floating-point control
+//! docs/language.md §13: results do not depend on the caller's floating-point control
 //! state. A process that loaded a library built with `-ffast-math` has
 //! flush-to-zero and denormals-are-zero set; stn computes with IEEE 754's
 //! defaults anyway and leaves the caller's state as it was.

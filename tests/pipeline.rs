@@ -1,13 +1,15 @@
-//! Pipelines (SPEC §8): kernels that use kernels as stages, and `--steps`.
+//! Pipelines (docs/language.md §8): kernels that use kernels as stages,
+//! and `--steps`.
 //!
 //! The meaning of a pipeline is the chain of separate runs of its stages.
 //! These tests check that the fused executor (the default), the stepwise
 //! schedule and the interpreter (stage by stage) give the same bytes, on
-//! the SPEC's example and on generated pipelines: 1 to 4 stages as a DAG,
-//! stages used by stages, stages with several outputs (`let (a, b) = ...`),
-//! declared modes, narrowing output dtypes, scalar arguments, shapes down
-//! to 1 and shorter than the total halo, loop axes, thread counts and tile
-//! sizes; and time steps with one state field or several (SPEC §9). A failure prints the case's seed:
+//! the example of docs/language.md §8 and on generated pipelines: 1 to 4
+//! stages as a DAG, stages used by stages, stages with several outputs
+//! (`let (a, b) = ...`), declared modes, narrowing output dtypes, scalar
+//! arguments, shapes down to 1 and shorter than the total halo, loop axes,
+//! thread counts and tile sizes; and time steps with one state field or
+//! several (docs/language.md §9). A failure prints the case's seed:
 //! `STN_SEED=<seed> cargo test --test pipeline` reruns it; `STN_CASES=<n>`
 //! runs more.
 
@@ -494,8 +496,9 @@ fn generated_pipelines_agree_fused_stepwise_and_interpreted() {
             .cval(Scalar::Int(g.rng.random_range(-3..=3)))
             .threads(g.rng.random_range(1..=3))
             .tile_points(*[0usize, 1, 2, 5, 17, 64].choose(&mut g.rng).unwrap());
-        // A cval must keep its value in every dtype it is written as (SPEC
-        // §13); where the stages' dtypes refuse this one, 0 fits them all.
+        // A cval must keep its value in every dtype it is written as
+        // (docs/language.md §13); where the stages' dtypes refuse this one, 0
+        // fits them all.
         let opts = match k.call(&views, &opts) {
             Err(e) if e.to_string().contains("cval") => opts.cval(0),
             _ => opts,
@@ -578,7 +581,7 @@ fn generated_steps_agree() {
     assert!(ran * 10 >= cases * 7, "only {ran} of {cases} cases ran");
 }
 
-/// Time steps with two state fields (SPEC §9), and sometimes a constant
+/// Time steps with two state fields (docs/language.md §9), and sometimes a constant
 /// third input: fused, stepwise and interpreted agree, and equal the steps
 /// run one call at a time, each call's outputs the next one's first inputs.
 #[test]

@@ -1,7 +1,7 @@
-//! SPEC §3 and §4 checked against tables produced independently of stn:
+//! docs/language.md §3 and §4 checked against tables produced independently of stn:
 //! CPython / NumPy / scipy.ndimage values written once by
 //! `tests/data/semantics/gen.py` (see its header for what each file holds),
-//! plus a promotion table written out by hand from SPEC §3.
+//! plus a promotion table written out by hand from docs/language.md §3.
 //!
 //! Every table runs through the whole engine, twice: compiled code and the
 //! reference interpreter.
@@ -324,7 +324,7 @@ fn boundary_modes_match_scipy_in_2d() {
     }
 }
 
-/// SPEC §3's promotion rules, written out by hand: the dtype `a + b`
+/// docs/language.md §3's promotion rules, written out by hand: the dtype `a + b`
 /// computes in, for array operands of the given dtypes.
 #[test]
 fn promotion_of_mixed_dtypes() {

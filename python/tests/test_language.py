@@ -1,7 +1,7 @@
-"""The language of SPEC §9-§12 from Python: several outputs, state fields
-for time steps (the wave example against a NumPy loop, on NumPy and on a
-Dask LocalCluster), core axes (`axes=`), run-time radii, and rank filters
-against scipy.ndimage for every mode and dtype."""
+"""The language of docs/language.md §9-§12 from Python: several outputs,
+state fields for time steps (the wave example against a NumPy loop, on
+NumPy and on a Dask LocalCluster), core axes (`axes=`), run-time radii, and
+rank filters against scipy.ndimage for every mode and dtype."""
 
 import re
 

@@ -33,7 +33,7 @@ def test_every_dtype_and_mode_equals_the_cli(cli, tmp_path, dtype):
     rng = np.random.default_rng(DTYPES.index(dtype))
     (tmp_path / "asym.stn").write_text(ASYM)
     files = {"asym": tmp_path / "asym.stn", "smooth": EXAMPLES / "smooth.stn"}
-    # A cval every dtype holds (SPEC §13: 7 is no bool).
+    # A cval every dtype holds (docs/language.md §13: 7 is no bool).
     cval = 1 if dtype == "bool" else 7
     for shape in [(3, 7, 6), (2, 1, 2)]:
         x = random_array(rng, dtype, shape)
@@ -177,10 +177,10 @@ def test_kernels_and_modules_pickle_by_source():
     assert pickle.loads(pickle.dumps(mod.smooth))._program is k2._program
 
 
-# Halide's two-stage blur (SPEC §8), its second stage as a kernel of its
-# own, and a pipeline with a stage read twice, a stage with its own mode,
-# a scalar argument and a three-stage chain; `grad_last` is `grad`'s body
-# with its stages as inputs.
+# Halide's two-stage blur (docs/language.md §8), its second stage as a
+# kernel of its own, and a pipeline with a stage read twice, a stage with
+# its own mode, a scalar argument and a three-stage chain; `grad_last` is
+# `grad`'s body with its stages as inputs.
 PIPELINES = """
 kernel blur_x(x) { (x[0, -1] + x[0, 0] + x[0, 1]) // 3 }
 kernel blur_y(b) boundary nearest { (b[-1, 0] + b[0, 0] + b[1, 0]) // 3 }

@@ -1,4 +1,4 @@
-//! Gufunc broadcasting (SPEC §5): which input element each output point reads.
+//! Gufunc broadcasting (docs/language.md §5): which input element each output point reads.
 //!
 //! The last `ndim` axes of every input are its core axes and must be equal
 //! across inputs. The leading loop axes broadcast by NumPy's rules: axes are

@@ -1,7 +1,7 @@
 //! Element types of arrays and of kernel values.
 //!
 //! A kernel never names the dtypes of its array inputs: they come from the
-//! data. `DType` is the closed set SPEC §2 allows.
+//! data. `DType` is the closed set docs/language.md §2 allows.
 
 use std::fmt;
 
@@ -38,7 +38,7 @@ impl DType {
         DType::ALL.map(DType::name).join(", ")
     }
 
-    /// Every dtype, in the order of SPEC §2.
+    /// Every dtype, in the order of docs/language.md §2.
     pub const ALL: [DType; 11] = [
         DType::Bool,
         DType::I8,

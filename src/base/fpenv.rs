@@ -1,6 +1,6 @@
 //! The floating-point environment kernels compute in: IEEE 754's defaults
 //! (round to nearest, subnormals kept), whatever the calling thread has set
-//! (SPEC §13).
+//! (docs/language.md §13).
 //!
 //! A library built with `-ffast-math` sets flush-to-zero and
 //! denormals-are-zero when it is loaded, in the thread that loads it, and

@@ -1,4 +1,4 @@
-//! Boundary modes (SPEC §4): what a kernel reads outside the array.
+//! Boundary modes (docs/language.md §4): what a kernel reads outside the array.
 //!
 //! `map_index` is the one definition of each mode as scipy.ndimage's filters
 //! apply it, for any distance outside and any axis length, including axes
@@ -25,7 +25,7 @@ pub enum Mode {
 }
 
 impl Mode {
-    /// Every mode, in SPEC §4's order.
+    /// Every mode, in docs/language.md §4's order.
     pub const ALL: [Mode; 6] = [
         Mode::Fill,
         Mode::Constant,
@@ -204,7 +204,7 @@ mod tests {
 
     #[test]
     fn modes_match_the_spec_pictures() {
-        // Pictures of SPEC §4 on `a b c d`, three cells out on each side.
+        // Pictures of docs/language.md §4 on `a b c d`, three cells out on each side.
         let s = |v: Vec<Option<usize>>| {
             v.into_iter()
                 .map(|i| (b'a' + i.unwrap() as u8) as char)

@@ -3,9 +3,10 @@
 //!
 //! `UnaryOp` and `BinaryOp` name the operations the typed tree and the IR
 //! share. The interpreter evaluates every operation through `unary` and
-//! `binary`, so they are where SPEC §3's arithmetic is written down once. Operands arrive
-//! already promoted to the operation's compute dtype (the checker inserts the
-//! casts), so each arm only sees `Bool`, `I64`, `U64`, `F32` or `F64` values.
+//! `binary`, so they are where the arithmetic of docs/language.md §3 is
+//! written down once. Operands arrive already promoted to the operation's
+//! compute dtype (the checker inserts the casts), so each arm only sees
+//! `Bool`, `I64`, `U64`, `F32` or `F64` values.
 
 use crate::base::dtype::DType;
 use crate::base::rt;
@@ -44,7 +45,7 @@ pub enum BinaryOp {
     Mul,
     /// Float division (integer operands were cast to f64 by the lowering).
     Div,
-    /// Floor division; integer division by zero gives 0 (SPEC §3).
+    /// Floor division; integer division by zero gives 0 (docs/language.md §3).
     FloorDiv,
     /// Python modulo; integer modulo by zero gives 0.
     Mod,
@@ -93,7 +94,7 @@ pub fn rank_dtype(d: DType) -> DType {
 }
 
 /// The term at index `k` of `terms` (all of `rank_dtype`'s dtype) ordered
-/// as SPEC §12 says, by a plain stable sort: the definition compiled code
+/// as docs/language.md §12 says, by a plain stable sort: the definition compiled code
 /// (sorting networks, `rt::rank_*`) is tested against.
 pub fn rank(terms: &[Scalar], k: usize) -> Scalar {
     let mut v = terms.to_vec();

@@ -212,7 +212,7 @@ pub extern "C" fn hypot_f32(a: f32, b: f32) -> f32 {
     a.hypot(b)
 }
 
-/// The order SPEC §12 sorts float terms in: numbers ascending, NaN after
+/// The order docs/language.md §12 sorts float terms in: numbers ascending, NaN after
 /// every number, `-0.0` equal to `0.0` (so a stable sort keeps the earlier
 /// first).
 pub fn float_order(a: f64, b: f64) -> std::cmp::Ordering {

@@ -1,4 +1,4 @@
-//! Scalar values and the conversions between dtypes (SPEC §3).
+//! Scalar values and the conversions between dtypes (docs/language.md §3).
 //!
 //! `Scalar` is how the interpreter holds a value and how the IR holds a
 //! constant. `Scalar::cast` is the one definition of NumPy `astype` as stn
@@ -59,7 +59,7 @@ impl Scalar {
         }
     }
 
-    /// Converts to `to` by SPEC §3's `astype` rules.
+    /// Converts to `to` by docs/language.md §3's `astype` rules.
     pub fn cast(self, to: DType) -> Scalar {
         let float_src = matches!(self, Scalar::F32(_) | Scalar::F64(_));
         match to {

@@ -1,7 +1,7 @@
 //! The checker: types one kernel for one signature of input dtypes.
 //!
 //! `check_kernel` resolves every name, checks access arity and that offsets,
-//! table indices and ranges are compile-time integers, applies SPEC §3's
+//! table indices and ranges are compile-time integers, applies docs/language.md §3's
 //! promotion rules and makes every implicit conversion an explicit `Cast`.
 //! What it returns is the typed tree that both the interpreter and the
 //! lowering consume. It never panics on user input: every problem is a
@@ -52,7 +52,7 @@ pub struct Checker<'m> {
     /// depend on the point, and these are the caller's `let`s before it.
     scalar_arg: Option<Vec<String>>,
     /// Per scalar parameter, its value where the kernel is compiled for
-    /// one (SPEC §11: a parameter that sizes a range or an offset).
+    /// one (docs/language.md §11: a parameter that sizes a range or an offset).
     known: Vec<Option<Scalar>>,
 }
 

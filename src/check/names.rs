@@ -271,7 +271,7 @@ pub struct Names {
     /// Per scalar parameter: whether it is an integer that sizes something
     /// the kernel is compiled with (a range bound, an offset, a table index,
     /// `rank`'s index, an axis): the kernel is then compiled per value of it
-    /// (SPEC §11).
+    /// (docs/language.md §11).
     pub compiled_in: Vec<bool>,
 }
 

@@ -1,4 +1,4 @@
-//! Promotion: the dtype two operands are computed in (SPEC §3).
+//! Promotion: the dtype two operands are computed in (docs/language.md §3).
 //!
 //! Integer arithmetic runs in i64 (u64 with u64, or with another unsigned
 //! dtype, stays u64; u64 with a signed dtype goes to f64). f32 stays f32 with

@@ -1,5 +1,5 @@
 //! Pipelines: kernels that use other kernels of the file as stages
-//! (SPEC §8).
+//! (docs/language.md §8).
 //!
 //! `let b = blur_x(x);` at the top of a kernel's body makes `b` a stage:
 //! `blur_x` run on its own over the whole arrays, its output then read

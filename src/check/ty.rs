@@ -1,5 +1,5 @@
 //! The checker's static type of a value: a dtype, and whether it comes from
-//! a literal ("weak"), the one bit SPEC §3's rules need beyond the dtype, so
+//! a literal ("weak"), the one bit docs/language.md §3's rules need beyond the dtype, so
 //! that `0.25 * a` stays `f32` when `a` is `f32`.
 
 use std::fmt;

@@ -78,7 +78,7 @@ pub enum TKind {
         body: Box<TExpr>,
     },
     /// The term at index `k` of the body's values over the ranges, ordered
-    /// as a stable sort orders them (SPEC §12): `median` and `rank`. `k` is
+    /// as a stable sort orders them (docs/language.md §12): `median` and `rank`. `k` is
     /// already counted from the start.
     Rank {
         k: usize,
@@ -124,7 +124,7 @@ impl TKernel {
 }
 
 /// The dtype a kernel's value is computed in, before the final cast to the
-/// output dtype (what SPEC §3's promotion rules decide).
+/// output dtype (what docs/language.md §3's promotion rules decide).
 pub fn value_type(k: &TKernel) -> DType {
     match &k.body.kind {
         TKind::Cast(inner) => inner.ty.dtype,

@@ -1,6 +1,6 @@
 //! Lowering: the typed tree of one kernel to the flat IR.
 //!
-//! Guarantees: reductions are fully unrolled in SPEC §2's order (first
+//! Guarantees: reductions are fully unrolled in docs/language.md §2's order (first
 //! variable outermost, left fold); every compile-time subtree becomes one
 //! `Const` (folded by the interpreter, so folding cannot disagree with it);
 //! identical instructions are shared (CSE), which is exact because every

@@ -12,7 +12,7 @@
 //!   which is the instruction's own dtype, except for comparisons, `And`/`Or`
 //!   (whose result is `Bool`);
 //! - `Div` and the float-only unary functions only see float operands; the
-//!   lowering inserts the `Cast`s that SPEC §3's promotion rules call for;
+//!   lowering inserts the `Cast`s that docs/language.md §3's promotion rules call for;
 //! - `insts[results[o]]` has dtype `out_dtypes[o]` (the lowering ends each
 //!   output with its final `Cast`), and it is the value stored at the output
 //!   point of output `o`.
@@ -53,7 +53,7 @@ pub enum Op {
     Index(u32),
     /// Extent of a core axis (`I64`).
     Shape(u32),
-    /// Conversion to the instruction's dtype by NumPy `astype` rules as SPEC §3
+    /// Conversion to the instruction's dtype by NumPy `astype` rules as docs/language.md §3
     /// fixes them (wrap, truncate toward zero, saturate, NaN to 0).
     Cast(ValueId),
     /// A unary operation on a value of the instruction's dtype.
@@ -62,7 +62,7 @@ pub enum Op {
     Binary(BinaryOp, ValueId, ValueId),
     /// The value at index `k` of `terms` (of the instruction's dtype: `I64`,
     /// `U64`, `F32` or `F64`) ordered as a stable sort orders them, NaN
-    /// after every number and `-0.0` equal to `0.0` (SPEC §12).
+    /// after every number and `-0.0` equal to `0.0` (docs/language.md §12).
     Rank {
         /// The index, from 0 (the least).
         k: u32,

@@ -2,11 +2,12 @@
 //! interval that contains every value it can take, for any input data.
 //!
 //! The intervals are exact integer arithmetic on the operands' intervals. An
-//! operation whose exact result could leave its dtype's range wraps (SPEC
-//! §3), so its interval is then the whole dtype range; inside the interval
-//! the wrapped and the exact values coincide. This is what lets code
-//! generation compute in narrower lanes than the IR's i64: if every value of
-//! a kernel fits in i16, i16 arithmetic gives exactly the i64 results.
+//! operation whose exact result could leave its dtype's range wraps
+//! (docs/language.md §3), so its interval is then the whole dtype range;
+//! inside the interval the wrapped and the exact values coincide. This is
+//! what lets code generation compute in narrower lanes than the IR's i64: if
+//! every value of a kernel fits in i16, i16 arithmetic gives exactly the i64
+//! results.
 
 use crate::base::dtype::DType;
 use crate::base::ops::{BinaryOp, UnaryOp};

@@ -1,5 +1,5 @@
 //! One line about each word the language gives a meaning to: builtins,
-//! reductions, boundary modes, dtypes and keywords (SPEC §2, §4, §12).
+//! reductions, boundary modes, dtypes and keywords (docs/language.md §2, §4, §12).
 //! Hover shows the line; completion shows it beside the word.
 
 use crate::base::dtype::DType;
@@ -49,7 +49,7 @@ pub fn reduction(name: &str) -> Option<&'static str> {
     })
 }
 
-/// What boundary mode `name` reads outside the array (SPEC §4).
+/// What boundary mode `name` reads outside the array (docs/language.md §4).
 pub fn mode(name: &str) -> Option<String> {
     let m = Mode::from_name(name)?;
     let what = match m {

@@ -1,8 +1,8 @@
-//! Which axes are core axes (SPEC §10): `axes` names them, as NumPy's
+//! Which axes are core axes (docs/language.md §10): `axes` names them, as NumPy's
 //! gufuncs and scipy.ndimage do.
 //!
 //! A call works on views whose core axes are last (the executor's
-//! convention, SPEC §5): each input is viewed with its loop axes first, in
+//! convention, docs/language.md §5): each input is viewed with its loop axes first, in
 //! their order, then the named core axes in the order named. The output is
 //! viewed the same way, so it keeps the inputs' axis order: the core axes
 //! stay where they were. No data moves; the views are strided.

@@ -2,7 +2,7 @@
 //!
 //! A kernel is compiled per signature of input dtypes, and, where an
 //! integer parameter sizes it (a range bound, an offset, `rank`'s index:
-//! SPEC §11), per value of those parameters too. Dtype signatures are few,
+//! docs/language.md §11), per value of those parameters too. Dtype signatures are few,
 //! so those entries stay for the program's life; parameter values are
 //! unbounded (a sweep over radii), so at most [`MAX_VALUED`] entries keyed
 //! by values are kept, the least recently used one dropped first. Dropping

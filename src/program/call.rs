@@ -223,7 +223,7 @@ impl Call {
         &self.in_shapes
     }
 
-    /// The outputs' dtypes, one per output (SPEC §9).
+    /// The outputs' dtypes, one per output (docs/language.md §9).
     pub fn out_dtypes(&self) -> &[DType] {
         self.pipe.out_dtypes()
     }
@@ -382,7 +382,7 @@ pub(crate) fn exec_stage(
 }
 
 /// Checks that a kernel can step (`steps` > 1): with n outputs, its first
-/// n inputs are the state (SPEC §9), and output i has input i's dtype and
+/// n inputs are the state (docs/language.md §9), and output i has input i's dtype and
 /// shape.
 fn check_fields(
     kernel: &Kernel,
@@ -429,7 +429,7 @@ fn check_fields(
 
 /// Checks that `cval` keeps its value in every dtype a run of `step`
 /// converts it to: a `fill` stage's output, a `constant` stage's inputs
-/// (SPEC §13: never a silent wrap).
+/// (docs/language.md §13: never a silent wrap).
 fn check_cval(cval: Scalar, step: &[exec::Stage], caller: Caller) -> Result<()> {
     for s in step {
         let dtypes: Vec<DType> = match s.mode {

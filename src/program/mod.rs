@@ -194,7 +194,7 @@ impl Specialized {
 pub struct Signature {
     /// The input dtypes.
     pub inputs: Vec<DType>,
-    /// The output dtypes, one per output (SPEC §9).
+    /// The output dtypes, one per output (docs/language.md §9).
     pub outputs: Vec<DType>,
     /// The number of core axes.
     pub ndim: usize,
@@ -269,8 +269,9 @@ impl Kernel {
         &self.sig().outputs
     }
 
-    /// Whether some stage of the kernel compiles a parameter in (SPEC
-    /// §11): its pipelines then depend on the parameters' values.
+    /// Whether some stage of the kernel compiles a parameter in
+    /// (docs/language.md §11): its pipelines then depend on the parameters'
+    /// values.
     fn valued(&self) -> bool {
         (self.graph().nodes.iter()).any(|n| self.src.compiled_in[n.kernel].contains(&true))
     }
@@ -524,7 +525,7 @@ impl Kernel {
     /// How far the kernel reads its inputs around an output point, per
     /// core axis, through every chain of its stages, for inputs of
     /// `dtypes` (compiling for them): the halo a block of larger arrays
-    /// needs per step. A kernel sized by a parameter (SPEC §11) is measured
+    /// needs per step. A kernel sized by a parameter (docs/language.md §11) is measured
     /// at `probe_values`; a call (`Call::footprint`) knows the real one.
     pub fn footprint(&self, dtypes: &[DType]) -> Result<crate::ir::Footprint> {
         Ok(self

@@ -156,7 +156,7 @@ impl Options {
         Options::default()
     }
 
-    /// The boundary mode (SPEC §4); without it (or with `None`), the
+    /// The boundary mode (docs/language.md §4); without it (or with `None`), the
     /// kernel's own `boundary`, else `fill`.
     pub fn boundary(mut self, mode: impl Into<Option<Mode>>) -> Options {
         self.boundary = mode.into();
@@ -214,7 +214,7 @@ impl Options {
         self
     }
 
-    /// The core axes of every input, in order (SPEC §10): negative ones
+    /// The core axes of every input, in order (docs/language.md §10): negative ones
     /// count from the end, as in NumPy. Without it, the last axes. The
     /// outputs keep the inputs' axis order.
     ///

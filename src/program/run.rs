@@ -345,7 +345,7 @@ impl Kernel {
         self.call(inputs, opts)?.run(inputs)
     }
 
-    /// Runs a kernel with several outputs (SPEC §9) and returns one new
+    /// Runs a kernel with several outputs (docs/language.md §9) and returns one new
     /// C-order array per output.
     ///
     /// ```

@@ -1,4 +1,4 @@
-//! Stage-by-stage evaluation: what a pipeline means (SPEC §8). Each stage
+//! Stage-by-stage evaluation: what a pipeline means (docs/language.md §8). Each stage
 //! is run on its own over the whole arrays, exactly as a call of that
 //! kernel alone would run it, and its output passed to the stages that
 //! read it. `--schedule stepwise` runs this way; so does the interpreter,

@@ -146,7 +146,7 @@ fn streamed(s: &dyn Source, out_shape: &[usize]) -> bool {
 
 /// Resolves the call of `kernel` on `sources` with `opts` (from their
 /// dtypes and shapes; nothing is read). Images with colour channels are
-/// filtered per channel (SPEC §10): unless `opts` names the core axes, a
+/// filtered per channel (docs/language.md §10): unless `opts` names the core axes, a
 /// 2-D kernel takes (H, W) of such an image as its core axes, a 1-D one W;
 /// a kernel with more core axes needs them named.
 pub fn call(kernel: &Kernel, sources: &[Box<dyn Source>], opts: &Options) -> Result<Call> {

@@ -56,7 +56,7 @@ pub trait Source: Send + Sync {
     /// process's memory (they are read again from the file if touched).
     fn release(&self, _rows: Range<usize>) {}
     /// Whether the last axis is an image's colour channels (grey + alpha,
-    /// RGB, RGBA), which a 2-D kernel filters one by one (SPEC §10).
+    /// RGB, RGBA), which a 2-D kernel filters one by one (docs/language.md §10).
     fn channels(&self) -> bool {
         false
     }

@@ -366,7 +366,7 @@ def gen_casts():
 
 
 def stn_saturating_cast(v, dst):
-    """stn's rule (SPEC §3), not NumPy: truncate toward zero, saturate, NaN -> 0."""
+    """stn's rule (docs/language.md §3), not NumPy: truncate toward zero, saturate, NaN -> 0."""
     lo, hi = int_range(dst)
     if math.isnan(v):
         return 0
@@ -406,7 +406,7 @@ def gen_casts_saturating():
     assert stn_saturating_cast(-1.5, "u8") == 0
     assert stn_saturating_cast(-0.9, "u64") == 0
     write("casts_saturating.txt", [
-        "NOT NumPy: stn's own rule (SPEC §3) for float->int casts that NumPy leaves",
+        "NOT NumPy: stn's own rule (docs/language.md §3) for float->int casts that NumPy leaves",
         "undefined (out of range, +-inf, NaN): truncate toward zero, then saturate to",
         "the target's [min, max]; NaN -> 0. Written by stn_saturating_cast() in gen.py",
         "(a hand-written rule, not computed by NumPy). A few in-range rows near the",
