@@ -2,8 +2,8 @@
 """Where each workload's time goes, by callgrind: instructions per point
 and bytes per point from memory, for one steady call of `stn bench`.
 
-For each workload (the issue 3 and sliding-window workloads, at the shapes
-the benchmarks use unless `--small`), `stn bench --repeats 1 --threads 1`
+For each workload (W1-W8f of BENCHMARKS.md, at the shapes the benchmarks
+use unless `--small`), `stn bench --repeats 1 --threads 1`
 runs under callgrind with its cache simulation; `--dump-after` writes one
 profile per call of the executor, and the last one (a warm call: the
 output buffers were written once already) is read. Columns:
@@ -38,16 +38,21 @@ KERNELS = os.path.join(HERE, "peers", "kernels")
 # The executor's entry point for one call, as callgrind names it.
 ENTRY = "stn::program::run::<impl stn::program::call::Call>::run_with"
 
-# id: (kernel file, kernel or None, dtype, shape, small shape, steps, boundary or None)
+# id: (kernel file, kernel or None, dtype, shape, small shape, steps, boundary or None,
+#      parameters)
+MEDIAN = os.path.join(ROOT, "examples", "median.stn")
 WORKLOADS = {
-    "W1": ("smooth.stn", None, "i8", (64, 1000, 1000), (4, 100, 120), 1, None),
-    "W2": ("smooth.stn", None, "f64", (100, 100), (100, 100), 1, None),
-    "W4": ("heat3d.stn", None, "f32", (256, 256, 256), (20, 30, 40), 1, None),
-    "W4s": ("heat3d.stn", None, "f32", (256, 256, 256), (20, 30, 40), 8, None),
-    "W5": ("blur.stn", "blur", "u16", (4802, 6408), (101, 301), 1, "nearest"),
-    "W6": ("jacobi.stn", None, "f32", (4096, 4096), (200, 300), 16, None),
+    "W1": ("smooth.stn", None, "i8", (64, 1000, 1000), (4, 100, 120), 1, None, ()),
+    "W2": ("smooth.stn", None, "f64", (100, 100), (100, 100), 1, None, ()),
+    "W3": ("jacobi.stn", None, "f32", (4096, 4096), (200, 300), 1, None, ()),
+    "W4": ("heat3d.stn", None, "f32", (256, 256, 256), (20, 30, 40), 1, None, ()),
+    "W4s": ("heat3d.stn", None, "f32", (256, 256, 256), (20, 30, 40), 8, None, ()),
+    "W5": ("blur.stn", "blur", "u16", (4802, 6408), (101, 301), 1, "nearest", ()),
+    "W6": ("jacobi.stn", None, "f32", (4096, 4096), (200, 300), 16, None, ()),
     "W7": (os.path.join(ROOT, "examples", "wave.stn"), None, "f32", (4096, 4096), (256, 256),
-           10, None),
+           10, None, ()),
+    "W8": (MEDIAN, "median3", "u8", (4802, 6408), (480, 640), 1, None, ()),
+    "W8f": (MEDIAN, "median_r", "f32", (2048, 2048), (256, 256), 1, None, ("r=2",)),
 }
 
 
@@ -86,7 +91,7 @@ def annotate(path):
 
 
 def profile(stn, w, small, ll):
-    kfile, kname, dtype, shape, small_shape, steps, bnd = WORKLOADS[w]
+    kfile, kname, dtype, shape, small_shape, steps, bnd, params = WORKLOADS[w]
     shape = small_shape if small else shape
     kernel = kfile if os.path.isabs(kfile) else os.path.join(KERNELS, kfile)
     cmd = [stn, "bench", kernel, "--shape", ",".join(map(str, shape)), "--dtype", dtype,
@@ -97,6 +102,8 @@ def profile(stn, w, small, ll):
         cmd += ["--steps", str(steps)]
     if bnd:
         cmd += ["--boundary", bnd]
+    for p in params:
+        cmd += ["--param", p]
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "cg.out")
         subprocess.run(["valgrind", "--tool=callgrind", "--cache-sim=yes",

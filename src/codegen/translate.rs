@@ -134,8 +134,25 @@ pub(super) struct Lowering<'a, 'b> {
     /// Byte displacement of each distinct (input, offset) load; `None` for 0.
     disp: HashMap<(u32, Vec<i64>), Option<Value>>,
     /// Per axis: the loop counter and the slots' pointers in the current row.
+    /// In the vector variant the innermost loop carries its counter alone:
+    /// its entry holds the pointers at the row's start (see `col`).
     counters: Vec<Value>,
     rows: Vec<Vec<Value>>,
+    /// In the vector variant's column loops: the column counter, in points.
+    /// Every load and store there is addressed as a row start (hoisted out
+    /// of the loop) plus the counter scaled by the element size plus an
+    /// immediate, one x86 address; so the loop advances one register, not
+    /// one pointer per input row and output.
+    col: Option<Value>,
+    /// Points from `col` to the vector copy being emitted (`j * lanes`).
+    pub(super) copy: i64,
+    /// Whether each vector copy gets its own column register: for float
+    /// sums whose copies read overlapping columns (f64 lanes with any
+    /// horizontal reach). Loads are pure, so two copies reading one address
+    /// would share one load, and a load with two uses cannot be folded into
+    /// the arithmetic: a `vaddpd` from memory becomes a load and an add.
+    /// One register per copy keeps every load folded.
+    own_columns: bool,
     origin: Vec<Option<Value>>,
     shape_ptr: Value,
     params_ptr: Value,
@@ -187,6 +204,9 @@ pub(super) fn build(
         disp: HashMap::new(),
         counters: Vec::new(),
         rows: Vec::new(),
+        col: None,
+        copy: 0,
+        own_columns: false,
         origin: vec![None; f.ndim],
         shape_ptr: Value::from_u32(0),
         params_ptr: Value::from_u32(0),
@@ -200,6 +220,7 @@ pub(super) fn build(
         redo: None,
         redo_masks: Vec::new(),
     };
+    l.own_columns = own_columns(f, l.plan, lanes);
     l.body(ptr)?;
     l.b.seal_all_blocks();
     l.b.finalize(config);
@@ -331,8 +352,13 @@ impl Lowering<'_, '_> {
             .map(|_| self.b.create_block())
             .collect();
         let exit = self.b.create_block();
-        for &lp in &loops {
+        // The vector variant's innermost loop carries its column alone.
+        let indexed = self.lanes > 1;
+        for (k, &lp) in loops.iter().enumerate() {
             self.b.append_block_param(lp, types::I64);
+            if indexed && k + 1 == n {
+                continue;
+            }
             for _ in &bases {
                 self.b.append_block_param(lp, ptr);
             }
@@ -344,49 +370,58 @@ impl Lowering<'_, '_> {
             empty = self.b.ins().bor(empty, z);
         }
         let zero = self.b.ins().iconst(types::I64, 0);
-        let start = block_args(zero, &bases);
+        let start = block_args(zero, if indexed && n == 1 { &[] } else { &bases });
         self.b.ins().brif(empty, exit, &[], loops[0], &start);
 
         for k in 0..n {
             self.b.switch_to_block(loops[k]);
             let params = self.b.block_params(loops[k]).to_vec();
             self.counters.push(params[0]);
-            self.rows.push(params[1..].to_vec());
+            if indexed && k + 1 == n {
+                let starts = match k {
+                    0 => bases.clone(),
+                    _ => self.rows[k - 1].clone(),
+                };
+                self.rows.push(starts);
+                self.col = Some(params[0]);
+            } else {
+                self.rows.push(params[1..].to_vec());
+            }
             let shared = rowsum.as_ref().filter(|_| k + 1 == n);
             if shared.is_none() {
                 self.emit_level(k as i32, &live, &level)?;
             }
             if let (Some(rs), Some(slot), true) = (&rowsum, ring, k + 2 == n) {
                 ring_rows = self.ring_rows(rs, slot, ring_row, ptr);
-                self.ring_prologue(rs, &ring_rows, &strides, extents[n - 1], lane_bytes)?;
+                self.ring_prologue(rs, &ring_rows, extents[n - 1], lane_bytes)?;
             }
             if k + 1 < n {
                 let zero = self.b.ins().iconst(types::I64, 0);
-                let next = block_args(zero, &self.rows[k]);
+                let carried = if indexed && k + 2 == n {
+                    &[][..]
+                } else {
+                    &self.rows[k][..]
+                };
+                let next = block_args(zero, carried);
                 self.b.ins().jump(loops[k + 1], &next);
             } else if let Some(rs) = shared {
                 // One step of a row: per copy, one new row sum added to the
                 // ring buffer's earlier rows, and stored into it.
                 let last = rs.terms.len() - 1;
-                let row0 = self.rows[k].clone();
+                let mut pending = vec![None; f.results.len()];
                 for j in 0..self.unroll {
-                    self.rows[k] = self.shifted(&row0, &strides, j);
+                    self.copy = (j * self.lanes) as i64;
                     let h = self.row_sum(&rs.terms[last], &rs.col_weights)?;
-                    let col = self
-                        .b
-                        .ins()
-                        .iadd_imm_s(self.counters[k], (j * self.lanes) as i64);
-                    let off = self.b.ins().imul_imm_s(col, lane_bytes);
                     let vt = self.mask_vec();
                     let mut rows = Vec::new();
                     for (&r, &a) in ring_rows[..last].iter().zip(&rs.row_weights) {
-                        let at = self.b.ins().iadd(r, off);
-                        rows.push((self.b.ins().load(vt, data_flags(), at, 0), a));
+                        let (at, imm) = self.at_column(r, 0, lane_bytes as usize);
+                        rows.push((self.b.ins().load(vt, data_flags(), at, imm), a));
                     }
                     rows.push((h, rs.row_weights[last]));
                     let sum = self.weighted_sum(rows);
-                    let at = self.b.ins().iadd(ring_rows[last], off);
-                    self.b.ins().store(data_flags(), h, at, 0);
+                    let (at, imm) = self.at_column(ring_rows[last], 0, lane_bytes as usize);
+                    self.b.ins().store(data_flags(), h, at, imm);
                     self.vals[rs.root as usize] = Some(sum);
                     for i in 0..f.insts.len() {
                         let part = rs.parts.contains(&(i as ValueId));
@@ -396,10 +431,9 @@ impl Lowering<'_, '_> {
                         }
                     }
                     let v = self.vector_of(f.result());
-                    let at = self.rows[k][out_slot];
-                    self.vstore(v, at);
+                    self.store_copy(0, out_slot, v, j, &mut pending);
                 }
-                self.rows[k] = row0;
+                self.copy = 0;
             } else if self.lanes > 1 {
                 // The vector body runs `vector::unroll` times per step, on
                 // consecutive runs of `lanes` points (copy 0 is emitted
@@ -408,27 +442,18 @@ impl Lowering<'_, '_> {
                 // first use, so a store after all copies would keep every
                 // copy's loaded vectors live at once (W1 spilled nine).
                 let unroll = self.unroll;
-                let row0 = self.rows[k].clone();
+                let mut pending = vec![None; f.results.len()];
                 for j in 0..unroll {
                     if j > 0 {
-                        self.rows[k] = (0..bases.len())
-                            .map(|s| {
-                                let by = self
-                                    .b
-                                    .ins()
-                                    .imul_imm_s(strides[s][k], (j * self.lanes) as i64);
-                                self.b.ins().iadd(row0[s], by)
-                            })
-                            .collect();
+                        self.copy = (j * self.lanes) as i64;
                         self.emit_level(k as i32, &live, &level)?;
                     }
                     for (o, &r) in f.results.iter().enumerate() {
                         let v = self.vector_of(r);
-                        let at = self.rows[k][out_slot + o];
-                        self.vstore(v, at);
+                        self.store_copy(o, out_slot + o, v, j, &mut pending);
                     }
                 }
-                self.rows[k] = row0;
+                self.copy = 0;
             } else {
                 for (o, &r) in f.results.iter().enumerate() {
                     let at = self.rows[k][out_slot + o];
@@ -447,7 +472,12 @@ impl Lowering<'_, '_> {
                 (true, lanes) => (lanes * self.unroll) as i64,
             };
             let i = self.b.ins().iadd_imm_s(self.counters[k], step);
-            let moved: Vec<Value> = (0..bases.len())
+            let carried = if indexed && k + 1 == n {
+                0
+            } else {
+                bases.len()
+            };
+            let moved: Vec<Value> = (0..carried)
                 .map(|s| {
                     let by = if step == 1 {
                         strides[s][k]
@@ -513,23 +543,6 @@ impl Lowering<'_, '_> {
             .load(types::I64, MemFlagsData::trusted(), table, at)
     }
 
-    /// The pointers of vector copy `j`: `j * lanes` points along the row.
-    fn shifted(&mut self, row: &[Value], strides: &[Vec<Value>], j: usize) -> Vec<Value> {
-        let last = self.f.ndim - 1;
-        (0..row.len())
-            .map(|s| {
-                if j == 0 {
-                    return row[s];
-                }
-                let by = self
-                    .b
-                    .ins()
-                    .imul_imm_s(strides[s][last], (j * self.lanes) as i64);
-                self.b.ins().iadd(row[s], by)
-            })
-            .collect()
-    }
-
     /// At the start of an output row: where the ring buffer keeps the sums
     /// of each row the footprint covers, the first at relative row 0. Row
     /// `r + a` is kept in ring row `(r + a) mod rows`, so the row the next
@@ -560,53 +573,41 @@ impl Lowering<'_, '_> {
         &mut self,
         rs: &super::rowsum::RowSum,
         ring_rows: &[Value],
-        strides: &[Vec<Value>],
         width: Value,
         lane_bytes: i64,
     ) -> Result<(), CodegenError> {
         let r = *self.counters.last().expect("in the row loop");
         let row = self.rows.last().expect("in the row loop").clone();
-        let ptr = self.b.func.dfg.value_type(row[0]);
         let head = self.b.create_block();
         let body = self.b.create_block();
         let after = self.b.create_block();
         self.b.append_block_param(body, types::I64);
-        for _ in &row {
-            self.b.append_block_param(body, ptr);
-        }
         let first = self.b.ins().icmp_imm_s(IntCC::Equal, r, 0);
         self.b.ins().brif(first, head, &[], after, &[]);
         self.b.switch_to_block(head);
         let zero = self.b.ins().iconst(types::I64, 0);
-        self.b.ins().jump(body, &block_args(zero, &row));
+        self.b.ins().jump(body, &block_args(zero, &[]));
         self.b.switch_to_block(body);
-        let params = self.b.block_params(body).to_vec();
-        let (col, at) = (params[0], params[1..].to_vec());
+        let col = self.b.block_params(body)[0];
         let step = self.lanes * self.unroll;
+        // The row's start pointers, addressed by the column (see `col`).
+        self.rows.push(row);
+        self.col = Some(col);
         for j in 0..self.unroll {
-            let moved = self.shifted(&at, strides, j);
-            self.rows.push(moved);
-            let c = self.b.ins().iadd_imm_s(col, (j * self.lanes) as i64);
-            let off = self.b.ins().imul_imm_s(c, lane_bytes);
+            self.copy = (j * self.lanes) as i64;
             for (a, terms) in rs.terms[..rs.terms.len() - 1].iter().enumerate() {
                 let h = self.row_sum(terms, &rs.col_weights)?;
-                let to = self.b.ins().iadd(ring_rows[a], off);
-                self.b.ins().store(data_flags(), h, to, 0);
+                let (to, imm) = self.at_column(ring_rows[a], 0, lane_bytes as usize);
+                self.b.ins().store(data_flags(), h, to, imm);
             }
-            self.rows.pop();
         }
-        let last = self.f.ndim - 1;
+        self.rows.pop();
+        (self.col, self.copy) = (None, 0);
         let next = self.b.ins().iadd_imm_s(col, step as i64);
-        let moved: Vec<Value> = (0..at.len())
-            .map(|s| {
-                let by = self.b.ins().imul_imm_s(strides[s][last], step as i64);
-                self.b.ins().iadd(at[s], by)
-            })
-            .collect();
         let more = self.b.ins().icmp(IntCC::UnsignedLessThan, next, width);
         self.b
             .ins()
-            .brif(more, body, &block_args(next, &moved), after, &[]);
+            .brif(more, body, &block_args(next, &[]), after, &[]);
         self.b.switch_to_block(after);
         Ok(())
     }
@@ -686,7 +687,39 @@ impl Lowering<'_, '_> {
             Some(disp) => self.b.ins().iadd(row, disp),
             None => row,
         };
-        (base, imm)
+        let size = self.f.inputs[input as usize].size();
+        self.at_column(base, imm, size)
+    }
+
+    /// The address of output `o` (pointer slot `slot`) at the current point.
+    pub(super) fn out_address(&mut self, o: usize, slot: usize) -> (Value, i32) {
+        let row = self.rows[self.f.ndim - 1][slot];
+        let size = self.f.out_dtypes[o].size();
+        self.at_column(row, 0, size)
+    }
+
+    /// `row + imm` in scalar code, where `row` points at the point itself;
+    /// in the vector variant's column loops `row` points at the row's start
+    /// and the column and the vector copy are added (`col`): the row start
+    /// is invariant in the loop, so Cranelift hoists it, and the sum is one
+    /// x86 address (base, index scaled by the element size, immediate).
+    fn at_column(&mut self, row: Value, imm: i32, size: usize) -> (Value, i32) {
+        let Some(col) = self.col else {
+            return (row, imm);
+        };
+        let (col, copy) = match self.own_columns && self.copy != 0 {
+            true => (self.b.ins().iadd_imm_s(col, self.copy), 0),
+            false => (col, self.copy),
+        };
+        let index = match size {
+            1 => col,
+            _ => self
+                .b
+                .ins()
+                .ishl_imm_u(col, i64::from(size.trailing_zeros())),
+        };
+        let at = self.b.ins().iadd(row, index);
+        (at, imm + (copy * size as i64) as i32)
     }
 
     /// The key of a load's register displacement, and its immediate part.
@@ -865,6 +898,52 @@ fn block_args(first: Value, rest: &[Value]) -> Vec<BlockArg> {
         .chain(rest.iter().copied())
         .map(BlockArg::Value)
         .collect()
+}
+
+/// Whether the vector copies of `f` need their own column registers (see
+/// `Lowering::own_columns`): float lanes whose loads columns span a whole
+/// vector (so that copies would share loads), and which Cranelift can fold
+/// into the arithmetic. It folds a load only into its one user, and only
+/// if no value the load feeds, however indirectly, has two uses
+/// (`ValueUseState::Multiple` spreads down the whole tree): so every live
+/// value has at most one use, and every operation is one instruction that
+/// uses its operands once (no `//`, `%`, `min`, `max` or rank, whose code
+/// reads an operand twice).
+fn own_columns(f: &Func, plan: Option<super::vector::Plan>, lanes: usize) -> bool {
+    use crate::base::ops::UnaryOp;
+    if !matches!(plan, Some(super::vector::Plan::Float(_))) {
+        return false;
+    }
+    let live = liveness(f);
+    let mut uses = vec![0usize; f.insts.len()];
+    for &r in &f.results {
+        uses[r as usize] += 1;
+    }
+    let mut cols = (i64::MAX, i64::MIN);
+    for (_, inst) in f.insts.iter().enumerate().filter(|(i, _)| live[*i]) {
+        match &inst.op {
+            Op::Load { offset, .. } => {
+                let c = offset[offset.len() - 1];
+                cols = (cols.0.min(c), cols.1.max(c));
+            }
+            Op::Const(_) | Op::Param(_) => {}
+            Op::Unary(UnaryOp::Neg, a) => uses[*a as usize] += 1,
+            Op::Binary(BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div, a, b) => {
+                uses[*a as usize] += 1;
+                uses[*b as usize] += 1;
+            }
+            _ => return false,
+        }
+    }
+    let single = (0..f.insts.len()).all(|i| {
+        !live[i]
+            || uses[i] <= 1
+            || !matches!(
+                f.insts[i].op,
+                Op::Load { .. } | Op::Binary(..) | Op::Unary(..)
+            )
+    });
+    single && cols.1 >= cols.0 && cols.1 - cols.0 >= lanes as i64
 }
 
 /// Which instructions the result depends on.

@@ -368,13 +368,51 @@ impl Lowering<'_, '_> {
         }
     }
 
+    /// Stores vector copy `j`'s result `a` of output `o` (pointer slot
+    /// `slot`). Where the lanes narrow to the output dtype, an even copy's
+    /// result waits in `pending` for the next copy's, and the two are
+    /// narrowed into one vector and stored together: one narrowing and one
+    /// whole store for two copies instead of two each.
+    pub(super) fn store_copy(
+        &mut self,
+        o: usize,
+        slot: usize,
+        a: Value,
+        j: usize,
+        pending: &mut [Option<Value>],
+    ) {
+        let out = self.f.out_dtypes[o];
+        let pairs = matches!(self.plan, Some(Plan::Int(_)))
+            && out.size() as u32 * 2 * 8 == self.mask_vec().lane_bits()
+            && self.unroll.is_multiple_of(2);
+        if !pairs {
+            let (at, imm) = self.out_address(o, slot);
+            return self.vstore(a, at, imm);
+        }
+        let Some(first) = pending[o].take() else {
+            pending[o] = Some(a);
+            return;
+        };
+        let both = if out.is_signed() {
+            self.b.ins().snarrow(first, a)
+        } else {
+            self.b.ins().unarrow(first, a)
+        };
+        // The pair starts at the previous copy's points.
+        let copy = self.copy;
+        self.copy = ((j - 1) * self.lanes) as i64;
+        let (at, imm) = self.out_address(o, slot);
+        self.copy = copy;
+        self.b.ins().store(data_flags(), both, at, imm);
+    }
+
     /// Stores one result vector at `at`, in the output dtype.
-    pub(super) fn vstore(&mut self, a: Value, at: Value) {
+    pub(super) fn vstore(&mut self, a: Value, at: Value, imm: i32) {
         let a = match self.plan {
             Some(Plan::Int(_)) => self.narrow_to_output(a),
             _ => a,
         };
-        self.b.ins().store(data_flags(), a, at, 0);
+        self.b.ins().store(data_flags(), a, at, imm);
     }
 
     /// Value `v` as a vector: itself if computed in the innermost loop,
