@@ -24,7 +24,7 @@
 //! Integer sums may be regrouped only where every grouping gives the same
 //! value: `plan` requires the range analysis to prove that each row sum
 //! and each partial sum fits the lanes, so no lane wraps. Float sums are
-//! never regrouped (SPEC §3).
+//! never regrouped (docs/language.md §3).
 
 use crate::base::ops::{BinaryOp, UnaryOp};
 use crate::ir::range::Range;
