@@ -15,7 +15,9 @@
 # builds optimized with AddressSanitizer (about 9 minutes here); the default,
 # dev, builds faster and runs slower (what CI uses). The working corpus is
 # target/fuzz-corpus/TARGET, seeded from fuzz/seeds/TARGET; a crash leaves
-# its input in fuzz/artifacts/TARGET and fails the script.
+# its input in fuzz/artifacts/TARGET, prints the whole report (every line
+# but libFuzzer's progress lines) with libFuzzer's seed, keeps the full log
+# in target/fuzz-logs/TARGET.log, and fails the script.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 secs=${1:-60}
@@ -46,8 +48,15 @@ failed=0
 for i in "${!targets[@]}"; do
     t=${targets[$i]}
     if ! wait "${pids[$i]}"; then
-        tail -40 "$logs/$t" >&2
-        echo "fuzz.sh: $t FAILED (input saved under fuzz/artifacts/$t)" >&2
+        # The whole report: the sanitizer's or the panic's message, from
+        # every thread, and libFuzzer's seed (rerun with -seed=N), without
+        # libFuzzer's progress lines; the full log is kept beside it.
+        mkdir -p target/fuzz-logs
+        cp "$logs/$t" "target/fuzz-logs/$t.log"
+        grep -vE '^#[0-9]+[[:space:]]' "$logs/$t" >&2 || true
+        seed=$(grep -oE 'INFO: Seed: [0-9]+' "$logs/$t" | head -1 || true)
+        echo "fuzz.sh: $t FAILED (${seed:-no seed printed}; input saved under fuzz/artifacts/$t," \
+            "full log in target/fuzz-logs/$t.log)" >&2
         failed=1
         continue
     fi
