@@ -7,10 +7,12 @@
 //! byte-swapped one), so the engine's typed paths may read them.
 
 use numpy::IxDyn;
+use numpy::ndarray::ArrayViewD;
 use numpy::prelude::*;
 use numpy::{PyArrayDyn, PyUntypedArray};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
+use stn::internals::array::OutputBuffer;
 use stn::{ArrayMut, ArrayRef, DType};
 
 /// The stn dtype of a NumPy dtype, if it is one of the 11.
@@ -97,12 +99,47 @@ pub fn view_mut<'a>(arr: &'a Bound<'_, PyUntypedArray>) -> PyResult<ArrayMut<'a>
     })
 }
 
+/// The owner of a large new array's memory (its `base`): when NumPy lets
+/// go of it, the memory is kept for the next new array (`OutputBuffer`).
+#[pyclass(frozen, module = "stn._stn")]
+pub struct Buffer {
+    /// Held for its `Drop`, which keeps the memory for the next array.
+    _memory: OutputBuffer,
+}
+
 /// A new, uninitialized C-order array; the caller writes every element.
-pub fn empty<'py>(py: Python<'py>, dtype: DType, shape: &[usize]) -> Bound<'py, PyUntypedArray> {
+/// A large one lies in an `OutputBuffer`, reused from an array NumPy has
+/// freed where one of the same size is kept: fresh memory costs the kernel
+/// a zeroing pass on first touch, an `out=` array does not.
+pub fn empty<'py>(
+    py: Python<'py>,
+    dtype: DType,
+    shape: &[usize],
+) -> PyResult<Bound<'py, PyUntypedArray>> {
+    let bytes = shape
+        .iter()
+        .try_fold(dtype.size(), |b, &n| b.checked_mul(n));
+    let memory = bytes.and_then(OutputBuffer::new);
     stn::with_element_type!(dtype, T => {
-        // SAFETY: the elements are plain numbers; the caller fills them
-        // before Python can read them.
-        let a = unsafe { PyArrayDyn::<T>::new(py, IxDyn(shape), false) };
-        a.into_any().cast_into::<PyUntypedArray>().expect("an ndarray")
+        let a = match memory {
+            Some(memory) => {
+                let ptr = memory.as_mut_ptr().cast::<T>();
+                let owner = Bound::new(py, Buffer { _memory: memory })?;
+                // SAFETY: the buffer holds at least `shape`'s elements of
+                // `T` in C order, aligned (to 2 MiB), and only this array
+                // will point into it; `owner`, the array's base, keeps it
+                // mapped until NumPy drops the array and every view of it.
+                // Nothing reads an element (the bytes may be a dropped
+                // array's, not a valid `bool`) before the caller writes it.
+                unsafe {
+                    let view = ArrayViewD::<T>::from_shape_ptr(IxDyn(shape), ptr);
+                    PyArrayDyn::<T>::borrow_from_array(&view, owner.into_any())
+                }
+            }
+            // SAFETY: the elements are plain numbers; the caller fills them
+            // before Python can read them.
+            None => unsafe { PyArrayDyn::<T>::new(py, IxDyn(shape), false) },
+        };
+        Ok(a.into_any().cast_into::<PyUntypedArray>().expect("an ndarray"))
     })
 }

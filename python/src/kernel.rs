@@ -347,7 +347,7 @@ impl Kernel {
             Some(o) => o.iter().map(arrays::numpy_array).collect::<PyResult<_>>()?,
             None => (call.out_dtypes().iter())
                 .map(|&d| arrays::empty(py, d, call.out_shape()))
-                .collect(),
+                .collect::<PyResult<_>>()?,
         };
         let mut targets = outs
             .iter()

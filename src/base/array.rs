@@ -513,6 +513,145 @@ fn advise_huge_pages(ptr: *mut u8, bytes: usize) {
     let _ = (ptr, bytes);
 }
 
+/// The transparent huge page size of x86-64 (and of arm64 with 4 KiB pages).
+const HUGE_PAGE: usize = 2 << 20;
+
+/// Freed `OutputBuffer`s kept for reuse: at most this many bytes in all.
+const KEEP_BYTES: usize = 256 << 20;
+
+/// Memory for a large new output array (the Python package's `k(x)`).
+///
+/// Fresh memory costs a pass of its own: the kernel zeroes every page on
+/// first touch (on a 2-core AVX2 VM, about 6 ms per 64 MiB on one core,
+/// about a 5-point stencil's whole run over it; many times that where the
+/// hypervisor has taken the guest's free memory back), which an `out=`
+/// array written again does not pay. So a dropped buffer is not unmapped
+/// but kept, up to `KEEP_BYTES` in all (the oldest go first), and the next
+/// buffer of the same size in whole huge pages is that memory again: a
+/// loop of `y = k(x)` writes into pages already mapped, as with `out=`. A
+/// new mapping starts on a huge-page boundary and spans whole huge pages,
+/// all advised to be huge (where only the aligned middle of a `malloc`ed
+/// array is, the rest takes one fault per 4 KiB).
+///
+/// The contents are unspecified (zeros, or a dropped array's bytes): the
+/// caller writes every element before anything reads it.
+pub struct OutputBuffer {
+    ptr: std::ptr::NonNull<u8>,
+    /// The mapping's length, a multiple of `HUGE_PAGE`.
+    len: usize,
+}
+
+// SAFETY: the buffer owns its mapping alone and hands out only raw
+// pointers; plain memory may be written from any thread.
+unsafe impl Send for OutputBuffer {}
+// SAFETY: `&OutputBuffer` reads nothing through the pointer.
+unsafe impl Sync for OutputBuffer {}
+
+/// Kept mappings as (address, length), the oldest first.
+static KEPT: std::sync::Mutex<std::collections::VecDeque<(usize, usize)>> =
+    std::sync::Mutex::new(std::collections::VecDeque::new());
+
+fn kept() -> std::sync::MutexGuard<'static, std::collections::VecDeque<(usize, usize)>> {
+    KEPT.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl OutputBuffer {
+    /// At least `bytes` bytes, aligned to 2 MiB; `None` below
+    /// `HUGE_PAGES_FROM` bytes (the system allocator serves those well),
+    /// off Linux, or if the memory cannot be mapped: the caller then
+    /// allocates as it would have.
+    pub fn new(bytes: usize) -> Option<OutputBuffer> {
+        if bytes < HUGE_PAGES_FROM || !cfg!(target_os = "linux") {
+            return None;
+        }
+        let len = bytes.checked_next_multiple_of(HUGE_PAGE)?;
+        let reused = {
+            let mut kept = kept();
+            let i = kept.iter().rposition(|&(_, l)| l == len);
+            i.and_then(|i| kept.remove(i))
+        };
+        let addr = match reused {
+            Some((addr, _)) => addr,
+            None => map_aligned(len)?,
+        };
+        let ptr = std::ptr::NonNull::new(addr as *mut u8)?;
+        Some(OutputBuffer { ptr, len })
+    }
+
+    /// The first byte.
+    pub fn as_mut_ptr(&self) -> *mut u8 {
+        self.ptr.as_ptr()
+    }
+}
+
+impl Drop for OutputBuffer {
+    fn drop(&mut self) {
+        let mut gone = Vec::new();
+        {
+            let mut kept = kept();
+            kept.push_back((self.ptr.as_ptr() as usize, self.len));
+            let mut total: usize = kept.iter().map(|&(_, l)| l).sum();
+            while total > KEEP_BYTES {
+                let (addr, len) = kept.pop_front().expect("the total counts the kept");
+                total -= len;
+                gone.push((addr, len));
+            }
+        }
+        for (addr, len) in gone {
+            unmap(addr, len);
+        }
+    }
+}
+
+/// A new private anonymous mapping of `len` bytes (a multiple of
+/// `HUGE_PAGE`) that starts on a huge-page boundary, advised to be huge.
+#[cfg(target_os = "linux")]
+fn map_aligned(len: usize) -> Option<usize> {
+    let span = len.checked_add(HUGE_PAGE)?;
+    // SAFETY: a new anonymous mapping where the kernel chooses touches no
+    // memory of this process.
+    let p = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            span,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    if p == libc::MAP_FAILED {
+        return None;
+    }
+    let start = p as usize;
+    let aligned = start.next_multiple_of(HUGE_PAGE);
+    // The mapping is page-aligned, so both trimmed ends are whole pages.
+    unmap(start, aligned - start);
+    unmap(aligned + len, start + span - (aligned + len));
+    advise_huge_pages(aligned as *mut u8, len);
+    Some(aligned)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn map_aligned(_len: usize) -> Option<usize> {
+    None
+}
+
+/// Unmaps `len` bytes at `addr`: a part of a mapping `map_aligned` made
+/// that nothing refers to any more.
+fn unmap(addr: usize, len: usize) {
+    #[cfg(target_os = "linux")]
+    if len > 0 {
+        // SAFETY: the caller hands over the range, which no reference or
+        // pointer in use points into.
+        unsafe {
+            libc::munmap(addr as *mut libc::c_void, len);
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (addr, len);
+}
+
 impl DynArray {
     /// A zero-filled array in C order. Large ones ask for huge pages.
     pub fn zeros(dtype: DType, shape: &[usize]) -> DynArray {
@@ -625,5 +764,26 @@ mod tests {
             assert_eq!(r.typed::<i16>().unwrap(), v.into_dyn());
         }
         assert!(ArrayRef::new(a.view()).typed::<u16>().is_none());
+    }
+
+    #[test]
+    fn output_buffers_are_aligned_and_reused() {
+        assert!(OutputBuffer::new(HUGE_PAGES_FROM - 1).is_none());
+        // A size no other test asks for: 11 MiB + 1 is 12 MiB in huge pages.
+        let bytes = (11 << 20) + 1;
+        let a = OutputBuffer::new(bytes);
+        if !cfg!(target_os = "linux") {
+            return assert!(a.is_none());
+        }
+        let a = a.expect("12 MiB mapped");
+        assert_eq!(a.as_mut_ptr() as usize % HUGE_PAGE, 0);
+        // SAFETY: the buffer holds at least `bytes` writable bytes.
+        unsafe { std::ptr::write_bytes(a.as_mut_ptr(), 7, bytes) };
+        let at = a.as_mut_ptr();
+        drop(a);
+        let b = OutputBuffer::new(12 << 20).expect("the kept buffer");
+        assert_eq!(b.as_mut_ptr(), at, "the dropped buffer is reused");
+        // SAFETY: as above; the bytes are the dropped buffer's.
+        assert_eq!(unsafe { *b.as_mut_ptr().add(bytes - 1) }, 7);
     }
 }
