@@ -1,6 +1,8 @@
-//! `median` and `rank(k, ...)` in vector lanes: a sorting network of
-//! min/max pairs, of which only what reaches place `k` is kept (Cranelift
-//! drops the comparators whose results nothing reads).
+//! `median` and `rank(k, ...)` in vector lanes: a network of min/max
+//! pairs, of which only what reaches place `k` is kept (Cranelift drops
+//! the comparators whose results nothing reads). The median of nine (a
+//! 3x3 window) has its own network of 30 min/max where a pruned sorting
+//! network takes 40; any other rank is a pruned sorting network.
 //!
 //! A network is not a stable sort, but for integers equal terms are the
 //! same value, so the term at place `k` is exact. So are floats while no
@@ -44,12 +46,54 @@ pub(crate) fn network(n: usize) -> Vec<(usize, usize)> {
     out
 }
 
+/// The median of nine values by Paeth's construction, as comparators on
+/// places 0-8 (`(i, j)`: place `i` takes the lesser value, `j` the
+/// greater): sort each triple (0-2, 3-5, 6-8); then the median is the
+/// median of three: the greatest of the three least, the median of the
+/// three middle ones, and the least of the three greatest. It ends at
+/// place 4. Nineteen comparators, of which 11 keep only one side: 30
+/// min/max.
+const MEDIAN_OF_9: [(usize, usize); 19] = [
+    (0, 1),
+    (1, 2),
+    (0, 1),
+    (3, 4),
+    (4, 5),
+    (3, 4),
+    (6, 7),
+    (7, 8),
+    (6, 7),
+    // The greatest of the least (0, 3, 6) to place 6.
+    (0, 3),
+    (3, 6),
+    // The least of the greatest (2, 5, 8) to place 2.
+    (2, 5),
+    (2, 8),
+    // The median of the middle ones (1, 4, 7) to place 4.
+    (1, 4),
+    (4, 7),
+    (1, 4),
+    // The median of places 2, 4 and 6 to place 4.
+    (4, 6),
+    (2, 4),
+    (4, 6),
+];
+
+/// Comparators after which place `k` of `n` values holds the term of rank
+/// `k`.
+pub(crate) fn selection(n: usize, k: u32) -> Vec<(usize, usize)> {
+    match (n, k) {
+        (9, 4) => MEDIAN_OF_9.to_vec(),
+        _ => network(n),
+    }
+}
+
 impl Lowering<'_, '_> {
     /// The term at place `k` of `terms` (vectors of integer lanes holding
     /// exact values): the network in signed min/max.
     pub(super) fn vrank_int(&mut self, k: u32, terms: &[ValueId]) -> Value {
         let mut v: Vec<Value> = terms.iter().map(|&t| self.vector_of(t)).collect();
-        for (i, j) in network(v.len()) {
+        for (i, j) in selection(v.len(), k) {
             let (a, b) = (v[i], v[j]);
             v[i] = self.b.ins().smin(a, b);
             v[j] = self.b.ins().smax(a, b);
@@ -60,7 +104,7 @@ impl Lowering<'_, '_> {
     /// `vrank_int` in 8-bit lanes, ordered unsigned or signed.
     pub(super) fn vrank_bytes(&mut self, k: u32, terms: &[ValueId], signed: bool) -> Value {
         let mut v: Vec<Value> = terms.iter().map(|&t| self.vector_of(t)).collect();
-        for (i, j) in network(v.len()) {
+        for (i, j) in selection(v.len(), k) {
             let (a, b) = (v[i], v[j]);
             let ins = self.b.ins();
             (v[i], v[j]) = match signed {
@@ -108,7 +152,7 @@ impl Lowering<'_, '_> {
             });
             v.push(x);
         }
-        for (i, j) in network(v.len()) {
+        for (i, j) in selection(v.len(), k) {
             let (a, b) = (v[i], v[j]);
             // `a < b ? a : b` and `b < a ? a : b`: `minps a, b` and
             // `maxps a, b` (Cranelift matches these patterns).
@@ -161,6 +205,51 @@ mod tests {
                 assert!(v.windows(2).all(|w| w[0] <= w[1]), "n {n}: {v:?}");
             }
         }
+    }
+
+    #[test]
+    fn selections_put_the_rank_in_its_place_for_every_zero_one_input() {
+        // The 0-1 principle holds for selection too: a network that puts
+        // the k-th least at place k for every 0-1 input does so for all.
+        for (n, k) in [(9usize, 4u32), (9, 0), (9, 8), (5, 2), (7, 3)] {
+            for bits in 0u32..(1 << n) {
+                let mut v: Vec<i64> = (0..n).map(|i| ((bits >> i) & 1) as i64).collect();
+                let mut want = v.clone();
+                want.sort();
+                for (i, j) in selection(n, k) {
+                    if v[i] > v[j] {
+                        v.swap(i, j);
+                    }
+                }
+                assert_eq!(
+                    v[k as usize], want[k as usize],
+                    "n {n}, k {k}, bits {bits:b}"
+                );
+            }
+        }
+    }
+
+    /// The min and max of `net` whose results reach place `k` (Cranelift
+    /// drops the others).
+    fn kept(net: &[(usize, usize)], n: usize, k: usize) -> usize {
+        let mut need = vec![false; n];
+        need[k] = true;
+        let mut ops = 0;
+        for &(i, j) in net.iter().rev() {
+            let (lo, hi) = (need[i], need[j]);
+            ops += lo as usize + hi as usize;
+            if lo || hi {
+                need[i] = true;
+                need[j] = true;
+            }
+        }
+        ops
+    }
+
+    #[test]
+    fn the_median_of_nine_takes_30_min_max_where_the_sorting_network_takes_40() {
+        assert_eq!(kept(&selection(9, 4), 9, 4), 30);
+        assert_eq!(kept(&network(9), 9, 4), 40);
     }
 
     #[test]
