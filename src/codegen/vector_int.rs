@@ -171,7 +171,10 @@ impl Lowering<'_, '_> {
             let nonneg = r.lo >= 0;
             let div = |me: &mut Self, v: Value| match magic {
                 Some((m, s)) => me.floor_div_32(v, m, s, nonneg),
-                None => me.floor_div_f32(v, c, nonneg),
+                None => match reciprocal_up(r, c) {
+                    Some(m) => me.floor_div_f32_up(v, m),
+                    None => me.floor_div_f32(v, c, nonneg),
+                },
             };
             if bits == 32 {
                 div(self, x)
@@ -344,6 +347,23 @@ impl Lowering<'_, '_> {
         }
     }
 
+    /// Floor division of non-negative i32x4 lanes by a constant in f32
+    /// lanes: the product with `m`, the least f32 above `1 / c`
+    /// (`reciprocal_up`, checked on every value of the range), truncated.
+    /// Three instructions where `floor_div_f32` takes four.
+    fn floor_div_f32_up(&mut self, x: Value, m: f32) -> Value {
+        let f = self.b.ins().fcvt_from_sint(types::F32X4, x);
+        let mv = self.b.ins().f32const(m);
+        let mv = self.b.ins().splat(types::F32X4, mv);
+        let p = self.b.ins().fmul(f, mv);
+        // As in `floor_div_f32`: an integer well inside i32, truncated.
+        if cfg!(target_arch = "x86_64") {
+            self.b.ins().x86_cvtt2dq(types::I32X4, p)
+        } else {
+            self.b.ins().fcvt_to_sint_sat(types::I32X4, p)
+        }
+    }
+
     /// Narrows result lanes to the output dtype's width for the store. The
     /// result's range lies within the output dtype, so saturating narrowing
     /// is exact.
@@ -455,6 +475,24 @@ pub(super) fn signed_q15(r: crate::ir::range::Range, c: i64) -> Option<(i16, u32
     None
 }
 
+/// The multiplier of `floor_div_f32_up` for values in `r` divided by `c`:
+/// the least f32 above `1 / c`, if the range is non-negative, below
+/// 2^20, and `trunc(fl(t m)) == t / c` holds for every `t` of it (checked
+/// one by one: the product of a multiple of `c` is at least its quotient,
+/// and the others stay below the next integer while the range is small).
+pub(super) fn reciprocal_up(r: crate::ir::range::Range, c: i64) -> Option<f32> {
+    if c < 2 || r.lo < 0 || r.hi >= 1 << 20 || c >= 1 << 24 {
+        return None;
+    }
+    let mut m = (1.0 / c as f64) as f32;
+    // `m c` is exact in f64 (24 and 24 bits); step to the least above 1/c.
+    while (m as f64) * (c as f64) <= 1.0 {
+        m = f32::from_bits(m.to_bits() + 1);
+    }
+    let exact = (0..=r.hi as i64).all(|t| ((t as f32) * m) as i64 == t / c);
+    exact.then_some(m)
+}
+
 /// Whether x86's `pmulhrsw` can be emitted as is (SSSE3): without the
 /// saturation fix-up that `sqmul_round_sat` adds, which non-negative
 /// operands never need.
@@ -466,5 +504,48 @@ fn x86_pmulhrsw() -> bool {
     #[cfg(not(target_arch = "x86_64"))]
     {
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::range::Range;
+
+    /// x86's `pmulhrsw` on one lane, as Intel defines it.
+    fn pmulhrsw(a: i16, b: i16) -> i16 {
+        let t = ((a as i32 * b as i32) >> 14) + 1;
+        (t >> 1) as i16
+    }
+
+    #[test]
+    fn signed_q15_floors_w1s_sums_as_pmulhrsw_and_a_shift() {
+        // Nine i8 terms: -1152..=1143, divided by 9.
+        let (m, k) = signed_q15(Range::new(-1152, 1143), 9).expect("a pair for // 9");
+        for x in -1152i16..=1143 {
+            assert_eq!(pmulhrsw(x, m) >> k, x.div_euclid(9), "x {x}");
+        }
+        // Every divisor up to 64 on the range of sums of three i8.
+        for c in 2..=64i64 {
+            if let Some((m, k)) = signed_q15(Range::new(-384, 381), c) {
+                for x in -384i16..=381 {
+                    assert_eq!(pmulhrsw(x, m) >> k, x.div_euclid(c as i16), "x {x}, c {c}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn reciprocal_up_divides_sums_of_three_u16_by_three() {
+        let top = 3 * 65535;
+        let m = reciprocal_up(Range::new(0, top), 3).expect("// 3 on 0..=196605");
+        assert!(m as f64 > 1.0 / 3.0);
+        for q in [0i64, 1, 2, 100, 65534, 65535] {
+            for t in [3 * q, 3 * q + 1, 3 * q + 2] {
+                assert_eq!(((t as f32) * m) as i64, q, "t {t}");
+            }
+        }
+        // Negative dividends take the other forms.
+        assert!(reciprocal_up(Range::new(-3, top), 3).is_none());
     }
 }
