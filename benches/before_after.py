@@ -25,12 +25,13 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def workloads():
-    """The workload table of `profile.py`, one definition for both."""
+def profile_module():
+    """`profile.py`: its workload table and `stn bench` command, one
+    definition for both scripts."""
     spec = importlib.util.spec_from_file_location("stn_profile", os.path.join(HERE, "profile.py"))
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    return mod.WORKLOADS, mod.KERNELS
+    return mod
 
 
 def isa():
@@ -41,30 +42,19 @@ def isa():
     return "+".join(have) or "no AVX"
 
 
-def bench(stn, w, table, kernels, repeats, threads):
-    kfile, kname, dtype, shape, _small, steps, bnd, params = table[w]
-    kernel = kfile if os.path.isabs(kfile) else os.path.join(kernels, kfile)
-    cmd = [stn, "bench", kernel, "--shape", ",".join(map(str, shape)), "--dtype", dtype,
-           "--repeats", str(repeats), "--threads", str(threads)]
-    if kname:
-        cmd.append(kname)
-    if steps > 1:
-        cmd += ["--steps", str(steps)]
-    if bnd:
-        cmd += ["--boundary", bnd]
-    for p in params:
-        cmd += ["--param", p]
+def bench(prof, stn, w, repeats, threads):
+    cmd, _ = prof.bench_command(stn, w, False, repeats, threads)
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     m = re.search(r"^stn\s+median\s+([0-9.]+) ms", out, re.M)
     return float(m.group(1))
 
 
 def main():
-    table, kernels = workloads()
+    prof = profile_module()
     ap = argparse.ArgumentParser()
     ap.add_argument("--old", required=True)
     ap.add_argument("--new", required=True)
-    ap.add_argument("--only", default=",".join(table))
+    ap.add_argument("--only", default=",".join(prof.WORKLOADS))
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--threads", type=int, default=2)
@@ -80,7 +70,7 @@ def main():
             random.shuffle(order)
             for which in order:
                 stn = args.old if which == "old" else args.new
-                times[which].append(bench(stn, w, table, kernels, args.repeats, args.threads))
+                times[which].append(bench(prof, stn, w, args.repeats, args.threads))
         ratios = sorted(n / o for n, o in zip(times["new"], times["old"]))
         print(f"| {w} | {statistics.median(times['old']):.4g} | "
               f"{statistics.median(times['new']):.4g} | {statistics.median(ratios):.2f} "

@@ -90,12 +90,13 @@ def annotate(path):
     return total["Ir"], jit, misses
 
 
-def profile(stn, w, small, ll):
+def bench_command(stn, w, small, repeats, threads):
+    """`stn bench` of workload `w`, and the points (times steps) it computes."""
     kfile, kname, dtype, shape, small_shape, steps, bnd, params = WORKLOADS[w]
     shape = small_shape if small else shape
     kernel = kfile if os.path.isabs(kfile) else os.path.join(KERNELS, kfile)
     cmd = [stn, "bench", kernel, "--shape", ",".join(map(str, shape)), "--dtype", dtype,
-           "--repeats", "1", "--threads", "1"]
+           "--repeats", str(repeats), "--threads", str(threads)]
     if kname:
         cmd.append(kname)
     if steps > 1:
@@ -104,6 +105,11 @@ def profile(stn, w, small, ll):
         cmd += ["--boundary", bnd]
     for p in params:
         cmd += ["--param", p]
+    return cmd, math.prod(shape) * steps
+
+
+def profile(stn, w, small, ll):
+    cmd, points = bench_command(stn, w, small, 1, 1)
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "cg.out")
         subprocess.run(["valgrind", "--tool=callgrind", "--cache-sim=yes",
@@ -113,7 +119,6 @@ def profile(stn, w, small, ll):
                        capture_output=True, text=True, check=True)
         dumps = sorted(glob.glob(out + ".*"), key=lambda p: int(p.rsplit(".", 1)[1]))
         ir, jit, misses = annotate(dumps[-1])
-    points = math.prod(shape) * steps
     return ir / points, jit / points, misses * 64 / points
 
 

@@ -149,15 +149,15 @@ impl Lowering<'_, '_> {
             let top = r.hi.max(-r.lo - 1).max(0) as u64;
             let biased = if bits == 16 { biased_q15(r, c) } else { None };
             if let Some((0, m, k)) = biased {
-                return Ok(self.floor_div_q15_biased(op, x, c, 0, m, k));
+                return Ok(self.floor_div_q15_mul(op, x, c, 0, m, k));
             }
             if bits == 16
                 && let Some((m, k)) = signed_q15(r, c)
             {
-                return Ok(self.floor_div_q15_signed(op, x, c, m, k));
+                return Ok(self.floor_div_q15_mul(op, x, c, 0, m, k));
             }
             if let Some((bias, m, k)) = biased {
-                return Ok(self.floor_div_q15_biased(op, x, c, bias, m, k));
+                return Ok(self.floor_div_q15_mul(op, x, c, bias, m, k));
             }
             if bits == 16
                 && let Some((m, k)) = magic_q15(top, c as u64)
@@ -197,11 +197,15 @@ impl Lowering<'_, '_> {
         })
     }
 
-    /// `x // c` or `x % c` in i16x8 lanes for `x >= -bias c`: `t = x + bias c`
-    /// is non-negative, so `t // c = q15(t, m) >> k` with x86's `pmulhrsw`
-    /// (which never saturates there), and `x // c = t // c - bias`. Four
-    /// instructions where the sign-folding form below takes seven.
-    fn floor_div_q15_biased(
+    /// `x // c` or `x % c` in i16x8 lanes by the rounding fixed-point
+    /// multiply: `t = x + bias c`, `q = q15(t, m) >> k - bias`. x86's
+    /// `pmulhrsw` is `(t m + 2^14) >> 15` with an arithmetic shift, a floor,
+    /// and so is the arithmetic shift after it: `q15(t, m) >> k` is
+    /// `floor((t m + 2^14) / 2^(15 + k))`, which `signed_q15` (bias 0, two
+    /// instructions) or `biased_q15` (t non-negative, four) checked equal to
+    /// `floor(t / c)` on every value of the range. With `m > 0` the one
+    /// product `pmulhrsw` saturates (-2^15 times -2^15) never occurs.
+    fn floor_div_q15_mul(
         &mut self,
         op: BinaryOp,
         x: Value,
@@ -227,7 +231,7 @@ impl Lowering<'_, '_> {
             self.b.ins().sqmul_round_sat(t, mv)
         };
         let q = if k > 0 {
-            self.b.ins().ushr_imm_s(p, k as i64)
+            self.b.ins().sshr_imm_s(p, k as i64)
         } else {
             p
         };
@@ -236,40 +240,6 @@ impl Lowering<'_, '_> {
             self.b.ins().isub(q, b)
         } else {
             q
-        };
-        match op {
-            BinaryOp::FloorDiv => q,
-            _ => {
-                let cv = splat(self, c);
-                let qc = self.b.ins().imul(q, cv);
-                self.b.ins().isub(x, qc)
-            }
-        }
-    }
-
-    /// `x // c` or `x % c` in i16x8 lanes of either sign: the rounding
-    /// fixed-point multiply floors (`pmulhrsw` is `(x m + 2^14) >> 15`, an
-    /// arithmetic shift), and so does the arithmetic shift after it, so
-    /// `q = q15(x, m) >> k` is `floor((x m + 2^14) / 2^(15 + k))`, which
-    /// `signed_q15` checked equal to `floor(x / c)` on every `x` of the
-    /// range. Two instructions where the biased form takes four.
-    fn floor_div_q15_signed(&mut self, op: BinaryOp, x: Value, c: i64, m: i16, k: u32) -> Value {
-        let splat = |me: &mut Self, v: i64| {
-            let s = me.b.ins().iconst(types::I16, v);
-            me.b.ins().splat(types::I16X8, s)
-        };
-        let mv = splat(self, m as i64);
-        // With `m > 0` the one product `pmulhrsw` saturates (-2^15 times
-        // -2^15) never occurs.
-        let p = if x86_pmulhrsw() {
-            self.b.ins().x86_pmulhrsw(x, mv)
-        } else {
-            self.b.ins().sqmul_round_sat(x, mv)
-        };
-        let q = if k > 0 {
-            self.b.ins().sshr_imm_s(p, k as i64)
-        } else {
-            p
         };
         match op {
             BinaryOp::FloorDiv => q,
@@ -431,7 +401,7 @@ fn unsupported(i: usize) -> CodegenError {
     CodegenError::InvalidIr(format!("v{i} has no integer vector form"))
 }
 
-/// The bias, multiplier and shift of `floor_div_q15_biased` for values in
+/// The bias, multiplier and shift of `floor_div_q15_mul` for values in
 /// `r` divided by `c`: `bias = ceil(-lo / c)` (0 for non-negative values),
 /// where `hi + bias c` still fits 15 bits and `magic_q15` finds a pair
 /// exact (by exhaustion) on `0..=hi + bias c`.
@@ -452,7 +422,7 @@ fn biased_q15(r: crate::ir::range::Range, c: i64) -> Option<(i64, i16, u32)> {
     Some((bias, m, k))
 }
 
-/// The multiplier and shift of `floor_div_q15_signed` for values in `r`
+/// The multiplier and shift of `floor_div_q15_mul` without a bias for values in `r`
 /// divided by `c`: the first pair, by increasing shift, for which
 /// `((x m + 2^14) >> 15) >> k == floor(x / c)` holds for every `x` of the
 /// range (checked one by one: at most 2^16 values).
