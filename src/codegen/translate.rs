@@ -14,6 +14,11 @@
 //! latch_k:  advance counter and pointers by axis k's strides; loop or leave
 //! ```
 //!
+//! In the vector variant the innermost loop carries its counter alone: it
+//! addresses every load and store from the row's start pointers, which the
+//! loop does not change, plus the counter scaled and an immediate
+//! (`Lowering::col`).
+//!
 //! All loops run at least once (the entry tests the extents), so hoisting a
 //! value into an outer loop or the entry never computes anything that would
 //! not have been computed anyway. The innermost loop is a single block so that
