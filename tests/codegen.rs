@@ -266,6 +266,8 @@ fn run_and_compare(
         .map(|o| o.buf.as_mut_ptr().wrapping_add(o.base))
         .collect();
     let out_strides: Vec<i64> = outs.iter().flat_map(|o| o.strides.clone()).collect();
+    // No input wraps.
+    let rings = vec![0u64; 2 * ptrs.len()];
     let args = TileArgs {
         inputs: ptrs.as_ptr(),
         in_strides: in_strides.as_ptr(),
@@ -275,6 +277,7 @@ fn run_and_compare(
         origin: tile.origin.as_ptr(),
         shape: tile.shape.as_ptr(),
         params: pbuf.as_ptr(),
+        rings: rings.as_ptr(),
     };
     // SAFETY: the arrays were laid out to cover the tile and the footprint.
     unsafe { c.run_tile(&args) };

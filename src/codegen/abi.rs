@@ -18,6 +18,12 @@
 //! code does no bounds checks: the caller guarantees that every such address
 //! (for every point and every offset in the kernel's footprint) lies inside
 //! memory it may read, or write for the output.
+//!
+//! A ring (`TileArgs::rings`) changes where the rows of an input are: with
+//! two core axes or more, the address of a row along axis 0 that falls
+//! past the ring's end is taken a ring length back, and one before its
+//! start a ring length on, so a sliding grid can reuse its rows in place
+//! of moving them. A row at most one ring length outside maps so.
 
 /// The arguments of one tile. Every pointer must be valid for the reads the
 /// kernel makes through it: `inputs` and `in_strides` for the inputs the
@@ -44,6 +50,12 @@ pub struct TileArgs {
     /// Scalar parameter `n` occupies bytes `[8n, 8n + 8)`, its value in its own
     /// dtype at the start of the slot (as `Scalar::write` puts it).
     pub params: *const u8,
+    /// Per input, two words: where the ring its rows along axis 0 wrap
+    /// around in starts (the address of its first row at the input
+    /// pointer's place in the other axes) and its byte length (a sliding
+    /// grid, `exec::grid`), or two zeros for memory that does not wrap. Read
+    /// for every input the kernel loads when it has two core axes or more.
+    pub rings: *const u64,
 }
 
 /// The entry point of a compiled kernel.
@@ -68,6 +80,7 @@ pub(crate) mod field {
     pub const ORIGIN: i32 = offset_of!(TileArgs, origin) as i32;
     pub const SHAPE: i32 = offset_of!(TileArgs, shape) as i32;
     pub const PARAMS: i32 = offset_of!(TileArgs, params) as i32;
+    pub const RINGS: i32 = offset_of!(TileArgs, rings) as i32;
 }
 
 /// Bytes per scalar parameter slot.

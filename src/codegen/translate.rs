@@ -127,6 +127,25 @@ pub(super) fn load_flags() -> MemFlagsData {
     data_flags().with_readonly().with_can_move()
 }
 
+/// Where an input's rows wrap (`abi::TileArgs::rings`), as values of
+/// the function's entry block.
+#[derive(Clone, Copy)]
+struct Ring {
+    start: Value,
+    end: Value,
+    len: Value,
+}
+
+/// The row offset along axis 0 that picks a load's pointer slot: each
+/// has its own with two core axes or more, so that each wraps in a ring
+/// on its own (with one axis, every load of an input shares one slot).
+fn row_key(offset: &[i64]) -> i64 {
+    match offset.len() {
+        0 | 1 => 0,
+        _ => offset[0],
+    }
+}
+
 /// State while one `Func` is translated; `arith` adds the per-operation parts.
 pub(super) struct Lowering<'a, 'b> {
     pub(super) f: &'a Func,
@@ -134,8 +153,9 @@ pub(super) struct Lowering<'a, 'b> {
     pub(super) module: &'a mut JITModule,
     pub(super) helpers: HashMap<String, FuncRef>,
     vals: Vec<Option<Value>>,
-    /// Row pointer slots: the loaded inputs, then the output.
-    slot_of_input: HashMap<u32, usize>,
+    /// Row pointer slots: one per loaded input and row offset along axis 0
+    /// (see `row_key`), then the outputs.
+    slot_of_input: HashMap<(u32, i64), usize>,
     /// Byte displacement of each distinct (input, offset) load; `None` for 0.
     disp: HashMap<(u32, Vec<i64>), Option<Value>>,
     /// Per axis: the loop counter and the slots' pointers in the current row.
@@ -256,11 +276,17 @@ impl Lowering<'_, '_> {
         }
         let arg = |l: &mut Self, off: i32| l.b.ins().load(ptr, MemFlagsData::trusted(), args, off);
 
-        // Row pointer slots and their strides per axis.
+        // Row pointer slots and their strides per axis. With two core axes
+        // or more, each row offset along axis 0 of an input has its own
+        // slot, wrapped into the input's ring (`abi::TileArgs::rings`) where
+        // it starts and at each step along axis 0.
         let mut bases = Vec::new();
         let mut strides: Vec<Vec<Value>> = Vec::new();
+        let mut wraps: Vec<Option<Ring>> = Vec::new();
         let inputs = arg(self, field::INPUTS);
         let in_strides = arg(self, field::IN_STRIDES);
+        let ring_table = (n >= 2).then(|| arg(self, field::RINGS));
+        let mut per_input: HashMap<u32, (Value, Vec<Value>, Option<Ring>)> = HashMap::new();
         for (i, inst) in f.insts.iter().enumerate() {
             let Op::Load { input, offset } = &inst.op else {
                 continue;
@@ -268,18 +294,38 @@ impl Lowering<'_, '_> {
             if !live[i] {
                 continue;
             }
-            let slot = match self.slot_of_input.get(input) {
+            let row = row_key(offset);
+            let slot = match self.slot_of_input.get(&(*input, row)) {
                 Some(&s) => s,
                 None => {
+                    let (base, st, ring) = match per_input.get(input) {
+                        Some(x) => x.clone(),
+                        None => {
+                            let at = (*input as usize * 8) as i32;
+                            let base = self.b.ins().load(ptr, MemFlagsData::trusted(), inputs, at);
+                            let size = f.inputs[*input as usize].size() as i64;
+                            let st: Vec<Value> = (0..n)
+                                .map(|k| self.stride(in_strides, *input as usize, k, size))
+                                .collect();
+                            let ring = ring_table.map(|t| self.ring(t, *input as usize));
+                            per_input.insert(*input, (base, st.clone(), ring));
+                            (base, st, ring)
+                        }
+                    };
+                    let mut p = base;
+                    if let Some(ring) = ring {
+                        if row != 0 {
+                            let by = self.b.ins().imul_imm_s(st[0], row);
+                            p = self.b.ins().iadd(p, by);
+                        }
+                        p = self.wrap_up(p, ring);
+                        p = self.wrap_down(p, ring);
+                    }
                     let s = bases.len();
-                    self.slot_of_input.insert(*input, s);
-                    let at = (*input as usize * 8) as i32;
-                    bases.push(self.b.ins().load(ptr, MemFlagsData::trusted(), inputs, at));
-                    let size = f.inputs[*input as usize].size() as i64;
-                    let st = (0..n)
-                        .map(|k| self.stride(in_strides, *input as usize, k, size))
-                        .collect();
+                    self.slot_of_input.insert((*input, row), s);
+                    bases.push(p);
                     strides.push(st);
+                    wraps.push(ring);
                     s
                 }
             };
@@ -489,7 +535,11 @@ impl Lowering<'_, '_> {
                     } else {
                         self.b.ins().imul_imm_s(strides[s][k], step)
                     };
-                    self.b.ins().iadd(self.rows[k][s], by)
+                    let p = self.b.ins().iadd(self.rows[k][s], by);
+                    match wraps.get(s).copied().flatten() {
+                        Some(ring) if k == 0 => self.wrap_down(p, ring),
+                        _ => p,
+                    }
                 })
                 .collect();
             let more = self.b.ins().icmp(IntCC::UnsignedLessThan, i, extents[k]);
@@ -530,6 +580,36 @@ impl Lowering<'_, '_> {
         let seen = self.b.use_var(var);
         let seen = self.b.ins().bor(seen, mask);
         self.b.def_var(var, seen);
+    }
+
+    /// The ring input `a`'s rows wrap around in (`abi::TileArgs::rings`):
+    /// its first address, its end and its byte length.
+    fn ring(&mut self, table: Value, a: usize) -> Ring {
+        let at = (a * 16) as i32;
+        let flags = MemFlagsData::trusted();
+        let start = self.b.ins().load(types::I64, flags, table, at);
+        let len = self.b.ins().load(types::I64, flags, table, at + 8);
+        let end = self.b.ins().iadd(start, len);
+        Ring { start, end, len }
+    }
+
+    /// `p` a ring length back where it lies at or past the ring's end (an
+    /// unsigned compare: no ring is start 0 and length 0, which never
+    /// moves `p`).
+    fn wrap_down(&mut self, p: Value, ring: Ring) -> Value {
+        let past = self
+            .b
+            .ins()
+            .icmp(IntCC::UnsignedGreaterThanOrEqual, p, ring.end);
+        let back = self.b.ins().isub(p, ring.len);
+        self.b.ins().select(past, back, p)
+    }
+
+    /// `p` a ring length on where it lies before the ring's start.
+    fn wrap_up(&mut self, p: Value, ring: Ring) -> Value {
+        let before = self.b.ins().icmp(IntCC::UnsignedLessThan, p, ring.start);
+        let on = self.b.ins().iadd(p, ring.len);
+        self.b.ins().select(before, on, p)
     }
 
     /// The byte stride of array `a` (an input or an output, as `table`
@@ -686,7 +766,7 @@ impl Lowering<'_, '_> {
     /// The address input `input` is read at, `offset` from the current
     /// point, as a register plus an immediate byte offset.
     pub(super) fn load_address(&mut self, input: u32, offset: &[i64]) -> (Value, i32) {
-        let row = self.rows[self.f.ndim - 1][self.slot_of_input[&input]];
+        let row = self.rows[self.f.ndim - 1][self.slot_of_input[&(input, row_key(offset))]];
         let (key, imm) = self.disp_key(input, offset);
         let base = match self.disp[&key] {
             Some(disp) => self.b.ins().iadd(row, disp),
@@ -732,6 +812,11 @@ impl Lowering<'_, '_> {
     /// the innermost offset becomes an immediate and loads along a row share
     /// one address register.
     fn disp_key(&self, input: u32, offset: &[i64]) -> ((u32, Vec<i64>), i32) {
+        let mut offset = offset.to_vec();
+        if offset.len() >= 2 {
+            // Axis 0's offset is the slot's (`row_key`).
+            offset[0] = 0;
+        }
         let last = offset.len() - 1;
         let size = self.f.inputs[input as usize].size() as i64;
         let imm = offset[last]
@@ -739,11 +824,10 @@ impl Lowering<'_, '_> {
             .and_then(|b| i32::try_from(b).ok());
         match imm {
             Some(imm) if self.lanes > 1 => {
-                let mut outer = offset.to_vec();
-                outer[last] = 0;
-                ((input, outer), imm)
+                offset[last] = 0;
+                ((input, offset), imm)
             }
-            _ => ((input, offset.to_vec()), 0),
+            _ => ((input, offset), 0),
         }
     }
 

@@ -21,11 +21,22 @@ pub struct Callee<'a> {
     pub shape: [i64; MAX_NDIM],
 }
 
+/// Where one call reads and writes, for a box of `ndim` axes: input `i`
+/// read at `ins[i]` (the address of offset 0 at the box's first point)
+/// with `in_strides` (`ndim` per input, bytes) and wrapped in `rings` (two
+/// words per input, see `abi::TileArgs::rings`), output `o` written at
+/// `outs[o]` (the box's first point) with `out_strides` (`ndim` per output).
+#[derive(Clone, Copy)]
+pub struct Operands<'p> {
+    pub ins: &'p [*const u8],
+    pub in_strides: &'p [i64],
+    pub rings: &'p [u64],
+    pub outs: &'p [*mut u8],
+    pub out_strides: &'p [i64],
+}
+
 impl Callee<'_> {
-    /// Runs the kernel on box `bx`: input `i` read at `ptrs[i]` (the
-    /// address of offset 0 at the box's first point) with `strides`
-    /// (`ndim` per input, bytes), output `o` written at `outs[o]` (the
-    /// box's first point) with `out_strides` (`ndim` per output). Where every row is contiguous,
+    /// Runs the kernel on box `bx` with operands `op`. Where every row is contiguous,
     /// whole vectors go to the vector variant and a row's last partial
     /// vector is computed as one more vector ending at the row's end: the
     /// points it computes again get the same bits, and no scalar tail runs.
@@ -34,14 +45,7 @@ impl Callee<'_> {
     /// Every read of the kernel's footprint around the box must be inside
     /// readable memory behind `ptrs`, and the box inside the output.
     /// A null pointer is allowed for an input the kernel never reads.
-    pub unsafe fn run(
-        &self,
-        bx: &CoreBox,
-        ptrs: &[*const u8],
-        strides: &[i64],
-        outs: &[*mut u8],
-        out_strides: &[i64],
-    ) {
+    pub unsafe fn run(&self, bx: &CoreBox, op: Operands<'_>) {
         let ndim = bx.len();
         let last = ndim - 1;
         if let Some(width) = self.code.ring_columns()
@@ -53,70 +57,62 @@ impl Callee<'_> {
             while start < bx[last].end {
                 part[last] = start..(start + width).min(bx[last].end);
                 let by = (start - bx[last].start) as i64;
-                let (moved, at) = along_rows(ptrs, strides, outs, out_strides, ndim, by);
+                let (moved, at) = along_rows(op, ndim, by);
+                let op = Operands {
+                    ins: &moved,
+                    outs: &at,
+                    ..op
+                };
                 // SAFETY: a part of the box, with its pointers moved to it.
-                unsafe { self.run_rows(&part, &moved, strides, &at, out_strides) };
+                unsafe { self.run_rows(&part, op) };
                 start = part[last].end;
             }
             return;
         }
         // SAFETY: forwarded.
-        unsafe { self.run_rows(bx, ptrs, strides, outs, out_strides) }
+        unsafe { self.run_rows(bx, op) }
     }
 
     /// `run` on a box no wider than `ring_columns`.
     ///
     /// # Safety
     /// As `run`.
-    unsafe fn run_rows(
-        &self,
-        bx: &CoreBox,
-        ptrs: &[*const u8],
-        strides: &[i64],
-        outs: &[*mut u8],
-        out_strides: &[i64],
-    ) {
+    unsafe fn run_rows(&self, bx: &CoreBox, op: Operands<'_>) {
         let ndim = bx.len();
         let last = ndim - 1;
         let lanes = self.code.lanes();
         let n = bx[last].len();
         let contiguous = (self.out_sizes.iter().enumerate())
-            .all(|(o, &s)| out_strides[o * ndim + last] == s as i64)
-            && self
-                .in_sizes
-                .iter()
-                .enumerate()
-                .all(|(i, &s)| strides[i * ndim + last] == s as i64 || ptrs[i].is_null());
+            .all(|(o, &s)| op.out_strides[o * ndim + last] == s as i64)
+            && (self.in_sizes.iter().enumerate())
+                .all(|(i, &s)| op.in_strides[i * ndim + last] == s as i64 || op.ins[i].is_null());
         // SAFETY (all three calls): forwarded from the caller; the vector
         // calls cover whole vectors of contiguous rows inside the box.
         if lanes == 1 || n < lanes || !contiguous {
-            return unsafe { self.invoke(bx, ptrs, strides, outs, out_strides, false) };
+            return unsafe { self.invoke(bx, op, false) };
         }
         let main = n - n % lanes;
         let mut head = bx.clone();
         head[last] = bx[last].start..bx[last].start + main;
-        unsafe { self.invoke(&head, ptrs, strides, outs, out_strides, true) };
+        unsafe { self.invoke(&head, op, true) };
         if main < n {
             let from = n - lanes;
             let mut tail = bx.clone();
             tail[last] = bx[last].start + from..bx[last].end;
-            let (moved, at) = along_rows(ptrs, strides, outs, out_strides, ndim, from as i64);
-            unsafe { self.invoke(&tail, &moved, strides, &at, out_strides, true) };
+            let (moved, at) = along_rows(op, ndim, from as i64);
+            let op = Operands {
+                ins: &moved,
+                outs: &at,
+                ..op
+            };
+            unsafe { self.invoke(&tail, op, true) };
         }
     }
 
     /// # Safety
     /// As `run`; with `vector`, the box's rows are contiguous and a whole
     /// number of vectors long.
-    unsafe fn invoke(
-        &self,
-        bx: &CoreBox,
-        ptrs: &[*const u8],
-        strides: &[i64],
-        outs: &[*mut u8],
-        out_strides: &[i64],
-        vector: bool,
-    ) {
+    unsafe fn invoke(&self, bx: &CoreBox, op: Operands<'_>, vector: bool) {
         // At most `MAX_NDIM` core axes: fixed arrays, no allocation per call.
         let mut extent = [0u64; MAX_NDIM];
         let mut origin = [0i64; MAX_NDIM];
@@ -124,18 +120,20 @@ impl Callee<'_> {
             extent[k] = r.len() as u64;
             origin[k] = r.start as i64 + self.origin[k];
         }
-        debug_assert_eq!(strides.len(), ptrs.len() * bx.len());
-        debug_assert_eq!(outs.len(), self.out_sizes.len());
-        debug_assert_eq!(out_strides.len(), outs.len() * bx.len());
+        debug_assert_eq!(op.in_strides.len(), op.ins.len() * bx.len());
+        debug_assert_eq!(op.rings.len(), op.ins.len() * 2);
+        debug_assert_eq!(op.outs.len(), self.out_sizes.len());
+        debug_assert_eq!(op.out_strides.len(), op.outs.len() * bx.len());
         let args = TileArgs {
-            inputs: ptrs.as_ptr(),
-            in_strides: strides.as_ptr(),
-            outs: outs.as_ptr(),
-            out_strides: out_strides.as_ptr(),
+            inputs: op.ins.as_ptr(),
+            in_strides: op.in_strides.as_ptr(),
+            outs: op.outs.as_ptr(),
+            out_strides: op.out_strides.as_ptr(),
             extent: extent.as_ptr(),
             origin: origin.as_ptr(),
             shape: self.shape.as_ptr(),
             params: self.params.as_ptr(),
+            rings: op.rings.as_ptr(),
         };
         // SAFETY: forwarded from the caller.
         unsafe {
@@ -148,23 +146,15 @@ impl Callee<'_> {
     }
 }
 
-/// The input and output pointers moved `by` points along the innermost
-/// of `ndim` axes (`strides` and `out_strides` hold `ndim` strides per
-/// pointer).
-fn along_rows(
-    ptrs: &[*const u8],
-    strides: &[i64],
-    outs: &[*mut u8],
-    out_strides: &[i64],
-    ndim: usize,
-    by: i64,
-) -> (Vec<*const u8>, Vec<*mut u8>) {
+/// The input and output pointers of `op` moved `by` points along the
+/// innermost of `ndim` axes.
+fn along_rows(op: Operands<'_>, ndim: usize, by: i64) -> (Vec<*const u8>, Vec<*mut u8>) {
     let step = |i: usize, s: &[i64]| (by * s[i * ndim + ndim - 1]) as isize;
-    let moved = (ptrs.iter().enumerate())
-        .map(|(i, p)| p.wrapping_offset(step(i, strides)))
+    let moved = (op.ins.iter().enumerate())
+        .map(|(i, p)| p.wrapping_offset(step(i, op.in_strides)))
         .collect();
-    let at = (outs.iter().enumerate())
-        .map(|(o, p)| p.wrapping_offset(step(o, out_strides)))
+    let at = (op.outs.iter().enumerate())
+        .map(|(o, p)| p.wrapping_offset(step(o, op.out_strides)))
         .collect();
     (moved, at)
 }

@@ -20,7 +20,7 @@ use crate::base::dtype::DType;
 use crate::base::mode::{Mode, map_index};
 use crate::base::scalar::Scalar;
 use crate::exec::Stage;
-use crate::exec::call::Callee;
+use crate::exec::call::{Callee, Operands};
 use crate::exec::grid::Grid;
 use crate::exec::tile::{self, CoreBox};
 
@@ -102,27 +102,32 @@ impl Engine<'_> {
         let start: Small<i64> = bx.iter().map(|x| x.start as i64).collect();
         let mut ptrs: SmallVec<[*const u8; 8]> = SmallVec::new();
         let mut strides: SmallVec<[i64; 32]> = SmallVec::new();
+        let mut rings: SmallVec<[u64; 16]> = SmallVec::new();
         for (src, read) in srcs.iter().zip(&self.stage.reads) {
             match (*src, read) {
                 (Src::Array { base, strides: cs }, _) => {
                     ptrs.push(self.array_address(base, cs, &start));
                     strides.extend_from_slice(cs);
+                    rings.extend_from_slice(&[0, 0]);
                 }
                 (Src::Grid(g), Some(f)) => {
                     // Inside the array the reads of the interior lie in one
                     // run per axis: the run of its first read.
                     let anchor: Small<usize> =
                         (0..ndim).map(|k| (start[k] + f.lo[k]) as usize).collect();
-                    ptrs.push(g.address(&anchor, &start));
+                    let at = g.address(&anchor, &start);
+                    ptrs.push(at);
                     strides.extend_from_slice(&g.strides);
+                    rings.extend_from_slice(&g.ring_bounds(at, start[0]));
                 }
                 _ => {
                     ptrs.push(std::ptr::null());
                     strides.extend(std::iter::repeat_n(0, ndim));
+                    rings.extend_from_slice(&[0, 0]);
                 }
             }
         }
-        self.call(bx, &ptrs, &strides, dst);
+        self.call(bx, &ptrs, &strides, &rings, dst);
     }
 
     /// Whether an interior box runs faster from contiguous copies of its
@@ -191,15 +196,31 @@ impl Engine<'_> {
     }
 
     /// Runs the stage's code on box `bx`, reading argument `a` at `ptrs[a]`
-    /// (offset 0 at the box's first point) with `strides`.
-    fn call(&self, bx: &CoreBox, ptrs: &[*const u8], strides: &[i64], dst: &mut [Dst<'_>]) {
+    /// (offset 0 at the box's first point) with `strides`, its rows wrapped
+    /// in `rings` (two words per argument, `abi::TileArgs::rings`).
+    fn call(
+        &self,
+        bx: &CoreBox,
+        ptrs: &[*const u8],
+        strides: &[i64],
+        rings: &[u64],
+        dst: &mut [Dst<'_>],
+    ) {
         let (outs, out_strides) = self.dsts_at(dst, bx);
         // SAFETY: for an interior box every read lies inside the arrays
         // (`tile::split`) and inside one run of each grid read (the regions
-        // were grown by the reads); padded boxes read copies that cover box
-        // + footprint. The box lies inside the destination. Null pointers
-        // belong to arguments never read.
-        unsafe { self.callee.run(bx, ptrs, strides, &outs, &out_strides) };
+        // were grown by the reads), or a ring's rows; padded boxes read
+        // copies that cover box + footprint. The box lies inside the
+        // destination (within one stretch of a ring's slots: `strip`).
+        // Null pointers belong to arguments never read.
+        let op = Operands {
+            ins: ptrs,
+            in_strides: strides,
+            rings,
+            outs: &outs,
+            out_strides: &out_strides,
+        };
+        unsafe { self.callee.run(bx, op) };
     }
 
     /// Sets box `bx` of every output to cval (`fill`).
@@ -323,7 +344,8 @@ impl Engine<'_> {
             strides.extend_from_slice(&pstrides);
             bufs.push(buf);
         }
-        self.call(bx, &ptrs, &strides, dst);
+        let rings = vec![0; 2 * ptrs.len()];
+        self.call(bx, &ptrs, &strides, &rings, dst);
         drop(bufs);
     }
 }
@@ -348,6 +370,15 @@ fn fill_box<T: Copy>(out: *mut u8, shape: &[usize], strides: &[i64], v: T) {
     for_each_index(outer, |ix| {
         let off: i64 = ix.iter().zip(strides).map(|(&i, &s)| i as i64 * s).sum();
         let mut row = out.wrapping_offset(off as isize);
+        if n == 1 {
+            // A border column: one point per row, a store and a step each.
+            for _ in 0..rows {
+                // SAFETY: the point is inside the destination.
+                unsafe { (row as *mut T).write_unaligned(v) };
+                row = row.wrapping_offset(row_step);
+            }
+            return;
+        }
         for _ in 0..rows {
             if n > 1 && step == size as isize && (row as usize).is_multiple_of(align_of::<T>()) {
                 // SAFETY: a contiguous, aligned row of the destination.

@@ -35,6 +35,9 @@ pub struct Grid {
     starts: PerAxis<SmallVec<[usize; 3]>>,
     /// Byte strides over slots, C order.
     pub strides: PerAxis<i64>,
+    /// A sliding grid of two axes or more: the rows of its ring, row `i`
+    /// in slot `i mod ring` (0: not a ring).
+    ring: usize,
 }
 
 impl Grid {
@@ -69,13 +72,17 @@ impl Grid {
             runs,
             starts,
             strides,
+            ring: 0,
         }
     }
 
     /// A sliding grid (`exec::strip`): one run of rows along axis 0, empty
     /// at row `first`, that `slide` moves down the array, with room for
     /// `capacity` rows of the product of `rest` (the runs of the other
-    /// axes).
+    /// axes). With other axes its rows are a ring: row `i` is kept in slot
+    /// `i mod capacity`, and the compiled code wraps the rows it reads
+    /// (`abi::TileArgs::rings`), so no row ever moves. A grid of one axis
+    /// (whose rows are points of the vector loop) moves its rows instead.
     pub fn sliding(size: usize, first: usize, capacity: usize, rest: &[Runs]) -> Grid {
         let runs: PerAxis<Runs> = std::iter::once(std::iter::once(0..0).collect::<Runs>())
             .chain(rest.iter().cloned())
@@ -86,6 +93,9 @@ impl Grid {
             g.buf.resize(bytes, 0);
         }
         g.runs[0] = std::iter::once(first..first).collect();
+        if !rest.is_empty() {
+            g.ring = capacity;
+        }
         g
     }
 
@@ -94,20 +104,61 @@ impl Grid {
         self.runs[0][0].clone()
     }
 
+    /// Rows `rows` cut where a ring wraps: the parts whose slots are
+    /// consecutive (one part for a grid that is not a ring).
+    pub fn unwrapped(&self, rows: Range<usize>) -> SmallVec<[Range<usize>; 2]> {
+        let mut out = SmallVec::new();
+        let mut at = rows.start;
+        while at < rows.end {
+            let end = match self.ring {
+                0 => rows.end,
+                r => rows.end.min(at + r - at % r),
+            };
+            out.push(at..end);
+            at = end;
+        }
+        out
+    }
+
+    /// The ring as compiled code takes it (`abi::TileArgs::rings`) for a
+    /// pointer `at` to row `row` (`address`): the address of slot 0 at
+    /// `at`'s place in the other axes (which may lie outside the row's
+    /// slots: a reader's position need not be held), and the ring's byte
+    /// length, so that the ring's bounds fall on whole rows of `at`; zeros
+    /// for a grid that is not a ring.
+    pub fn ring_bounds(&self, at: *const u8, row: i64) -> [u64; 2] {
+        match self.ring {
+            0 => [0, 0],
+            r => {
+                let slot = row.rem_euclid(r as i64);
+                let first = at.wrapping_offset(-(slot * self.strides[0]) as isize);
+                [first as u64, (r as i64 * self.strides[0]) as u64]
+            }
+        }
+    }
+
     /// Makes room in a sliding grid for rows up to `end`, where rows before
-    /// `keep` may be dropped. Rows stay where they are while the buffer has
-    /// room past them; when it has not, the rows kept move to its front (so
-    /// the grid stays dense, its strides the same): a buffer of several
-    /// times the rows kept moves few rows per row computed.
+    /// `keep` may be dropped. A ring drops them and reuses their slots.
+    /// Otherwise rows stay where they are while the buffer has room past
+    /// them; when it has not, the rows kept move to its front (so the grid
+    /// stays dense, its strides the same): a buffer of several times the
+    /// rows kept moves few rows per row computed.
     pub fn slide(&mut self, keep: usize, end: usize) {
         let r = self.rows();
         let keep = keep.clamp(r.start, r.end);
         let row = self.strides[0] as usize;
-        let room = self.buf.len() / row.max(1);
+        let room = match self.ring {
+            0 => self.buf.len() / row.max(1),
+            ring => ring,
+        };
         assert!(
             end >= r.end && (row == 0 || end - keep <= room),
             "a sliding grid holds the rows its readers keep"
         );
+        if self.ring > 0 {
+            self.runs[0][0] = keep..end;
+            return;
+        }
         if end - r.start <= room {
             self.runs[0][0] = r.start..end;
             return;
@@ -120,16 +171,24 @@ impl Grid {
     /// The slot of index `i` along axis `k`, if the grid holds it.
     pub fn slot(&self, k: usize, i: usize) -> Option<usize> {
         let runs = &self.runs[k];
+        if k == 0 && self.ring > 0 {
+            return runs[0].contains(&i).then_some(i % self.ring);
+        }
         let r = runs.partition_point(|r| r.end <= i);
         (r < runs.len() && runs[r].contains(&i)).then(|| self.starts[k][r] + (i - runs[r].start))
     }
 
     /// The address that position `p` would have if the run holding
     /// position `anchor` (per axis) went on linearly: for pointers the
-    /// compiled code offsets from.
+    /// compiled code offsets from. Along a ring's axis 0 it is the slot of
+    /// row `p[0]` (held or not: the compiled code wraps what it reads).
     pub fn address(&self, anchor: &[usize], p: &[i64]) -> *const u8 {
         let mut off = 0i64;
         for k in 0..anchor.len() {
+            if k == 0 && self.ring > 0 {
+                off += p[0].rem_euclid(self.ring as i64) * self.strides[0];
+                continue;
+            }
             let slot = self.slot(k, anchor[k]).expect("the anchor is in the grid") as i64;
             off += (slot + p[k] - anchor[k] as i64) * self.strides[k];
         }
@@ -231,22 +290,45 @@ mod tests {
     }
 
     #[test]
-    fn a_sliding_grid_moves_its_rows_only_when_out_of_room() {
-        // One byte per point, rows of 2 (the second axis), room for 4 rows.
-        let mut g = Grid::sliding(1, 10, 4, &[smallvec![0..2]]);
-        g.buf.truncate(8);
+    fn a_sliding_grid_of_one_axis_moves_its_rows_only_when_out_of_room() {
+        // One byte per point, room for 4 points.
+        let mut g = Grid::sliding(1, 10, 4, &[]);
+        g.buf.truncate(4);
         g.slide(10, 13);
-        g.buf[..6].copy_from_slice(&[10, 10, 11, 11, 12, 12]);
-        // Room for row 13 without moving: row 10 stays, unread.
+        g.buf[..3].copy_from_slice(&[10, 11, 12]);
+        // Room for point 13 without moving: point 10 stays, unread.
         g.slide(12, 14);
         assert_eq!(g.rows(), 10..14);
         assert_eq!(g.slot(0, 12), Some(2));
-        // Row 15 does not fit: rows 12 and 13 move to the front.
-        g.buf[6..8].copy_from_slice(&[13, 13]);
+        // Point 15 does not fit: points 12 and 13 move to the front.
+        g.buf[3] = 13;
         g.slide(12, 16);
         assert_eq!(g.rows(), 12..16);
-        assert_eq!(&g.buf[..4], &[12, 12, 13, 13]);
+        assert_eq!(&g.buf[..2], &[12, 13]);
         assert_eq!(g.slot(0, 13), Some(1));
+        g.release();
+    }
+
+    #[test]
+    fn a_sliding_grid_of_rows_reuses_the_slots_of_rows_dropped() {
+        // Rows of 2 one-byte points, a ring of 3 rows.
+        let mut g = Grid::sliding(1, 10, 3, &[smallvec![0..2]]);
+        g.slide(10, 13);
+        assert_eq!((g.slot(0, 10), g.slot(0, 12)), (Some(1), Some(0)));
+        // Rows 13 and 14 take the slots of rows 10 and 11: nothing moves.
+        g.slide(12, 15);
+        assert_eq!(g.rows(), 12..15);
+        assert_eq!(
+            (g.slot(0, 13), g.slot(0, 14), g.slot(0, 11)),
+            (Some(1), Some(2), None)
+        );
+        // Rows 13..17 cross the ring's end after row 14 (slot 2).
+        assert_eq!(g.unwrapped(13..17).to_vec(), vec![13..15, 15..17]);
+        // The ring for a pointer to row 13, column 1: slot 0 at column 1.
+        let at = g.address(&[13, 1], &[13, 1]);
+        let base = g.buf.as_ptr() as u64;
+        assert_eq!(at as u64, base + 2 + 1);
+        assert_eq!(g.ring_bounds(at, 13), [base + 1, 6]);
         g.release();
     }
 

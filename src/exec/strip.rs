@@ -37,6 +37,9 @@ pub struct Walk {
     /// Per stage, its needed readers and the lowest row offset they read
     /// it at.
     pub readers: Vec<Vec<(usize, i64)>>,
+    /// Per stage, the farthest row offset (either way) its needed readers
+    /// read it at.
+    pub reach: Vec<usize>,
     /// Output rows per step.
     pub chunk: usize,
 }
@@ -48,10 +51,20 @@ impl Walk {
         let n = stages.len();
         let (lead, readers) = leads(stages, |j| span[j].is_some());
         debug_assert_eq!(span.len(), n);
+        let mut reach = vec![0usize; n];
+        for r in (0..n).filter(|&r| span[r].is_some()) {
+            for (a, read) in stages[r].args.iter().zip(&stages[r].reads) {
+                if let (Arg::Node(j, _), Some(f)) = (a, read) {
+                    let far = f.lo[0].unsigned_abs().max(f.hi[0].unsigned_abs());
+                    reach[*j] = reach[*j].max(far as usize);
+                }
+            }
+        }
         Walk {
             span,
             lead,
             readers,
+            reach,
             chunk: chunk.max(1),
         }
     }
@@ -167,9 +180,17 @@ impl super::Job<'_> {
         let (in_bases, mut out) = self.bases(loop_flat);
         let mut grids: Vec<Vec<Grid>> = (0..n)
             .map(|j| match (&walk.span[j], &needs[j]) {
-                (Some(s), Some(nj)) if j + 1 < n => (self.stages[j].out_dtypes.iter())
-                    .map(|d| Grid::sliding(d.size(), s.start, room(cap[j]), &nj[1..]))
-                    .collect(),
+                (Some(s), Some(nj)) if j + 1 < n => {
+                    // A ring (two axes or more) wraps each read once: it
+                    // holds at least as many rows as any read reaches.
+                    let rows = match nj.len() {
+                        1 => room(cap[j]),
+                        _ => cap[j].max(walk.reach[j] + 1),
+                    };
+                    (self.stages[j].out_dtypes.iter())
+                        .map(|d| Grid::sliding(d.size(), s.start, rows, &nj[1..]))
+                        .collect()
+                }
                 _ => Vec::new(),
             })
             .collect();
@@ -200,10 +221,17 @@ impl super::Job<'_> {
             let runs: PerAxis<Runs> = std::iter::once(std::iter::once(rows).collect())
                 .chain(nj[1..].iter().cloned())
                 .collect();
-            for_each_run_box(&runs, |r| {
-                let mut dst: SmallVec<[Dst; 4]> = made.iter_mut().map(Dst::Grid).collect();
-                engine.compute(r, &srcs, &mut dst);
-            });
+            // The compiled code writes rows at one stride: a box of rows
+            // stays within one stretch of a ring's slots.
+            let parts = made.first().map(|g| g.unwrapped(runs[0][0].clone()));
+            for part in parts.into_iter().flatten() {
+                let mut runs = runs.clone();
+                runs[0] = std::iter::once(part).collect();
+                for_each_run_box(&runs, |r| {
+                    let mut dst: SmallVec<[Dst; 4]> = made.iter_mut().map(Dst::Grid).collect();
+                    engine.compute(r, &srcs, &mut dst);
+                });
+            }
         });
         grids.into_iter().flatten().for_each(Grid::release);
     }
@@ -220,6 +248,7 @@ mod tests {
             span: vec![Some(8..32), Some(9..31), Some(10..30)],
             lead: vec![2, 1, 0],
             readers: vec![vec![(1, -1)], vec![(2, -1)], vec![]],
+            reach: vec![1, 1, 0],
             chunk,
         }
     }
