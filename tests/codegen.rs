@@ -244,8 +244,9 @@ struct Tile {
     shape: Vec<i64>,
 }
 
-/// Runs `c` over `tile` and compares every output point, and that nothing
-/// outside the output points was written.
+/// Runs `c` over `tile` (its vector variant with `vector`) and compares
+/// every output point, and that nothing outside the output points was
+/// written.
 fn run_and_compare(
     c: &Compiled,
     f: &Func,
@@ -253,6 +254,7 @@ fn run_and_compare(
     outs: &mut [Array],
     tile: &Tile,
     params: &[Scalar],
+    vector: bool,
 ) -> Result<(), String> {
     let n = f.ndim;
     let ptrs: Vec<*const u8> = inputs.iter().map(Array::ptr).collect();
@@ -279,8 +281,14 @@ fn run_and_compare(
         params: pbuf.as_ptr(),
         rings: rings.as_ptr(),
     };
-    // SAFETY: the arrays were laid out to cover the tile and the footprint.
-    unsafe { c.run_tile(&args) };
+    // SAFETY: the arrays were laid out to cover the tile and the footprint
+    // (for `vector`, with contiguous rows at least `lanes` wide).
+    unsafe {
+        match vector {
+            true => c.run_tile_vector(&args),
+            false => c.run_tile(&args),
+        }
+    };
 
     let mut written: Vec<Vec<bool>> = outs.iter().map(|o| vec![false; o.buf.len()]).collect();
     let total: u64 = tile.extent.iter().product();
@@ -656,7 +664,7 @@ fn check_seed(seed: u64) -> Result<(), String> {
             .iter()
             .map(|&d| random_scalar(&mut rng, d))
             .collect();
-        run_and_compare(&c, &f, &inputs, &mut outs, &tile, &params)?;
+        run_and_compare(&c, &f, &inputs, &mut outs, &tile, &params, false)?;
     }
     Ok(())
 }
@@ -719,7 +727,7 @@ fn run_1d(f: &Func, columns: &[Vec<Scalar>]) -> Vec<Scalar> {
         origin: vec![0],
         shape: vec![len as i64],
     };
-    if let Err(e) = run_and_compare(&c, f, &inputs, &mut out, &tile, &[]) {
+    if let Err(e) = run_and_compare(&c, f, &inputs, &mut out, &tile, &[], false) {
         panic!("{e}\n{}", print(f));
     }
     (0..len as i64).map(|i| out[0].get(&[i])).collect()
@@ -746,6 +754,90 @@ fn binary_1d(op: BinaryOp, d: DType, values: &[Scalar]) -> Vec<Scalar> {
         out,
     );
     run_1d(&f, &pairs(values))
+}
+
+/// `x[0, -1] + 2 * x[0, 0] + x[0, 1]` in `f32`: a small float body, whose
+/// vector loop runs steps of several vectors.
+fn three_point_f32() -> Func {
+    let load = |dx: i64| Inst {
+        op: Op::Load {
+            input: 0,
+            offset: vec![0, dx],
+        },
+        dtype: DType::F32,
+    };
+    let inst = |op| Inst {
+        op,
+        dtype: DType::F32,
+    };
+    Func {
+        name: "t".into(),
+        ndim: 2,
+        inputs: vec![DType::F32],
+        params: vec![],
+        out_dtypes: vec![DType::F32],
+        insts: vec![
+            load(-1),
+            load(0),
+            load(1),
+            inst(Op::Const(Scalar::F32(2.0))),
+            inst(Op::Binary(BinaryOp::Mul, 3, 1)),
+            inst(Op::Binary(BinaryOp::Add, 0, 4)),
+            inst(Op::Binary(BinaryOp::Add, 5, 2)),
+        ],
+        results: vec![6],
+        footprint: Footprint {
+            lo: vec![0, -1],
+            hi: vec![0, 1],
+        },
+    }
+}
+
+/// A float vector loop takes rows of any width of at least one vector:
+/// whole steps, then one more step or single vectors ending at the row's
+/// end. Every width from one vector to three steps and a vector gives the
+/// reference's values and writes nothing past the row.
+#[test]
+fn float_vector_rows_of_every_width_equal_the_reference() {
+    let f = three_point_f32();
+    let c = codegen::compile(&f).unwrap_or_else(|e| panic!("{e}\n{}", print(&f)));
+    let (lanes, step) = (c.lanes(), c.points_per_step());
+    assert!(
+        c.any_width() && lanes == 4 && step > lanes,
+        "{lanes} {step}"
+    );
+    let mut rng = StdRng::seed_from_u64(7);
+    for width in lanes..=3 * step + lanes {
+        let rows = 3;
+        // Contiguous rows with one column of halo on each side.
+        let pitch = (width + 2) as i64 * 4;
+        let mut buf = vec![0u8; rows * (width + 2) * 4];
+        for v in buf.chunks_mut(4) {
+            v.copy_from_slice(&rng.random_range(-100.0f32..100.0).to_le_bytes());
+        }
+        let input = Array {
+            dtype: DType::F32,
+            buf,
+            base: 4,
+            strides: vec![pitch, 4],
+        };
+        // Output rows with guard bytes after each row.
+        let out_pitch = (width + 3) as i64 * 4;
+        let mut out = [Array {
+            dtype: DType::F32,
+            buf: vec![0xa5; rows * (width + 3) * 4],
+            base: 0,
+            strides: vec![out_pitch, 4],
+        }];
+        let tile = Tile {
+            extent: vec![rows as u64, width as u64],
+            origin: vec![0, 0],
+            shape: vec![rows as i64, width as i64],
+        };
+        if let Err(e) = run_and_compare(&c, &f, &[input], &mut out, &tile, &[], true) {
+            panic!("width {width}: {e}");
+        }
+    }
 }
 
 #[test]

@@ -49,16 +49,29 @@ fn cl_err(e: impl std::fmt::Display) -> CodegenError {
     CodegenError::Cranelift(e.to_string())
 }
 
+/// How the vector variant's innermost loop walks a row.
+#[derive(Clone, Copy)]
+struct VectorShape {
+    /// Points per vector; with `!any_width`, per step.
+    lanes: usize,
+    /// Points per step of the unrolled loop.
+    per_step: usize,
+    /// It takes rows of any width of at least `lanes` (`vector::any_width`);
+    /// else only rows of a multiple of `lanes`.
+    any_width: bool,
+}
+
 /// A compiled kernel: the machine code and the module that owns it.
 pub struct Compiled {
     /// Always `Some` until `drop` frees it.
     module: Option<JITModule>,
     entry: TileFn,
     clif: String,
-    /// The vector variant and its lanes, when the kernel has one (see
-    /// `vector`): it needs contiguous innermost rows and an innermost
-    /// extent that is a multiple of the lanes.
-    vector: Option<(TileFn, usize)>,
+    /// The vector variant and its shape, when the kernel has one (see
+    /// `vector`): it needs contiguous innermost rows, and an innermost
+    /// extent of at least its lanes (and a multiple of them, unless it
+    /// takes any width).
+    vector: Option<(TileFn, VectorShape)>,
     /// The vector variant keeps row sums in a ring buffer (`rowsum`).
     rings: bool,
     /// The scalar function's machine code as text.
@@ -97,9 +110,21 @@ impl Compiled {
         self.rings.then_some(RING_COLUMNS)
     }
 
-    /// Points per iteration of the vector variant; 1 when there is none.
+    /// The vector variant takes rows of at least this many points (and,
+    /// unless `any_width`, a multiple of it); 1 when there is none.
     pub fn lanes(&self) -> usize {
-        self.vector.map_or(1, |v| v.1)
+        self.vector.map_or(1, |v| v.1.lanes)
+    }
+
+    /// The vector variant takes rows of any width of at least `lanes()`.
+    pub fn any_width(&self) -> bool {
+        self.vector.is_some_and(|v| v.1.any_width)
+    }
+
+    /// Points per step of the vector variant's innermost loop; 1 when
+    /// there is none.
+    pub fn points_per_step(&self) -> usize {
+        self.vector.map_or(1, |v| v.1.per_step)
     }
 
     /// Runs the vector variant over one tile.
@@ -108,7 +133,8 @@ impl Compiled {
     ///
     /// As `run_tile`, and moreover: `self.lanes() > 1`, every loaded input
     /// and the output have an innermost byte stride equal to their element
-    /// size, and the innermost extent is a multiple of `self.lanes()`.
+    /// size, and the innermost extent is at least `self.lanes()` and, unless
+    /// `self.any_width()`, a multiple of it.
     ///
     /// Where the variant reports lanes it could not finish (see [`TileFn`]),
     /// the tile is computed again by the scalar function, which overwrites
@@ -199,7 +225,7 @@ struct Defined {
     entry: TileFn,
     clif: String,
     asm: String,
-    vector: Option<(TileFn, usize)>,
+    vector: Option<(TileFn, VectorShape)>,
     rings: bool,
 }
 
@@ -210,13 +236,21 @@ fn define(func: &Func, module: &mut JITModule) -> Result<Defined, CodegenError> 
     let variant = vector::variant(func);
     let rings = variant.as_ref().is_some_and(|v| v.3.is_some());
     let vector = match variant {
-        Some((_, lanes, unroll, _)) => {
+        Some((plan, lanes, unroll, rowsum)) => {
+            let variant_rowsum_free = rowsum.is_none();
             let (id, _, vasm) = declare(func, module, "stn_tile_vector", lanes)?;
             let per_step = lanes * unroll;
             asm = format!(
                 "; scalar tile function\n{asm}\n; vector variant, {per_step} points per step\n{vasm}"
             );
-            Some((id, per_step))
+            let any_width = vector::any_width(plan) && variant_rowsum_free;
+            let lanes = if any_width { lanes } else { per_step };
+            let shape = VectorShape {
+                lanes,
+                per_step,
+                any_width,
+            };
+            Some((id, shape))
         }
         None => None,
     };
@@ -231,7 +265,7 @@ fn define(func: &Func, module: &mut JITModule) -> Result<Defined, CodegenError> 
         entry: entry(scalar),
         clif,
         asm,
-        vector: vector.map(|(id, l)| (entry(id), l)),
+        vector: vector.map(|(id, v)| (entry(id), v)),
         rings,
     })
 }

@@ -32,7 +32,7 @@ use crate::base::scalar::Scalar;
 use crate::ir::{Func, Op, ValueId};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
-    BlockArg, FuncRef, Function, InstBuilder, MemFlagsData, Type, Value, types,
+    Block, BlockArg, FuncRef, Function, InstBuilder, MemFlagsData, Type, Value, types,
 };
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::JITModule;
@@ -127,6 +127,30 @@ pub(super) fn load_flags() -> MemFlagsData {
     data_flags().with_readonly().with_can_move()
 }
 
+/// Where a row loop ends (`Lowering::next_or_last`).
+#[derive(Clone, Copy)]
+struct RowEnd {
+    /// The column of the last iteration: `extent - width`.
+    last: Value,
+    extent: Value,
+    /// Points per iteration.
+    width: i64,
+    /// Where the loop goes when the row is done.
+    done: Block,
+}
+
+/// The row loop of a vector variant that takes rows of any width of at
+/// least one vector (`Lowering::any_width`).
+struct AnyWidth {
+    /// The column of a row's last step: its extent less a step.
+    last_step: Value,
+    /// Entered with column 0: to the steps, or to `short` for a row
+    /// narrower than a step.
+    enter: Block,
+    /// The loop of single vectors, entered with column 0.
+    short: Block,
+}
+
 /// Where an input's rows wrap (`abi::TileArgs::rings`), as values of
 /// the function's entry block.
 #[derive(Clone, Copy)]
@@ -191,6 +215,11 @@ pub(super) struct Lowering<'a, 'b> {
     pub(super) plan: Option<super::vector::Plan>,
     /// Vector copies per step of the innermost loop (`vector::variant`).
     pub(super) unroll: usize,
+    /// The innermost loop takes rows of any width of at least one vector:
+    /// a row's last step (or, in a row narrower than a step, its last
+    /// vector) ends at the row's end, computing some points again with
+    /// the same bits (`vector::any_width`).
+    any_width: bool,
     /// Row sums shared between output rows, kept in a ring buffer.
     rowsum: Option<super::rowsum::RowSum>,
     /// Value ranges (`analysis::range`), for integer vector code.
@@ -240,6 +269,9 @@ pub(super) fn build(
         splats: HashMap::new(),
         plan: variant.as_ref().map(|v| v.0),
         unroll: variant.as_ref().map_or(1, |v| v.2),
+        any_width: variant
+            .as_ref()
+            .is_some_and(|v| super::vector::any_width(v.0) && v.3.is_none()),
         rowsum: variant.and_then(|v| v.3),
         ranges: crate::ir::range::ranges(f),
         redo: None,
@@ -405,6 +437,22 @@ impl Lowering<'_, '_> {
         let exit = self.b.create_block();
         // The vector variant's innermost loop carries its column alone.
         let indexed = self.lanes > 1;
+        // Rows of any width (`AnyWidth`): where a row's last step starts,
+        // and the blocks that choose steps or single vectors.
+        let tail = self.any_width.then(|| {
+            let step = (self.lanes * self.unroll) as i64;
+            let last_step = self.last_start(extents[n - 1], step);
+            let enter = self.b.create_block();
+            self.b.append_block_param(enter, types::I64);
+            let short = self.b.create_block();
+            self.b.append_block_param(short, types::I64);
+            AnyWidth {
+                last_step,
+                enter,
+                short,
+            }
+        });
+        let inner = tail.as_ref().map_or(loops[n - 1], |t| t.enter);
         for (k, &lp) in loops.iter().enumerate() {
             self.b.append_block_param(lp, types::I64);
             if indexed && k + 1 == n {
@@ -422,7 +470,18 @@ impl Lowering<'_, '_> {
         }
         let zero = self.b.ins().iconst(types::I64, 0);
         let start = block_args(zero, if indexed && n == 1 { &[] } else { &bases });
-        self.b.ins().brif(empty, exit, &[], loops[0], &start);
+        let first = if n == 1 { inner } else { loops[0] };
+        self.b.ins().brif(empty, exit, &[], first, &start);
+        if let Some(t) = &tail {
+            // Steps where one fits, else single vectors.
+            self.b.switch_to_block(t.enter);
+            let c = self.b.block_params(t.enter)[0];
+            let step = (self.lanes * self.unroll) as i64;
+            let fits =
+                (self.b.ins()).icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, extents[n - 1], step);
+            let at = block_args(c, &[]);
+            self.b.ins().brif(fits, loops[n - 1], &at, t.short, &at);
+        }
 
         for k in 0..n {
             self.b.switch_to_block(loops[k]);
@@ -454,7 +513,8 @@ impl Lowering<'_, '_> {
                     &self.rows[k][..]
                 };
                 let next = block_args(zero, carried);
-                self.b.ins().jump(loops[k + 1], &next);
+                let to = if k + 2 == n { inner } else { loops[k + 1] };
+                self.b.ins().jump(to, &next);
             } else if let Some(rs) = shared {
                 // One step of a row: per copy, one new row sum added to the
                 // ring buffer's earlier rows, and stored into it.
@@ -542,9 +602,21 @@ impl Lowering<'_, '_> {
                     }
                 })
                 .collect();
+            let done = if k > 0 { latches[k - 1] } else { exit };
+            if let (Some(t), true) = (&tail, k + 1 == n) {
+                let row = RowEnd {
+                    last: t.last_step,
+                    extent: extents[k],
+                    width: (self.lanes * self.unroll) as i64,
+                    done,
+                };
+                self.next_or_last(row, i, loops[k], Some(t.short));
+                let (short, extent) = (t.short, extents[k]);
+                self.short_row(short, extent, done, out_slot, &live, &level)?;
+                continue;
+            }
             let more = self.b.ins().icmp(IntCC::UnsignedLessThan, i, extents[k]);
             let again = block_args(i, &moved);
-            let done = if k > 0 { latches[k - 1] } else { exit };
             self.b.ins().brif(more, loops[k], &again, done, &[]);
         }
         self.b.switch_to_block(exit);
@@ -559,6 +631,100 @@ impl Lowering<'_, '_> {
             status = self.b.ins().bor(status, any);
         }
         self.b.ins().return_(&[status]);
+        Ok(())
+    }
+
+    /// The latch of row loop `lp` whose last iteration starts at column
+    /// `row.last` (the extent less the `row.width` points of one
+    /// iteration): on to `next` while it is at most `last`. Then, where
+    /// `next` is short of the extent, the rest: one more iteration at
+    /// `last` (computing some points again) or, with `short` and a rest
+    /// under half an iteration, the single-vector loop `short` from
+    /// `next`. Then on to `row.done`.
+    fn next_or_last(&mut self, row: RowEnd, next: Value, lp: Block, short: Option<Block>) {
+        let RowEnd {
+            last,
+            extent,
+            width,
+            done,
+        } = row;
+        let fix = self.b.create_block();
+        let more = self
+            .b
+            .ins()
+            .icmp(IntCC::UnsignedLessThanOrEqual, next, last);
+        self.b
+            .ins()
+            .brif(more, lp, &block_args(next, &[]), fix, &[]);
+        self.b.switch_to_block(fix);
+        let rest = self.b.ins().icmp(IntCC::UnsignedLessThan, next, extent);
+        let at_last = block_args(last, &[]);
+        let Some(short) = short else {
+            self.b.ins().brif(rest, lp, &at_last, done, &[]);
+            return;
+        };
+        let choose = self.b.create_block();
+        self.b.ins().brif(rest, choose, &[], done, &[]);
+        self.b.switch_to_block(choose);
+        // The single vectors start no later than the row's last vector.
+        let last_vector = self.b.ins().iadd_imm_s(extent, -(self.lanes as i64));
+        let from = self.b.ins().umin(next, last_vector);
+        let at_next = block_args(from, &[]);
+        let half = self.b.ins().iadd_imm_s(last, width / 2);
+        let big = self
+            .b
+            .ins()
+            .icmp(IntCC::UnsignedLessThanOrEqual, next, half);
+        self.b.ins().brif(big, lp, &at_last, short, &at_next);
+    }
+
+    /// `extent - by`, for a row of at least `by` columns: where a row's
+    /// last iteration of `by` columns starts. Written `umin(extent - by,
+    /// extent)` so that Cranelift keeps it in a register through the loop:
+    /// it recomputes an add of a constant in every block that uses it,
+    /// which there took the counter's register and cost a move and a jump
+    /// per step.
+    fn last_start(&mut self, extent: Value, by: i64) -> Value {
+        let last = self.b.ins().iadd_imm_s(extent, -by);
+        self.b.ins().umin(last, extent)
+    }
+
+    /// The loop of single vectors from the column `short` is entered with
+    /// (0 in a row narrower than a step, at least a vector wide; or where
+    /// the steps left less than half a step) to the row's end; then on to
+    /// `done`.
+    fn short_row(
+        &mut self,
+        short: Block,
+        extent: Value,
+        done: Block,
+        out_slot: usize,
+        live: &[bool],
+        level: &[i32],
+    ) -> Result<(), CodegenError> {
+        let k = self.f.ndim - 1;
+        self.b.switch_to_block(short);
+        let c = self.b.block_params(short)[0];
+        let last = self.last_start(extent, self.lanes as i64);
+        let (counter, col) = (self.counters[k], self.col);
+        (self.counters[k], self.col, self.copy) = (c, Some(c), 0);
+        // Splats made in the steps' block do not dominate this one.
+        self.splats.clear();
+        self.emit_level(k as i32, live, level)?;
+        let mut pending = vec![None; self.f.results.len()];
+        for (o, &r) in self.f.results.iter().enumerate() {
+            let v = self.vector_of(r);
+            self.store_copy(o, out_slot + o, v, 0, &mut pending);
+        }
+        (self.counters[k], self.col) = (counter, col);
+        let next = self.b.ins().iadd_imm_s(c, self.lanes as i64);
+        let row = RowEnd {
+            last,
+            extent,
+            width: self.lanes as i64,
+            done,
+        };
+        self.next_or_last(row, next, short, None);
         Ok(())
     }
 

@@ -13,9 +13,9 @@
 //!   exactness is checked for the proven range.
 //!
 //! Values computed in outer loops stay scalar and are splatted where the
-//! innermost loop uses them. The executor runs the variant only on boxes whose innermost rows are
-//! contiguous and whose innermost extent is a multiple of the lanes; the
-//! remaining columns go to the scalar function.
+//! innermost loop uses them. The executor runs the variant only on boxes
+//! whose innermost rows are contiguous and at least a vector wide (for
+//! the integer plans, a multiple of a step: `any_width`).
 
 use super::CodegenError;
 use super::rowsum::RowSum;
@@ -29,16 +29,48 @@ use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Type, Value, types};
 
 /// How many vectors one step of the vector loop computes: the body is
 /// emitted this many times, on consecutive runs of lanes, which saves loop
-/// overhead. Float
-/// kernels take four: their sums are chains of dependent adds (floats are
-/// not reassociated), and four independent chains hide the adds' latency
-/// (W2's nine-point f64 sum: 28 us per call with two, see BENCHMARKS.md).
-/// Integer adds take one cycle; more copies there would only spill.
-pub(super) fn unroll(plan: Option<Plan>) -> usize {
+/// overhead (an add, a compare and a branch per step). Float kernels take
+/// eight when their body is small (at most `SMALL_BODY` instructions per
+/// vector: there the loop's three are a tenth of the work at four copies,
+/// W4's 7-point sum 2.86 instructions per point at four, see
+/// BENCHMARKS.md) and four otherwise: their sums are chains of dependent
+/// adds (floats are not reassociated), and four independent chains hide
+/// the adds' latency (W2's nine-point f64 sum: 28 us per call with two).
+/// A float loop takes rows of any width (`any_width`), so more copies
+/// never cost another call. Integer
+/// adds take one cycle; more copies there would only spill.
+pub(super) fn unroll(f: &Func, plan: Option<Plan>) -> usize {
     match plan {
+        Some(Plan::Float(_)) if body_size(f) <= SMALL_BODY => 8,
         Some(Plan::Float(_)) => 4,
         _ => 2,
     }
+}
+
+/// The largest body, in IR instructions per point, that float kernels
+/// unroll eight times.
+const SMALL_BODY: usize = 24;
+
+/// The live instructions of `f` other than constants: about the vector
+/// instructions one copy of the body takes.
+fn body_size(f: &Func) -> usize {
+    let live = liveness(f);
+    (f.insts.iter().enumerate())
+        .filter(|(i, inst)| live[*i] && !matches!(inst.op, Op::Const(_)))
+        .count()
+}
+
+/// Whether the vector loop of `plan` takes rows of any width of at least
+/// one vector: its last step ends at the row's end (in a row narrower than
+/// a step, single vectors do, the last ending at the row's end), computing
+/// the points it overlaps again with the same bits. One call then covers
+/// a box, and a step of eight copies costs no more points than one of
+/// four. The integer loops keep whole steps, the executor computing a
+/// row's rest as one more step ending at its end (their pairs of copies
+/// share a narrowing store, and row sums fill their ring buffer a step at
+/// a time).
+pub(super) fn any_width(plan: Plan) -> bool {
+    matches!(plan, Plan::Float(_))
 }
 
 /// The byte plan of `f`: every live value is a u8 (or every one an i8)
@@ -84,7 +116,7 @@ pub(super) fn variant(f: &Func) -> Option<(Plan, usize, usize, Option<RowSum>)> 
         }
         _ => None,
     };
-    let unroll = unroll(Some(plan));
+    let unroll = unroll(f, Some(plan));
     Some((plan, lanes, unroll, rowsum))
 }
 

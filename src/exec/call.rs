@@ -91,6 +91,9 @@ impl Callee<'_> {
         if lanes == 1 || n < lanes || !contiguous {
             return unsafe { self.invoke(bx, op, false) };
         }
+        if self.code.any_width() {
+            return unsafe { self.invoke(bx, op, true) };
+        }
         let main = n - n % lanes;
         let mut head = bx.clone();
         head[last] = bx[last].start..bx[last].start + main;

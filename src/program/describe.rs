@@ -97,7 +97,7 @@ pub fn inspect(k: &Kernel, dtypes: &[DType], emit: Emit, run: &Run) -> Result<St
         outputs_text(&s.typed.out_dtypes)
     );
     let _ = writeln!(out, "footprint: {}", footprint_text(&s.func.footprint));
-    match s.compiled.lanes() {
+    match s.compiled.points_per_step() {
         1 => out.push_str("vector variant: none (scalar code only)\n"),
         n => {
             let _ = writeln!(out, "vector variant: {n} points per step");
