@@ -15,6 +15,7 @@ pub mod abi;
 mod arith;
 mod float_div;
 mod rank;
+mod rowsort;
 mod rowsum;
 mod translate;
 mod vector;
@@ -72,7 +73,8 @@ pub struct Compiled {
     /// extent of at least its lanes (and a multiple of them, unless it
     /// takes any width).
     vector: Option<(TileFn, VectorShape)>,
-    /// The vector variant keeps row sums in a ring buffer (`rowsum`).
+    /// The vector variant keeps work shared between output rows (row
+    /// sums, sorted rows) in a ring buffer (`vector::Shared`).
     rings: bool,
     /// The scalar function's machine code as text.
     asm: String,
@@ -104,8 +106,9 @@ impl Compiled {
         &self.asm
     }
 
-    /// The widest box the vector variant takes: one that keeps row sums in
-    /// a ring buffer of `RING_COLUMNS` points per row (see `rowsum`).
+    /// The widest box the vector variant takes: one that keeps shared rows
+    /// in a ring buffer of `RING_COLUMNS` points per row (see
+    /// `vector::Shared`).
     pub fn ring_columns(&self) -> Option<usize> {
         self.rings.then_some(RING_COLUMNS)
     }
@@ -175,8 +178,10 @@ impl Drop for Compiled {
     }
 }
 
-/// Points per row of the row-sum ring buffer (`rowsum`): boxes up to this
-/// wide keep their row sums on the stack (rows x 4096 x 4 bytes at most).
+/// Points per row of the ring buffer of shared rows (`vector::Shared`):
+/// boxes up to this wide keep them on the stack (rows x planes x 4096 x
+/// 4 bytes at most: 128 KiB for 8 rows of 32-bit sums, 144 KiB for the
+/// three sorted planes of a 32-bit median's three rows).
 pub(crate) const RING_COLUMNS: usize = 4096;
 
 /// Compiles `func` for the host machine.

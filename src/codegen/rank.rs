@@ -88,7 +88,45 @@ pub(crate) fn selection(n: usize, k: u32) -> Vec<(usize, usize)> {
     }
 }
 
+/// Comparators of `MEDIAN_OF_9` that sort the first triple: with the
+/// places moved by 3 and 6, those of the other two (`rowsort`).
+pub(super) const SORT_TRIPLE: usize = 3;
+
+/// Where `MEDIAN_OF_9`'s merge of its three sorted triples begins.
+pub(super) const MERGE: usize = 9;
+
 impl Lowering<'_, '_> {
+    /// `(min(a, b), max(a, b))` in the integer lanes of the vector plan:
+    /// unsigned for u8 bytes, signed otherwise (as `vrank_bytes` and
+    /// `vrank_int` order them).
+    fn vminmax(&mut self, a: Value, b: Value) -> (Value, Value) {
+        match self.plan {
+            Some(super::vector::Plan::Byte { signed: false }) => {
+                (self.b.ins().umin(a, b), self.b.ins().umax(a, b))
+            }
+            _ => (self.b.ins().smin(a, b), self.b.ins().smax(a, b)),
+        }
+    }
+
+    /// One window row's three terms sorted (least, middle, greatest) by
+    /// the comparators `MEDIAN_OF_9` sorts each row with (`rowsort`).
+    pub(super) fn vsort_row(&mut self, mut v: Vec<Value>) -> Vec<Value> {
+        for &(i, j) in &MEDIAN_OF_9[..SORT_TRIPLE] {
+            (v[i], v[j]) = self.vminmax(v[i], v[j]);
+        }
+        v
+    }
+
+    /// The median of nine from three sorted rows, in order: the rest of
+    /// `MEDIAN_OF_9`, on the same places.
+    pub(super) fn vmerge_rows(&mut self, rows: Vec<Vec<Value>>) -> Value {
+        let mut v: Vec<Value> = rows.into_iter().flatten().collect();
+        for &(i, j) in &MEDIAN_OF_9[MERGE..] {
+            (v[i], v[j]) = self.vminmax(v[i], v[j]);
+        }
+        v[4]
+    }
+
     /// The term at place `k` of `terms` (vectors of integer lanes holding
     /// exact values): the network in signed min/max.
     pub(super) fn vrank_int(&mut self, k: u32, terms: &[ValueId]) -> Value {
@@ -250,6 +288,35 @@ mod tests {
     fn the_median_of_nine_takes_30_min_max_where_the_sorting_network_takes_40() {
         assert_eq!(kept(&selection(9, 4), 9, 4), 30);
         assert_eq!(kept(&network(9), 9, 4), 40);
+    }
+
+    /// `rowsort` sorts each window row with the first comparators and
+    /// merges with the rest: the network must be made that way.
+    #[test]
+    fn the_median_of_nine_sorts_each_triple_before_merging() {
+        let first = &MEDIAN_OF_9[..SORT_TRIPLE];
+        for (r, triple) in MEDIAN_OF_9[..MERGE].chunks(SORT_TRIPLE).enumerate() {
+            let moved: Vec<_> = first.iter().map(|&(i, j)| (i + 3 * r, j + 3 * r)).collect();
+            assert_eq!(triple, &moved[..]);
+        }
+        // And they sort a triple in every order.
+        let orders = [
+            [0, 1, 2],
+            [0, 2, 1],
+            [1, 0, 2],
+            [1, 2, 0],
+            [2, 0, 1],
+            [2, 1, 0],
+        ];
+        for order in orders {
+            let mut x = order;
+            for &(i, j) in first {
+                if x[i] > x[j] {
+                    x.swap(i, j);
+                }
+            }
+            assert_eq!(x, [0, 1, 2]);
+        }
     }
 
     #[test]

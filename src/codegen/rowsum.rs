@@ -255,28 +255,28 @@ fn rooted(
     })
 }
 
-/// How many live instructions use each value.
-fn use_counts(f: &Func, live: &[bool]) -> Vec<u32> {
+/// How many live instructions (and the results) use each value, rank
+/// terms included.
+pub(super) fn use_counts(f: &Func, live: &[bool]) -> Vec<u32> {
     let mut uses = vec![0u32; f.insts.len()];
     for (i, inst) in f.insts.iter().enumerate() {
         if !live[i] {
             continue;
         }
-        match inst.op {
-            Op::Cast(a) | Op::Unary(_, a) => uses[a as usize] += 1,
-            Op::Binary(_, a, b) => {
-                uses[a as usize] += 1;
-                uses[b as usize] += 1;
-            }
-            Op::Select(c, a, b) => {
-                for v in [c, a, b] {
-                    uses[v as usize] += 1;
-                }
-            }
-            _ => {}
+        let operands: Vec<ValueId> = match &inst.op {
+            Op::Cast(a) | Op::Unary(_, a) => vec![*a],
+            Op::Binary(_, a, b) => vec![*a, *b],
+            Op::Select(c, a, b) => vec![*c, *a, *b],
+            Op::Rank { terms, .. } => terms.clone(),
+            _ => vec![],
+        };
+        for v in operands {
+            uses[v as usize] += 1;
         }
     }
-    uses[f.result() as usize] += 1;
+    for &r in &f.results {
+        uses[r as usize] += 1;
+    }
     uses
 }
 

@@ -220,8 +220,9 @@ pub(super) struct Lowering<'a, 'b> {
     /// vector) ends at the row's end, computing some points again with
     /// the same bits (`vector::any_width`).
     any_width: bool,
-    /// Row sums shared between output rows, kept in a ring buffer.
-    rowsum: Option<super::rowsum::RowSum>,
+    /// Work shared between output rows (row sums, sorted rows), kept in
+    /// a ring buffer.
+    shared: Option<super::vector::Shared>,
     /// Value ranges (`analysis::range`), for integer vector code.
     pub(super) ranges: Vec<Option<crate::ir::range::Range>>,
     /// In the vector variant: a 4-byte slot set to 1 where some lanes need
@@ -272,7 +273,7 @@ pub(super) fn build(
         any_width: variant
             .as_ref()
             .is_some_and(|v| super::vector::any_width(v.0) && v.3.is_none()),
-        rowsum: variant.and_then(|v| v.3),
+        shared: variant.and_then(|v| v.3),
         ranges: crate::ir::range::ranges(f),
         redo: None,
         redo_masks: Vec::new(),
@@ -416,14 +417,15 @@ impl Lowering<'_, '_> {
         self.shape_ptr = arg(self, field::SHAPE);
         self.params_ptr = arg(self, field::PARAMS);
         self.emit_level(-1, &live, &level)?;
-        let rowsum = self.rowsum.clone();
+        let shared_rows = self.shared.clone();
         let lane_bytes = (self.mask_vec().lane_bits() / 8) as i64;
-        let ring_row = super::RING_COLUMNS as i64 * lane_bytes;
-        let ring = rowsum.as_ref().map(|rs| {
+        // One plane of a ring buffer row: a vector per column.
+        let plane = super::RING_COLUMNS as i64 * lane_bytes;
+        let ring = shared_rows.as_ref().map(|rs| {
             use cranelift_codegen::ir::{StackSlotData, StackSlotKind};
             self.b.create_sized_stack_slot(StackSlotData::new(
                 StackSlotKind::ExplicitSlot,
-                (rs.terms.len() as i64 * ring_row) as u32,
+                (rs.terms().len() * rs.planes()) as u32 * plane as u32,
                 4,
             ))
         });
@@ -497,13 +499,14 @@ impl Lowering<'_, '_> {
             } else {
                 self.rows.push(params[1..].to_vec());
             }
-            let shared = rowsum.as_ref().filter(|_| k + 1 == n);
+            let shared = shared_rows.as_ref().filter(|_| k + 1 == n);
             if shared.is_none() {
                 self.emit_level(k as i32, &live, &level)?;
             }
-            if let (Some(rs), Some(slot), true) = (&rowsum, ring, k + 2 == n) {
-                ring_rows = self.ring_rows(rs, slot, ring_row, ptr);
-                self.ring_prologue(rs, &ring_rows, extents[n - 1], lane_bytes)?;
+            if let (Some(rs), Some(slot), true) = (&shared_rows, ring, k + 2 == n) {
+                let ring_row = plane * rs.planes() as i64;
+                ring_rows = self.ring_rows(rs.terms().len(), slot, ring_row, ptr);
+                self.ring_prologue(rs, &ring_rows, extents[n - 1], plane, lane_bytes)?;
             }
             if k + 1 < n {
                 let zero = self.b.ins().iconst(types::I64, 0);
@@ -516,26 +519,31 @@ impl Lowering<'_, '_> {
                 let to = if k + 2 == n { inner } else { loops[k + 1] };
                 self.b.ins().jump(to, &next);
             } else if let Some(rs) = shared {
-                // One step of a row: per copy, one new row sum added to the
-                // ring buffer's earlier rows, and stored into it.
-                let last = rs.terms.len() - 1;
+                // One step of a row: per copy, the new row's share
+                // combined with the ring buffer's earlier rows, and stored
+                // into it.
+                let last = rs.terms().len() - 1;
                 let mut pending = vec![None; f.results.len()];
                 for j in 0..self.unroll {
                     self.copy = (j * self.lanes) as i64;
-                    let h = self.row_sum(&rs.terms[last], &rs.col_weights)?;
+                    let h = self.shared_row(rs, last)?;
                     let vt = self.mask_vec();
                     let mut rows = Vec::new();
-                    for (&r, &a) in ring_rows[..last].iter().zip(&rs.row_weights) {
-                        let (at, imm) = self.at_column(r, 0, lane_bytes as usize);
-                        rows.push((self.b.ins().load(vt, data_flags(), at, imm), a));
+                    for &r in &ring_rows[..last] {
+                        let row = (0..rs.planes())
+                            .map(|p| {
+                                let (at, imm) =
+                                    self.at_column(r, p as i32 * plane as i32, lane_bytes as usize);
+                                self.b.ins().load(vt, data_flags(), at, imm)
+                            })
+                            .collect();
+                        rows.push(row);
                     }
-                    rows.push((h, rs.row_weights[last]));
-                    let sum = self.weighted_sum(rows);
-                    let (at, imm) = self.at_column(ring_rows[last], 0, lane_bytes as usize);
-                    self.b.ins().store(data_flags(), h, at, imm);
-                    self.vals[rs.root as usize] = Some(sum);
+                    rows.push(h.clone());
+                    let value = self.combine_rows(rs, rows);
+                    self.vals[rs.root() as usize] = Some(value);
                     for i in 0..f.insts.len() {
-                        let part = rs.parts.contains(&(i as ValueId));
+                        let part = rs.parts().contains(&(i as ValueId));
                         if live[i] && level[i] == k as i32 && !part {
                             let v = self.vinst(i)?;
                             self.vals[i] = Some(v);
@@ -543,6 +551,14 @@ impl Lowering<'_, '_> {
                     }
                     let v = self.vector_of(f.result());
                     self.store_copy(0, out_slot, v, j, &mut pending);
+                    // The new row goes into the ring after the result: no
+                    // store then lies between a ring load and its one use,
+                    // and Cranelift folds the load into the instruction.
+                    for (p, &v) in h.iter().enumerate() {
+                        let imm = p as i32 * plane as i32;
+                        let (at, imm) = self.at_column(ring_rows[last], imm, lane_bytes as usize);
+                        self.b.ins().store(data_flags(), v, at, imm);
+                    }
                 }
                 self.copy = 0;
             } else if self.lanes > 1 {
@@ -800,12 +816,12 @@ impl Lowering<'_, '_> {
     /// output row no longer needs is the one the new sums overwrite.
     fn ring_rows(
         &mut self,
-        rs: &super::rowsum::RowSum,
+        rows: usize,
         slot: cranelift_codegen::ir::StackSlot,
         ring_row: i64,
         ptr: Type,
     ) -> Vec<Value> {
-        let rows = rs.terms.len() as i64;
+        let rows = rows as i64;
         let r = *self.counters.last().expect("in the row loop");
         let base = self.b.ins().stack_addr(ptr, slot, 0);
         (0..rows)
@@ -822,9 +838,10 @@ impl Lowering<'_, '_> {
     /// stores the sums of every footprint row but the last into the ring.
     fn ring_prologue(
         &mut self,
-        rs: &super::rowsum::RowSum,
+        rs: &super::vector::Shared,
         ring_rows: &[Value],
         width: Value,
+        plane: i64,
         lane_bytes: i64,
     ) -> Result<(), CodegenError> {
         let r = *self.counters.last().expect("in the row loop");
@@ -846,10 +863,13 @@ impl Lowering<'_, '_> {
         self.col = Some(col);
         for j in 0..self.unroll {
             self.copy = (j * self.lanes) as i64;
-            for (a, terms) in rs.terms[..rs.terms.len() - 1].iter().enumerate() {
-                let h = self.row_sum(terms, &rs.col_weights)?;
-                let (to, imm) = self.at_column(ring_rows[a], 0, lane_bytes as usize);
-                self.b.ins().store(data_flags(), h, to, imm);
+            for (a, &ring_row) in ring_rows[..rs.terms().len() - 1].iter().enumerate() {
+                let h = self.shared_row(rs, a)?;
+                for (p, &v) in h.iter().enumerate() {
+                    let imm = p as i32 * plane as i32;
+                    let (to, imm) = self.at_column(ring_row, imm, lane_bytes as usize);
+                    self.b.ins().store(data_flags(), v, to, imm);
+                }
             }
         }
         self.rows.pop();
@@ -863,20 +883,41 @@ impl Lowering<'_, '_> {
         Ok(())
     }
 
-    /// The weighted sum, in vector lanes, of `terms` (loads, or casts of
-    /// loads) at the current innermost pointers.
-    fn row_sum(&mut self, terms: &[ValueId], weights: &[i64]) -> Result<Value, CodegenError> {
-        let mut items = Vec::new();
-        for (&t, &w) in terms.iter().zip(weights) {
-            if let Op::Cast(a) = self.f.insts[t as usize].op {
-                let v = self.vinst(a as usize)?;
-                self.vals[a as usize] = Some(v);
+    /// What window row `a` contributes, in vector lanes at the current
+    /// innermost pointers: its row sum, or its sorted terms.
+    fn shared_row(
+        &mut self,
+        rs: &super::vector::Shared,
+        a: usize,
+    ) -> Result<Vec<Value>, CodegenError> {
+        let mut terms = Vec::new();
+        for &t in &rs.terms()[a] {
+            if let Op::Cast(x) = self.f.insts[t as usize].op {
+                let v = self.vinst(x as usize)?;
+                self.vals[x as usize] = Some(v);
             }
             let v = self.vinst(t as usize)?;
             self.vals[t as usize] = Some(v);
-            items.push((v, w));
+            terms.push(v);
         }
-        Ok(self.weighted_sum(items))
+        Ok(match rs {
+            super::vector::Shared::Sum(s) => {
+                let items = terms.into_iter().zip(s.col_weights.iter().copied());
+                vec![self.weighted_sum(items.collect())]
+            }
+            super::vector::Shared::Sort(_) => self.vsort_row(terms),
+        })
+    }
+
+    /// The root's value from every window row's share, the rows in order.
+    fn combine_rows(&mut self, rs: &super::vector::Shared, rows: Vec<Vec<Value>>) -> Value {
+        match rs {
+            super::vector::Shared::Sum(s) => {
+                let items = rows.into_iter().map(|r| r[0]);
+                self.weighted_sum(items.zip(s.row_weights.iter().copied()).collect())
+            }
+            super::vector::Shared::Sort(_) => self.vmerge_rows(rows),
+        }
     }
 
     /// `sum(w v)` over `items` in integer lanes, positive weights first so

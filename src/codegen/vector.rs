@@ -18,12 +18,13 @@
 //! the integer plans, a multiple of a step: `any_width`).
 
 use super::CodegenError;
+use super::rowsort::RowSort;
 use super::rowsum::RowSum;
 use super::translate::{Lowering, data_flags, liveness};
 use crate::base::dtype::DType;
 use crate::base::ops::{BinaryOp, UnaryOp};
 use crate::ir::range;
-use crate::ir::{Func, Op};
+use crate::ir::{Func, Op, ValueId};
 use cranelift_codegen::ir::condcodes::FloatCC;
 use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Type, Value, types};
 
@@ -106,18 +107,68 @@ fn byte_plan(f: &Func) -> Option<(Plan, usize)> {
     ok.then_some((Plan::Byte { signed }, 16))
 }
 
-/// The vector variant of `f`: its plan, lanes, copies per step, and the
-/// row sums it shares between output rows (`rowsum`), if any.
-pub(super) fn variant(f: &Func) -> Option<(Plan, usize, usize, Option<RowSum>)> {
-    let (plan, lanes) = self::plan(f)?;
-    let rowsum = match plan {
-        Plan::Int(bits) if f.results.len() == 1 => {
-            super::rowsum::plan(f, &liveness(f), &range::ranges(f), lane_range(bits))
+/// What each input row contributes to every output row whose window
+/// covers it, computed once per input row and kept in a ring buffer of
+/// the last rows (`Lowering::shared_row`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum Shared {
+    /// A separable sum's row sums (`rowsum`): one vector per row.
+    Sum(RowSum),
+    /// A 3x3 median's sorted rows (`rowsort`): three vectors per row.
+    Sort(RowSort),
+}
+
+impl Shared {
+    /// The instruction whose value the shared rows make.
+    pub(super) fn root(&self) -> ValueId {
+        match self {
+            Shared::Sum(s) => s.root,
+            Shared::Sort(s) => s.root,
         }
+    }
+
+    /// The instructions the variant computes its own way.
+    pub(super) fn parts(&self) -> &[ValueId] {
+        match self {
+            Shared::Sum(s) => &s.parts,
+            Shared::Sort(s) => &s.parts,
+        }
+    }
+
+    /// Per window row, its terms.
+    pub(super) fn terms(&self) -> &[Vec<ValueId>] {
+        match self {
+            Shared::Sum(s) => &s.terms,
+            Shared::Sort(s) => &s.terms,
+        }
+    }
+
+    /// Vectors kept per row and column.
+    pub(super) fn planes(&self) -> usize {
+        match self {
+            Shared::Sum(_) => 1,
+            Shared::Sort(_) => 3,
+        }
+    }
+}
+
+/// The vector variant of `f`: its plan, lanes, copies per step, and the
+/// work it shares between output rows (`Shared`), if any.
+pub(super) fn variant(f: &Func) -> Option<(Plan, usize, usize, Option<Shared>)> {
+    let (plan, lanes) = self::plan(f)?;
+    let live = liveness(f);
+    let sort = || super::rowsort::plan(f, &live).map(Shared::Sort);
+    let shared = match plan {
+        Plan::Int(bits) if f.results.len() == 1 => {
+            super::rowsum::plan(f, &live, &range::ranges(f), lane_range(bits))
+                .map(Shared::Sum)
+                .or_else(sort)
+        }
+        Plan::Byte { .. } => sort(),
         _ => None,
     };
     let unroll = unroll(f, Some(plan));
-    Some((plan, lanes, unroll, rowsum))
+    Some((plan, lanes, unroll, shared))
 }
 
 /// How a kernel's innermost loop is vectorized.
