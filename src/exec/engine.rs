@@ -252,102 +252,131 @@ impl Engine<'_> {
 
     /// Computes box `bx` from padded copies of the arguments: each covers
     /// the box grown by the footprint, positions outside the array resolved
-    /// by the stage's mode (cval for `constant`).
+    /// by the stage's mode (cval for `constant`). A multi-step run calls
+    /// this for every thin border piece of every step (W7: 17 thousand
+    /// pieces of about 5 x 1 points per call), so nothing here allocates
+    /// once a thread has made its first pieces: the lists and the copies
+    /// live in this thread's `PadScratch`.
     fn padded(&self, bx: &CoreBox, srcs: &[Src<'_>], dst: &mut [Dst<'_>]) {
         let s = self.stage;
         let fp = &s.footprint;
         let geo = self.geometry;
         let ndim = bx.len();
-        let pshape: Vec<usize> = (0..ndim)
+        let pshape: Small<usize> = (0..ndim)
             .map(|k| (bx[k].len() as i64 + fp.hi[k] - fp.lo[k]) as usize)
             .collect();
-        // Per axis and padded position: the index read, if any.
-        let mapped: Vec<Vec<Option<usize>>> = (0..ndim)
-            .map(|k| {
-                (0..pshape[k])
-                    .map(|t| {
-                        let p = bx[k].start as i64 + fp.lo[k] + t as i64;
-                        map_index(p, geo.extent[k], s.mode)
-                    })
-                    .collect()
-            })
-            .collect();
-        let mut bufs: Vec<Vec<u8>> = Vec::with_capacity(srcs.len());
-        let mut ptrs = Vec::with_capacity(srcs.len());
-        let mut strides = Vec::with_capacity(srcs.len() * ndim);
-        for (ai, (src, read)) in srcs.iter().zip(&s.reads).enumerate() {
-            let dtype = s.in_dtypes[ai];
-            let size = dtype.size();
-            let mut pstrides = vec![size as i64; ndim];
-            for k in (0..ndim.saturating_sub(1)).rev() {
-                pstrides[k] = pstrides[k + 1] * pshape[k + 1] as i64;
+        let elements: usize = pshape.iter().product();
+        PAD_SCRATCH.with(|scratch| {
+            let PadScratch {
+                mapped,
+                offsets,
+                segs,
+                bufs,
+            } = &mut *scratch.borrow_mut();
+            // Per axis and padded position (axis after axis, axis `k` from
+            // `starts[k]`): the index read, if any.
+            let mut starts: Small<usize> = Small::new();
+            mapped.clear();
+            for k in 0..ndim {
+                starts.push(mapped.len());
+                mapped.extend((0..pshape[k]).map(|t| {
+                    let p = bx[k].start as i64 + fp.lo[k] + t as i64;
+                    map_index(p, geo.extent[k], s.mode)
+                }));
             }
-            if read.is_none() {
-                ptrs.push(std::ptr::null());
+            let along = |k: usize| starts[k]..starts[k] + pshape[k];
+            if bufs.len() < srcs.len() {
+                bufs.resize_with(srcs.len(), Vec::new);
+            }
+            let mut ptrs: SmallVec<[*const u8; 8]> = SmallVec::new();
+            let mut strides: SmallVec<[i64; 32]> = SmallVec::new();
+            for (ai, (src, read)) in srcs.iter().zip(&s.reads).enumerate() {
+                let dtype = s.in_dtypes[ai];
+                let size = dtype.size();
+                let mut pstrides: Small<i64> = smallvec::smallvec![size as i64; ndim];
+                for k in (0..ndim.saturating_sub(1)).rev() {
+                    pstrides[k] = pstrides[k + 1] * pshape[k + 1] as i64;
+                }
                 strides.extend_from_slice(&pstrides);
-                continue;
+                if read.is_none() {
+                    ptrs.push(std::ptr::null());
+                    continue;
+                }
+                // Per axis and padded position: the byte offset of the
+                // element in the argument, or `None` for cval.
+                offsets.clear();
+                let base = match *src {
+                    Src::Array { base, strides: cs } => {
+                        for k in 0..ndim {
+                            offsets.extend(mapped[along(k)].iter().map(|m| {
+                                let i = m.map(|g| g as i64)?;
+                                if k > 0 {
+                                    return Some(i * cs[k]);
+                                }
+                                // Rows a slab lacks are never read (the
+                                // regions were checked); the padding past
+                                // the reads may ask.
+                                let row = i - geo.shift;
+                                (0..geo.rows as i64).contains(&row).then(|| row * cs[0])
+                            }));
+                        }
+                        base
+                    }
+                    Src::Grid(g) => {
+                        for k in 0..ndim {
+                            offsets.extend(mapped[along(k)].iter().map(|m| {
+                                m.and_then(|i| g.slot(k, i))
+                                    .map(|sl| sl as i64 * g.strides[k])
+                            }));
+                        }
+                        g.buf.as_ptr()
+                    }
+                    // A stage not computed is read only outside the array
+                    // (`constant`): all cval.
+                    Src::Absent => {
+                        offsets.resize(mapped.len(), None);
+                        std::ptr::null()
+                    }
+                };
+                let buf = &mut bufs[ai];
+                buf.clear();
+                buf.resize(elements * size, 0);
+                let cval = self.cval.cast(dtype).to_bytes(dtype);
+                let inner = along(ndim - 1);
+                innermost_runs(&offsets[inner], segs);
+                padded_copy(buf, base, offsets, segs, &starts, &pshape, cval, size);
+                let zero: i64 = (0..ndim).map(|k| -fp.lo[k] * pstrides[k]).sum();
+                ptrs.push(buf.as_ptr().wrapping_offset(zero as isize));
             }
-            // Per axis and padded position: the byte offset of the element
-            // in the argument, or `None` for cval.
-            let (base, offsets): (*const u8, Vec<Vec<Option<i64>>>) = match *src {
-                Src::Array { base, strides: cs } => (
-                    base,
-                    (0..ndim)
-                        .map(|k| {
-                            mapped[k]
-                                .iter()
-                                .map(|m| {
-                                    let i = m.map(|g| g as i64)?;
-                                    if k > 0 {
-                                        return Some(i * cs[k]);
-                                    }
-                                    // Rows a slab lacks are never read (the
-                                    // regions were checked); the padding past
-                                    // the reads may ask.
-                                    let row = i - geo.shift;
-                                    (0..geo.rows as i64).contains(&row).then(|| row * cs[0])
-                                })
-                                .collect()
-                        })
-                        .collect(),
-                ),
-                Src::Grid(g) => (
-                    g.buf.as_ptr(),
-                    (0..ndim)
-                        .map(|k| {
-                            mapped[k]
-                                .iter()
-                                .map(|m| {
-                                    m.and_then(|i| g.slot(k, i))
-                                        .map(|sl| sl as i64 * g.strides[k])
-                                })
-                                .collect()
-                        })
-                        .collect(),
-                ),
-                // A stage not computed is read only outside the array
-                // (`constant`): all cval.
-                Src::Absent => (
-                    std::ptr::null(),
-                    pshape.iter().map(|&n| vec![None; n]).collect(),
-                ),
-            };
-            let buf = padded_copy(
-                base,
-                &offsets,
-                &pshape,
-                self.cval.cast(dtype).to_bytes(dtype),
-                size,
-            );
-            let zero: i64 = (0..ndim).map(|k| -fp.lo[k] * pstrides[k]).sum();
-            ptrs.push(buf.as_ptr().wrapping_offset(zero as isize));
-            strides.extend_from_slice(&pstrides);
-            bufs.push(buf);
-        }
-        let rings = vec![0; 2 * ptrs.len()];
-        self.call(bx, &ptrs, &strides, &rings, dst);
-        drop(bufs);
+            let rings: SmallVec<[u64; 16]> = smallvec::smallvec![0; 2 * ptrs.len()];
+            self.call(bx, &ptrs, &strides, &rings, dst);
+            // An interior copied whole (`gather_pays`) is not kept.
+            for b in bufs.iter_mut().filter(|b| b.capacity() > PAD_KEPT) {
+                *b = Vec::new();
+            }
+        });
     }
+}
+
+/// The largest buffer, in bytes, a thread keeps for its next padded copy.
+const PAD_KEPT: usize = 1 << 20;
+
+/// What `Engine::padded` builds for every piece, kept per thread.
+#[derive(Default)]
+struct PadScratch {
+    /// Per axis and padded position, the index read.
+    mapped: Vec<Option<usize>>,
+    /// Per axis and padded position, one argument's byte offset.
+    offsets: Vec<Option<i64>>,
+    /// The runs of the innermost axis's offsets.
+    segs: Vec<Seg>,
+    /// The padded copies, one per argument.
+    bufs: Vec<Vec<u8>>,
+}
+
+thread_local! {
+    static PAD_SCRATCH: std::cell::RefCell<PadScratch> =
+        std::cell::RefCell::new(PadScratch::default());
 }
 
 /// Sets every point of a box of `shape` at `out` (byte `strides`) to `v`:
@@ -394,56 +423,98 @@ fn fill_box<T: Copy>(out: *mut u8, shape: &[usize], strides: &[i64], v: T) {
     });
 }
 
-/// A C-order copy of shape `pshape` of `size`-byte elements: the element at
-/// padded index `ix` is read at `base + sum_k offsets[k][ix[k]]`, or is
-/// `cval` where any axis's offset is `None`. Along the innermost axis,
-/// positions whose elements lie at equal steps (or are all cval) are copied
-/// as one run per row: one `memcpy` where the step is the element size.
+/// A C-order copy of shape `pshape` of `size`-byte elements into `buf`
+/// (exactly that long): the element at padded index `ix` is read at
+/// `base + sum_k offsets[starts[k] + ix[k]]`, or is `cval` where any
+/// axis's offset is `None`. Along the innermost axis, positions whose
+/// elements lie at equal steps (or are all cval) are copied as one run per
+/// row: `segs`, the innermost offsets' `innermost_runs`.
+#[allow(clippy::too_many_arguments)]
 fn padded_copy(
+    buf: &mut [u8],
     base: *const u8,
-    offsets: &[Vec<Option<i64>>],
+    offsets: &[Option<i64>],
+    segs: &[Seg],
+    starts: &[usize],
     pshape: &[usize],
     cval: [u8; 8],
     size: usize,
-) -> Vec<u8> {
+) {
+    debug_assert_eq!(buf.len(), pshape.iter().product::<usize>() * size);
+    macro_rules! typed {
+        ($t:ty) => {{
+            let v = <$t>::from_ne_bytes(cval[..size].try_into().expect("size"));
+            copy_rows::<$t>(buf, base, offsets, segs, starts, pshape, v)
+        }};
+    }
+    match size {
+        1 => typed!(u8),
+        2 => typed!(u16),
+        4 => typed!(u32),
+        _ => typed!(u64),
+    }
+}
+
+/// `padded_copy` with elements of type `T`.
+fn copy_rows<T: Copy>(
+    buf: &mut [u8],
+    base: *const u8,
+    offsets: &[Option<i64>],
+    segs: &[Seg],
+    starts: &[usize],
+    pshape: &[usize],
+    cval: T,
+) {
+    let size = std::mem::size_of::<T>();
     let last = pshape.len() - 1;
     let row_len = pshape[last];
-    let segs = innermost_runs(&offsets[last]);
-    let fill = |d: &mut [u8]| {
-        d.chunks_exact_mut(size)
-            .for_each(|c| c.copy_from_slice(&cval[..size]))
-    };
-    let mut buf = vec![0u8; pshape.iter().product::<usize>() * size];
-    let mut at = 0;
+    let out = buf.as_mut_ptr() as *mut T;
+    // Each row's offset (`None`: all cval), then run by run down the
+    // rows: a border piece is a few columns wide and many rows long.
+    // (One row of offset 0 for a 1-d copy: the empty index.)
+    let mut rows: SmallVec<[Option<i64>; 64]> = SmallVec::new();
     for_each_index(&pshape[..last], |ix| {
-        let row = &mut buf[at..at + row_len * size];
-        at += row_len * size;
         let mut row_off = Some(0i64);
-        for k in 0..last {
-            row_off = row_off.zip(offsets[k][ix[k]]).map(|(a, b)| a + b);
+        for (k, &i) in ix.iter().enumerate() {
+            row_off = row_off.zip(offsets[starts[k] + i]).map(|(a, b)| a + b);
         }
-        let Some(row_off) = row_off else {
-            return fill(row);
-        };
-        for seg in &segs {
-            let d = &mut row[seg.at * size..(seg.at + seg.len) * size];
-            match seg.src {
+        rows.push(row_off);
+    });
+    assert_eq!(
+        rows.len() * row_len * size,
+        buf.len(),
+        "the copy fills its buffer"
+    );
+    for seg in segs {
+        for (r, row_off) in rows.iter().enumerate() {
+            // SAFETY (of every `add` below): the run lies inside row `r`
+            // of `buf`.
+            let at = unsafe { out.add(r * row_len + seg.at) };
+            let (Some(row_off), Some((first, step))) = (row_off, seg.src) else {
+                for t in 0..seg.len {
+                    // SAFETY: inside `buf`.
+                    unsafe { at.add(t).write_unaligned(cval) };
+                }
+                continue;
+            };
+            let src = base.wrapping_offset((row_off + first) as isize);
+            if step == size as i64 && seg.len >= 16 {
                 // SAFETY: mapped positions are inside the array (or the
-                // slab, checked when the regions were found) or slots of the
-                // grid, `step` apart.
-                Some((first, step)) => unsafe {
-                    gather(
-                        base.wrapping_offset((row_off + first) as isize),
-                        step,
-                        d,
-                        size,
-                    )
-                },
-                None => fill(d),
+                // slab, checked when the regions were found) or slots of
+                // the grid, here a contiguous run.
+                unsafe { std::ptr::copy_nonoverlapping(src, at as *mut u8, seg.len * size) };
+                continue;
+            }
+            for t in 0..seg.len {
+                // SAFETY: as above, elements `step` bytes apart.
+                unsafe {
+                    let v = (src.wrapping_offset(t as isize * step as isize) as *const T)
+                        .read_unaligned();
+                    at.add(t).write_unaligned(v);
+                }
             }
         }
-    });
-    buf
+    }
 }
 
 /// A run of padded positions along the innermost axis.
@@ -455,9 +526,9 @@ struct Seg {
     src: Option<(i64, i64)>,
 }
 
-/// The innermost offsets as runs of equal steps (or of cval).
-fn innermost_runs(offsets: &[Option<i64>]) -> Vec<Seg> {
-    let mut segs: Vec<Seg> = Vec::new();
+/// The innermost offsets as runs of equal steps (or of cval), into `segs`.
+fn innermost_runs(offsets: &[Option<i64>], segs: &mut Vec<Seg>) {
+    segs.clear();
     for (t, &o) in offsets.iter().enumerate() {
         if let Some(s) = segs.last_mut() {
             match (&mut s.src, o) {
@@ -483,37 +554,6 @@ fn innermost_runs(offsets: &[Option<i64>]) -> Vec<Seg> {
             src: o.map(|o| (o, 0)),
         });
     }
-    segs
-}
-
-/// Copies `dst.len() / size` elements of `size` bytes, `step` bytes apart
-/// from `src` on, into `dst` (contiguous).
-///
-/// # Safety
-/// Every element read must be readable memory.
-unsafe fn gather(src: *const u8, step: i64, dst: &mut [u8], size: usize) {
-    if step == size as i64 || dst.len() == size {
-        // SAFETY: the caller's contract; a contiguous run.
-        unsafe { std::ptr::copy_nonoverlapping(src, dst.as_mut_ptr(), dst.len()) };
-        return;
-    }
-    macro_rules! strided {
-        ($t:ty) => {
-            for (k, d) in dst.chunks_exact_mut(size).enumerate() {
-                // SAFETY: the caller's contract; unaligned reads are fine.
-                let v = unsafe {
-                    (src.wrapping_offset(k as isize * step as isize) as *const $t).read_unaligned()
-                };
-                d.copy_from_slice(&v.to_ne_bytes());
-            }
-        };
-    }
-    match size {
-        1 => strided!(u8),
-        2 => strided!(u16),
-        4 => strided!(u32),
-        _ => strided!(u64),
-    }
 }
 
 #[cfg(test)]
@@ -524,10 +564,11 @@ mod tests {
     fn innermost_runs_join_equal_steps() {
         let o = |v: &[i64]| v.iter().map(|&x| Some(x)).collect::<Vec<_>>();
         // Contiguous, then reflected back at an edge.
-        let segs = innermost_runs(&o(&[8, 4, 0, 0, 4, 8, 12]));
+        let mut segs = Vec::new();
+        innermost_runs(&o(&[8, 4, 0, 0, 4, 8, 12]), &mut segs);
         let got: Vec<_> = segs.iter().map(|s| (s.at, s.len, s.src)).collect();
         assert_eq!(got, vec![(0, 3, Some((8, -4))), (3, 4, Some((0, 4)))]);
-        let segs = innermost_runs(&[None, None, Some(3), None]);
+        innermost_runs(&[None, None, Some(3), None], &mut segs);
         let got: Vec<_> = segs.iter().map(|s| (s.at, s.len, s.src)).collect();
         assert_eq!(got, vec![(0, 2, None), (2, 1, Some((3, 0))), (3, 1, None)]);
     }
@@ -539,19 +580,28 @@ mod tests {
         // 2 rows (offsets 0 and 10 elements) x 4 columns reflected at the left.
         let rows = vec![Some(0), Some(20)];
         let cols = vec![Some(2), Some(0), Some(0), Some(2)];
-        let buf = padded_copy(base, &[rows, cols], &[2, 4], 7u64.to_ne_bytes(), 2);
+        let copy = |offsets: &[Vec<Option<i64>>], pshape: &[usize]| {
+            let starts: Vec<usize> = (offsets.iter())
+                .scan(0, |at, o| Some(std::mem::replace(at, *at + o.len())))
+                .collect();
+            let flat: Vec<Option<i64>> = offsets.concat();
+            let mut segs = Vec::new();
+            innermost_runs(&offsets[offsets.len() - 1], &mut segs);
+            let mut buf = vec![0xAB; pshape.iter().product::<usize>() * 2];
+            let cval = 7u64.to_ne_bytes();
+            padded_copy(&mut buf, base, &flat, &segs, &starts, pshape, cval, 2);
+            buf
+        };
+        let buf = copy(&[rows, cols], &[2, 4]);
         let got: Vec<u16> = buf
             .chunks(2)
             .map(|c| u16::from_ne_bytes([c[0], c[1]]))
             .collect();
         assert_eq!(got, vec![1, 0, 0, 1, 11, 10, 10, 11]);
-        let buf = padded_copy(
-            base,
-            &[vec![None], vec![Some(0), Some(2)]],
-            &[1, 2],
-            7u64.to_ne_bytes(),
-            2,
-        );
+        let buf = copy(&[vec![None], vec![Some(0), Some(2)]], &[1, 2]);
         assert_eq!(buf, vec![7, 0, 7, 0]);
+        // One axis: one row, cval past the end.
+        let buf = copy(&[vec![Some(2), Some(0), None]], &[3]);
+        assert_eq!(buf, vec![1, 0, 0, 0, 7, 0]);
     }
 }

@@ -192,6 +192,10 @@ pub fn pieces(bx: &CoreBox, fp: &Footprint) -> Vec<CoreBox> {
             .map(|(c, s)| c + s)
             .fold(1usize, |a, b| a.saturating_mul(b))
     };
+    if padded(&size) <= limit {
+        // Most border boxes: one piece.
+        return vec![bx.clone()];
+    }
     while padded(&size) > limit {
         let Some(k) = (0..size.len())
             .filter(|&k| size[k] > 1)
