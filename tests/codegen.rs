@@ -268,8 +268,8 @@ fn run_and_compare(
         .map(|o| o.buf.as_mut_ptr().wrapping_add(o.base))
         .collect();
     let out_strides: Vec<i64> = outs.iter().flat_map(|o| o.strides.clone()).collect();
-    // No input wraps.
-    let rings = vec![0u64; 2 * ptrs.len()];
+    // No input or output wraps.
+    let rings = vec![0u64; 2 * (ptrs.len() + out_ptrs.len())];
     let args = TileArgs {
         inputs: ptrs.as_ptr(),
         in_strides: in_strides.as_ptr(),

@@ -19,11 +19,12 @@
 //! (for every point and every offset in the kernel's footprint) lies inside
 //! memory it may read, or write for the output.
 //!
-//! A ring (`TileArgs::rings`) changes where the rows of an input are: with
-//! two core axes or more, the address of a row along axis 0 that falls
-//! past the ring's end is taken a ring length back, and one before its
-//! start a ring length on, so a sliding grid can reuse its rows in place
-//! of moving them. A row at most one ring length outside maps so.
+//! A ring (`TileArgs::rings`) changes where the rows of an input or an
+//! output are: with two core axes or more, the address of a row along
+//! axis 0 that falls past the ring's end is taken a ring length back, and
+//! one before its start a ring length on, so a sliding grid can reuse its
+//! rows in place of moving them, and a box of rows may cross the ring's
+//! end. A row at most one ring length outside maps so.
 
 /// The arguments of one tile. Every pointer must be valid for the reads the
 /// kernel makes through it: `inputs` and `in_strides` for the inputs the
@@ -50,11 +51,12 @@ pub struct TileArgs {
     /// Scalar parameter `n` occupies bytes `[8n, 8n + 8)`, its value in its own
     /// dtype at the start of the slot (as `Scalar::write` puts it).
     pub params: *const u8,
-    /// Per input, two words: where the ring its rows along axis 0 wrap
-    /// around in starts (the address of its first row at the input
+    /// Per input, then per output, two words: where the ring its rows along
+    /// axis 0 wrap around in starts (the address of its first row at the
     /// pointer's place in the other axes) and its byte length (a sliding
     /// grid, `exec::grid`), or two zeros for memory that does not wrap. Read
-    /// for every input the kernel loads when it has two core axes or more.
+    /// for every input the kernel loads and every output when it has two
+    /// core axes or more.
     pub rings: *const u64,
 }
 

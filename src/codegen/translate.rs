@@ -384,6 +384,10 @@ impl Lowering<'_, '_> {
         for o in 0..f.results.len() {
             let at = (o * 8) as i32;
             bases.push(self.b.ins().load(ptr, MemFlagsData::trusted(), outs, at));
+            // Output rows wrap in their ring too (`abi::TileArgs::rings`):
+            // a box of rows may cross a sliding grid's end.
+            let ring = ring_table.map(|t| self.ring(t, f.inputs.len() + o));
+            wraps.push(ring);
             let size = f.out_dtypes[o].size() as i64;
             strides.push(
                 (0..n)

@@ -23,9 +23,10 @@ pub struct Callee<'a> {
 
 /// Where one call reads and writes, for a box of `ndim` axes: input `i`
 /// read at `ins[i]` (the address of offset 0 at the box's first point)
-/// with `in_strides` (`ndim` per input, bytes) and wrapped in `rings` (two
-/// words per input, see `abi::TileArgs::rings`), output `o` written at
-/// `outs[o]` (the box's first point) with `out_strides` (`ndim` per output).
+/// with `in_strides` (`ndim` per input, bytes), output `o` written at
+/// `outs[o]` (the box's first point) with `out_strides` (`ndim` per output),
+/// the rows of each wrapped in `rings` (two words per input, then per
+/// output, see `abi::TileArgs::rings`).
 #[derive(Clone, Copy)]
 pub struct Operands<'p> {
     pub ins: &'p [*const u8],
@@ -124,7 +125,7 @@ impl Callee<'_> {
             origin[k] = r.start as i64 + self.origin[k];
         }
         debug_assert_eq!(op.in_strides.len(), op.ins.len() * bx.len());
-        debug_assert_eq!(op.rings.len(), op.ins.len() * 2);
+        debug_assert_eq!(op.rings.len(), (op.ins.len() + op.outs.len()) * 2);
         debug_assert_eq!(op.outs.len(), self.out_sizes.len());
         debug_assert_eq!(op.out_strides.len(), op.outs.len() * bx.len());
         let args = TileArgs {

@@ -163,23 +163,6 @@ impl Engine<'_> {
         base.wrapping_offset(off as isize)
     }
 
-    /// Per output, the destination address of box `bx`'s first point, and
-    /// all outputs' strides one after the other.
-    fn dsts_at(
-        &self,
-        dst: &mut [Dst<'_>],
-        bx: &CoreBox,
-    ) -> (SmallVec<[*mut u8; 4]>, SmallVec<[i64; 16]>) {
-        let mut outs = SmallVec::new();
-        let mut strides = SmallVec::new();
-        for d in dst {
-            let (o, s) = self.dst_at(d, bx);
-            outs.push(o);
-            strides.extend_from_slice(s);
-        }
-        (outs, strides)
-    }
-
     /// The destination address and strides of box `bx`'s first point.
     fn dst_at<'d>(&self, dst: &'d mut Dst<'_>, bx: &CoreBox) -> (*mut u8, &'d [i64]) {
         let start: Small<i64> = bx.iter().map(|x| x.start as i64).collect();
@@ -206,17 +189,32 @@ impl Engine<'_> {
         rings: &[u64],
         dst: &mut [Dst<'_>],
     ) {
-        let (outs, out_strides) = self.dsts_at(dst, bx);
+        // Per output, the destination address of the box's first point,
+        // its strides, and its ring after the inputs' (a sliding grid's
+        // rows wrap, so a box of rows may cross its end).
+        let mut outs: SmallVec<[*mut u8; 4]> = SmallVec::new();
+        let mut out_strides: SmallVec<[i64; 16]> = SmallVec::new();
+        let mut rings: SmallVec<[u64; 16]> = SmallVec::from_slice(rings);
+        for d in dst {
+            let (o, s) = self.dst_at(d, bx);
+            outs.push(o);
+            out_strides.extend_from_slice(s);
+            let ring = match d {
+                Dst::Grid(g) => g.ring_bounds(o, bx[0].start as i64),
+                Dst::Array { .. } => [0, 0],
+            };
+            rings.extend_from_slice(&ring);
+        }
         // SAFETY: for an interior box every read lies inside the arrays
         // (`tile::split`) and inside one run of each grid read (the regions
         // were grown by the reads), or a ring's rows; padded boxes read
         // copies that cover box + footprint. The box lies inside the
-        // destination (within one stretch of a ring's slots: `strip`).
+        // destination, its rows in a ring's slots where it is a ring.
         // Null pointers belong to arguments never read.
         let op = Operands {
             ins: ptrs,
             in_strides: strides,
-            rings,
+            rings: &rings,
             outs: &outs,
             out_strides: &out_strides,
         };
@@ -230,8 +228,20 @@ impl Engine<'_> {
         }
     }
 
-    /// Sets box `bx` of one output, of dtype `d`, to cval.
+    /// Sets box `bx` of one output, of dtype `d`, to cval: in a ring, part
+    /// by part where its rows wrap.
     fn fill_one(&self, bx: &CoreBox, dst: &mut Dst<'_>, d: DType) {
+        if let Dst::Grid(g) = dst {
+            let parts = g.unwrapped(bx[0].clone());
+            if parts.len() > 1 {
+                for part in parts {
+                    let mut p = bx.clone();
+                    p[0] = part;
+                    self.fill_one(&p, dst, d);
+                }
+                return;
+            }
+        }
         let size = d.size();
         let bytes = self.cval.cast(d).to_bytes(d);
         let (out, strides) = self.dst_at(dst, bx);

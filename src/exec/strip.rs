@@ -221,17 +221,12 @@ impl super::Job<'_> {
             let runs: PerAxis<Runs> = std::iter::once(std::iter::once(rows).collect())
                 .chain(nj[1..].iter().cloned())
                 .collect();
-            // The compiled code writes rows at one stride: a box of rows
-            // stays within one stretch of a ring's slots.
-            let parts = made.first().map(|g| g.unwrapped(runs[0][0].clone()));
-            for part in parts.into_iter().flatten() {
-                let mut runs = runs.clone();
-                runs[0] = std::iter::once(part).collect();
-                for_each_run_box(&runs, |r| {
-                    let mut dst: SmallVec<[Dst; 4]> = made.iter_mut().map(Dst::Grid).collect();
-                    engine.compute(r, &srcs, &mut dst);
-                });
-            }
+            // The compiled code wraps the rows it writes into the ring
+            // (`abi::TileArgs::rings`): a box of rows may cross its end.
+            for_each_run_box(&runs, |r| {
+                let mut dst: SmallVec<[Dst; 4]> = made.iter_mut().map(Dst::Grid).collect();
+                engine.compute(r, &srcs, &mut dst);
+            });
         });
         grids.into_iter().flatten().for_each(Grid::release);
     }
