@@ -755,6 +755,39 @@ fn a_pipeline_runs_fused_or_stepwise_to_the_same_bytes() {
     assert!(stderr(&o).contains("stepwise"), "{}", stderr(&o));
 }
 
+/// `inspect` says what the vector loop shares between output rows: a 3x3
+/// integer median each row's sorted terms, W1's box sum each row's sum; a
+/// float sum shares nothing (float sums are not regrouped).
+#[test]
+fn inspect_shows_what_output_rows_share() {
+    let shared = |file: &str, kernel: &[&str], dtype: &str| {
+        let mut args = vec!["inspect", file];
+        args.extend_from_slice(kernel);
+        args.extend_from_slice(&["--dtype", dtype]);
+        let o = stn_ok(&args);
+        let text = String::from_utf8_lossy(&o.stdout).into_owned();
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("shared between output rows: "));
+        line.map(str::to_string)
+    };
+    let median = example("median.stn");
+    let line = shared(&median, &["median3"], "u8").expect("the median shares rows");
+    assert!(
+        line.contains("sorted terms") && line.contains("3 output rows"),
+        "{line}"
+    );
+    let line = shared(&example("blur.stn"), &["blur_x"], "u8");
+    assert_eq!(line, None);
+    let line = shared(&example("smooth.stn"), &[], "u8").expect("W1 shares row sums");
+    assert!(
+        line.contains("row's sum") && line.contains("3 output rows"),
+        "{line}"
+    );
+    assert_eq!(shared(&example("smooth.stn"), &[], "f32"), None);
+    assert_eq!(shared(&median, &["median3"], "f32"), None);
+}
+
 #[test]
 fn inspect_shows_the_stages_tiles_and_steps_per_pass() {
     let o = stn_ok(&[

@@ -73,9 +73,9 @@ pub struct Compiled {
     /// extent of at least its lanes (and a multiple of them, unless it
     /// takes any width).
     vector: Option<(TileFn, VectorShape)>,
-    /// The vector variant keeps work shared between output rows (row
-    /// sums, sorted rows) in a ring buffer (`vector::Shared`).
-    rings: bool,
+    /// What the vector variant keeps in a ring buffer to share between
+    /// output rows (row sums, sorted rows: `vector::Shared`), in words.
+    shared: Option<String>,
     /// The scalar function's machine code as text.
     asm: String,
 }
@@ -110,7 +110,13 @@ impl Compiled {
     /// in a ring buffer of `RING_COLUMNS` points per row (see
     /// `vector::Shared`).
     pub fn ring_columns(&self) -> Option<usize> {
-        self.rings.then_some(RING_COLUMNS)
+        self.shared.as_ref().map(|_| RING_COLUMNS)
+    }
+
+    /// What the vector variant shares between output rows, in words (for
+    /// `stn inspect`); `None` when it shares nothing.
+    pub fn shared_rows(&self) -> Option<&str> {
+        self.shared.as_deref()
     }
 
     /// The vector variant takes rows of at least this many points (and,
@@ -208,13 +214,13 @@ pub fn compile(func: &Func) -> Result<Compiled, CodegenError> {
             clif,
             asm,
             vector,
-            rings,
+            shared,
         }) => Ok(Compiled {
             module: Some(module),
             entry,
             clif,
             vector,
-            rings,
+            shared,
             asm,
         }),
         Err(e) => {
@@ -231,7 +237,7 @@ struct Defined {
     clif: String,
     asm: String,
     vector: Option<(TileFn, VectorShape)>,
-    rings: bool,
+    shared: Option<String>,
 }
 
 /// Builds, compiles and links the tile function, and its vector variant
@@ -239,7 +245,9 @@ struct Defined {
 fn define(func: &Func, module: &mut JITModule) -> Result<Defined, CodegenError> {
     let (scalar, clif, mut asm) = declare(func, module, "stn_tile", 1)?;
     let variant = vector::variant(func);
-    let rings = variant.as_ref().is_some_and(|v| v.3.is_some());
+    let shared = variant
+        .as_ref()
+        .and_then(|v| v.3.as_ref().map(|s| s.describe()));
     let vector = match variant {
         Some((plan, lanes, unroll, rowsum)) => {
             let variant_rowsum_free = rowsum.is_none();
@@ -271,7 +279,7 @@ fn define(func: &Func, module: &mut JITModule) -> Result<Defined, CodegenError> 
         clif,
         asm,
         vector: vector.map(|(id, v)| (entry(id), v)),
-        rings,
+        shared,
     })
 }
 

@@ -143,6 +143,15 @@ impl Shared {
         }
     }
 
+    /// What is shared, in words.
+    pub(super) fn describe(&self) -> String {
+        let (what, rows) = match self {
+            Shared::Sum(s) => ("sum", s.terms.len()),
+            Shared::Sort(s) => ("sorted terms", s.terms.len()),
+        };
+        format!("each input row's {what}, kept for the {rows} output rows that read it")
+    }
+
     /// Vectors kept per row and column.
     pub(super) fn planes(&self) -> usize {
         match self {

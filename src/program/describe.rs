@@ -103,6 +103,9 @@ pub fn inspect(k: &Kernel, dtypes: &[DType], emit: Emit, run: &Run) -> Result<St
             let _ = writeln!(out, "vector variant: {n} points per step");
         }
     }
+    if let Some(shared) = s.compiled.shared_rows() {
+        let _ = writeln!(out, "shared between output rows: {shared}");
+    }
     let _ = writeln!(
         out,
         "compile time: {:.2} ms",
