@@ -223,6 +223,10 @@ pub(super) struct Lowering<'a, 'b> {
     /// Work shared between output rows (row sums, sorted rows), kept in
     /// a ring buffer.
     shared: Option<super::vector::Shared>,
+    /// The vector code being emitted is the last copy of a step, or the
+    /// loop of single vectors: the copy after which no copy of the same
+    /// step reads further columns (`rank::checked_terms`).
+    pub(super) last_copy: bool,
     /// Value ranges (`analysis::range`), for integer vector code.
     pub(super) ranges: Vec<Option<crate::ir::range::Range>>,
     /// In the vector variant: a 4-byte slot set to 1 where some lanes need
@@ -276,6 +280,7 @@ pub(super) fn build(
         shared: variant.and_then(|v| v.3),
         ranges: crate::ir::range::ranges(f),
         redo: None,
+        last_copy: false,
         redo_masks: Vec::new(),
     };
     l.own_columns = own_columns(f, l.plan, lanes);
@@ -505,7 +510,9 @@ impl Lowering<'_, '_> {
             }
             let shared = shared_rows.as_ref().filter(|_| k + 1 == n);
             if shared.is_none() {
+                self.last_copy = k + 1 == n && self.unroll == 1;
                 self.emit_level(k as i32, &live, &level)?;
+                self.last_copy = false;
             }
             if let (Some(rs), Some(slot), true) = (&shared_rows, ring, k + 2 == n) {
                 let ring_row = plane * rs.planes() as i64;
@@ -577,7 +584,9 @@ impl Lowering<'_, '_> {
                 for j in 0..unroll {
                     if j > 0 {
                         self.copy = (j * self.lanes) as i64;
+                        self.last_copy = j + 1 == unroll;
                         self.emit_level(k as i32, &live, &level)?;
+                        self.last_copy = false;
                     }
                     for (o, &r) in f.results.iter().enumerate() {
                         let v = self.vector_of(r);
@@ -730,7 +739,9 @@ impl Lowering<'_, '_> {
         (self.counters[k], self.col, self.copy) = (c, Some(c), 0);
         // Splats made in the steps' block do not dominate this one.
         self.splats.clear();
+        self.last_copy = true;
         self.emit_level(k as i32, live, level)?;
+        self.last_copy = false;
         let mut pending = vec![None; self.f.results.len()];
         for (o, &r) in self.f.results.iter().enumerate() {
             let v = self.vector_of(r);
