@@ -354,7 +354,14 @@ impl Engine<'_> {
                 let cval = self.cval.cast(dtype).to_bytes(dtype);
                 let inner = along(ndim - 1);
                 innermost_runs(&offsets[inner], segs);
-                padded_copy(buf, base, offsets, segs, &starts, &pshape, cval, size);
+                let src = PadSource {
+                    base,
+                    offsets,
+                    segs,
+                    starts: &starts,
+                    pshape: &pshape,
+                };
+                padded_copy(buf, &src, cval, size);
                 let zero: i64 = (0..ndim).map(|k| -fp.lo[k] * pstrides[k]).sum();
                 ptrs.push(buf.as_ptr().wrapping_offset(zero as isize));
             }
@@ -435,26 +442,14 @@ fn fill_box<T: Copy>(out: *mut u8, shape: &[usize], strides: &[i64], v: T) {
 
 /// A C-order copy of shape `pshape` of `size`-byte elements into `buf`
 /// (exactly that long): the element at padded index `ix` is read at
-/// `base + sum_k offsets[starts[k] + ix[k]]`, or is `cval` where any
-/// axis's offset is `None`. Along the innermost axis, positions whose
-/// elements lie at equal steps (or are all cval) are copied as one run per
-/// row: `segs`, the innermost offsets' `innermost_runs`.
-#[allow(clippy::too_many_arguments)]
-fn padded_copy(
-    buf: &mut [u8],
-    base: *const u8,
-    offsets: &[Option<i64>],
-    segs: &[Seg],
-    starts: &[usize],
-    pshape: &[usize],
-    cval: [u8; 8],
-    size: usize,
-) {
-    debug_assert_eq!(buf.len(), pshape.iter().product::<usize>() * size);
+/// `base + sum_k offsets[starts[k] + ix[k]]` (`PadSource`), or is `cval`
+/// where any axis's offset is `None`.
+fn padded_copy(buf: &mut [u8], src: &PadSource<'_>, cval: [u8; 8], size: usize) {
+    debug_assert_eq!(buf.len(), src.pshape.iter().product::<usize>() * size);
     macro_rules! typed {
         ($t:ty) => {{
             let v = <$t>::from_ne_bytes(cval[..size].try_into().expect("size"));
-            copy_rows::<$t>(buf, base, offsets, segs, starts, pshape, v)
+            copy_rows::<$t>(buf, src, v)
         }};
     }
     match size {
@@ -465,16 +460,28 @@ fn padded_copy(
     }
 }
 
-/// `padded_copy` with elements of type `T`.
-fn copy_rows<T: Copy>(
-    buf: &mut [u8],
+/// Where a padded copy of shape `pshape` reads: per axis (axis `k` from
+/// `starts[k]` in `offsets`) and padded position, the byte offset from
+/// `base`, or `None` for cval. Along the innermost axis, positions whose
+/// elements lie at equal steps (or are all cval) are copied as one run per
+/// row: `segs`, the innermost offsets' `innermost_runs`.
+struct PadSource<'a> {
     base: *const u8,
-    offsets: &[Option<i64>],
-    segs: &[Seg],
-    starts: &[usize],
-    pshape: &[usize],
-    cval: T,
-) {
+    offsets: &'a [Option<i64>],
+    segs: &'a [Seg],
+    starts: &'a [usize],
+    pshape: &'a [usize],
+}
+
+/// `padded_copy` with elements of type `T`.
+fn copy_rows<T: Copy>(buf: &mut [u8], src: &PadSource<'_>, cval: T) {
+    let PadSource {
+        base,
+        offsets,
+        segs,
+        starts,
+        pshape,
+    } = *src;
     let size = std::mem::size_of::<T>();
     let last = pshape.len() - 1;
     let row_len = pshape[last];
@@ -598,8 +605,14 @@ mod tests {
             let mut segs = Vec::new();
             innermost_runs(&offsets[offsets.len() - 1], &mut segs);
             let mut buf = vec![0xAB; pshape.iter().product::<usize>() * 2];
-            let cval = 7u64.to_ne_bytes();
-            padded_copy(&mut buf, base, &flat, &segs, &starts, pshape, cval, 2);
+            let src = PadSource {
+                base,
+                offsets: &flat,
+                segs: &segs,
+                starts: &starts,
+                pshape,
+            };
+            padded_copy(&mut buf, &src, 7u64.to_ne_bytes(), 2);
             buf
         };
         let buf = copy(&[rows, cols], &[2, 4]);
