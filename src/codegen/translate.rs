@@ -438,7 +438,7 @@ impl Lowering<'_, '_> {
                 4,
             ))
         });
-        // Per relative row: the ring buffer row holding its sums.
+        // Per relative row: the ring buffer row holding its share (`Shared`).
         let mut ring_rows: Vec<Value> = Vec::new();
 
         let loops: Vec<_> = (0..n).map(|_| self.b.create_block()).collect();
@@ -825,10 +825,11 @@ impl Lowering<'_, '_> {
             .load(types::I64, MemFlagsData::trusted(), table, at)
     }
 
-    /// At the start of an output row: where the ring buffer keeps the sums
-    /// of each row the footprint covers, the first at relative row 0. Row
-    /// `r + a` is kept in ring row `(r + a) mod rows`, so the row the next
-    /// output row no longer needs is the one the new sums overwrite.
+    /// At the start of an output row: where the ring buffer keeps the share
+    /// (row sum, sorted terms) of each of the `rows` rows the footprint
+    /// covers, the first at relative row 0. Row `r + a` is kept in ring row
+    /// `(r + a) mod rows`, so the row the next output row no longer needs
+    /// is the one the new row overwrites.
     fn ring_rows(
         &mut self,
         rows: usize,
@@ -850,7 +851,7 @@ impl Lowering<'_, '_> {
     }
 
     /// On the box's first output row only: a loop over its columns that
-    /// stores the sums of every footprint row but the last into the ring.
+    /// stores the share of every footprint row but the last into the ring.
     fn ring_prologue(
         &mut self,
         rs: &super::vector::Shared,
