@@ -11,8 +11,7 @@
 //! - `r = fma(-q, b, a)` is `a - q b` rounded once, so it has the exact
 //!   remainder's sign (the exact value is a nonzero multiple of 2^-1074 or
 //!   zero). Where `r` is nonzero and its sign differs from `b`'s, `q` was
-//!   one too high. For a positive constant `b` the x86 vector code picks
-//!   `q` or `q - 1` by `r`'s sign bit (`blendv`): `r` is never -0.0.
+//!   one too high.
 //! - CPython's result is that exact floor while `|a / b| < 2^50` (2^21 for
 //!   f32): its `(a - fmod(a, b)) / b` is within two ulps of an integer, and
 //!   it rounds to the nearest. A zero quotient keeps the sign of `a / b`,
@@ -56,18 +55,6 @@ pub(super) fn host_has_fma() -> bool {
     }
 }
 
-/// Whether Cranelift lowers `blendv` here: x86-64 with SSE4.1.
-fn has_blendv() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("sse4.1")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
-}
-
 /// The largest quotient magnitude (exclusive) handled inline.
 fn limit(d: DType) -> f64 {
     match d {
@@ -104,6 +91,7 @@ impl Lowering<'_, '_> {
         divisor: Option<f64>,
     ) -> Result<Value, CodegenError> {
         let ty = self.b.func.dfg.value_type(x);
+        let lane = ty.lane_type();
         let name = format!(
             "{}_{}",
             if op == BinaryOp::FloorDiv {
@@ -119,28 +107,6 @@ impl Lowering<'_, '_> {
         let r = self.b.ins().fma(nfl, y, x);
         let zero = self.float_const(ty, 0.0);
         let one = self.float_const(ty, 1.0);
-        if ty.is_vector()
-            && op == BinaryOp::FloorDiv
-            && divisor.is_some_and(|c| c > 0.0)
-            && has_blendv()
-        {
-            // `q` is one too high where `r < 0`, which is where `r`'s sign
-            // bit is set: `r` is never -0.0 (its exact value is a multiple
-            // of the least subnormal, and an exact zero sum of `-fl c` and
-            // `a` is +0.0, as they are never both -0.0), and a NaN `r`
-            // comes with a redone `t`. `blendv` picks by that bit: a
-            // subtract and a blend instead of a compare, a mask, a subtract.
-            let dec = self.b.ins().fsub(fl, one);
-            let it = ty.as_int();
-            let (r, dec, fl) = (
-                self.as_lanes(it, r),
-                self.as_lanes(it, dec),
-                self.as_lanes(it, fl),
-            );
-            let q = self.b.ins().blendv(r, dec, fl);
-            let q = self.as_lanes(ty, q);
-            return self.float_divmod_check(d, ty, t, (x, y), divisor, q, &name);
-        }
         // `q` is one too high where `r` is nonzero with the other sign than `y`.
         let too_high = match divisor {
             Some(c) if c > 0.0 => self.b.ins().fcmp(FloatCC::LessThan, r, zero),
@@ -179,25 +145,6 @@ impl Lowering<'_, '_> {
                 self.b.ins().select(is_zero, signed_zero, m)
             }
         };
-        self.float_divmod_check(d, ty, t, (x, y), divisor, fast, &name)
-    }
-
-    /// `fast` (the value of `x // y` or `x % y` computed inline, `t` the
-    /// rounded quotient) where the operands are in its range, else the
-    /// reference's: the scalar function calls `name`; the vector variant
-    /// notes the lanes and its tile is redone by the scalar function.
-    #[allow(clippy::too_many_arguments)]
-    fn float_divmod_check(
-        &mut self,
-        d: DType,
-        ty: Type,
-        t: Value,
-        (x, y): (Value, Value),
-        divisor: Option<f64>,
-        fast: Value,
-        name: &str,
-    ) -> Result<Value, CodegenError> {
-        let lane = ty.lane_type();
         // Operands the fast path does not cover go to the reference.
         let at = self.abs(ty, t);
         let lim = self.float_const(ty, limit(d));
@@ -241,7 +188,7 @@ impl Lowering<'_, '_> {
                 self.b.ins().stack_store(ptr, one, slot, 0);
                 fast
             }
-            None => self.call_rt(name, lane, &[x, y])?,
+            None => self.call_rt(&name, lane, &[x, y])?,
         };
         self.b.ins().jump(join, &[BlockArg::Value(v)]);
         self.b.switch_to_block(join);
