@@ -173,8 +173,8 @@ pub(super) fn checked_terms(f: &crate::ir::Func, terms: &[ValueId], last_copy: b
 
 impl Lowering<'_, '_> {
     /// `(min(a, b), max(a, b))` in the integer lanes of the vector plan:
-    /// unsigned for u8 bytes, signed otherwise (as `vrank_bytes` and
-    /// `vrank_int` order them).
+    /// unsigned for u8 bytes, signed otherwise. Every integer rank and
+    /// sorted row orders its lanes by it.
     fn vminmax(&mut self, a: Value, b: Value) -> (Value, Value) {
         match self.plan {
             Some(super::vector::Plan::Byte { signed: false }) => {
@@ -204,27 +204,12 @@ impl Lowering<'_, '_> {
     }
 
     /// The term at place `k` of `terms` (vectors of integer lanes holding
-    /// exact values): the network in signed min/max.
+    /// exact values, or the bytes of the byte plan): the network in the
+    /// plan's min/max (`vminmax`).
     pub(super) fn vrank_int(&mut self, k: u32, terms: &[ValueId]) -> Value {
         let mut v: Vec<Value> = terms.iter().map(|&t| self.vector_of(t)).collect();
         for (i, j) in selection(v.len(), k) {
-            let (a, b) = (v[i], v[j]);
-            v[i] = self.b.ins().smin(a, b);
-            v[j] = self.b.ins().smax(a, b);
-        }
-        v[k as usize]
-    }
-
-    /// `vrank_int` in 8-bit lanes, ordered unsigned or signed.
-    pub(super) fn vrank_bytes(&mut self, k: u32, terms: &[ValueId], signed: bool) -> Value {
-        let mut v: Vec<Value> = terms.iter().map(|&t| self.vector_of(t)).collect();
-        for (i, j) in selection(v.len(), k) {
-            let (a, b) = (v[i], v[j]);
-            let ins = self.b.ins();
-            (v[i], v[j]) = match signed {
-                true => (ins.smin(a, b), self.b.ins().smax(a, b)),
-                false => (ins.umin(a, b), self.b.ins().umax(a, b)),
-            };
+            (v[i], v[j]) = self.vminmax(v[i], v[j]);
         }
         v[k as usize]
     }

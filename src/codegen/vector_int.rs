@@ -368,7 +368,7 @@ impl Lowering<'_, '_> {
                 self.b.ins().load(vt, data_flags(), addr, imm)
             }
             Op::Cast(a) => self.vector_of(*a),
-            Op::Rank { k, terms } => self.vrank_bytes(*k, terms, signed),
+            Op::Rank { k, terms } => self.vrank_int(*k, terms),
             Op::Binary(op, a, b) => {
                 let (x, y) = (self.vector_of(*a), self.vector_of(*b));
                 let ins = self.b.ins();

@@ -263,8 +263,8 @@ impl Engine<'_> {
     /// Computes box `bx` from padded copies of the arguments: each covers
     /// the box grown by the footprint, positions outside the array resolved
     /// by the stage's mode (cval for `constant`). A multi-step run calls
-    /// this for every thin border piece of every step (W7: 17 thousand
-    /// pieces of about 5 x 1 points per call), so nothing here allocates
+    /// this for every thin border piece of every step (W7: thousands of
+    /// pieces a few rows by one column per call), so nothing here allocates
     /// once a thread has made its first pieces: the lists and the copies
     /// live in this thread's `PadScratch`.
     fn padded(&self, bx: &CoreBox, srcs: &[Src<'_>], dst: &mut [Dst<'_>]) {
