@@ -15,7 +15,7 @@ use ndarray::{ArrayD, IxDyn, Slice};
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
-use stn::{ArrayRef, DType, DynArray, Element, Engine, Mode, Options, Program, Scalar};
+use stn::{ArrayRef, DType, DynArray, Element, Engine, Mode, Options, Program, Scalar, Schedule};
 
 /// The first seed and the number of cases: `STN_SEED` runs that one case,
 /// `STN_CASES` changes the count.
@@ -1033,6 +1033,54 @@ fn shared_row_sums_equal_the_interpreter() {
         shared * 5 >= cases * 2,
         "the generator should make such kernels: {shared} of {cases}"
     );
+}
+
+/// 3x3 medians of integers share each input row's sorted triple between
+/// output rows (`codegen::rowsort`), and compute output rows in passes of
+/// several rows whose neighbouring outputs merge the rows they both read
+/// once. Random data over each dtype's whole range (ties are rare: the
+/// merge's every comparator matters), rows from one to several passes and
+/// a rest, widths from one vector to several steps, every mode, small and
+/// large tiles, one and two threads, and up to three steps in every
+/// schedule.
+#[test]
+fn shared_sorted_rows_equal_the_interpreter() {
+    let (base, cases) = seed_and_cases(0x3_5077, 60);
+    let mut shared = 0u64;
+    for i in 0..cases {
+        let seed = base + i;
+        let mut rng = StdRng::seed_from_u64(seed);
+        let dtype = *[DType::U8, DType::I8, DType::I16, DType::U16, DType::I32]
+            .choose(&mut rng)
+            .unwrap();
+        let head = ["median(", "rank(4, "].choose(&mut rng).unwrap();
+        let k0 = rng.random_range(-2i64..=0);
+        let source = format!(
+            "kernel k(x) {{ {head}i in {k0}..={}, j in -1..=1) {{ x[i, j] }} }}\n",
+            k0 + 2
+        );
+        let k = Program::from_source("median.stn", &source).unwrap();
+        let k = k.kernel(None).unwrap();
+        let spec = stn::internals::specialize(k, &[dtype])
+            .unwrap_or_else(|e| panic!("STN_SEED={seed}\n{source}{e}"));
+        shared += u64::from(spec.compiled.ring_columns().is_some());
+        // Taller arrays stepped several times run in sliding-window
+        // strips, whose rows wrap in rings.
+        let steps = rng.random_range(1..=3usize);
+        let rows = if steps > 1 { 60 } else { 14 };
+        let shape = [rng.random_range(1..=rows), rng.random_range(1..=90usize)];
+        let x = random_array(&mut rng, dtype, &shape);
+        let opts = Options::new()
+            .boundary(*Mode::ALL.choose(&mut rng).unwrap())
+            .threads(rng.random_range(1..=2))
+            .steps(steps)
+            .schedule(*Schedule::ALL.choose(&mut rng).unwrap())
+            .tile_points(*[7usize, 300, 1 << 16].choose(&mut rng).unwrap());
+        assert_engines_agree(k, &[x.view()], &opts, &|| {
+            format!("STN_SEED={seed}\n{source}dtype {dtype}, shape {shape:?}, {opts:?}")
+        });
+    }
+    assert_eq!(shared, cases, "every such median shares its sorted rows");
 }
 
 /// Sums of 16-bit values divided by constants: past what a 32-bit

@@ -175,7 +175,7 @@ impl Lowering<'_, '_> {
     /// `(min(a, b), max(a, b))` in the integer lanes of the vector plan:
     /// unsigned for u8 bytes, signed otherwise. Every integer rank and
     /// sorted row orders its lanes by it.
-    fn vminmax(&mut self, a: Value, b: Value) -> (Value, Value) {
+    pub(super) fn vminmax(&mut self, a: Value, b: Value) -> (Value, Value) {
         match self.plan {
             Some(super::vector::Plan::Byte { signed: false }) => {
                 (self.b.ins().umin(a, b), self.b.ins().umax(a, b))
@@ -201,6 +201,30 @@ impl Lowering<'_, '_> {
             (v[i], v[j]) = self.vminmax(v[i], v[j]);
         }
         v[4]
+    }
+
+    /// The median of nine from a sorted row `own` (least, middle,
+    /// greatest) and what two other sorted rows give: the greater of their
+    /// least `lo`, the lesser and greater of their middle ones `mid`, the
+    /// lesser of their greatest `hi` (shared by two output rows,
+    /// `Lowering::combine_block`). The same merge as `vmerge_rows` with
+    /// its first comparators taken on the other two rows: min and max of
+    /// integer lanes are associative, so the values are the same.
+    pub(super) fn vmerge_pair(
+        &mut self,
+        own: &[Value],
+        lo: Value,
+        mid: (Value, Value),
+        hi: Value,
+    ) -> Value {
+        let lo = self.vminmax(lo, own[0]).1;
+        let hi = self.vminmax(hi, own[2]).0;
+        let m = self.vminmax(mid.1, own[1]).0;
+        let md = self.vminmax(mid.0, m).1;
+        // The median of `lo`, `md` and `hi`, as `MEDIAN_OF_9` ends.
+        let (a, b) = self.vminmax(md, lo);
+        let c = self.vminmax(hi, a).1;
+        self.vminmax(c, b).0
     }
 
     /// The term at place `k` of `terms` (vectors of integer lanes holding

@@ -10,8 +10,11 @@
 //! stack, as `rowsum` keeps row sums: every output point loads and sorts
 //! one new row (3 loads, 6 min/max), stores it and merges it with the two
 //! kept ones (12 min/max), where the plain network loads nine terms and
-//! takes 30 min/max. The comparators are the same ones on the same
-//! values, so every lane is what the plain network gives.
+//! takes 30 min/max. The loop computes several output rows per pass
+//! (`vector::block_rows`), and two neighbouring outputs take the min and
+//! max of the two rows they share once (`rank::vmerge_pair`): 20 min/max
+//! for the pair's merges where there were 24. Min and max of integers are
+//! associative, so every lane is what the plain network gives.
 //!
 //! Float medians keep the plain network: their NaN and -0.0 checks are
 //! per term.

@@ -16,7 +16,10 @@
 //! 3 input loads, 2 ring loads, 4 adds and a store per vector instead of 9
 //! loads and 8 adds). Weights of 1 cost nothing, -1 a subtraction, powers
 //! of two a shift, others a multiply. A box's first row fills the ring
-//! first. Rows are
+//! first. The loop computes several output rows per pass
+//! (`vector::block_rows`), the rows between them passed in registers, and
+//! where every row weighs the same, two neighbouring outputs add the rows
+//! they share once (`Lowering::combine_block`). Rows are
 //! still walked in order, so memory is read sequentially; an earlier
 //! variant that carried the sums in registers down strips of columns did
 //! fewer instructions but ran 1.5x slower on data larger than the cache.

@@ -151,6 +151,31 @@ struct AnyWidth {
     short: Block,
 }
 
+/// What the pass over a block of output rows (`Lowering::block_pass`)
+/// takes from the loop nest around it.
+struct BlockPass<'v> {
+    /// Output rows per pass (`vector::BLOCK_ROWS`).
+    rows: usize,
+    /// Entered from the row loop: sets up the pass.
+    pre: Block,
+    /// The pass's column loop, entered with column 0.
+    inner: Block,
+    shared: &'v super::vector::Shared,
+    /// The ring buffer, the bytes of one of its rows (all planes) and of
+    /// one plane.
+    ring: cranelift_codegen::ir::StackSlot,
+    ring_row: i64,
+    plane: i64,
+    lane_bytes: i64,
+    out_slot: usize,
+    strides: &'v [Vec<Value>],
+    wraps: &'v [Option<Ring>],
+    extents: &'v [Value],
+    /// The row loop, and where it goes when the box is done.
+    row_loop: Block,
+    done: Block,
+}
+
 /// Where an input's rows wrap (`abi::TileArgs::rings`), as values of
 /// the function's entry block.
 #[derive(Clone, Copy)]
@@ -440,6 +465,17 @@ impl Lowering<'_, '_> {
         });
         // Per relative row: the ring buffer row holding its share (`Shared`).
         let mut ring_rows: Vec<Value> = Vec::new();
+        // The pass over several output rows at once (`vector::BLOCK_ROWS`):
+        // its rows, the block that sets it up, and its column loop.
+        let blocked = shared_rows
+            .as_ref()
+            .map(|rs| rs.block_rows())
+            .filter(|&b| b > 1)
+            .map(|rows| {
+                let inner = self.b.create_block();
+                self.b.append_block_param(inner, types::I64);
+                (rows, self.b.create_block(), inner)
+            });
 
         let loops: Vec<_> = (0..n).map(|_| self.b.create_block()).collect();
         let latches: Vec<_> = (0..n.saturating_sub(1))
@@ -528,7 +564,21 @@ impl Lowering<'_, '_> {
                 };
                 let next = block_args(zero, carried);
                 let to = if k + 2 == n { inner } else { loops[k + 1] };
-                self.b.ins().jump(to, &next);
+                match blocked {
+                    // A pass over a block of rows where that many are left.
+                    Some((rows, pre, _)) if k + 2 == n => {
+                        let left = self.b.ins().isub(extents[k], self.counters[k]);
+                        let fits = (self.b.ins()).icmp_imm_s(
+                            IntCC::UnsignedGreaterThanOrEqual,
+                            left,
+                            rows as i64,
+                        );
+                        self.b.ins().brif(fits, pre, &[], to, &next);
+                    }
+                    _ => {
+                        self.b.ins().jump(to, &next);
+                    }
+                }
             } else if let Some(rs) = shared {
                 // One step of a row: per copy, the new row's share
                 // combined with the ring buffer's earlier rows, and stored
@@ -572,6 +622,25 @@ impl Lowering<'_, '_> {
                     }
                 }
                 self.copy = 0;
+                if let (Some((rows, pre, inner)), Some(slot)) = (blocked, ring) {
+                    let pass = BlockPass {
+                        rows,
+                        pre,
+                        inner,
+                        shared: rs,
+                        ring: slot,
+                        ring_row: plane * rs.planes() as i64,
+                        plane,
+                        lane_bytes,
+                        out_slot,
+                        strides: &strides,
+                        wraps: &wraps,
+                        extents: &extents,
+                        row_loop: loops[n - 2],
+                        done: if n > 2 { latches[n - 3] } else { exit },
+                    };
+                    self.block_pass(&pass, &live, &level, ptr)?;
+                }
             } else if self.lanes > 1 {
                 // The vector body runs `vector::unroll` times per step, on
                 // consecutive runs of `lanes` points (copy 0 is emitted
@@ -841,13 +910,131 @@ impl Lowering<'_, '_> {
         let r = *self.counters.last().expect("in the row loop");
         let base = self.b.ins().stack_addr(ptr, slot, 0);
         (0..rows)
-            .map(|a| {
-                let t = self.b.ins().iadd_imm_s(r, a);
-                let q = self.b.ins().urem_imm_s(t, rows);
-                let by = self.b.ins().imul_imm_s(q, ring_row);
-                self.b.ins().iadd(base, by)
-            })
+            .map(|a| self.ring_row_at(r, a, rows, base, ring_row))
             .collect()
+    }
+
+    /// Where the ring buffer at `base` keeps the share of row `r + a`:
+    /// ring row `(r + a) mod rows`, `ring_row` bytes each.
+    fn ring_row_at(&mut self, r: Value, a: i64, rows: i64, base: Value, ring_row: i64) -> Value {
+        let t = self.b.ins().iadd_imm_s(r, a);
+        let q = self.b.ins().urem_imm_s(t, rows);
+        let by = self.b.ins().imul_imm_s(q, ring_row);
+        self.b.ins().iadd(base, by)
+    }
+
+    /// The pass over `p.rows` output rows at once (`vector::BLOCK_ROWS`),
+    /// emitted into `p.pre` and `p.inner` and back to the row loop; the
+    /// builder stays where it was. Per column step it loads the shares of
+    /// the window's first rows from the ring, computes each output row's
+    /// new share and result in turn, and stores the last rows' shares
+    /// for the next pass. The comparators and sums are the one-row
+    /// loop's, on the same values.
+    fn block_pass(
+        &mut self,
+        p: &BlockPass<'_>,
+        live: &[bool],
+        level: &[i32],
+        ptr: Type,
+    ) -> Result<(), CodegenError> {
+        let f = self.f;
+        let n = f.ndim;
+        let k = n - 2;
+        let resume = self.b.current_block().expect("in the column loop");
+        let saved_rows = self.rows[n - 1].clone();
+        let saved_col = self.col;
+        // Splats made in the one-row loop do not dominate this one.
+        let saved_splats = std::mem::take(&mut self.splats);
+        let r = self.counters[k];
+        let window = p.shared.terms().len();
+        let last = window - 1;
+
+        // Every pointer slot at each row of the pass (and the next pass's
+        // first), and the ring rows its last shares go to.
+        self.b.switch_to_block(p.pre);
+        let mut at_row = vec![self.rows[k].clone()];
+        for t in 1..=p.rows {
+            let prev = at_row[t - 1].clone();
+            let next = (prev.iter().enumerate())
+                .map(|(s, &q)| {
+                    let q = self.b.ins().iadd(q, p.strides[s][k]);
+                    match p.wraps.get(s).copied().flatten() {
+                        Some(ring) if k == 0 => self.wrap_down(q, ring),
+                        _ => q,
+                    }
+                })
+                .collect();
+            at_row.push(next);
+        }
+        // Passes start at multiples of `p.rows`, a multiple of the ring's
+        // rows: relative row `a` of the window is in ring row `a`.
+        let base = self.b.ins().stack_addr(ptr, p.ring, 0);
+        let ring_at = |a: usize, pl: usize| (a as i64 * p.ring_row + pl as i64 * p.plane) as i32;
+        let zero = self.b.ins().iconst(types::I64, 0);
+        self.b.ins().jump(p.inner, &block_args(zero, &[]));
+
+        self.b.switch_to_block(p.inner);
+        let col = self.b.block_params(p.inner)[0];
+        self.col = Some(col);
+        let vt = self.mask_vec();
+        let mut pending = vec![vec![None; f.results.len()]; p.rows];
+        for j in 0..self.unroll {
+            self.copy = (j * self.lanes) as i64;
+            // Per relative row: its share. The kept ones are loaded
+            // before this copy stores any.
+            let mut shares: Vec<Vec<Value>> = Vec::new();
+            for a in 0..last {
+                let share = (0..p.shared.planes())
+                    .map(|pl| {
+                        let (at, imm) = self.at_column(base, ring_at(a, pl), p.lane_bytes as usize);
+                        self.b.ins().load(vt, data_flags(), at, imm)
+                    })
+                    .collect();
+                shares.push(share);
+            }
+            for t in 0..p.rows {
+                self.rows[n - 1] = at_row[t].clone();
+                let h = self.shared_row(p.shared, last)?;
+                shares.push(h);
+                let value = self.combine_block(p.shared, &shares, t, p.rows);
+                self.vals[p.shared.root() as usize] = Some(value);
+                for i in 0..f.insts.len() {
+                    let part = p.shared.parts().contains(&(i as ValueId));
+                    if live[i] && level[i] == (n - 1) as i32 && !part {
+                        let v = self.vinst(i)?;
+                        self.vals[i] = Some(v);
+                    }
+                }
+                let v = self.vector_of(f.result());
+                self.store_copy(0, p.out_slot, v, j, &mut pending[t]);
+            }
+            for a in 0..last {
+                for (pl, &v) in shares[p.rows + a].iter().enumerate() {
+                    let (at, imm) = self.at_column(base, ring_at(a, pl), p.lane_bytes as usize);
+                    self.b.ins().store(data_flags(), v, at, imm);
+                }
+            }
+        }
+        self.copy = 0;
+        let step = (self.lanes * self.unroll) as i64;
+        let next = self.b.ins().iadd_imm_s(col, step);
+        let more = self
+            .b
+            .ins()
+            .icmp(IntCC::UnsignedLessThan, next, p.extents[n - 1]);
+        let row_done = self.b.create_block();
+        (self.b.ins()).brif(more, p.inner, &block_args(next, &[]), row_done, &[]);
+        self.b.switch_to_block(row_done);
+        let i = self.b.ins().iadd_imm_s(r, p.rows as i64);
+        let more = self.b.ins().icmp(IntCC::UnsignedLessThan, i, p.extents[k]);
+        let again = block_args(i, &at_row[p.rows]);
+        self.b.ins().brif(more, p.row_loop, &again, p.done, &[]);
+
+        self.rows[n - 1] = saved_rows;
+        self.col = saved_col;
+        self.splats = saved_splats;
+        self.b.switch_to_block(resume);
+        Ok(())
     }
 
     /// On the box's first output row only: a loop over its columns that
@@ -933,6 +1120,49 @@ impl Lowering<'_, '_> {
                 self.weighted_sum(items.zip(s.row_weights.iter().copied()).collect())
             }
             super::vector::Shared::Sort(_) => self.vmerge_rows(rows),
+        }
+    }
+
+    /// Output row `t` of a pass over `rows` output rows
+    /// (`Lowering::block_pass`), from the shares of the pass's relative
+    /// rows `shares[t..]`. Output rows `t` and `t + 1` (`t` even) read
+    /// window rows `t + 1 ..= t + K - 1` both: where min, max and sums
+    /// may be regrouped (a median of integers; a sum whose rows all have
+    /// one weight), each combines those rows first, written alike for
+    /// both, so that Cranelift computes them once. Integer lanes are
+    /// exact, min and max associative and the sum proven not to wrap in
+    /// any grouping (`rowsum::plan`), so every lane keeps its value.
+    fn combine_block(
+        &mut self,
+        rs: &super::vector::Shared,
+        shares: &[Vec<Value>],
+        t: usize,
+        rows: usize,
+    ) -> Value {
+        let window = rs.terms().len();
+        let paired = t % 2 == 1 || t + 1 < rows;
+        // The rows both outputs of a pair read, and the one of this output.
+        let (both, own) = match t % 2 {
+            0 => (&shares[t + 1..t + window], &shares[t]),
+            _ => (&shares[t..t + window - 1], &shares[t + window - 1]),
+        };
+        match rs {
+            super::vector::Shared::Sum(s)
+                if paired && s.row_weights.iter().all(|&w| w == s.row_weights[0]) =>
+            {
+                let w = s.row_weights[0];
+                let items = both.iter().map(|r| (r[0], w)).collect();
+                let shared = self.weighted_sum(items);
+                self.weighted(Some(shared), own[0], w)
+            }
+            super::vector::Shared::Sort(_) if paired => {
+                let (a, b) = (&both[0], &both[1]);
+                let lo = self.vminmax(a[0], b[0]).1;
+                let hi = self.vminmax(a[2], b[2]).0;
+                let (mn, mx) = self.vminmax(a[1], b[1]);
+                self.vmerge_pair(own, lo, (mn, mx), hi)
+            }
+            _ => self.combine_rows(rs, shares[t..t + window].to_vec()),
         }
     }
 

@@ -149,7 +149,17 @@ impl Shared {
             Shared::Sum(s) => ("sum", s.terms.len()),
             Shared::Sort(s) => ("sorted terms", s.terms.len()),
         };
-        format!("each input row's {what}, kept for the {rows} output rows that read it")
+        let block = match self.block_rows() {
+            1 => String::new(),
+            b => format!("; {b} output rows per pass, the rows between them kept in registers"),
+        };
+        format!("each input row's {what}, kept for the {rows} output rows that read it{block}")
+    }
+
+    /// Output rows one pass of the vector loop computes (see
+    /// `BLOCK_ROWS`).
+    pub(super) fn block_rows(&self) -> usize {
+        block_rows(self.terms().len())
     }
 
     /// Vectors kept per row and column.
@@ -158,6 +168,30 @@ impl Shared {
             Shared::Sum(_) => 1,
             Shared::Sort(_) => 3,
         }
+    }
+}
+
+/// Output rows per pass of a loop that shares the rows of a `rows`-row
+/// window (`Shared`): 1, or a multiple `B` of `rows`, at least 3. A pass
+/// over `B` output rows reads the shares of the window's first
+/// `rows - 1` rows from the ring buffer, computes `B` new ones, and
+/// stores only the last `rows - 1` of them back: the rows in between pass
+/// from one output row to the next in registers. Per output row that is
+/// `(rows - 1) / B` ring loads and stores where one row per pass takes
+/// `rows - 1` loads and a store, and the loop's compare and branch once
+/// per `B` rows (W1: 1.91 instructions per point with one row per pass).
+///
+/// Passes start at row 0 of a box and step by `B`, a multiple of the
+/// ring's `rows` rows, so each relative row of a pass has a fixed ring
+/// row (`(r + a) mod rows` is `a`): the ring is one register plus
+/// immediate offsets, and every output row and new input row of the pass
+/// has a pointer register of its own (x86 has fifteen). Windows of more
+/// than five rows keep one row per pass.
+pub(super) fn block_rows(rows: usize) -> usize {
+    match rows {
+        2 => 4,
+        3..=5 => rows,
+        _ => 1,
     }
 }
 
