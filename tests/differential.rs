@@ -1007,7 +1007,7 @@ fn shared_row_sums_equal_the_interpreter() {
             );
             shared += u64::from(separable);
         }
-        let wide = rng.random_bool(0.15);
+        let wide = rng.random_bool(0.4);
         let mut shape = vec![
             rng.random_range(1..30usize),
             if wide {
@@ -1068,7 +1068,14 @@ fn shared_sorted_rows_equal_the_interpreter() {
         // strips, whose rows wrap in rings.
         let steps = rng.random_range(1..=3usize);
         let rows = if steps > 1 { 60 } else { 14 };
-        let shape = [rng.random_range(1..=rows), rng.random_range(1..=90usize)];
+        // Rows wider than the ring buffer, which the executor splits.
+        let wide = rng.random_bool(0.5);
+        let width = match wide {
+            true => rng.random_range(4097..=4200usize),
+            false => rng.random_range(1..=90usize),
+        };
+        let rows = if wide { rows.min(20) } else { rows };
+        let shape = [rng.random_range(1..=rows), width];
         let x = random_array(&mut rng, dtype, &shape);
         let opts = Options::new()
             .boundary(*Mode::ALL.choose(&mut rng).unwrap())
