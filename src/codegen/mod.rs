@@ -74,8 +74,9 @@ pub struct Compiled {
     /// takes any width).
     vector: Option<(TileFn, VectorShape)>,
     /// What the vector variant keeps in a ring buffer to share between
-    /// output rows (row sums, sorted rows: `vector::Shared`), in words.
-    shared: Option<String>,
+    /// output rows (row sums, sorted rows: `vector::Shared`), in words,
+    /// and the rows of the window it shares them over.
+    shared: Option<(String, usize)>,
     /// The scalar function's machine code as text.
     asm: String,
 }
@@ -116,7 +117,15 @@ impl Compiled {
     /// What the vector variant shares between output rows, in words (for
     /// `stn inspect`); `None` when it shares nothing.
     pub fn shared_rows(&self) -> Option<&str> {
-        self.shared.as_deref()
+        self.shared.as_ref().map(|s| s.0.as_str())
+    }
+
+    /// The rows of the window whose shares the vector variant keeps: a box
+    /// computes the shares of all but one of them before its first output
+    /// row (the ring's prologue), a cost per box that strips, whose boxes
+    /// are a few rows tall, pay at every step (`exec::model::choose`).
+    pub fn shared_window(&self) -> Option<usize> {
+        self.shared.as_ref().map(|s| s.1)
     }
 
     /// The vector variant takes rows of at least this many points (and,
@@ -237,7 +246,7 @@ struct Defined {
     clif: String,
     asm: String,
     vector: Option<(TileFn, VectorShape)>,
-    shared: Option<String>,
+    shared: Option<(String, usize)>,
 }
 
 /// Builds, compiles and links the tile function, and its vector variant
@@ -247,7 +256,7 @@ fn define(func: &Func, module: &mut JITModule) -> Result<Defined, CodegenError> 
     let variant = vector::variant(func);
     let shared = variant
         .as_ref()
-        .and_then(|v| v.3.as_ref().map(|s| s.describe()));
+        .and_then(|v| v.3.as_ref().map(|s| (s.describe(), s.terms().len())));
     let vector = match variant {
         Some((plan, lanes, unroll, rowsum)) => {
             let variant_rowsum_free = rowsum.is_none();

@@ -251,13 +251,17 @@ pub struct Choice {
     pub strips: Strips,
     pub strip_overlap: f64,
     pub strip_bytes: usize,
+    /// What rings of shared rows add per output point and stage, in tiles
+    /// and in strips (`prologue`).
+    pub tile_prologue: f64,
+    pub strip_prologue: f64,
     /// Whether strips run where the rows allow (else tiles everywhere).
     pub use_strips: bool,
 }
 
 /// Most overlap strips may have beyond the tile's and still be chosen:
 /// they pay in fewer bytes from L3, not in fewer points.
-const STRIP_SLACK: f64 = 0.05;
+pub const STRIP_SLACK: f64 = 0.05;
 
 /// Tiles or strips for a fused run. The strip's tile of the axes after
 /// the first is chosen like a tile (whole axis or powers of two), its
@@ -270,9 +274,11 @@ pub fn choose(stages: &[Stage], core: &[usize], loop_len: usize, threads: usize)
     let m = Model::new(stages);
     let (tile, tile_overlap, tile_bytes) = best_tile(&m, core, loop_len, threads);
     let (strips, strip_overlap, strip_bytes_) = best_strips(stages, &m, core, loop_len, threads);
+    let tile_prologue = prologue(stages, tile[0]);
+    let strip_prologue = prologue(stages, strips.chunk);
     let use_strips = stages.len() > 1
         && strip_bytes_ <= strip_bytes()
-        && strip_overlap <= tile_overlap + STRIP_SLACK;
+        && strip_overlap + strip_prologue <= tile_overlap + tile_prologue + STRIP_SLACK;
     Choice {
         tile,
         tile_overlap,
@@ -280,8 +286,27 @@ pub fn choose(stages: &[Stage], core: &[usize], loop_len: usize, threads: usize)
         strips,
         strip_overlap,
         strip_bytes: strip_bytes_,
+        tile_prologue,
+        strip_prologue,
         use_strips,
     }
+}
+
+/// What the rings of shared rows add to a pass whose boxes are `rows`
+/// rows tall, per output point and stage: a stage whose vector loop
+/// shares the rows of a `K`-row window (`Compiled::shared_window`)
+/// computes the shares of `K - 1` rows before each box's first output row.
+/// A strip's step is a box of a few rows, so strips pay it every few
+/// rows: W5 (its second stage shares row sums of 3 rows, strips of 6-row
+/// steps) ran 1.2x slower in strips than in tiles of 512 rows (11 paired
+/// rounds of `benches/peers/run.sh --paired`, and in `stn bench`; 2
+/// threads, the AVX-512 host), its instruction counts 4% apart.
+fn prologue(stages: &[Stage], rows: usize) -> f64 {
+    let per_box: usize = (stages.iter())
+        .filter_map(|s| s.code.shared_window())
+        .map(|k| k - 1)
+        .sum();
+    per_box as f64 / rows.max(1) as f64 / stages.len().max(1) as f64
 }
 
 fn best_strips(

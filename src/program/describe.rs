@@ -270,6 +270,8 @@ fn tiles(
                 "strips (their rows fit the budget, and they compute about as few points as tiles), tiles near the ends of axis 0"
             } else if c.strip_bytes > model::strip_bytes() {
                 "tiles (the strips' sliding rows exceed their budget)"
+            } else if c.strip_overlap <= c.tile_overlap + model::STRIP_SLACK {
+                "tiles (every strip step would compute the shared rows before its first output row again)"
             } else {
                 "tiles (strips would compute more points)"
             }
