@@ -360,9 +360,13 @@ impl Engine<'_> {
                         std::ptr::null()
                     }
                 };
+                // Every element is written by the copy: the buffer is
+                // only grown (zeroed then), never cleared.
                 let buf = &mut bufs[ai];
-                buf.clear();
-                buf.resize(elements * size, 0);
+                if buf.len() < elements * size {
+                    buf.resize(elements * size, 0);
+                }
+                let buf = &mut buf[..elements * size];
                 let cval = self.cval.cast(dtype).to_bytes(dtype);
                 let inner = along(ndim - 1);
                 innermost_runs(&offsets[inner], segs);
