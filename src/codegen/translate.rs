@@ -154,7 +154,7 @@ struct AnyWidth {
 /// What the pass over a block of output rows (`Lowering::block_pass`)
 /// takes from the loop nest around it.
 struct BlockPass<'v> {
-    /// Output rows per pass (`vector::BLOCK_ROWS`).
+    /// Output rows per pass (`vector::block_rows`).
     rows: usize,
     /// Entered from the row loop: sets up the pass.
     pre: Block,
@@ -465,7 +465,7 @@ impl Lowering<'_, '_> {
         });
         // Per relative row: the ring buffer row holding its share (`Shared`).
         let mut ring_rows: Vec<Value> = Vec::new();
-        // The pass over several output rows at once (`vector::BLOCK_ROWS`):
+        // The pass over several output rows at once (`vector::block_rows`):
         // its rows, the block that sets it up, and its column loop.
         let blocked = shared_rows
             .as_ref()
@@ -622,25 +622,6 @@ impl Lowering<'_, '_> {
                     }
                 }
                 self.copy = 0;
-                if let (Some((rows, pre, inner)), Some(slot)) = (blocked, ring) {
-                    let pass = BlockPass {
-                        rows,
-                        pre,
-                        inner,
-                        shared: rs,
-                        ring: slot,
-                        ring_row: plane * rs.planes() as i64,
-                        plane,
-                        lane_bytes,
-                        out_slot,
-                        strides: &strides,
-                        wraps: &wraps,
-                        extents: &extents,
-                        row_loop: loops[n - 2],
-                        done: if n > 2 { latches[n - 3] } else { exit },
-                    };
-                    self.block_pass(&pass, &live, &level, ptr)?;
-                }
             } else if self.lanes > 1 {
                 // The vector body runs `vector::unroll` times per step, on
                 // consecutive runs of `lanes` points (copy 0 is emitted
@@ -716,6 +697,27 @@ impl Lowering<'_, '_> {
             let more = self.b.ins().icmp(IntCC::UnsignedLessThan, i, extents[k]);
             let again = block_args(i, &moved);
             self.b.ins().brif(more, loops[k], &again, done, &[]);
+        }
+        // The pass over several rows, once every block of the loop nest is
+        // closed (Cranelift's builder leaves no block unfinished).
+        if let (Some(rs), Some((rows, pre, inner)), Some(slot)) = (&shared_rows, blocked, ring) {
+            let pass = BlockPass {
+                rows,
+                pre,
+                inner,
+                shared: rs,
+                ring: slot,
+                ring_row: plane * rs.planes() as i64,
+                plane,
+                lane_bytes,
+                out_slot,
+                strides: &strides,
+                wraps: &wraps,
+                extents: &extents,
+                row_loop: loops[n - 2],
+                done: if n > 2 { latches[n - 3] } else { exit },
+            };
+            self.block_pass(&pass, &live, &level, ptr)?;
         }
         self.b.switch_to_block(exit);
         let mut status = match self.redo {
@@ -923,9 +925,9 @@ impl Lowering<'_, '_> {
         self.b.ins().iadd(base, by)
     }
 
-    /// The pass over `p.rows` output rows at once (`vector::BLOCK_ROWS`),
-    /// emitted into `p.pre` and `p.inner` and back to the row loop; the
-    /// builder stays where it was. Per column step it loads the shares of
+    /// The pass over `p.rows` output rows at once (`vector::block_rows`),
+    /// emitted into `p.pre` and `p.inner` and back to the row loop, after
+    /// the rest of the loop nest. Per column step it loads the shares of
     /// the window's first rows from the ring, computes each output row's
     /// new share and result in turn, and stores the last rows' shares
     /// for the next pass. The comparators and sums are the one-row
@@ -940,7 +942,6 @@ impl Lowering<'_, '_> {
         let f = self.f;
         let n = f.ndim;
         let k = n - 2;
-        let resume = self.b.current_block().expect("in the column loop");
         let saved_rows = self.rows[n - 1].clone();
         let saved_col = self.col;
         // Splats made in the one-row loop do not dominate this one.
@@ -1033,7 +1034,6 @@ impl Lowering<'_, '_> {
         self.rows[n - 1] = saved_rows;
         self.col = saved_col;
         self.splats = saved_splats;
-        self.b.switch_to_block(resume);
         Ok(())
     }
 

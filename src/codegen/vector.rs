@@ -156,8 +156,8 @@ impl Shared {
         format!("each input row's {what}, kept for the {rows} output rows that read it{block}")
     }
 
-    /// Output rows one pass of the vector loop computes (see
-    /// `BLOCK_ROWS`).
+    /// Output rows one pass of the vector loop computes (the function
+    /// `block_rows`).
     pub(super) fn block_rows(&self) -> usize {
         block_rows(self.terms().len())
     }
