@@ -602,16 +602,7 @@ impl Lowering<'_, '_> {
                     }
                     rows.push(h.clone());
                     let value = self.combine_rows(rs, rows);
-                    self.vals[rs.root() as usize] = Some(value);
-                    for i in 0..f.insts.len() {
-                        let part = rs.parts().contains(&(i as ValueId));
-                        if live[i] && level[i] == k as i32 && !part {
-                            let v = self.vinst(i)?;
-                            self.vals[i] = Some(v);
-                        }
-                    }
-                    let v = self.vector_of(f.result());
-                    self.store_copy(0, out_slot, v, j, &mut pending);
+                    self.store_shared(rs, value, (&live, &level), (out_slot, j), &mut pending)?;
                     // The new row goes into the ring after the result: no
                     // store then lies between a ring load and its one use,
                     // and Cranelift folds the load into the instruction.
@@ -998,16 +989,8 @@ impl Lowering<'_, '_> {
                 let h = self.shared_row(p.shared, last)?;
                 shares.push(h);
                 let value = self.combine_block(p.shared, &shares, t, p.rows);
-                self.vals[p.shared.root() as usize] = Some(value);
-                for i in 0..f.insts.len() {
-                    let part = p.shared.parts().contains(&(i as ValueId));
-                    if live[i] && level[i] == (n - 1) as i32 && !part {
-                        let v = self.vinst(i)?;
-                        self.vals[i] = Some(v);
-                    }
-                }
-                let v = self.vector_of(f.result());
-                self.store_copy(0, p.out_slot, v, j, &mut pending[t]);
+                let at = (p.out_slot, j);
+                self.store_shared(p.shared, value, (live, level), at, &mut pending[t])?;
             }
             for a in 0..last {
                 for (pl, &v) in shares[p.rows + a].iter().enumerate() {
@@ -1121,6 +1104,33 @@ impl Lowering<'_, '_> {
             }
             super::vector::Shared::Sort(_) => self.vmerge_rows(rows),
         }
+    }
+
+    /// With the shared root's `value` for one vector copy: the rest of the
+    /// innermost body (what follows the root, the parts aside), and the
+    /// result stored for copy `at.1` at output slot `at.0` (pairs of copies
+    /// narrowed together through `pending`, `store_copy`).
+    fn store_shared(
+        &mut self,
+        rs: &super::vector::Shared,
+        value: Value,
+        (live, level): (&[bool], &[i32]),
+        at: (usize, usize),
+        pending: &mut [Option<Value>],
+    ) -> Result<(), CodegenError> {
+        let f = self.f;
+        let inner = (f.ndim - 1) as i32;
+        self.vals[rs.root() as usize] = Some(value);
+        for i in 0..f.insts.len() {
+            let part = rs.parts().contains(&(i as ValueId));
+            if live[i] && level[i] == inner && !part {
+                let v = self.vinst(i)?;
+                self.vals[i] = Some(v);
+            }
+        }
+        let v = self.vector_of(f.result());
+        self.store_copy(0, at.0, v, at.1, pending);
+        Ok(())
     }
 
     /// Output row `t` of a pass over `rows` output rows
