@@ -293,6 +293,34 @@ fn check_reports_ok_and_errors() {
     assert_user_error(&o, "`and` takes bool operands", d.path(), &["bad.stn"], 1);
 }
 
+/// The file of the diagnostics snapshots with one mistake in each of
+/// three kernels.
+const ONE_MISTAKE_PER_KERNEL: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/data/diagnostics/one_mistake_per_kernel.stn"
+);
+
+#[test]
+fn check_shows_a_syntax_a_name_and_a_dtype_error_at_once() {
+    let o = stn(&["check", ONE_MISTAKE_PER_KERNEL]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    for (message, at) in [
+        ("expected an expression; found `}`", ":6:1"),
+        ("unknown boundary mode `refelct`", ":8:26"),
+        ("unknown name `totl`", ":9:5"),
+        ("`&` takes integers or bools, found f64 and i64", ":13:5"),
+    ] {
+        let line = err.lines().position(|l| l.ends_with(message));
+        let line = line.unwrap_or_else(|| panic!("no {message:?} in\n{err}"));
+        let place = err.lines().nth(line + 1).unwrap();
+        assert!(place.ends_with(at), "{message}: {place}");
+    }
+    // Only those: the broken kernels' users are not reported.
+    assert_eq!(err.matches("error: ").count(), 4, "{err}");
+    assert!(!err.contains("uses_"), "{err}");
+}
+
 /// One kernel-source error case: the message, and where the caret goes.
 fn kernel_error(src: &str, needle: &str, line_col: &str, extra: &[&str]) {
     let d = tmp();

@@ -345,3 +345,24 @@ fn the_readme_library_example_does_what_it_says() {
     assert_eq!(y, ndarray::arr1(&[3, 4, 6, 7]));
     assert_eq!(k.signatures(), vec![vec![DType::I64]]);
 }
+
+#[test]
+fn a_refused_file_names_the_mistake_of_every_kernel() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/diagnostics/one_mistake_per_kernel.stn"
+    );
+    let Err(stn::Error::Kernel { diagnostics, .. }) = Program::from_path(path) else {
+        panic!("the file has errors");
+    };
+    let messages: Vec<&str> = diagnostics.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        [
+            "expected an expression; found `}`",
+            "unknown boundary mode `refelct`",
+            "unknown name `totl`",
+            "`&` takes integers or bools, found f64 and i64",
+        ]
+    );
+}

@@ -59,6 +59,23 @@ fn a_file_with_several_errors_gives_each() {
 }
 
 #[test]
+fn a_syntax_error_hides_neither_names_nor_dtypes_of_other_kernels() {
+    let src = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/diagnostics/one_mistake_per_kernel.stn"
+    ))
+    .unwrap();
+    let a = Analysis::new(src.as_str());
+    let found: Vec<&str> = a.diagnostics().iter().map(|d| text(&src, d.span)).collect();
+    assert_eq!(found, ["}", "refelct", "totl", "sqrt(x[0, 0]) & 1"]);
+    // A whole kernel shows its types; a broken one says why it does not.
+    let (_, m) = hover::hover(&a, at(&src, "m * 2", 0, 0)).unwrap();
+    assert!(m.contains("u8 → i64") && m.contains("f32 → f32"), "{m}");
+    let (_, t) = hover::hover(&a, at(&src, "t[0, 0]", 0, 0)).unwrap();
+    assert!(t.contains("types show once this kernel"), "{t}");
+}
+
+#[test]
 fn hover_on_a_kernel_shows_signature_footprint_and_boundary() {
     let src = example("blur.stn");
     let a = Analysis::new(src.as_str());

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import stn
-from conftest import EXAMPLES
+from conftest import EXAMPLES, ROOT
 
 
 @pytest.fixture
@@ -58,6 +58,20 @@ def check(cli, exc_type, call, *cli_args):
 
 
 X = np.zeros((4, 5), np.int8)
+
+
+def test_a_refused_file_names_the_mistake_of_every_kernel(cli):
+    # A syntax error in one kernel, a name error in a second and a dtype
+    # error in a third: `stn.load` gives all of them, as `stn run` does.
+    path = ROOT / "tests" / "data" / "diagnostics" / "one_mistake_per_kernel.stn"
+    with pytest.raises(stn.KernelError) as info:
+        stn.load(path)
+    message = str(info.value)
+    for found in ["expected an expression; found `}`", "unknown name `totl`",
+                  "`&` takes integers or bools, found f64 and i64"]:
+        assert found in message, message
+    want = cli_error(cli, str(path), "-i", "x.npy")
+    assert info.value.args[0] == want
 
 
 def test_kernel_text_errors(here, cli):

@@ -5,7 +5,7 @@
 //! show its diagnostics. One function, so that the editor, the checker and
 //! the runner never disagree on what is wrong with a file.
 
-use crate::base::diag::{Diagnostic, Severity};
+use crate::base::diag::{Diagnostic, Severity, Span};
 use crate::base::stack::on_big_stack;
 use crate::check::lint;
 use crate::check::module::{self, KernelSig, Module};
@@ -14,17 +14,22 @@ use crate::check::stages::{self, Graph};
 use crate::syntax::{self, ast};
 
 /// A text through the front end.
+#[derive(Clone)]
 pub struct Front {
     /// The syntax tree (what the parser could build, on syntax errors).
     pub ast: ast::File,
     /// Consts and kernel signatures.
     pub module: Module,
-    /// Per kernel: its pipeline of stages (empty when any error was found).
+    /// Per kernel: its pipeline of stages (a broken kernel's that cannot
+    /// be built: the kernel alone, `Graph::lone`).
     pub graphs: Vec<Graph>,
     /// Per kernel: the kernel as compiled (stage `let`s made inputs).
     pub flat: Vec<KernelSig>,
     /// Per kernel, per scalar parameter: whether it is compiled in.
     pub compiled_in: Vec<Vec<bool>>,
+    /// Per kernel: whether an error keeps it from being typed (its own,
+    /// or one in a kernel it uses as a stage).
+    pub broken: Vec<bool>,
     /// Every error and warning found, in source order.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -48,74 +53,161 @@ impl Front {
     }
 }
 
-/// Runs the front end on `text`. Syntax errors hide the later checks (a
-/// broken item would make every use of its names an error too); otherwise
-/// every kernel is checked, so a file with three mistakes shows three.
+/// Runs the front end on `text`, item by item: an item with a syntax
+/// error is left out and every other one is resolved and checked; a kernel
+/// with an error in its signature, its stages or its names is still
+/// checked through, and marked `broken` with every kernel that uses it as
+/// a stage. Uses of a name whose definition is broken are not reported
+/// again (an echo of the mistake at the definition).
 pub fn analyze(text: &str) -> Front {
     let (ast, diags) = syntax::parse(text);
-    let mut front = Front {
-        ast,
-        module: Module::default(),
-        graphs: Vec::new(),
-        flat: Vec::new(),
-        compiled_in: Vec::new(),
-        diagnostics: diags,
+    let mut diags = Diagnostics::new(diags);
+    // Items a syntax error is in (or that it kept out of the tree) are left
+    // out; their names are not echoed.
+    let (kept, mut broken_names) = whole_items(&ast, text, &diags.list);
+    let (module, more) = on_big_stack(|| module::resolve(&kept));
+    diags.extend(more);
+    diags.extend(on_big_stack(|| lint::warnings(&kept, text)));
+    broken_names.extend((kept.items.iter()).filter_map(|item| match item {
+        ast::Item::Const(c) if !module.consts.contains_key(&c.name.name) => {
+            Some(c.name.name.clone())
+        }
+        _ => None,
+    }));
+    let echo = |d: &Diagnostic| {
+        (broken_names.iter()).any(|n| d.message.contains(format!("`{n}`").as_str()))
     };
-    if front.has_errors() {
-        return front;
-    }
-    let (module, mut diags) = on_big_stack(|| module::resolve(&front.ast));
-    diags.extend(on_big_stack(|| lint::warnings(&front.ast, text)));
-    // Items whose definition has an error are left out of the module; the
-    // other kernels are still checked, without the echoes of those names.
-    let broken: Vec<String> = (front.ast.items.iter())
-        .map(|item| match item {
-            ast::Item::Kernel(k) => &k.name.name,
-            ast::Item::Const(c) => &c.name.name,
-        })
-        .filter(|n| module.kernel(n).is_none() && !module.consts.contains_key(*n))
-        .map(|n| format!("`{n}`"))
-        .collect();
-    let echo = |d: &Diagnostic| broken.iter().any(|n| d.message.contains(n.as_str()));
     let n = module.kernels.len();
+    // Per kernel: whether it cannot be typed (its own error, an echo, or a
+    // stage's).
+    let mut broken: Vec<bool> = (module.kernels.iter())
+        .map(|k| diags.errors_in(k.def.span))
+        .collect();
     let mut graphs = Vec::with_capacity(n);
-    let mut graphed = vec![false; n];
-    for (index, ok) in graphed.iter_mut().enumerate() {
+    for (index, broken) in broken.iter_mut().enumerate() {
         match on_big_stack(|| stages::graph(&module, index)) {
-            Ok(g) => {
-                graphs.push(g);
-                *ok = true;
+            Ok(g) => graphs.push(Some(g)),
+            Err(d) => {
+                *broken = true;
+                graphs.push(None);
+                // A cycle shows from each of its kernels: once is enough.
+                let cycle = d.message.starts_with(stages::CYCLE) && diags.has_cycle();
+                if !echo(&d) && !cycle {
+                    diags.push(d);
+                }
             }
-            Err(d) if echo(&d) => {}
-            // A cycle shows from each of its kernels: once is enough.
-            Err(d)
-                if d.message.starts_with(stages::CYCLE)
-                    && diags.iter().any(|e| e.message.starts_with(stages::CYCLE)) => {}
-            Err(d) => diags.push(d),
         }
     }
-    let flat: Vec<KernelSig> = module
-        .kernels
-        .iter()
+    let flat: Vec<KernelSig> = (module.kernels.iter())
         .map(|k| stages::flatten(&module, k))
         .collect();
-    // Every problem no dtype could fix, in every kernel whose stages are
-    // known.
-    for (k, graphed) in flat.iter().zip(graphed) {
-        if graphed {
-            let names = on_big_stack(|| names::check_names(&module, k));
-            diags.extend(names.diagnostics.into_iter().filter(|d| !echo(d)));
-            front.compiled_in.push(names.compiled_in);
-        } else {
-            front.compiled_in.push(Vec::new());
+    // Every problem no dtype could fix, in every kernel.
+    let mut compiled_in = Vec::with_capacity(n);
+    for (k, index) in flat.iter().zip(0..) {
+        let names = on_big_stack(|| names::check_names(&module, k));
+        for d in names.diagnostics {
+            if d.is_error() {
+                broken[index] = true;
+            }
+            if !echo(&d) {
+                diags.push(d);
+            }
+        }
+        compiled_in.push(names.compiled_in);
+    }
+    // A kernel is broken when any kernel of its pipeline is.
+    let own = broken.clone();
+    let graphs: Vec<Graph> = (graphs.into_iter().enumerate())
+        .map(|(index, g)| match g {
+            Some(g) => {
+                broken[index] |= g.nodes.iter().any(|node| own[node.kernel]);
+                g
+            }
+            None => Graph::lone(&module.kernels[index], index),
+        })
+        .collect();
+    Front {
+        ast,
+        module,
+        graphs,
+        flat,
+        compiled_in,
+        broken,
+        diagnostics: diags.finish(),
+    }
+}
+
+/// The items of `ast` that no syntax error is in, and the names of the
+/// others (with those of items the parser could not build at all).
+fn whole_items(ast: &ast::File, text: &str, diags: &[Diagnostic]) -> (ast::File, Vec<String>) {
+    let errors: Vec<Span> = diags
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.span)
+        .collect();
+    if errors.is_empty() {
+        return (ast.clone(), Vec::new());
+    }
+    let (mut kept, mut broken) = (Vec::new(), Vec::new());
+    let mut built = Vec::new();
+    for item in &ast.items {
+        let (name, span) = match item {
+            ast::Item::Kernel(k) => (&k.name, k.span),
+            ast::Item::Const(c) => (&c.name, c.span),
+        };
+        built.push(name.span);
+        match errors
+            .iter()
+            .any(|e| span.start <= e.start && e.start <= span.end)
+        {
+            true => broken.push(name.name.clone()),
+            false => kept.push(item.clone()),
         }
     }
-    diags.sort_by_key(|d| (d.span.start, d.span.end));
-    front.diagnostics = diags;
-    if !front.has_errors() {
-        front.graphs = graphs;
+    for name in syntax::declared_names(text) {
+        if !built.contains(&name.span) {
+            broken.push(name.name);
+        }
     }
-    front.module = module;
-    front.flat = flat;
-    front
+    (ast::File { items: kept }, broken)
+}
+
+/// The diagnostics found so far.
+struct Diagnostics {
+    list: Vec<Diagnostic>,
+}
+
+impl Diagnostics {
+    fn new(list: Vec<Diagnostic>) -> Diagnostics {
+        Diagnostics { list }
+    }
+
+    fn push(&mut self, d: Diagnostic) {
+        self.list.push(d);
+    }
+
+    fn extend(&mut self, ds: impl IntoIterator<Item = Diagnostic>) {
+        self.list.extend(ds);
+    }
+
+    /// Whether an error points into `span`.
+    fn errors_in(&self, span: Span) -> bool {
+        (self.list.iter())
+            .any(|d| d.is_error() && span.start <= d.span.start && d.span.end <= span.end)
+    }
+
+    fn has_cycle(&self) -> bool {
+        self.list
+            .iter()
+            .any(|d| d.message.starts_with(stages::CYCLE))
+    }
+
+    /// In source order, each once (a stage's mistake is found from every
+    /// kernel whose pipeline holds it).
+    fn finish(mut self) -> Vec<Diagnostic> {
+        self.list.sort_by_key(|d| (d.span.start, d.span.end));
+        self.list
+            .dedup_by(|a, b| a.span == b.span && a.message == b.message);
+        self.list
+    }
 }

@@ -95,10 +95,12 @@ pub fn resolve(file: &ast::File) -> (Module, Vec<Diagnostic>) {
                 if !first_def(&k.name, &mut diags) {
                     continue;
                 }
-                match signature(k) {
-                    Ok(sig) => module.kernels.push(sig),
-                    Err(mut d) => diags.append(&mut d),
-                }
+                // A kernel with a mistake in its signature is kept (a
+                // stand-in for each bad part), so that its body and its
+                // callers are still checked; the front end marks it broken.
+                let (sig, mut d) = signature(k);
+                module.kernels.push(sig);
+                diags.append(&mut d);
             }
         }
     }
@@ -117,7 +119,10 @@ fn dtype_of(name: &ast::Ident) -> Result<DType, Diagnostic> {
     })
 }
 
-fn signature(k: &ast::KernelDef) -> Result<KernelSig, Vec<Diagnostic>> {
+/// A kernel's signature, and every problem with it. A parameter of an
+/// unknown dtype stands as an `f64`, a bad `->` as default dtypes and an
+/// unknown mode as none: the kernel still resolves, but never runs.
+fn signature(k: &ast::KernelDef) -> (KernelSig, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let mut inputs = Vec::new();
     let mut params = Vec::new();
@@ -135,7 +140,10 @@ fn signature(k: &ast::KernelDef) -> Result<KernelSig, Vec<Diagnostic>> {
             None => inputs.push(p.name.name.clone()),
             Some(d) => match dtype_of(d) {
                 Ok(dt) => params.push((p.name.name.clone(), dt)),
-                Err(e) => diags.push(e),
+                Err(e) => {
+                    diags.push(e);
+                    params.push((p.name.name.clone(), DType::F64));
+                }
             },
         }
     }
@@ -149,7 +157,11 @@ fn signature(k: &ast::KernelDef) -> Result<KernelSig, Vec<Diagnostic>> {
         Ok(o) => o,
         Err(e) => {
             diags.push(e);
-            Vec::new()
+            let n = match &k.body.value.kind {
+                ExprKind::Tuple(items) => items.len(),
+                _ => 1,
+            };
+            vec![None; n]
         }
     };
     let boundary = match &k.boundary {
@@ -168,18 +180,15 @@ fn signature(k: &ast::KernelDef) -> Result<KernelSig, Vec<Diagnostic>> {
             }
         },
     };
-    if diags.is_empty() {
-        Ok(KernelSig {
-            name: k.name.name.clone(),
-            inputs,
-            params,
-            outputs,
-            boundary,
-            def: k.clone(),
-        })
-    } else {
-        Err(diags)
-    }
+    let sig = KernelSig {
+        name: k.name.name.clone(),
+        inputs,
+        params,
+        outputs,
+        boundary,
+        def: k.clone(),
+    };
+    (sig, diags)
 }
 
 /// The most outputs a kernel may have.

@@ -88,6 +88,21 @@ pub struct Graph {
 }
 
 impl Graph {
+    /// Kernel `index` alone, on its declared arrays: the stand-in graph of
+    /// a broken kernel whose stages could not be expanded (never run).
+    pub fn lone(sig: &KernelSig, index: usize) -> Graph {
+        Graph {
+            nodes: vec![Node {
+                kernel: index,
+                args: (0..sig.inputs.len()).map(Arg::Input).collect(),
+                params: Vec::new(),
+                owner: None,
+                name: sig.name.clone(),
+                span: sig.def.name.span,
+            }],
+        }
+    }
+
     /// Whether the kernel uses stages.
     pub fn is_pipeline(&self) -> bool {
         self.nodes.len() > 1

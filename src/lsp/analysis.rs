@@ -12,15 +12,20 @@ use std::cell::OnceCell;
 use crate::base::diag::{Diagnostic, Span};
 use crate::check::front::{self, Front};
 use crate::lsp::index::{Index, Role, SymbolKind};
-use crate::program::Program;
+use crate::program::{Kernel, Program, report};
 
 /// A document's text and what the front end makes of it.
 pub struct Analysis {
     pub text: String,
     pub front: Front,
     pub index: Index,
-    /// The file loaded, when it has no errors (built on first use).
-    program: OnceCell<Option<Program>>,
+    /// The file's kernels, typed kernel by kernel: those that no error
+    /// keeps from it (`Kernel::is_broken`).
+    program: Program,
+    /// Every error and warning: the front end's, then the dtype errors of
+    /// the kernels it leaves whole, as `stn check` reports them (built on
+    /// first use).
+    diagnostics: OnceCell<Vec<Diagnostic>>,
 }
 
 impl Analysis {
@@ -29,29 +34,32 @@ impl Analysis {
         let text = text.into();
         let front = front::analyze(&text);
         let index = Index::build(&front.ast, text.len());
+        let program = Program::partial("document.stn", &text, front.clone());
         Analysis {
             text,
             front,
             index,
-            program: OnceCell::new(),
+            program,
+            diagnostics: OnceCell::new(),
         }
     }
 
     /// Every error and warning, in source order.
     pub fn diagnostics(&self) -> &[Diagnostic] {
-        &self.front.diagnostics
+        self.diagnostics.get_or_init(|| {
+            let mut all = self.front.diagnostics.clone();
+            // An internal error while checking dtypes shows as nothing
+            // more; `stn check` reports it.
+            all.extend(report::dtype_errors(&self.program).unwrap_or_default());
+            all.sort_by_key(|d| (d.span.start, d.span.end));
+            all
+        })
     }
 
-    /// The file as `stn run` loads it; `None` while it has errors.
-    pub fn program(&self) -> Option<&Program> {
-        self.program
-            .get_or_init(|| {
-                if self.front.has_errors() {
-                    return None;
-                }
-                Program::from_source("document.stn", &self.text).ok()
-            })
-            .as_ref()
+    /// The file's kernel called `name`, when no error keeps it from being
+    /// typed.
+    pub fn kernel(&self, name: &str) -> Option<&Kernel> {
+        (self.program.kernels().iter()).find(|k| k.name() == name && !k.is_broken())
     }
 
     /// The definition of the name at `offset`.

@@ -138,8 +138,7 @@ fn schedule(a: &Analysis, s: &Symbol) -> String {
     let Some(callee) = callee else {
         return String::new();
     };
-    let reach = (a.program())
-        .and_then(|p| p.kernels().iter().find(|k| k.name() == callee))
+    let reach = (a.kernel(&callee))
         .and_then(|k| k.footprint(&k.some_signature().ok()?).ok())
         .map(|f| format!(", footprint {}", describe::footprint_text(&f)))
         .unwrap_or_default();
@@ -166,14 +165,14 @@ fn compiled_in(a: &Analysis, s: &Symbol) -> bool {
 /// The program's kernel that symbol index `k` (file order) names.
 fn loaded(a: &Analysis, k: Option<usize>) -> Option<&Kernel> {
     let name = &a.index.symbols[*a.index.kernels.get(k?)?].name;
-    a.program()?.kernels().iter().find(|x| x.name() == name)
+    a.kernel(name)
 }
 
 /// `let`'s or a stage output's dtype for each of `SHOWN_DTYPES` as every
 /// input's dtype.
 fn types(a: &Analysis, s: &Symbol) -> String {
     let Some(k) = loaded(a, s.kernel) else {
-        return "types show once the file has no errors".to_string();
+        return "types show once this kernel and its stages have no errors".to_string();
     };
     let n = k.inputs().len();
     let mut rows = Vec::new();

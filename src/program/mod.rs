@@ -62,6 +62,9 @@ struct Source {
     /// Per kernel (flattened), per scalar parameter: whether it is compiled
     /// in (`names::Names::compiled_in`).
     compiled_in: Vec<Vec<bool>>,
+    /// Per kernel: whether an error keeps it from being typed (only in a
+    /// `Program::partial` of a file with errors).
+    broken: Vec<bool>,
     /// Per kernel: compiled code per dtype signature of the flattened
     /// kernel and values of its compiled-in parameters.
     code: Vec<Mutex<Bounded<Arc<Specialized>>>>,
@@ -76,11 +79,26 @@ impl Program {
     /// The program of `text` from what the front end made of it (a caller
     /// that has shown `front`'s diagnostics loads it without a second
     /// analysis).
+    ///
+    /// A file with errors is refused with every error: the front end's and
+    /// the dtype errors of each kernel they leave whole
+    /// (`report::dtype_errors`).
     pub(crate) fn from_front(file: &str, text: &str, front: front::Front) -> Result<Program> {
-        if front.has_errors() {
-            let errors = front.errors().cloned().collect();
-            return Err(Error::kernel(file, text, errors));
+        if !front.has_errors() {
+            return Ok(Program::partial(file, text, front));
         }
+        let mut errors: Vec<Diagnostic> = front.errors().cloned().collect();
+        let program = Program::partial(file, text, front);
+        errors.extend(report::dtype_errors(&program)?);
+        errors.sort_by_key(|d| (d.span.start, d.span.end));
+        Err(Error::kernel(file, text, errors))
+    }
+
+    /// The program of `text` even when it has errors: its kernels that are
+    /// `broken` (`front::Front::broken`) must not be typed or run. What
+    /// `stn check` and the language server check dtypes and show types
+    /// with, kernel by kernel.
+    pub(crate) fn partial(file: &str, text: &str, front: front::Front) -> Program {
         let n = front.module.kernels.len();
         let src = Arc::new(Source {
             file: file.to_string(),
@@ -90,6 +108,7 @@ impl Program {
             flat: front.flat,
             graphs: front.graphs,
             compiled_in: front.compiled_in,
+            broken: front.broken,
             code: (0..n).map(|_| Mutex::default()).collect(),
         });
         let kernels = (0..n)
@@ -99,7 +118,7 @@ impl Program {
                 cache: Arc::default(),
             })
             .collect();
-        Ok(Program { src, kernels })
+        Program { src, kernels }
     }
 
     /// The file's warnings: kernels that run but probably not as meant
@@ -322,6 +341,12 @@ impl Kernel {
     }
 
     /// The kernel's stages and how they connect.
+    /// Whether an error in the file keeps this kernel from being typed
+    /// (never, in a program that loaded).
+    pub(crate) fn is_broken(&self) -> bool {
+        self.src.broken[self.index]
+    }
+
     pub(crate) fn graph(&self) -> &Graph {
         &self.src.graphs[self.index]
     }

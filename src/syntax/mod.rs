@@ -80,6 +80,22 @@ pub fn parse(src: &str) -> (ast::File, Vec<Diagnostic>) {
     (file, diags)
 }
 
+/// The name after every `kernel` and `const` keyword of `src`, read from
+/// the tokens alone: also the items a syntax error kept out of the tree,
+/// whose names the checker must not report as unknown where they are used.
+pub fn declared_names(src: &str) -> Vec<ast::Ident> {
+    let (tokens, _) = tokens(src);
+    (tokens.windows(2))
+        .filter_map(|w| match (&w[0].1, &w[1]) {
+            (Tok::Kernel | Tok::Const, &(l, Tok::Ident(name), r)) => Some(ast::Ident {
+                name: name.to_string(),
+                span: Span::new(l, r),
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Where a syntax error is.
 fn location(err: &ParseError<usize, Tok<'_>, LexError>) -> usize {
     match *err {
