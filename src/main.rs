@@ -10,8 +10,9 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use stn::internals::{bench, describe, diag, error, io, parse, report, stack, stream};
+use stn::internals::{bench, describe, diag, error, parse, report, stack};
 use stn::{ArrayRef, Caller, Diagnostic, Error, Options, Program, Result, Schedule};
+use stn_io::{self as io, stream};
 
 #[derive(Parser)]
 #[command(
@@ -212,7 +213,7 @@ fn main() -> ExitCode {
         Command::Bench(args) => bench(args),
         Command::Inspect(args) => inspect(&args),
         Command::Fmt { check, files } => fmt(check, &files),
-        Command::Lsp => stn::internals::lsp::serve(),
+        Command::Lsp => stn_lsp::serve(),
         Command::Completions { shell } => {
             let mut out = Vec::new();
             let mut cmd = <Cli as clap::CommandFactory>::command();

@@ -883,7 +883,7 @@ fn inspect_shows_the_stages_tiles_and_steps_per_pass() {
 /// channel alone, and the result is written back as a colour image.
 #[test]
 fn colour_images_are_filtered_per_channel() {
-    use stn::internals::io::image;
+    use stn_io::image;
     let d = tmp();
     let blur = example("blur.stn");
     for (name, shape) in [

@@ -380,7 +380,7 @@ struct Gen<'r> {
     comments: f64,
 }
 
-/// Binding strength of what `Gen::expr` returns, as grammar/stn.lalrpop
+/// Binding strength of what `Gen::expr` returns, as crates/stn/crates/stn/grammar/stn.lalrpop
 /// orders them: `or` 1 ... `**` 12, atoms 13.
 const ATOM: u8 = 13;
 

@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use ndarray::{ArrayD, IxDyn, s};
-use stn::internals::io::image::{is_image, read, write};
 use stn::{ArrayRef, DynArray, Element, Error};
+use stn_io::image::{is_image, read, write};
 
 fn ramp<T: Element>(shape: &[usize], f: impl Fn(usize) -> T) -> ArrayD<T> {
     let n: usize = shape.iter().product();

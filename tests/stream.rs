@@ -5,9 +5,9 @@
 use std::path::Path;
 
 use ndarray::{ArrayD, IxDyn};
-use stn::internals::io::npy::NpyInput;
-use stn::internals::stream::{self, StreamOptions, sink, source};
 use stn::{DynArray, Element, Mode, Options, Program, Schedule};
+use stn_io::npy::NpyInput;
+use stn_io::stream::{self, StreamOptions, sink, source};
 
 /// Deterministic pseudo-random values of `T` from `seed`.
 fn data<T: Element>(shape: &[usize], seed: u64, f: impl Fn(u64) -> T) -> DynArray {
@@ -51,7 +51,7 @@ fn streamed(
                 if !p.exists() {
                     match ext {
                         "npy" => write_npy(&p, a),
-                        _ => stn::internals::io::zarr::write(&p, a.view(), None).unwrap(),
+                        _ => stn_io::zarr::write(&p, a.view(), None).unwrap(),
                     }
                 }
                 source::open(&p.to_string_lossy()).unwrap()
@@ -81,7 +81,7 @@ fn streamed(
         outputs.push(if name.ends_with("npy") {
             read_npy(&out)
         } else {
-            stn::internals::io::zarr::read(&out).unwrap()
+            stn_io::zarr::read(&out).unwrap()
         });
     }
     assert_eq!(outputs[0], outputs[1], "viewed and read slabs differ");
@@ -433,12 +433,9 @@ fn runner_streams_every_format_when_memory_is_short() {
         ]);
     }
     assert_eq!(read_npy(&d.join("y.npy")), expect);
+    assert_eq!(stn_io::zarr::read(&d.join("y.zarr")).unwrap(), expect);
     assert_eq!(
-        stn::internals::io::zarr::read(&d.join("y.zarr")).unwrap(),
-        expect
-    );
-    assert_eq!(
-        stn::internals::io::image::read(&s(&d.join("frames/*.png"))).unwrap(),
+        stn_io::image::read(&s(&d.join("frames/*.png"))).unwrap(),
         expect
     );
     // And back: Zarr and frames in, streamed, give the same bytes again.
@@ -580,8 +577,8 @@ fn a_killed_zarr_run_resumes_to_the_same_bytes() {
     let refs: Vec<String> = args(&whole);
     let refs: Vec<&str> = refs.iter().map(String::as_str).collect();
     stn_ok(&refs);
-    let a = stn::internals::io::zarr::read(&out).unwrap();
-    assert_eq!(a, stn::internals::io::zarr::read(&whole).unwrap());
+    let a = stn_io::zarr::read(&out).unwrap();
+    assert_eq!(a, stn_io::zarr::read(&whole).unwrap());
     assert_eq!(a.shape(), &[192, 128, 128]);
 }
 
@@ -612,7 +609,7 @@ fn a_single_image_larger_than_the_memory_budget_is_refused_before_decoding() {
     // A real 300x200 grey PNG: 60 000 bytes decoded.
     let img = data(&[200, 300], 3, |v| v as u8);
     let png = d.join("one.png");
-    stn::internals::io::image::write(&s(&png), img.view()).unwrap();
+    stn_io::image::write(&s(&png), img.view()).unwrap();
     let kernel = d.join("k.stn");
     std::fs::write(&kernel, "kernel k(x) { x[0, 0] }").unwrap();
     let o = stn(&[

@@ -1,15 +1,18 @@
-//! Tidy: the structure ARCHITECTURE.md declares is the structure of `src/`.
+//! Tidy: the structure ARCHITECTURE.md declares is the structure of the
+//! code.
 //!
 //! - **Layers.** ARCHITECTURE.md's `layers` block lists the top-level
-//!   modules of `src/`, lowest first. A module may use modules of lower
+//!   modules of the library (`crates/stn/src/`), lowest first. A module may use modules of lower
 //!   layers only: every `crate::NAME` path in a file of module `M` must name
 //!   `M` itself or a module of a lower layer. Modules on one line are
 //!   independent of each other.
 //! - **Threads and files.** Threads start only in the files of the
 //!   `threads` block, and files are opened only in those of the `files`
-//!   block (ARCHITECTURE.md says why each is there).
-//! - **The runner only wires.** `src/main.rs` uses the crate's public API
-//!   and `stn::internals`, nothing deeper.
+//!   block (ARCHITECTURE.md says why each is there), in every crate of the
+//!   workspace.
+//! - **A lean library.** The library crate depends on none of the CLI's,
+//!   the language server's or the formats' crates, directly or not
+//!   (`cargo tree`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -45,7 +48,12 @@ fn layers() -> BTreeMap<String, usize> {
     map
 }
 
-/// Every `.rs` file under `dir`, relative to `src/`.
+/// The library crate's sources.
+fn lib_src() -> PathBuf {
+    root().join("crates/stn/src")
+}
+
+/// Every `.rs` file under `dir`, relative to it.
 fn sources(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut todo = vec![dir.to_path_buf()];
@@ -74,7 +82,7 @@ fn code_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
     })
 }
 
-/// The top-level module a file of `src/` belongs to (`None` for the crate
+/// The top-level module a file of the library belongs to (`None` for the crate
 /// root and the runner).
 fn module_of(file: &Path) -> Option<String> {
     let first = file.components().next()?.as_os_str().to_str()?;
@@ -120,7 +128,7 @@ fn forbidden_imports(own: &str, text: &str, layers: &BTreeMap<String, usize>) ->
 #[test]
 fn every_import_follows_the_declared_layers() {
     let layers = layers();
-    let src = root().join("src");
+    let src = lib_src();
     let mut bad = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     for file in sources(&src) {
@@ -130,7 +138,7 @@ fn every_import_follows_the_declared_layers() {
         seen.insert(own.clone());
         let text = std::fs::read_to_string(src.join(&file)).unwrap();
         for b in forbidden_imports(&own, &text, &layers) {
-            bad.push(format!("src/{}:{b}", file.display()));
+            bad.push(format!("crates/stn/src/{}:{b}", file.display()));
         }
     }
     assert!(
@@ -141,7 +149,7 @@ fn every_import_follows_the_declared_layers() {
     let declared: std::collections::BTreeSet<String> = layers.keys().cloned().collect();
     assert_eq!(
         seen, declared,
-        "the layers block and the top-level modules of src/ differ"
+        "the layers block and the top-level modules of crates/stn/src/ differ"
     );
 }
 
@@ -164,14 +172,26 @@ fn the_check_catches_an_import_against_the_layers() {
     );
 }
 
-/// Files of `src/` whose code contains any of `needles`.
+/// The source folders of the workspace's crates, relative to the root.
+fn source_dirs() -> Vec<PathBuf> {
+    let mut dirs = vec![PathBuf::from("src")];
+    for e in std::fs::read_dir(root().join("crates")).unwrap() {
+        dirs.push(Path::new("crates").join(e.unwrap().file_name()).join("src"));
+    }
+    dirs.sort();
+    dirs
+}
+
+/// Files of the workspace's crates whose code contains any of `needles`,
+/// relative to the root.
 fn files_using(needles: &[&str]) -> Vec<String> {
-    let src = root().join("src");
     let mut out = Vec::new();
-    for file in sources(&src) {
-        let text = std::fs::read_to_string(src.join(&file)).unwrap();
-        if code_lines(&text).any(|(_, c)| needles.iter().any(|n| c.contains(n))) {
-            out.push(file.display().to_string());
+    for dir in source_dirs() {
+        for file in sources(&root().join(&dir)) {
+            let text = std::fs::read_to_string(root().join(&dir).join(&file)).unwrap();
+            if code_lines(&text).any(|(_, c)| needles.iter().any(|n| c.contains(n))) {
+                out.push(dir.join(file).display().to_string());
+            }
         }
     }
     out
@@ -216,4 +236,47 @@ fn files_are_touched_only_where_the_architecture_says() {
         stray.is_empty(),
         "files are touched outside ARCHITECTURE.md's `files` places: {stray:?}"
     );
+}
+
+#[test]
+fn the_library_depends_on_no_cli_server_or_format_crate() {
+    let out = std::process::Command::new(env!("CARGO"))
+        .args(["tree", "--locked", "--offline", "-p", "stn", "-e", "normal"])
+        .args(["--prefix", "none", "--format", "{p}"])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tree = String::from_utf8(out.stdout).unwrap();
+    let crates: std::collections::BTreeSet<&str> = tree
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert!(
+        crates.contains("cranelift-codegen") && crates.contains("rayon"),
+        "{tree}"
+    );
+    for heavy in [
+        "clap",
+        "clap_mangen",
+        "clap_complete",
+        "indicatif",
+        "lsp-server",
+        "lsp-types",
+        "serde_json",
+        "zarrs",
+        "image",
+        "tiff",
+        "tempfile",
+        "glob",
+    ] {
+        assert!(
+            !crates.contains(heavy),
+            "the library depends on {heavy}:\n{tree}"
+        );
+    }
 }

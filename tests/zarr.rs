@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use ndarray::{Array3, ArrayD, IxDyn, s};
-use stn::internals::io::zarr;
 use stn::{ArrayRef, DType, DynArray, Scalar};
+use stn_io::zarr;
 
 /// An array of `dtype` whose elements differ from their neighbours and
 /// cover negative values where the dtype has them.
@@ -361,7 +361,7 @@ fn python_interop() {
     names.sort();
     let mut bad = Vec::new();
     for path in &names {
-        let npy = stn::internals::io::npy::NpyInput::open(&path.with_extension("npy")).unwrap();
+        let npy = stn_io::npy::NpyInput::open(&path.with_extension("npy")).unwrap();
         let want = npy.view().to_owned();
         match zarr::read(path) {
             Ok(got) if got == want => {}

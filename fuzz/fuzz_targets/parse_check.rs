@@ -22,9 +22,9 @@ fn spans_inside(e: &Error, len: usize) {
 /// hover, completion, definition and references at a few offsets (past
 /// the end and inside characters too), in both position encodings.
 fn lsp(text: &str) {
-    use stn::internals::lsp::position::{Encoding, LineIndex};
-    use stn::internals::lsp::tokens;
-    use stn::internals::lsp::{analysis::Analysis, completion, diagnostics, format, hover};
+    use stn_lsp::position::{Encoding, LineIndex};
+    use stn_lsp::tokens;
+    use stn_lsp::{analysis::Analysis, completion, diagnostics, format, hover};
     let a = Analysis::new(text);
     let uri: lsp_types::Uri = "file:///fuzz.stn".parse().expect("a valid URI");
     let toks = tokens::tokens(&a);

@@ -4,12 +4,12 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use stn::internals::stream::slab::Slab;
-use stn::internals::stream::source;
+use stn_io::stream::slab::Slab;
+use stn_io::stream::source;
 
 fuzz_target!(|data: &[u8]| {
     // What the runner's --memory does: arrays held whole stay within it.
-    stn::internals::io::set_decode_limit(256 << 20);
+    stn_io::set_decode_limit(256 << 20);
     let Some((&kind, body)) = data.split_first() else {
         return;
     };
