@@ -127,6 +127,37 @@ pub(super) fn load_flags() -> MemFlagsData {
     data_flags().with_readonly().with_can_move()
 }
 
+/// Row pointer slots (`Lowering::slots`): per slot its first row's
+/// pointer, its strides per axis and its ring; outputs from `out_slot` on.
+struct Slots {
+    bases: Vec<Value>,
+    strides: Vec<Vec<Value>>,
+    wraps: Vec<Option<Ring>>,
+    out_slot: usize,
+}
+
+/// The loop nest's blocks and what its latches step (`close_loops`).
+struct Nest<'v> {
+    loops: &'v [Block],
+    latches: &'v [Block],
+    exit: Block,
+    tail: Option<&'v AnyWidth>,
+    extents: &'v [Value],
+    strides: &'v [Vec<Value>],
+    wraps: &'v [Option<Ring>],
+    /// Row pointers the outer loops carry (every slot's).
+    carried: usize,
+    out_slot: usize,
+}
+
+/// The ring buffer of shared rows: each relative row's buffer row, the
+/// bytes of one plane, of one lane vector.
+struct RingAt<'v> {
+    rows: &'v [Value],
+    plane: i64,
+    lane_bytes: i64,
+}
+
 /// Where a row loop ends (`Lowering::next_or_last`).
 #[derive(Clone, Copy)]
 struct RowEnd {
@@ -322,134 +353,15 @@ impl Lowering<'_, '_> {
         let live = liveness(f);
         let level = self.level.clone();
 
-        let entry = self.b.create_block();
-        self.b.append_block_params_for_function_params(entry);
-        self.b.switch_to_block(entry);
-        let args = self.b.block_params(entry)[0];
-        if self.lanes > 1 {
-            use cranelift_codegen::ir::{StackSlotData, StackSlotKind};
-            let slot = self.b.create_sized_stack_slot(StackSlotData::new(
-                StackSlotKind::ExplicitSlot,
-                4,
-                2,
-            ));
-            let zero = self.b.ins().iconst(types::I32, 0);
-            self.b.ins().stack_store(ptr, zero, slot, 0);
-            self.redo = Some(slot);
-        }
-        let arg = |l: &mut Self, off: i32| l.b.ins().load(ptr, MemFlagsData::trusted(), args, off);
+        let args = self.entry(ptr);
 
-        // Row pointer slots and their strides per axis. With two core axes
-        // or more, each row offset along axis 0 of an input has its own
-        // slot, wrapped into the input's ring (`abi::TileArgs::rings`) where
-        // it starts and at each step along axis 0.
-        let mut bases = Vec::new();
-        let mut strides: Vec<Vec<Value>> = Vec::new();
-        let mut wraps: Vec<Option<Ring>> = Vec::new();
-        let inputs = arg(self, field::INPUTS);
-        let in_strides = arg(self, field::IN_STRIDES);
-        let ring_table = (n >= 2).then(|| arg(self, field::RINGS));
-        let mut per_input: HashMap<u32, (Value, Vec<Value>, Option<Ring>)> = HashMap::new();
-        for (i, inst) in f.insts.iter().enumerate() {
-            let Op::Load { input, offset } = &inst.op else {
-                continue;
-            };
-            if !live[i] {
-                continue;
-            }
-            let row = row_key(offset);
-            let slot = match self.slot_of_input.get(&(*input, row)) {
-                Some(&s) => s,
-                None => {
-                    let (base, st, ring) = match per_input.get(input) {
-                        Some(x) => x.clone(),
-                        None => {
-                            let at = (*input as usize * 8) as i32;
-                            let base = self.b.ins().load(ptr, MemFlagsData::trusted(), inputs, at);
-                            let size = f.inputs[*input as usize].size() as i64;
-                            let st: Vec<Value> = (0..n)
-                                .map(|k| self.stride(in_strides, *input as usize, k, size))
-                                .collect();
-                            let ring = ring_table.map(|t| self.ring(t, *input as usize));
-                            per_input.insert(*input, (base, st.clone(), ring));
-                            (base, st, ring)
-                        }
-                    };
-                    let mut p = base;
-                    if let Some(ring) = ring {
-                        if row != 0 {
-                            let by = self.b.ins().imul_imm_s(st[0], row);
-                            p = self.b.ins().iadd(p, by);
-                        }
-                        p = self.wrap_up(p, ring);
-                        p = self.wrap_down(p, ring);
-                    }
-                    let s = bases.len();
-                    self.slot_of_input.insert((*input, row), s);
-                    bases.push(p);
-                    strides.push(st);
-                    wraps.push(ring);
-                    s
-                }
-            };
-            let (key, _) = self.disp_key(*input, offset);
-            if !self.disp.contains_key(&key) {
-                let mut d: Option<Value> = None;
-                for (k, &o) in key.1.iter().enumerate() {
-                    if o != 0 {
-                        let t = self.b.ins().imul_imm_s(strides[slot][k], o);
-                        d = Some(match d {
-                            Some(d) => self.b.ins().iadd(d, t),
-                            None => t,
-                        });
-                    }
-                }
-                self.disp.insert(key, d);
-            }
-        }
-        // One slot per output, after the inputs'.
-        let out_slot = bases.len();
-        let outs = arg(self, field::OUTS);
-        let out_strides = arg(self, field::OUT_STRIDES);
-        for o in 0..f.results.len() {
-            let at = (o * 8) as i32;
-            bases.push(self.b.ins().load(ptr, MemFlagsData::trusted(), outs, at));
-            // Output rows wrap in their ring too (`abi::TileArgs::rings`):
-            // a box of rows may cross a sliding grid's end.
-            let ring = ring_table.map(|t| self.ring(t, f.inputs.len() + o));
-            wraps.push(ring);
-            let size = f.out_dtypes[o].size() as i64;
-            strides.push(
-                (0..n)
-                    .map(|k| self.stride(out_strides, o, k, size))
-                    .collect(),
-            );
-        }
-        let extent_ptr = arg(self, field::EXTENT);
-        let extents: Vec<Value> = (0..n)
-            .map(|k| {
-                let at = (k * 8) as i32;
-                self.b
-                    .ins()
-                    .load(types::I64, MemFlagsData::trusted(), extent_ptr, at)
-            })
-            .collect();
-        let origin_ptr = arg(self, field::ORIGIN);
-        for (i, inst) in f.insts.iter().enumerate() {
-            if let Op::Index(k) = inst.op
-                && live[i]
-                && self.origin[k as usize].is_none()
-            {
-                let at = (k as usize * 8) as i32;
-                let o = self
-                    .b
-                    .ins()
-                    .load(types::I64, MemFlagsData::trusted(), origin_ptr, at);
-                self.origin[k as usize] = Some(o);
-            }
-        }
-        self.shape_ptr = arg(self, field::SHAPE);
-        self.params_ptr = arg(self, field::PARAMS);
+        let Slots {
+            bases,
+            strides,
+            wraps,
+            out_slot,
+        } = self.slots(ptr, args, &live);
+        let extents = self.extents_and_origin(ptr, args, &live);
         self.emit_level(-1, &live, &level)?;
         let shared_rows = self.shared.clone();
         let lane_bytes = (self.mask_vec().lane_bits() / 8) as i64;
@@ -484,21 +396,9 @@ impl Lowering<'_, '_> {
         let exit = self.b.create_block();
         // The vector variant's innermost loop carries its column alone.
         let indexed = self.lanes > 1;
-        // Rows of any width (`AnyWidth`): where a row's last step starts,
-        // and the blocks that choose steps or single vectors.
-        let tail = self.any_width.then(|| {
-            let step = (self.lanes * self.unroll) as i64;
-            let last_step = self.last_start(extents[n - 1], step);
-            let enter = self.b.create_block();
-            self.b.append_block_param(enter, types::I64);
-            let short = self.b.create_block();
-            self.b.append_block_param(short, types::I64);
-            AnyWidth {
-                last_step,
-                enter,
-                short,
-            }
-        });
+        let tail = self
+            .any_width
+            .then(|| self.any_width_blocks(extents[n - 1]));
         let inner = tail.as_ref().map_or(loops[n - 1], |t| t.enter);
         for (k, &lp) in loops.iter().enumerate() {
             self.b.append_block_param(lp, types::I64);
@@ -510,11 +410,7 @@ impl Lowering<'_, '_> {
             }
         }
 
-        let mut empty = self.b.ins().icmp_imm_s(IntCC::Equal, extents[0], 0);
-        for &e in &extents[1..] {
-            let z = self.b.ins().icmp_imm_s(IntCC::Equal, e, 0);
-            empty = self.b.ins().bor(empty, z);
-        }
+        let empty = self.any_empty(&extents);
         let zero = self.b.ins().iconst(types::I64, 0);
         let start = block_args(zero, if indexed && n == 1 { &[] } else { &bases });
         let first = if n == 1 { inner } else { loops[0] };
@@ -580,61 +476,14 @@ impl Lowering<'_, '_> {
                     }
                 }
             } else if let Some(rs) = shared {
-                // One step of a row: per copy, the new row's share
-                // combined with the ring buffer's earlier rows, and stored
-                // into it.
-                let last = rs.terms().len() - 1;
-                let mut pending = vec![None; f.results.len()];
-                for j in 0..self.unroll {
-                    self.copy = (j * self.lanes) as i64;
-                    let h = self.shared_row(rs, last)?;
-                    let vt = self.mask_vec();
-                    let mut rows = Vec::new();
-                    for &r in &ring_rows[..last] {
-                        let row = (0..rs.planes())
-                            .map(|p| {
-                                let (at, imm) =
-                                    self.at_column(r, p as i32 * plane as i32, lane_bytes as usize);
-                                self.b.ins().load(vt, data_flags(), at, imm)
-                            })
-                            .collect();
-                        rows.push(row);
-                    }
-                    rows.push(h.clone());
-                    let value = self.combine_rows(rs, rows);
-                    self.store_shared(rs, value, (&live, &level), (out_slot, j), &mut pending)?;
-                    // The new row goes into the ring after the result: no
-                    // store then lies between a ring load and its one use,
-                    // and Cranelift folds the load into the instruction.
-                    for (p, &v) in h.iter().enumerate() {
-                        let imm = p as i32 * plane as i32;
-                        let (at, imm) = self.at_column(ring_rows[last], imm, lane_bytes as usize);
-                        self.b.ins().store(data_flags(), v, at, imm);
-                    }
-                }
-                self.copy = 0;
+                let at = RingAt {
+                    rows: &ring_rows,
+                    plane,
+                    lane_bytes,
+                };
+                self.shared_step(rs, &at, out_slot, &live, &level)?;
             } else if self.lanes > 1 {
-                // The vector body runs `vector::unroll` times per step, on
-                // consecutive runs of `lanes` points (copy 0 is emitted
-                // above). Each copy's result is stored before the next
-                // copy's loads: Cranelift places arithmetic just before its
-                // first use, so a store after all copies would keep every
-                // copy's loaded vectors live at once (W1 spilled nine).
-                let unroll = self.unroll;
-                let mut pending = vec![None; f.results.len()];
-                for j in 0..unroll {
-                    if j > 0 {
-                        self.copy = (j * self.lanes) as i64;
-                        self.last_copy = j + 1 == unroll;
-                        self.emit_level(k as i32, &live, &level)?;
-                        self.last_copy = false;
-                    }
-                    for (o, &r) in f.results.iter().enumerate() {
-                        let v = self.vector_of(r);
-                        self.store_copy(o, out_slot + o, v, j, &mut pending);
-                    }
-                }
-                self.copy = 0;
+                self.vector_step(k, out_slot, &live, &level)?;
             } else {
                 for (o, &r) in f.results.iter().enumerate() {
                     let at = self.rows[k][out_slot + o];
@@ -643,52 +492,18 @@ impl Lowering<'_, '_> {
                 }
             }
         }
-        // Latches, innermost first; the innermost one closes its own block.
-        for k in (0..n).rev() {
-            if k + 1 < n {
-                self.b.switch_to_block(latches[k]);
-            }
-            let step = match (k + 1 == n, self.lanes) {
-                (false, _) | (true, 1) => 1,
-                (true, lanes) => (lanes * self.unroll) as i64,
-            };
-            let i = self.b.ins().iadd_imm_s(self.counters[k], step);
-            let carried = if indexed && k + 1 == n {
-                0
-            } else {
-                bases.len()
-            };
-            let moved: Vec<Value> = (0..carried)
-                .map(|s| {
-                    let by = if step == 1 {
-                        strides[s][k]
-                    } else {
-                        self.b.ins().imul_imm_s(strides[s][k], step)
-                    };
-                    let p = self.b.ins().iadd(self.rows[k][s], by);
-                    match wraps.get(s).copied().flatten() {
-                        Some(ring) if k == 0 => self.wrap_down(p, ring),
-                        _ => p,
-                    }
-                })
-                .collect();
-            let done = if k > 0 { latches[k - 1] } else { exit };
-            if let (Some(t), true) = (&tail, k + 1 == n) {
-                let row = RowEnd {
-                    last: t.last_step,
-                    extent: extents[k],
-                    width: (self.lanes * self.unroll) as i64,
-                    done,
-                };
-                self.next_or_last(row, i, loops[k], Some(t.short));
-                let (short, extent) = (t.short, extents[k]);
-                self.short_row(short, extent, done, out_slot, &live, &level)?;
-                continue;
-            }
-            let more = self.b.ins().icmp(IntCC::UnsignedLessThan, i, extents[k]);
-            let again = block_args(i, &moved);
-            self.b.ins().brif(more, loops[k], &again, done, &[]);
-        }
+        let nest = Nest {
+            loops: &loops,
+            latches: &latches,
+            exit,
+            tail: tail.as_ref(),
+            extents: &extents,
+            strides: &strides,
+            wraps: &wraps,
+            carried: bases.len(),
+            out_slot,
+        };
+        self.close_loops(&nest, &live, &level)?;
         // The pass over several rows, once every block of the loop nest is
         // closed (Cranelift's builder leaves no block unfinished).
         if let (Some(rs), Some((rows, pre, inner)), Some(slot)) = (&shared_rows, blocked, ring) {
@@ -711,6 +526,355 @@ impl Lowering<'_, '_> {
             self.block_pass(&pass, &live, &level, ptr)?;
         }
         self.b.switch_to_block(exit);
+        self.return_status(ptr);
+        Ok(())
+    }
+
+    /// The latches of the loop nest, innermost first (the innermost one
+    /// closes its own block): each counter and carried row pointer
+    /// stepped, wrapped into its ring along axis 0, and the branch back or
+    /// out; rows of any width end in their last step and single vectors.
+    fn close_loops(
+        &mut self,
+        nest: &Nest<'_>,
+        live: &[bool],
+        level: &[i32],
+    ) -> Result<(), CodegenError> {
+        let n = self.f.ndim;
+        let indexed = self.lanes > 1;
+        let Nest {
+            loops,
+            latches,
+            exit,
+            tail,
+            extents,
+            strides,
+            wraps,
+            out_slot,
+            ..
+        } = *nest;
+        for k in (0..n).rev() {
+            if k + 1 < n {
+                self.b.switch_to_block(latches[k]);
+            }
+            let step = match (k + 1 == n, self.lanes) {
+                (false, _) | (true, 1) => 1,
+                (true, lanes) => (lanes * self.unroll) as i64,
+            };
+            let i = self.b.ins().iadd_imm_s(self.counters[k], step);
+            let carried = if indexed && k + 1 == n {
+                0
+            } else {
+                nest.carried
+            };
+            let moved: Vec<Value> = (0..carried)
+                .map(|s| {
+                    let by = if step == 1 {
+                        strides[s][k]
+                    } else {
+                        self.b.ins().imul_imm_s(strides[s][k], step)
+                    };
+                    let p = self.b.ins().iadd(self.rows[k][s], by);
+                    match wraps.get(s).copied().flatten() {
+                        Some(ring) if k == 0 => self.wrap_down(p, ring),
+                        _ => p,
+                    }
+                })
+                .collect();
+            let done = if k > 0 { latches[k - 1] } else { exit };
+            if let (Some(t), true) = (tail, k + 1 == n) {
+                let row = RowEnd {
+                    last: t.last_step,
+                    extent: extents[k],
+                    width: (self.lanes * self.unroll) as i64,
+                    done,
+                };
+                self.next_or_last(row, i, loops[k], Some(t.short));
+                let (short, extent) = (t.short, extents[k]);
+                self.short_row(short, extent, done, out_slot, live, level)?;
+                continue;
+            }
+            let more = self.b.ins().icmp(IntCC::UnsignedLessThan, i, extents[k]);
+            let again = block_args(i, &moved);
+            self.b.ins().brif(more, loops[k], &again, done, &[]);
+        }
+        Ok(())
+    }
+
+    /// The entry block, its argument block pointer returned; the vector
+    /// variant's redo flag (`redo`) starts at 0.
+    fn entry(&mut self, ptr: Type) -> Value {
+        let entry = self.b.create_block();
+        self.b.append_block_params_for_function_params(entry);
+        self.b.switch_to_block(entry);
+        let args = self.b.block_params(entry)[0];
+        if self.lanes > 1 {
+            use cranelift_codegen::ir::{StackSlotData, StackSlotKind};
+            let slot = self.b.create_sized_stack_slot(StackSlotData::new(
+                StackSlotKind::ExplicitSlot,
+                4,
+                2,
+            ));
+            let zero = self.b.ins().iconst(types::I32, 0);
+            self.b.ins().stack_store(ptr, zero, slot, 0);
+            self.redo = Some(slot);
+        }
+        args
+    }
+
+    /// Rows of any width (`AnyWidth`): where a row of `extent` points
+    /// starts its last step, and the blocks that choose steps or single
+    /// vectors.
+    fn any_width_blocks(&mut self, extent: Value) -> AnyWidth {
+        let step = (self.lanes * self.unroll) as i64;
+        let last_step = self.last_start(extent, step);
+        let enter = self.b.create_block();
+        self.b.append_block_param(enter, types::I64);
+        let short = self.b.create_block();
+        self.b.append_block_param(short, types::I64);
+        AnyWidth {
+            last_step,
+            enter,
+            short,
+        }
+    }
+
+    /// Whether some extent is 0 (the box is empty).
+    fn any_empty(&mut self, extents: &[Value]) -> Value {
+        let mut empty = self.b.ins().icmp_imm_s(IntCC::Equal, extents[0], 0);
+        for &e in &extents[1..] {
+            let z = self.b.ins().icmp_imm_s(IntCC::Equal, e, 0);
+            empty = self.b.ins().bor(empty, z);
+        }
+        empty
+    }
+
+    /// One load of field `off` of the tile's argument block.
+    fn arg(&mut self, ptr: Type, args: Value, off: i32) -> Value {
+        self.b.ins().load(ptr, MemFlagsData::trusted(), args, off)
+    }
+
+    /// Row pointer slots and their strides per axis, inputs' then one per
+    /// output. With two core axes or more, each row offset along axis 0 of
+    /// an input has its own slot, wrapped into the input's ring
+    /// (`abi::TileArgs::rings`) where it starts and at each step along
+    /// axis 0; the displacements of the loads from their slot are made
+    /// here too (`disp`).
+    fn slots(&mut self, ptr: Type, args: Value, live: &[bool]) -> Slots {
+        let f = self.f;
+        let n = f.ndim;
+        let mut bases = Vec::new();
+        let mut strides: Vec<Vec<Value>> = Vec::new();
+        let mut wraps: Vec<Option<Ring>> = Vec::new();
+        let inputs = self.arg(ptr, args, field::INPUTS);
+        let in_strides = self.arg(ptr, args, field::IN_STRIDES);
+        let ring_table = (n >= 2).then(|| self.arg(ptr, args, field::RINGS));
+        let mut per_input: HashMap<u32, (Value, Vec<Value>, Option<Ring>)> = HashMap::new();
+        for (i, inst) in f.insts.iter().enumerate() {
+            let Op::Load { input, offset } = &inst.op else {
+                continue;
+            };
+            if !live[i] {
+                continue;
+            }
+            let row = row_key(offset);
+            let slot = match self.slot_of_input.get(&(*input, row)) {
+                Some(&s) => s,
+                None => {
+                    let (base, st, ring) = match per_input.get(input) {
+                        Some(x) => x.clone(),
+                        None => {
+                            let at = (*input as usize * 8) as i32;
+                            let base = self.b.ins().load(ptr, MemFlagsData::trusted(), inputs, at);
+                            let size = f.inputs[*input as usize].size() as i64;
+                            let st: Vec<Value> = (0..n)
+                                .map(|k| self.stride(in_strides, *input as usize, k, size))
+                                .collect();
+                            let ring = ring_table.map(|t| self.ring(t, *input as usize));
+                            per_input.insert(*input, (base, st.clone(), ring));
+                            (base, st, ring)
+                        }
+                    };
+                    let mut p = base;
+                    if let Some(ring) = ring {
+                        if row != 0 {
+                            let by = self.b.ins().imul_imm_s(st[0], row);
+                            p = self.b.ins().iadd(p, by);
+                        }
+                        p = self.wrap_up(p, ring);
+                        p = self.wrap_down(p, ring);
+                    }
+                    let s = bases.len();
+                    self.slot_of_input.insert((*input, row), s);
+                    bases.push(p);
+                    strides.push(st);
+                    wraps.push(ring);
+                    s
+                }
+            };
+            let (key, _) = self.disp_key(*input, offset);
+            if !self.disp.contains_key(&key) {
+                let mut d: Option<Value> = None;
+                for (k, &o) in key.1.iter().enumerate() {
+                    if o != 0 {
+                        let t = self.b.ins().imul_imm_s(strides[slot][k], o);
+                        d = Some(match d {
+                            Some(d) => self.b.ins().iadd(d, t),
+                            None => t,
+                        });
+                    }
+                }
+                self.disp.insert(key, d);
+            }
+        }
+        // One slot per output, after the inputs'.
+        let out_slot = bases.len();
+        let outs = self.arg(ptr, args, field::OUTS);
+        let out_strides = self.arg(ptr, args, field::OUT_STRIDES);
+        for o in 0..f.results.len() {
+            let at = (o * 8) as i32;
+            bases.push(self.b.ins().load(ptr, MemFlagsData::trusted(), outs, at));
+            // Output rows wrap in their ring too (`abi::TileArgs::rings`):
+            // a box of rows may cross a sliding grid's end.
+            let ring = ring_table.map(|t| self.ring(t, f.inputs.len() + o));
+            wraps.push(ring);
+            let size = f.out_dtypes[o].size() as i64;
+            strides.push(
+                (0..n)
+                    .map(|k| self.stride(out_strides, o, k, size))
+                    .collect(),
+            );
+        }
+        Slots {
+            bases,
+            strides,
+            wraps,
+            out_slot,
+        }
+    }
+
+    /// The box's extent per axis; the origin of each axis an `index` reads,
+    /// the shape and parameter pointers, loaded into `self`.
+    fn extents_and_origin(&mut self, ptr: Type, args: Value, live: &[bool]) -> Vec<Value> {
+        let f = self.f;
+        let n = f.ndim;
+        let extent_ptr = self.arg(ptr, args, field::EXTENT);
+        let extents: Vec<Value> = (0..n)
+            .map(|k| {
+                let at = (k * 8) as i32;
+                self.b
+                    .ins()
+                    .load(types::I64, MemFlagsData::trusted(), extent_ptr, at)
+            })
+            .collect();
+        let origin_ptr = self.arg(ptr, args, field::ORIGIN);
+        for (i, inst) in f.insts.iter().enumerate() {
+            if let Op::Index(k) = inst.op
+                && live[i]
+                && self.origin[k as usize].is_none()
+            {
+                let at = (k as usize * 8) as i32;
+                let o = self
+                    .b
+                    .ins()
+                    .load(types::I64, MemFlagsData::trusted(), origin_ptr, at);
+                self.origin[k as usize] = Some(o);
+            }
+        }
+        self.shape_ptr = self.arg(ptr, args, field::SHAPE);
+        self.params_ptr = self.arg(ptr, args, field::PARAMS);
+        extents
+    }
+
+    /// One step of a row that shares rows, one row per pass: per copy, the
+    /// new row's share combined with the ring buffer's earlier rows, and
+    /// stored into it.
+    fn shared_step(
+        &mut self,
+        rs: &super::vector::Shared,
+        ring: &RingAt<'_>,
+        out_slot: usize,
+        live: &[bool],
+        level: &[i32],
+    ) -> Result<(), CodegenError> {
+        let f = self.f;
+        let (ring_rows, plane, lane_bytes) = (ring.rows, ring.plane, ring.lane_bytes);
+        // combined with the ring buffer's earlier rows, and stored
+        // into it.
+        let last = rs.terms().len() - 1;
+        let mut pending = vec![None; f.results.len()];
+        for j in 0..self.unroll {
+            self.copy = (j * self.lanes) as i64;
+            let h = self.shared_row(rs, last)?;
+            let vt = self.mask_vec();
+            let mut rows = Vec::new();
+            for &r in &ring_rows[..last] {
+                let row = (0..rs.planes())
+                    .map(|p| {
+                        let (at, imm) =
+                            self.at_column(r, p as i32 * plane as i32, lane_bytes as usize);
+                        self.b.ins().load(vt, data_flags(), at, imm)
+                    })
+                    .collect();
+                rows.push(row);
+            }
+            rows.push(h.clone());
+            let value = self.combine_rows(rs, rows);
+            self.store_shared(rs, value, (live, level), (out_slot, j), &mut pending)?;
+            // The new row goes into the ring after the result: no
+            // store then lies between a ring load and its one use,
+            // and Cranelift folds the load into the instruction.
+            for (p, &v) in h.iter().enumerate() {
+                let imm = p as i32 * plane as i32;
+                let (at, imm) = self.at_column(ring_rows[last], imm, lane_bytes as usize);
+                self.b.ins().store(data_flags(), v, at, imm);
+            }
+        }
+        self.copy = 0;
+        Ok(())
+    }
+
+    /// One step of the vector loop: the body runs `vector::unroll` times,
+    /// on consecutive runs of `lanes` points (copy 0 is emitted by the
+    /// loop level). Each copy's result is stored before the next copy's
+    /// loads: Cranelift places arithmetic just before its first use, so a
+    /// store after all copies would keep every copy's loaded vectors live at
+    /// once (W1 spilled nine).
+    fn vector_step(
+        &mut self,
+        k: usize,
+        out_slot: usize,
+        live: &[bool],
+        level: &[i32],
+    ) -> Result<(), CodegenError> {
+        let f = self.f;
+        // The vector body runs `vector::unroll` times per step, on
+        // consecutive runs of `lanes` points (copy 0 is emitted
+        // above). Each copy's result is stored before the next
+        // copy's loads: Cranelift places arithmetic just before its
+        // first use, so a store after all copies would keep every
+        // copy's loaded vectors live at once (W1 spilled nine).
+        let unroll = self.unroll;
+        let mut pending = vec![None; f.results.len()];
+        for j in 0..unroll {
+            if j > 0 {
+                self.copy = (j * self.lanes) as i64;
+                self.last_copy = j + 1 == unroll;
+                self.emit_level(k as i32, live, level)?;
+                self.last_copy = false;
+            }
+            for (o, &r) in f.results.iter().enumerate() {
+                let v = self.vector_of(r);
+                self.store_copy(o, out_slot + o, v, j, &mut pending);
+            }
+        }
+        self.copy = 0;
+        Ok(())
+    }
+
+    /// The function's end: the status (1 where a vector step handed its box
+    /// to the scalar function) returned.
+    fn return_status(&mut self, ptr: Type) {
         let mut status = match self.redo {
             Some(slot) => self.b.ins().stack_load(ptr, types::I32, slot, 0),
             None => self.b.ins().iconst(types::I32, 0),
@@ -722,7 +886,6 @@ impl Lowering<'_, '_> {
             status = self.b.ins().bor(status, any);
         }
         self.b.ins().return_(&[status]);
-        Ok(())
     }
 
     /// The latch of row loop `lp` whose last iteration starts at column
