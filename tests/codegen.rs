@@ -619,7 +619,7 @@ fn random_func(seed: u64) -> Func {
 /// Compiles the function of `seed` and runs it over a few random tiles.
 fn check_seed(seed: u64) -> Result<(), String> {
     let f = random_func(seed);
-    let c = codegen::compile(&f).map_err(|e| e.to_string())?;
+    let c = codegen::compile(&f, false).map_err(|e| e.to_string())?;
     let mut rng = StdRng::seed_from_u64(seed ^ 0x5eed_da7a);
     let n = f.ndim;
     for _ in 0..4 {
@@ -721,7 +721,7 @@ fn run_1d(f: &Func, columns: &[Vec<Scalar>]) -> Vec<Scalar> {
         .map(|(c, &d)| contiguous(d, c))
         .collect();
     let mut out = [contiguous(f.out_dtype(), &vec![Scalar::Int(0); len])];
-    let c = codegen::compile(f).unwrap_or_else(|e| panic!("{e}\n{}", print(f)));
+    let c = codegen::compile(f, false).unwrap_or_else(|e| panic!("{e}\n{}", print(f)));
     let tile = Tile {
         extent: vec![len as u64],
         origin: vec![0],
@@ -800,7 +800,7 @@ fn three_point_f32() -> Func {
 #[test]
 fn float_vector_rows_of_every_width_equal_the_reference() {
     let f = three_point_f32();
-    let c = codegen::compile(&f).unwrap_or_else(|e| panic!("{e}\n{}", print(&f)));
+    let c = codegen::compile(&f, false).unwrap_or_else(|e| panic!("{e}\n{}", print(&f)));
     let (lanes, step) = (c.lanes(), c.points_per_step());
     assert!(
         c.any_width() && lanes == 4 && step > lanes,
@@ -1051,6 +1051,6 @@ fn ir_prints_in_a_stable_form() {
         "func t(x0: u8; ) -> u8, ndim 1, footprint [0..0]\n  v0:u8 = load x0[0]\n  v1:i64 = cast v0\n  \
          v2:f64 = const -0.0\n  v3:i64 = add v1, v1\n  v4:u8 = cast v3\n  return v4\n"
     );
-    let c = codegen::compile(&f).unwrap();
+    let c = codegen::compile(&f, true).unwrap();
     assert!(c.clif().contains("function"));
 }

@@ -666,7 +666,7 @@ fn vector_code_equals_interpreter_on_float_kernels() {
         let dtypes = vec![dtype; n_in];
         let spec = stn::internals::specialize(k, &dtypes)
             .unwrap_or_else(|e| panic!("seed {seed}\n{source}\n{e}"));
-        vectorized += (spec.compiled.lanes() > 1) as u32;
+        vectorized += (spec.compiled().unwrap().lanes() > 1) as u32;
         let core: Vec<usize> = (0..ndim)
             .map(|_| *[1usize, 2, 3, 5, 8, 13].choose(&mut rng).unwrap())
             .collect();
@@ -786,7 +786,7 @@ fn narrow_lane_code_equals_interpreter_on_integer_kernels() {
         let Ok(spec) = stn::internals::specialize(k, &dtypes) else {
             continue;
         };
-        vectorized += (spec.compiled.lanes() > 1) as u32;
+        vectorized += (spec.compiled().unwrap().lanes() > 1) as u32;
         let core: Vec<usize> = (0..ndim)
             .map(|_| *[1usize, 2, 3, 7, 8, 9, 17].choose(&mut rng).unwrap())
             .collect();
@@ -810,7 +810,7 @@ fn narrow_lane_code_equals_interpreter_on_integer_kernels() {
         assert_engines_agree(k, &views, &opts, &|| {
             format!(
                 "seed {seed} (rerun: STN_SEED={seed} cargo test --test differential narrow)\n{source}\ndtypes {dtypes:?}, shape {core:?}, {opts:?}, lanes {}",
-                spec.compiled.lanes()
+                spec.compiled().unwrap().lanes()
             )
         });
     }
@@ -847,7 +847,7 @@ fn float_floor_division_and_modulo_equal_the_reference() {
         let k = k.kernel(None).unwrap();
         let n_in = if by_array { 2 } else { 1 };
         let spec = stn::internals::specialize(k, &vec![dtype; n_in]).unwrap();
-        assert!(spec.compiled.lanes() > 1, "no vector variant\n{source}");
+        assert!(spec.compiled().unwrap().lanes() > 1, "no vector variant\n{source}");
         let shape = [rng.random_range(1..5usize), rng.random_range(2..70usize)];
         let n = shape[0] * shape[1];
         let top = if dtype == DType::F32 { 21 } else { 50 };
@@ -999,9 +999,9 @@ fn shared_row_sums_equal_the_interpreter() {
             .unwrap_or_else(|e| panic!("STN_SEED={seed}\n{source}{e}"));
         // Without a vector variant (e.g. i8 data into an i32 output, which
         // no lane width both loads and stores) the scalar code runs.
-        if spec.compiled.lanes() > 1 {
+        if spec.compiled().unwrap().lanes() > 1 {
             assert_eq!(
-                spec.compiled.ring_columns().is_some(),
+                spec.compiled().unwrap().ring_columns().is_some(),
                 separable,
                 "STN_SEED={seed}: separable {separable}, weights {w:?}\n{source}"
             );
@@ -1063,7 +1063,7 @@ fn shared_sorted_rows_equal_the_interpreter() {
         let k = k.kernel(None).unwrap();
         let spec = stn::internals::specialize(k, &[dtype])
             .unwrap_or_else(|e| panic!("STN_SEED={seed}\n{source}{e}"));
-        shared += u64::from(spec.compiled.ring_columns().is_some());
+        shared += u64::from(spec.compiled().unwrap().ring_columns().is_some());
         // Taller arrays stepped several times run in sliding-window
         // strips, whose rows wrap in rings.
         let steps = rng.random_range(1..=3usize);
@@ -1118,7 +1118,7 @@ fn sums_of_16_bit_values_divide_exactly_in_vector_lanes() {
         let k = Program::from_source("div.stn", &source).unwrap();
         let k = k.kernel(None).unwrap();
         let spec = stn::internals::specialize(k, &[dtype]).unwrap();
-        assert!(spec.compiled.lanes() > 1, "no vector variant\n{source}");
+        assert!(spec.compiled().unwrap().lanes() > 1, "no vector variant\n{source}");
         let shape = [rng.random_range(1..9usize), rng.random_range(4..40usize)];
         let n = shape[0] * shape[1];
         let (lo, hi) = if dtype == DType::U16 {

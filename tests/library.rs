@@ -24,8 +24,11 @@ fn the_cache_compiles_once_per_dtype_signature() {
     let again = stn::internals::specialize(k, &[DType::U8]).unwrap();
     assert!(
         Arc::ptr_eq(&first, &again),
-        "the second call reuses the compiled kernel"
+        "the second call reuses the specialized kernel"
     );
+    assert!(k.signatures().is_empty(), "checked and lowered, not compiled");
+    let code = first.compiled().unwrap();
+    assert!(Arc::ptr_eq(&code, &again.compiled().unwrap()), "made once");
     let x = Array2::<f32>::zeros((3, 4));
     k.apply_as::<f32, f32, _>(&[x.view()], &Options::new())
         .unwrap();
@@ -365,4 +368,18 @@ fn a_refused_file_names_the_mistake_of_every_kernel() {
             "`&` takes integers or bools, found f64 and i64",
         ]
     );
+}
+
+#[test]
+fn checking_and_footprints_make_no_machine_code_a_run_does() {
+    let program = Program::from_source("k.stn", "kernel k(x) { x[-1, 0] + x[1, 1] }").unwrap();
+    let k = program.kernel(None).unwrap();
+    k.check(&[DType::F32]).unwrap();
+    let fp = k.footprint(&[DType::F32]).unwrap();
+    assert_eq!((fp.lo.clone(), fp.hi.clone()), (vec![-1, 0], vec![1, 1]));
+    let spec = stn::internals::specialize(k, &[DType::F32]).unwrap();
+    assert!(!spec.is_compiled(), "check and footprint compiled the kernel");
+    let x = Array2::<f32>::ones((4, 5));
+    k.apply(&[x.view()], &Options::new()).unwrap();
+    assert!(spec.is_compiled(), "the run shares the specialization and compiles it");
 }

@@ -73,6 +73,16 @@ fn a_syntax_error_hides_neither_names_nor_dtypes_of_other_kernels() {
     assert!(m.contains("u8 → i64") && m.contains("f32 → f32"), "{m}");
     let (_, t) = hover::hover(&a, at(&src, "t[0, 0]", 0, 0)).unwrap();
     assert!(t.contains("types show once this kernel"), "{t}");
+    // Hover types and footprints from the IR: no machine code is made.
+    let (_, f) = hover::hover(&a, at(&src, "fine(x)", 0, 0)).unwrap();
+    assert!(f.contains("footprint"), "{f}");
+    let fine = a.kernel("fine").unwrap();
+    for d in stn::internals::DTYPE_SEARCH {
+        let spec = stn::internals::specialize(fine, &[d]).unwrap();
+        assert!(!spec.is_compiled(), "{d}");
+    }
+    // The footprint hover showed was found for the first dtype that checks.
+    assert_eq!(fine.signatures(), Vec::<Vec<stn::DType>>::new());
 }
 
 #[test]

@@ -199,8 +199,20 @@ impl Drop for Compiled {
 /// three sorted planes of a 32-bit median's three rows).
 pub(crate) const RING_COLUMNS: usize = 4096;
 
-/// Compiles `func` for the host machine.
-pub fn compile(func: &Func) -> Result<Compiled, CodegenError> {
+/// What the vector variant of `func` would be, without compiling it:
+/// points per step (1 for none) and what it shares between output rows,
+/// in words (`stn inspect`'s summary; the same plan `compile` follows).
+pub fn vector_summary(func: &Func) -> (usize, Option<String>) {
+    match vector::variant(func) {
+        Some((_, lanes, unroll, shared)) => (lanes * unroll, shared.map(|s| s.describe())),
+        None => (1, None),
+    }
+}
+
+/// Compiles `func` for the host machine. With `listing`, the result keeps
+/// the Cranelift IR and the machine code as text (`clif`, `asm`: `stn
+/// inspect --emit clif|asm`); without, neither is made.
+pub fn compile(func: &Func, listing: bool) -> Result<Compiled, CodegenError> {
     translate::check(func)?;
     let mut flags = settings::builder();
     flags.set("opt_level", "speed").map_err(cl_err)?;
@@ -217,7 +229,7 @@ pub fn compile(func: &Func) -> Result<Compiled, CodegenError> {
         builder.symbol(name, addr);
     }
     let mut module = JITModule::new(builder);
-    match define(func, &mut module) {
+    match define(func, &mut module, listing) {
         Ok(Defined {
             entry,
             clif,
@@ -251,8 +263,8 @@ struct Defined {
 
 /// Builds, compiles and links the tile function, and its vector variant
 /// when the kernel has one, into `module`.
-fn define(func: &Func, module: &mut JITModule) -> Result<Defined, CodegenError> {
-    let (scalar, clif, mut asm) = declare(func, module, "stn_tile", 1)?;
+fn define(func: &Func, module: &mut JITModule, listing: bool) -> Result<Defined, CodegenError> {
+    let (scalar, clif, mut asm) = declare(func, module, "stn_tile", 1, listing)?;
     let variant = vector::variant(func);
     let shared = variant
         .as_ref()
@@ -260,11 +272,13 @@ fn define(func: &Func, module: &mut JITModule) -> Result<Defined, CodegenError> 
     let vector = match variant {
         Some((plan, lanes, unroll, rowsum)) => {
             let variant_rowsum_free = rowsum.is_none();
-            let (id, _, vasm) = declare(func, module, "stn_tile_vector", lanes)?;
+            let (id, _, vasm) = declare(func, module, "stn_tile_vector", lanes, listing)?;
             let per_step = lanes * unroll;
-            asm = format!(
-                "; scalar tile function\n{asm}\n; vector variant, {per_step} points per step\n{vasm}"
-            );
+            if listing {
+                asm = format!(
+                    "; scalar tile function\n{asm}\n; vector variant, {per_step} points per step\n{vasm}"
+                );
+            }
             let any_width = vector::any_width(plan) && variant_rowsum_free;
             let lanes = if any_width { lanes } else { per_step };
             let shape = VectorShape {
@@ -293,15 +307,17 @@ fn define(func: &Func, module: &mut JITModule) -> Result<Defined, CodegenError> 
 }
 
 /// Builds and defines one tile function with `lanes` points per innermost
-/// iteration; returns its id, its CLIF text and its machine code listing.
+/// iteration; returns its id, and with `listing` its CLIF text and its
+/// machine code listing (empty without).
 fn declare(
     func: &Func,
     module: &mut JITModule,
     name: &str,
     lanes: usize,
+    listing: bool,
 ) -> Result<(cranelift_module::FuncId, String, String), CodegenError> {
     let mut ctx = module.make_context();
-    ctx.set_disasm(true);
+    ctx.set_disasm(listing);
     let ptr = module.target_config().pointer_type();
     ctx.func.signature.params.push(AbiParam::new(ptr));
     ctx.func
@@ -314,10 +330,13 @@ fn declare(
     ctx.func.name = UserFuncName::user(0, id.as_u32());
     let mut fctx = FunctionBuilderContext::new();
     translate::build(func, module, &mut ctx.func, &mut fctx, lanes)?;
-    let clif = ctx.func.display().to_string();
+    let clif = match listing {
+        true => ctx.func.display().to_string(),
+        false => String::new(),
+    };
     module.define_function(id, &mut ctx).map_err(|e| match e {
         cranelift_module::ModuleError::Compilation(e) => {
-            CodegenError::Cranelift(format!("{e:?}\n{clif}"))
+            CodegenError::Cranelift(format!("{e:?}\n{}", ctx.func.display()))
         }
         e => cl_err(e),
     })?;

@@ -82,9 +82,9 @@ impl<V: Clone> Bounded<V> {
         }
     }
 
-    /// The keys, in no particular order.
-    pub fn keys(&self) -> impl Iterator<Item = &Key> {
-        self.map.keys()
+    /// The entries, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (&Key, &V)> {
+        self.map.iter().map(|(k, (v, _))| (k, v))
     }
 }
 
@@ -104,7 +104,7 @@ mod tests {
         assert_eq!(c.get(&key(0)), Some(0));
         c.insert(key(1000), 1000);
         assert_eq!(
-            c.keys().count(),
+            c.iter().count(),
             MAX_VALUED + 1,
             "the dtype-only entry is kept"
         );

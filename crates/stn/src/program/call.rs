@@ -138,7 +138,7 @@ impl Call {
             .or(pipe.last().spec.typed.boundary)
             .unwrap_or(Mode::Fill);
         let values = pipe.bind(&params);
-        let step = step_stages(&pipe, mode, &values);
+        let step = step_stages(&pipe, mode, &values)?;
         check_cval(opts.cval, &step, caller)?;
         let mut call = Call {
             kernel: kernel.clone(),
@@ -352,7 +352,11 @@ impl Call {
 
 /// The stages of one step of `pipe` as the executor runs them, under run
 /// mode `mode`, with every stage's parameter `values`.
-pub(crate) fn step_stages(pipe: &Pipeline, mode: Mode, values: &[Vec<Scalar>]) -> Vec<exec::Stage> {
+pub(crate) fn step_stages(
+    pipe: &Pipeline,
+    mode: Mode,
+    values: &[Vec<Scalar>],
+) -> Result<Vec<exec::Stage>> {
     pipe.stages
         .iter()
         .zip(values)
@@ -360,17 +364,18 @@ pub(crate) fn step_stages(pipe: &Pipeline, mode: Mode, values: &[Vec<Scalar>]) -
         .collect()
 }
 
-/// A stage as the executor runs it: `spec`'s code reading `args` at
-/// `reads`, under `mode`, with parameter `values`.
+/// A stage as the executor runs it: `spec`'s code (made here if it was
+/// not yet) reading `args` at `reads`, under `mode`, with parameter
+/// `values`.
 pub(crate) fn exec_stage(
     spec: &Specialized,
     args: Vec<crate::check::stages::Arg>,
     reads: Vec<Option<Footprint>>,
     mode: Mode,
     values: &[Scalar],
-) -> exec::Stage {
-    exec::Stage {
-        code: Arc::clone(&spec.compiled),
+) -> Result<exec::Stage> {
+    Ok(exec::Stage {
+        code: spec.compiled()?,
         args,
         reads,
         footprint: spec.func.footprint.clone(),
@@ -384,7 +389,7 @@ pub(crate) fn exec_stage(
             .iter()
             .filter(|i| matches!(i.op, Op::Load { .. }))
             .count(),
-    }
+    })
 }
 
 /// Checks that a kernel can step (`steps` > 1): with n outputs, its first

@@ -97,18 +97,34 @@ pub fn inspect(k: &Kernel, dtypes: &[DType], emit: Emit, run: &Run) -> Result<St
         outputs_text(&s.typed.out_dtypes)
     );
     let _ = writeln!(out, "footprint: {}", footprint_text(&s.func.footprint));
-    match s.compiled.points_per_step() {
+    let (per_step, shared) = crate::codegen::vector_summary(&s.func);
+    match per_step {
         1 => out.push_str("vector variant: none (scalar code only)\n"),
         n => {
             let _ = writeln!(out, "vector variant: {n} points per step");
         }
     }
-    if let Some(shared) = s.compiled.shared_rows() {
+    if let Some(shared) = shared {
         let _ = writeln!(out, "shared between output rows: {shared}");
     }
+    // Machine code is made for `--emit clif|asm` alone (and a `--shape`,
+    // whose schedule asks the code); otherwise on the kernel's first run.
+    let listing = match emit {
+        Emit::Clif | Emit::Asm => {
+            for st in &pipe.stages {
+                st.spec.compiled()?;
+            }
+            Some(s.listing()?)
+        }
+        Emit::Ast | Emit::Ir => None,
+    };
+    let code = match pipe.stages.iter().all(|st| st.spec.is_compiled()) {
+        true => "",
+        false => " to check and lower (machine code is made on the first run)",
+    };
     let _ = writeln!(
         out,
-        "compile time: {:.2} ms",
+        "compile time: {:.2} ms{code}",
         pipe.compile_time().as_secs_f64() * 1e3
     );
     let last = pipe.last();
@@ -158,10 +174,10 @@ pub fn inspect(k: &Kernel, dtypes: &[DType], emit: Emit, run: &Run) -> Result<St
     match emit {
         Emit::Ast => out.push_str(&kernel_ast(k)),
         Emit::Clif => {
-            let _ = writeln!(out, "{}", s.compiled.clif());
+            let _ = writeln!(out, "{}", listing.as_ref().map_or("", |c| c.clif()));
         }
         Emit::Asm => {
-            let _ = writeln!(out, "{}", s.compiled.asm());
+            let _ = writeln!(out, "{}", listing.as_ref().map_or("", |c| c.asm()));
         }
         Emit::Ir => {
             let _ = writeln!(out, "{}", s.ir_text());
@@ -220,7 +236,7 @@ fn tiles(
         .iter()
         .map(|s| vec![Scalar::Int(0); s.spec.func.params.len()])
         .collect();
-    let step = step_stages(&pipe, mode, &values);
+    let step = step_stages(&pipe, mode, &values)?;
     let core = &shape[shape.len() - nd..];
     let loop_len: usize = shape[..shape.len() - nd].iter().product();
     let threads = rayon::current_num_threads();

@@ -34,7 +34,7 @@ use crate::base::scalar::Scalar;
 use crate::check::front;
 use crate::check::kernel;
 use crate::check::module::{KernelSig, Module};
-use crate::check::stages::{self, Graph};
+use crate::check::stages::Graph;
 use crate::check::typed::TKernel;
 use crate::codegen::{self, Compiled};
 use crate::interp;
@@ -189,19 +189,58 @@ pub struct Kernel {
     cache: Arc<Mutex<Bounded<Arc<Pipeline>>>>,
 }
 
-/// A kernel typed, lowered and compiled for one signature of input dtypes.
+/// A kernel typed and lowered for one signature of input dtypes; its
+/// machine code is made on first use (`compiled`), so that checking,
+/// hover, footprints and `inspect --emit ast|ir` never run Cranelift.
 pub struct Specialized {
     /// The typed tree (the interpreter runs it).
     pub typed: TKernel,
     /// The IR.
     pub func: Func,
-    /// The machine code.
-    pub compiled: Arc<Compiled>,
-    /// Time spent checking, lowering and compiling.
-    pub compile_time: Duration,
+    /// Time spent checking and lowering.
+    lower_time: Duration,
+    /// The machine code and the time it took, once made (an internal error
+    /// is kept too: the same IR fails the same way).
+    code: std::sync::OnceLock<std::result::Result<(Arc<Compiled>, Duration), String>>,
 }
 
 impl Specialized {
+    /// The IR's machine code for the host, made on the first call.
+    pub fn compiled(&self) -> Result<Arc<Compiled>> {
+        let code = self.code.get_or_init(|| {
+            let start = Instant::now();
+            match codegen::compile(&self.func, false) {
+                Ok(c) => Ok((Arc::new(c), start.elapsed())),
+                Err(e) => Err(format!("code generation failed: {e}")),
+            }
+        });
+        match code {
+            Ok((c, _)) => Ok(Arc::clone(c)),
+            Err(e) => Err(Error::Internal(e.clone())),
+        }
+    }
+
+    /// The machine code made afresh with its listings (the Cranelift IR
+    /// and the machine code as text: `stn inspect --emit clif|asm`).
+    pub fn listing(&self) -> Result<Compiled> {
+        codegen::compile(&self.func, true)
+            .map_err(|e| Error::Internal(format!("code generation failed: {e}")))
+    }
+
+    /// Whether the machine code has been made.
+    pub fn is_compiled(&self) -> bool {
+        self.code.get().is_some_and(|c| c.is_ok())
+    }
+
+    /// Time spent checking and lowering, and making the machine code if
+    /// it has been made.
+    pub fn compile_time(&self) -> Duration {
+        match self.code.get() {
+            Some(Ok((_, t))) => self.lower_time + *t,
+            _ => self.lower_time,
+        }
+    }
+
     /// The IR in its text form (`stn inspect --emit ir`).
     pub fn ir_text(&self) -> String {
         ir::print::print(&self.func)
@@ -404,34 +443,15 @@ impl Kernel {
     }
 
     /// The kernel's own typed tree for `dtypes`, its stages checked too,
-    /// with `probe_values` for the parameters.
+    /// with `probe_values` for the parameters: the pipeline, specialized
+    /// once and cached (no machine code is made), and each stage's
+    /// footprint as the interpreter finds it.
     pub(crate) fn check_typed(&self, dtypes: &[DType]) -> Result<TKernel> {
-        self.arity(dtypes)?;
-        let graph = self.graph();
-        let values = pipeline::bind(&graph.nodes, &self.probe_values());
-        let mut typed: Vec<TKernel> = Vec::with_capacity(graph.nodes.len());
-        for (node, values) in graph.nodes.iter().zip(&values) {
-            let k = self.sibling(node.kernel);
-            let arg_dtypes: Vec<DType> = node
-                .args
-                .iter()
-                .map(|a| match *a {
-                    stages::Arg::Input(i) => dtypes[i],
-                    stages::Arg::Node(j, o) => typed[j].out_dtypes[o],
-                })
-                .collect();
-            let t = kernel::check_kernel(&self.src.module, k.flat(), &arg_dtypes, &k.known(values))
-                .map_err(|d| self.error(d))?;
-            // Lowering finds the remaining errors (table index range, size).
-            ir::lower::lower(&t).map_err(|d| self.error(d))?;
-            interp::footprint(&t).map_err(|e| self.error(e.into_diagnostic()))?;
-            typed.push(t);
+        let pipe = self.pipeline(dtypes, &self.probe_values())?;
+        for st in &pipe.stages {
+            interp::footprint(&st.spec.typed).map_err(|e| self.error(e.into_diagnostic()))?;
         }
-        if graph.is_pipeline() {
-            // Core axes of stages against their callers.
-            self.pipeline(dtypes, &self.probe_values())?;
-        }
-        Ok(typed.pop().expect("a graph has its kernel"))
+        Ok(pipe.last().spec.typed.clone())
     }
 
     fn arity(&self, dtypes: &[DType]) -> Result<()> {
@@ -467,8 +487,8 @@ impl Kernel {
     }
 
     /// The kernel's pipeline for input dtypes `dtypes` and parameter
-    /// values `values` (of the parameters' dtypes): every stage
-    /// specialized, compiled on first use.
+    /// values `values` (of the parameters' dtypes): every stage typed and
+    /// lowered, its machine code made when a call first needs it.
     pub(crate) fn pipeline(&self, dtypes: &[DType], values: &[Scalar]) -> Result<Arc<Pipeline>> {
         self.arity(dtypes)?;
         let key = match self.valued() {
@@ -498,7 +518,8 @@ impl Kernel {
 
     /// The specialization of the flattened kernel for the dtypes of all its
     /// array inputs (declared ones, then stages) and its parameter values
-    /// `values`, compiled on first use.
+    /// `values`, typed and lowered on first use (its machine code is made
+    /// when a call first needs it: `Specialized::compiled`).
     pub(crate) fn specialize_flat(
         &self,
         dtypes: &[DType],
@@ -524,26 +545,23 @@ impl Kernel {
         .map_err(|d| self.error(d))?;
         let (func, checked) = func;
         let lowered = start.elapsed();
-        let compiled = codegen::compile(&func)
-            .map_err(|e| Error::Internal(format!("code generation failed: {e}")))?;
         if std::env::var_os("STN_TRACE").is_some() {
             let ms = |d: Duration| d.as_secs_f64() * 1e3;
             eprintln!(
-                "stn: {}({}): check {:.3} ms, lower {:.3} ms ({} instructions), codegen {:.3} ms",
+                "stn: {}({}): check {:.3} ms, lower {:.3} ms ({} instructions)",
                 self.name(),
                 crate::base::dtype::names(dtypes),
                 ms(checked),
                 ms(lowered - checked),
                 func.insts.len(),
-                ms(start.elapsed() - lowered)
             );
             eprintln!("{}", ir::print::print(&func));
         }
         let s = Arc::new(Specialized {
             typed,
             func,
-            compiled: Arc::new(compiled),
-            compile_time: start.elapsed(),
+            lower_time: lowered,
+            code: std::sync::OnceLock::new(),
         });
         cache.insert(key, Arc::clone(&s));
         Ok(s)
@@ -561,10 +579,14 @@ impl Kernel {
             .clone())
     }
 
-    /// The dtype signatures compiled so far, sorted, each once.
+    /// The dtype signatures compiled so far (run, not only checked),
+    /// sorted, each once.
     pub fn signatures(&self) -> Vec<Vec<DType>> {
         let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        let mut v: Vec<_> = cache.keys().map(|k| k.dtypes.clone()).collect();
+        let mut v: Vec<_> = (cache.iter())
+            .filter(|(_, pipe)| pipe.last().spec.is_compiled())
+            .map(|(k, _)| k.dtypes.clone())
+            .collect();
         v.sort_by_key(|s| s.iter().map(|d| d.name()).collect::<Vec<_>>());
         v.dedup();
         v

@@ -155,7 +155,7 @@ impl Pipeline {
             let p = Arc::as_ptr(&s.spec);
             if !seen.contains(&p) {
                 seen.push(p);
-                t += s.spec.compile_time;
+                t += s.spec.compile_time();
             }
         }
         t
