@@ -847,7 +847,10 @@ fn float_floor_division_and_modulo_equal_the_reference() {
         let k = k.kernel(None).unwrap();
         let n_in = if by_array { 2 } else { 1 };
         let spec = stn::internals::specialize(k, &vec![dtype; n_in]).unwrap();
-        assert!(spec.compiled().unwrap().lanes() > 1, "no vector variant\n{source}");
+        assert!(
+            spec.compiled().unwrap().lanes() > 1,
+            "no vector variant\n{source}"
+        );
         let shape = [rng.random_range(1..5usize), rng.random_range(2..70usize)];
         let n = shape[0] * shape[1];
         let top = if dtype == DType::F32 { 21 } else { 50 };
@@ -1118,7 +1121,10 @@ fn sums_of_16_bit_values_divide_exactly_in_vector_lanes() {
         let k = Program::from_source("div.stn", &source).unwrap();
         let k = k.kernel(None).unwrap();
         let spec = stn::internals::specialize(k, &[dtype]).unwrap();
-        assert!(spec.compiled().unwrap().lanes() > 1, "no vector variant\n{source}");
+        assert!(
+            spec.compiled().unwrap().lanes() > 1,
+            "no vector variant\n{source}"
+        );
         let shape = [rng.random_range(1..9usize), rng.random_range(4..40usize)];
         let n = shape[0] * shape[1];
         let (lo, hi) = if dtype == DType::U16 {

@@ -26,7 +26,10 @@ fn the_cache_compiles_once_per_dtype_signature() {
         Arc::ptr_eq(&first, &again),
         "the second call reuses the specialized kernel"
     );
-    assert!(k.signatures().is_empty(), "checked and lowered, not compiled");
+    assert!(
+        k.signatures().is_empty(),
+        "checked and lowered, not compiled"
+    );
     let code = first.compiled().unwrap();
     assert!(Arc::ptr_eq(&code, &again.compiled().unwrap()), "made once");
     let x = Array2::<f32>::zeros((3, 4));
@@ -378,8 +381,14 @@ fn checking_and_footprints_make_no_machine_code_a_run_does() {
     let fp = k.footprint(&[DType::F32]).unwrap();
     assert_eq!((fp.lo.clone(), fp.hi.clone()), (vec![-1, 0], vec![1, 1]));
     let spec = stn::internals::specialize(k, &[DType::F32]).unwrap();
-    assert!(!spec.is_compiled(), "check and footprint compiled the kernel");
+    assert!(
+        !spec.is_compiled(),
+        "check and footprint compiled the kernel"
+    );
     let x = Array2::<f32>::ones((4, 5));
     k.apply(&[x.view()], &Options::new()).unwrap();
-    assert!(spec.is_compiled(), "the run shares the specialization and compiles it");
+    assert!(
+        spec.is_compiled(),
+        "the run shares the specialization and compiles it"
+    );
 }

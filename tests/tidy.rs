@@ -10,6 +10,8 @@
 //!   `threads` block, and files are opened only in those of the `files`
 //!   block (ARCHITECTURE.md says why each is there), in every crate of the
 //!   workspace.
+//! - **The engine on IR alone.** `exec` uses nothing of `check` or
+//!   `syntax`: the stage graph it runs is in `base::graph` and the IR.
 //! - **A lean library.** The library crate depends on none of the CLI's,
 //!   the language server's or the formats' crates, directly or not
 //!   (`cargo tree`).
@@ -279,4 +281,22 @@ fn the_library_depends_on_no_cli_server_or_format_crate() {
             "the library depends on {heavy}:\n{tree}"
         );
     }
+}
+
+#[test]
+fn the_engine_uses_nothing_of_the_checker_or_the_parser() {
+    let src = lib_src();
+    let mut bad = Vec::new();
+    for file in sources(&src) {
+        if module_of(&file).as_deref() != Some("exec") {
+            continue;
+        }
+        let text = std::fs::read_to_string(src.join(&file)).unwrap();
+        for (n, code) in code_lines(&text) {
+            if code.contains("crate::check") || code.contains("crate::syntax") {
+                bad.push(format!("crates/stn/src/{}:{n}: {}", file.display(), code.trim()));
+            }
+        }
+    }
+    assert!(bad.is_empty(), "the engine reaches into the checker:\n{}", bad.join("\n"));
 }

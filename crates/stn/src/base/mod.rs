@@ -11,6 +11,7 @@ pub mod diag;
 pub mod dtype;
 pub mod error;
 pub mod fpenv;
+pub mod graph;
 #[allow(missing_docs, reason = "internal: reachable only through `internals`")]
 pub mod host;
 pub mod mode;

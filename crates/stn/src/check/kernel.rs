@@ -20,8 +20,7 @@ use crate::check::ty::Ty;
 use crate::check::typed::{ReduceVar, TExpr, TKernel, TKind};
 use crate::syntax::ast::{self, BinOp, ExprKind, UnOp};
 
-/// The largest number of core axes a kernel may have.
-pub const MAX_NDIM: usize = 4;
+use crate::base::graph::MAX_NDIM;
 
 /// The most points a reduction (with the reductions around it) may unroll to.
 pub const MAX_UNROLL: u128 = 1 << 18;

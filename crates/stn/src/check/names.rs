@@ -15,8 +15,8 @@ use std::ops::RangeInclusive;
 
 use crate::base::diag::{Diagnostic, Span};
 use crate::base::dtype::DType;
+use crate::base::graph::MAX_NDIM;
 use crate::base::suggest;
-use crate::check::kernel::MAX_NDIM;
 use crate::check::module::{ConstVal, KernelSig, Module};
 use crate::syntax::ast::{self, ExprKind};
 

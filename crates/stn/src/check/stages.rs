@@ -22,6 +22,7 @@
 //! must give the same bytes.
 
 use crate::base::diag::{Diagnostic, Span};
+use crate::base::graph::Arg;
 use crate::check::kernel::Checker;
 use crate::check::module::{KernelSig, Module};
 use crate::check::typed::TExpr;
@@ -34,30 +35,6 @@ pub const MAX_STAGES: usize = 256;
 
 /// How a cycle's message starts.
 pub const CYCLE: &str = "stages form a cycle";
-
-/// Where a stage's array argument comes from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Arg {
-    /// The pipeline's array input number `i`.
-    Input(usize),
-    /// Output `.1` of an earlier node `.0` of the graph.
-    Node(usize, usize),
-}
-
-/// For stages given by their arguments, in an order where each comes after
-/// what it reads: the last stage that reads each one (0 if none does).
-pub fn last_use<'a>(args: impl Iterator<Item = &'a [Arg]>) -> Vec<usize> {
-    let mut last: Vec<usize> = Vec::new();
-    for (j, a) in args.enumerate() {
-        last.resize(j + 1, 0);
-        for a in a {
-            if let Arg::Node(t, _) = *a {
-                last[t] = last[t].max(j);
-            }
-        }
-    }
-    last
-}
 
 /// One stage of a graph: a kernel (flattened: its own stages are extra
 /// inputs) applied to arguments.

@@ -1,7 +1,7 @@
 //! One call of compiled code on one box of points (for the box engine): whole vectors of contiguous rows to the vector variant, the
 //! rest to the scalar code.
 
-use crate::check::kernel::MAX_NDIM;
+use crate::base::graph::MAX_NDIM;
 use crate::codegen::Compiled;
 use crate::codegen::abi::TileArgs;
 use crate::exec::tile::CoreBox;

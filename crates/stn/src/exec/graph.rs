@@ -7,7 +7,7 @@
 //! them at (`Wired`), so the program's pipelines and the executor's stages
 //! share them.
 
-use crate::check::stages::Arg;
+use crate::base::graph::Arg;
 use crate::ir::Footprint;
 
 /// What the graph analyses need of a stage.

@@ -38,11 +38,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use crate::base::array::{ArrayMut, ArrayRef};
 use crate::base::broadcast::{Layout, Region};
 use crate::base::dtype::DType;
+use crate::base::graph::Arg;
+use crate::base::graph::MAX_NDIM;
 use crate::base::mode::Mode;
 use crate::base::parallel;
 use crate::base::scalar::Scalar;
-use crate::check::kernel::MAX_NDIM;
-use crate::check::stages::Arg;
 use crate::codegen::Compiled;
 use crate::ir::Footprint;
 use call::Callee;
@@ -270,7 +270,7 @@ pub fn execute(
         out_bases,
         out_loop_strides: outs.iter().map(|o| o.strides()[..nloop].to_vec()).collect(),
         out_strides,
-        last_use: crate::check::stages::last_use(stages.iter().map(|s| s.args.as_slice())),
+        last_use: crate::base::graph::last_use(stages.iter().map(|s| s.args.as_slice())),
         outside: AtomicBool::new(false),
     };
     let done = AtomicU64::new(0);

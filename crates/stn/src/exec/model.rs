@@ -62,7 +62,7 @@ impl Model {
     fn new(stages: &[Stage]) -> Model {
         let ndim = stages.last().map_or(0, |s| s.footprint.ndim());
         let (reach, _) = reaches(stages, ndim);
-        let last_use = crate::check::stages::last_use(stages.iter().map(|s| s.args.as_slice()));
+        let last_use = crate::base::graph::last_use(stages.iter().map(|s| s.args.as_slice()));
         Model {
             spans: reach
                 .iter()

@@ -20,7 +20,7 @@ use std::ops::Range;
 
 use smallvec::SmallVec;
 
-use crate::check::stages::Arg;
+use crate::base::graph::Arg;
 use crate::exec::Stage;
 use crate::exec::engine::{Dst, Src};
 use crate::exec::grid::{Grid, PerAxis, Runs, for_each_run_box};

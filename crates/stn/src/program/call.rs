@@ -369,7 +369,7 @@ pub(crate) fn step_stages(
 /// `values`.
 pub(crate) fn exec_stage(
     spec: &Specialized,
-    args: Vec<crate::check::stages::Arg>,
+    args: Vec<crate::base::graph::Arg>,
     reads: Vec<Option<Footprint>>,
     mode: Mode,
     values: &[Scalar],

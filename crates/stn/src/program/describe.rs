@@ -5,9 +5,9 @@ use std::fmt::Write;
 
 use crate::base::dtype::{self, DType};
 use crate::base::error::{Error, Result};
+use crate::base::graph::Arg;
 use crate::base::mode::Mode;
 use crate::base::scalar::Scalar;
-use crate::check::stages::Arg;
 use crate::exec::model;
 use crate::ir::Footprint;
 use crate::program::Kernel;

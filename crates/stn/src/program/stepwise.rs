@@ -7,7 +7,7 @@
 use crate::base::array::{ArrayMut, ArrayRef, DynArray};
 use crate::base::broadcast::Layout;
 use crate::base::error::{Error, Result};
-use crate::check::stages::Arg;
+use crate::base::graph::Arg;
 use crate::exec;
 use crate::interp;
 use crate::program::call::Call;
@@ -23,7 +23,7 @@ pub(crate) fn run(
 ) -> Result<()> {
     let stages = &call.step;
     let n = stages.len();
-    let last_use = crate::check::stages::last_use(stages.iter().map(|s| s.args.as_slice()));
+    let last_use = crate::base::graph::last_use(stages.iter().map(|s| s.args.as_slice()));
     // Per stage, its outputs once it has run.
     let mut done: Vec<Option<Vec<DynArray>>> = (0..n).map(|_| None).collect();
     for (j, s) in stages.iter().enumerate() {
