@@ -12,6 +12,9 @@
 //!   workspace.
 //! - **The engine on IR alone.** `exec` uses nothing of `check` or
 //!   `syntax`: the stage graph it runs is in `base::graph` and the IR.
+//! - **One builtin table.** The tree-sitter and TextMate grammars under
+//!   `editors/` list the builtins, reductions and dtypes of the checker's
+//!   table (`check::builtins`), in its order.
 //! - **A lean library.** The library crate depends on none of the CLI's,
 //!   the language server's or the formats' crates, directly or not
 //!   (`cargo tree`).
@@ -294,9 +297,75 @@ fn the_engine_uses_nothing_of_the_checker_or_the_parser() {
         let text = std::fs::read_to_string(src.join(&file)).unwrap();
         for (n, code) in code_lines(&text) {
             if code.contains("crate::check") || code.contains("crate::syntax") {
-                bad.push(format!("crates/stn/src/{}:{n}: {}", file.display(), code.trim()));
+                bad.push(format!(
+                    "crates/stn/src/{}:{n}: {}",
+                    file.display(),
+                    code.trim()
+                ));
             }
         }
     }
-    assert!(bad.is_empty(), "the engine reaches into the checker:\n{}", bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "the engine reaches into the checker:\n{}",
+        bad.join("\n")
+    );
+}
+
+/// The quoted words of `text` from `start` to the next `)`.
+fn quoted_words(text: &str, start: usize) -> Vec<String> {
+    let end = start + text[start..].find(')').unwrap();
+    text[start..end]
+        .split('"')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_string)
+        .collect()
+}
+
+/// The words of the alternation `\\b(a|b|c)` that starts with `first|`.
+fn alternation(text: &str, first: &str) -> Vec<String> {
+    let at = text.find(&format!("({first}|")).unwrap() + 1;
+    let end = at + text[at..].find(')').unwrap();
+    text[at..end].split('|').map(str::to_string).collect()
+}
+
+#[test]
+fn the_editor_grammars_name_the_checkers_builtins() {
+    use stn::internals::builtins;
+    let builtins: Vec<String> = builtins::builtin_names().map(str::to_string).collect();
+    let reductions: Vec<String> = builtins::reduction_names().map(str::to_string).collect();
+    let dtypes: Vec<String> = stn::DType::ALL
+        .iter()
+        .map(|d| d.name().to_string())
+        .collect();
+    let scm =
+        std::fs::read_to_string(root().join("editors/tree-sitter-stn/queries/highlights.scm"))
+            .unwrap();
+    let at = |needle: &str, nth: usize| {
+        let mut from = 0;
+        for _ in 0..nth {
+            from += scm[from..].find(needle).unwrap() + needle.len();
+        }
+        from + scm[from..].find(needle).unwrap()
+    };
+    assert_eq!(quoted_words(&scm, at("(#any-of? @type.builtin", 0)), dtypes);
+    assert_eq!(
+        quoted_words(&scm, at("(#any-of? @function.builtin", 0)),
+        builtins
+    );
+    let not_called = quoted_words(&scm, at("(#not-any-of? @function.call", 0));
+    assert_eq!(not_called, [dtypes.clone(), builtins.clone()].concat());
+    assert_eq!(
+        quoted_words(&scm, at("(#any-of? @function.builtin", 1)),
+        reductions
+    );
+    assert_eq!(
+        quoted_words(&scm, at("(#not-any-of? @function.call", 1)),
+        reductions
+    );
+    let tm = std::fs::read_to_string(root().join("editors/vscode/syntaxes/stn.tmLanguage.json"))
+        .unwrap();
+    assert_eq!(alternation(&tm, "abs"), builtins);
+    assert_eq!(alternation(&tm, "sum"), reductions);
 }

@@ -17,8 +17,8 @@ use crate::index::{Role, SymbolKind, classify_word};
 use crate::position::floor_boundary;
 use crate::tokens::{lex, word_at};
 use crate::words;
+use stn::internals::builtins::{self, BUILTINS, REDUCTIONS};
 use stn::internals::dtype::DType;
-use stn::internals::names::{BUILTINS, REDUCTIONS};
 use stn::internals::syntax::token::Tok;
 
 /// Where the cursor is, as far as completion cares.
@@ -165,17 +165,15 @@ fn expression(a: &Analysis, offset: usize) -> Vec<CompletionItem> {
             }
         }
     }
-    for (name, _) in &BUILTINS {
-        let detail = words::builtin(name).unwrap_or_default();
-        out.push(item(name, CompletionItemKind::FUNCTION, detail));
+    for b in &BUILTINS {
+        out.push(item(b.name, CompletionItemKind::FUNCTION, b.doc));
     }
     // `min` and `max` are builtins too: offered once.
-    for name in REDUCTIONS
+    for (name, doc) in REDUCTIONS
         .iter()
-        .filter(|r| !BUILTINS.iter().any(|(b, _)| b == *r))
+        .filter(|(r, _)| builtins::builtin(r).is_none())
     {
-        let detail = words::reduction(name).unwrap_or_default();
-        out.push(item(name, CompletionItemKind::FUNCTION, detail));
+        out.push(item(name, CompletionItemKind::FUNCTION, *doc));
     }
     out.extend(dtypes());
     for (k, detail) in &words::KEYWORDS {

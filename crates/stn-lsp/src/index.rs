@@ -9,10 +9,10 @@
 //! dtypes and modes are recorded too, so that hover and highlighting know
 //! every identifier the tree has.
 
+use stn::internals::builtins;
 use stn::internals::diag::Span;
 use stn::internals::dtype::DType;
 use stn::internals::mode::Mode;
-use stn::internals::names::{BUILTINS, REDUCTIONS};
 use stn::internals::syntax::ast::{self, ExprKind, Item};
 
 /// What a definition defines.
@@ -294,7 +294,7 @@ impl Builder {
                 vars,
                 body,
             } => {
-                let role = if REDUCTIONS.contains(&op.name.as_str()) {
+                let role = if builtins::is_reduction(&op.name) {
                     Role::Reduction
                 } else {
                     Role::Unknown
@@ -324,7 +324,7 @@ impl Builder {
             && self.index.symbols[s].kind == SymbolKind::Kernel
         {
             self.mark(func.span, Role::Ref(s));
-        } else if BUILTINS.iter().any(|(n, _)| *n == name) {
+        } else if builtins::builtin(name).is_some() {
             self.mark(func.span, Role::Builtin);
         } else if DType::from_name(name).is_some() {
             self.mark(func.span, Role::DType);
@@ -337,9 +337,9 @@ impl Builder {
 /// What a bare word is when no tree says it: for highlighting and
 /// completion in a file that does not parse.
 pub fn classify_word(word: &str) -> Role {
-    if BUILTINS.iter().any(|(n, _)| *n == word) {
+    if builtins::builtin(word).is_some() {
         Role::Builtin
-    } else if REDUCTIONS.contains(&word) {
+    } else if builtins::is_reduction(word) {
         Role::Reduction
     } else if DType::from_name(word).is_some() {
         Role::DType

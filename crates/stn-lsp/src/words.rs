@@ -1,52 +1,20 @@
-//! One line about each word the language gives a meaning to: builtins,
-//! reductions, boundary modes, dtypes and keywords (docs/language.md §2, §4, §12).
+//! One line about each word the language gives a meaning to: builtins and
+//! reductions (the checker's table, `check::builtins`), boundary modes,
+//! dtypes and keywords (docs/language.md §2, §4, §12).
 //! Hover shows the line; completion shows it beside the word.
 
+use stn::internals::builtins;
 use stn::internals::dtype::DType;
 use stn::internals::mode::Mode;
 
-/// What builtin `name` computes.
+/// What builtin `name` computes (the builtin table's line).
 pub fn builtin(name: &str) -> Option<&'static str> {
-    Some(match name {
-        "abs" => "abs(a): the absolute value",
-        "min" => "min(a, b, ...): the least argument (a NaN operand passes through)",
-        "max" => "max(a, b, ...): the greatest argument (a NaN operand passes through)",
-        "clamp" => "clamp(a, lo, hi): a limited to lo..=hi",
-        "sqrt" => "sqrt(a): the square root, in floats",
-        "exp" => "exp(a): e to the power a, in floats",
-        "log" => "log(a): the natural logarithm, in floats",
-        "sin" => "sin(a): the sine of a in radians, in floats",
-        "cos" => "cos(a): the cosine of a in radians, in floats",
-        "tan" => "tan(a): the tangent of a in radians, in floats",
-        "tanh" => "tanh(a): the hyperbolic tangent, in floats",
-        "floor" => "floor(a): the greatest integer not above a",
-        "ceil" => "ceil(a): the least integer not below a",
-        "round" => "round(a): a rounded to the nearest integer, ties to even",
-        "pow" => "pow(a, b): a to the power b, as `a ** b`",
-        "hypot" => "hypot(a, b): sqrt(a * a + b * b) without overflow, in floats",
-        "isnan" => "isnan(a): true where a is NaN (false for integers)",
-        "where" => "where(c, a, b): a where c is true, else b (both computed)",
-        "index" => "index(k): the output point's absolute index on core axis k",
-        "shape" => "shape(k): the length of core axis k",
-        _ => return None,
-    })
+    builtins::builtin(name).map(|b| b.doc)
 }
 
-/// What reduction `name` folds.
+/// What reduction `name` folds (the reduction table's line).
 pub fn reduction(name: &str) -> Option<&'static str> {
-    Some(match name {
-        "sum" => "sum(i in lo..=hi, ...) { e }: the sum of e over the ranges, folded left",
-        "prod" => "prod(i in lo..=hi, ...) { e }: the product of e over the ranges, folded left",
-        "min" => "min(i in lo..=hi, ...) { e }: the least e over the ranges",
-        "max" => "max(i in lo..=hi, ...) { e }: the greatest e over the ranges",
-        "median" => {
-            "median(i in lo..=hi, ...) { e }: the term at index n // 2 of the n terms sorted (scipy's median_filter)"
-        }
-        "rank" => {
-            "rank(k, i in lo..=hi, ...) { e }: the term at index k of the terms sorted; -1 is the greatest (scipy's rank_filter)"
-        }
-        _ => return None,
-    })
+    builtins::reduction_doc(name)
 }
 
 /// What boundary mode `name` reads outside the array (docs/language.md §4).

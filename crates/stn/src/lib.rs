@@ -84,7 +84,9 @@ pub mod internals {
         array, broadcast, diag, dtype, error, host, mode, ops, parallel, parse, rt, scalar, stack,
         suggest,
     };
-    pub use crate::check::{eval, front, kernel, module, names, promote, stages, ty, typed};
+    pub use crate::check::{
+        builtins, eval, front, kernel, module, names, promote, stages, ty, typed,
+    };
     pub use crate::program::{
         DTYPE_SEARCH, Specialized, describe, pipeline, report, specialize, typed as typed_kernel,
     };

@@ -13,6 +13,7 @@ use crate::base::diag::{Diagnostic, Span};
 use crate::base::dtype::DType;
 use crate::base::ops::{BinaryOp, UnaryOp};
 use crate::base::scalar::Scalar;
+use crate::check::builtins::{self, Typing};
 use crate::check::module::{ConstVal, KernelSig, Module};
 use crate::check::names;
 use crate::check::promote;
@@ -657,32 +658,21 @@ impl<'m> Checker<'m> {
                 span,
             ));
         }
-        let float1 = |op| Some(op);
-        let unary_float = match name {
-            "sqrt" => float1(UnaryOp::Sqrt),
-            "exp" => float1(UnaryOp::Exp),
-            "log" => float1(UnaryOp::Log),
-            "sin" => float1(UnaryOp::Sin),
-            "cos" => float1(UnaryOp::Cos),
-            "tan" => float1(UnaryOp::Tan),
-            "tanh" => float1(UnaryOp::Tanh),
-            "floor" => float1(UnaryOp::Floor),
-            "ceil" => float1(UnaryOp::Ceil),
-            "round" => float1(UnaryOp::Round),
-            _ => None,
+        let Some(builtin) = builtins::builtin(name) else {
+            return Err(names::unknown_function(self.module, name, func.span, span));
         };
-        if let Some(op) = unary_float {
-            let a = self.args(func, args, span)?.remove(0);
-            let ty = promote::to_float(promote::arith1(a.ty));
-            return Ok(unary_node(op, a, ty, span));
-        }
-        match name {
-            "abs" => {
+        match builtin.typing {
+            Typing::Float(op) => {
+                let a = self.args(func, args, span)?.remove(0);
+                let ty = promote::to_float(promote::arith1(a.ty));
+                Ok(unary_node(op, a, ty, span))
+            }
+            Typing::Abs => {
                 let a = self.args(func, args, span)?.remove(0);
                 let ty = promote::arith1(a.ty);
                 Ok(unary_node(UnaryOp::Abs, a, ty, span))
             }
-            "isnan" => {
+            Typing::IsNan => {
                 let a = self.args(func, args, span)?.remove(0);
                 let weak = a.ty.weak;
                 if a.ty.dtype.is_float() {
@@ -706,12 +696,7 @@ impl<'m> Checker<'m> {
                     ))
                 }
             }
-            "min" | "max" => {
-                let op = if name == "min" {
-                    BinaryOp::Min
-                } else {
-                    BinaryOp::Max
-                };
+            Typing::Fold(op) => {
                 let mut it = self.args(func, args, span)?.into_iter();
                 let mut acc = it.next().expect("at least two arguments");
                 for b in it {
@@ -721,7 +706,7 @@ impl<'m> Checker<'m> {
                 }
                 Ok(acc)
             }
-            "clamp" => {
+            Typing::Clamp => {
                 let mut a = self.args(func, args, span)?.into_iter();
                 let (x, lo, hi) = (a.next().unwrap(), a.next().unwrap(), a.next().unwrap());
                 let ty = promote::common(promote::common(x.ty, lo.ty), hi.ty);
@@ -730,27 +715,27 @@ impl<'m> Checker<'m> {
                 let k2 = m.konst && hi.konst;
                 Ok(self.bin_node(BinaryOp::Min, m, hi, ty, ty, k2, span))
             }
-            "pow" => {
+            Typing::Pow => {
                 let mut a = self.args(func, args, span)?.into_iter();
                 let (x, y) = (a.next().unwrap(), a.next().unwrap());
                 self.binary(BinOp::Pow, x, y, span)
             }
-            "hypot" => {
+            Typing::Hypot => {
                 let mut a = self.args(func, args, span)?.into_iter();
                 let (x, y) = (a.next().unwrap(), a.next().unwrap());
                 let ty = promote::to_float(promote::arith(x.ty, y.ty));
                 let konst = x.konst && y.konst;
                 Ok(self.bin_node(BinaryOp::Hypot, x, y, ty, ty, konst, span))
             }
-            "where" => {
+            Typing::Where => {
                 let mut a = self.args(func, args, span)?.into_iter();
                 let (c, x, y) = (a.next().unwrap(), a.next().unwrap(), a.next().unwrap());
                 self.select(c, x, y, span, "where")
             }
-            "index" | "shape" if self.scalar_arg.is_some() => {
+            Typing::Axis if self.scalar_arg.is_some() => {
                 Err(self.point_dependent(&format!("`{name}(...)`"), span))
             }
-            "index" | "shape" => {
+            Typing::Axis => {
                 let a = self.args(func, args, span)?.remove(0);
                 if a.ty.dtype.is_float() || a.ty.dtype == DType::Bool {
                     return Err(Diagnostic::new(
@@ -771,7 +756,6 @@ impl<'m> Checker<'m> {
                 };
                 Ok(node(kind, Ty::strong(DType::I64), false, span))
             }
-            _ => Err(names::unknown_function(self.module, name, func.span, span)),
         }
     }
 

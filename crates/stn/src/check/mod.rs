@@ -1,6 +1,7 @@
 //! The checker: a parsed file resolved (consts, kernel signatures, stage
 //! `let`s), and each kernel typed for one signature of input dtypes.
 
+pub mod builtins;
 pub mod eval;
 pub mod front;
 pub mod kernel;

@@ -17,35 +17,9 @@ use crate::base::diag::{Diagnostic, Span};
 use crate::base::dtype::DType;
 use crate::base::graph::MAX_NDIM;
 use crate::base::suggest;
+use crate::check::builtins;
 use crate::check::module::{ConstVal, KernelSig, Module};
 use crate::syntax::ast::{self, ExprKind};
-
-/// The builtin functions and how many arguments each takes.
-pub const BUILTINS: [(&str, RangeInclusive<usize>); 20] = [
-    ("abs", 1..=1),
-    ("min", 2..=usize::MAX),
-    ("max", 2..=usize::MAX),
-    ("clamp", 3..=3),
-    ("sqrt", 1..=1),
-    ("exp", 1..=1),
-    ("log", 1..=1),
-    ("sin", 1..=1),
-    ("cos", 1..=1),
-    ("tan", 1..=1),
-    ("tanh", 1..=1),
-    ("floor", 1..=1),
-    ("ceil", 1..=1),
-    ("round", 1..=1),
-    ("pow", 2..=2),
-    ("hypot", 2..=2),
-    ("isnan", 1..=1),
-    ("where", 3..=3),
-    ("index", 1..=1),
-    ("shape", 1..=1),
-];
-
-/// The reductions.
-pub const REDUCTIONS: [&str; 6] = ["sum", "prod", "min", "max", "median", "rank"];
 
 /// How many arguments function `name` takes: a builtin's count, 1 for a
 /// cast; `None` for anything else.
@@ -53,10 +27,7 @@ pub fn arity(name: &str) -> Option<RangeInclusive<usize>> {
     if DType::from_name(name).is_some() {
         return Some(1..=1);
     }
-    BUILTINS
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, r)| r.clone())
+    builtins::builtin(name).map(|b| b.arity.clone())
 }
 
 fn plural(n: usize) -> &'static str {
@@ -113,7 +84,7 @@ pub fn unknown_function(module: &Module, name: &str, func_span: Span, span: Span
         .iter()
         .map(|k| format!("`{}`", k.name))
         .collect();
-    let builtins: Vec<&str> = BUILTINS.iter().map(|(n, _)| *n).collect();
+    let builtins: Vec<&str> = builtins::builtin_names().collect();
     let candidates = (builtins.iter().copied())
         .chain(DType::ALL.iter().map(|d| d.name()))
         .chain(module.kernels.iter().map(|k| k.name.as_str()));
@@ -190,11 +161,12 @@ pub fn misplaced_tuple(span: Span) -> Diagnostic {
 /// A reduction that is not one.
 pub fn unknown_reduction(op: &ast::Ident) -> Diagnostic {
     let d = Diagnostic::new(format!("unknown reduction `{}`", op.name), op.span);
-    let d = match suggest::did_you_mean(&op.name, REDUCTIONS) {
+    let d = match suggest::did_you_mean(&op.name, builtins::reduction_names()) {
         Some(help) => d.with_note(help),
         None => d,
     };
-    d.with_note(format!("reductions are {}", REDUCTIONS.join(", ")))
+    let names: Vec<&str> = builtins::reduction_names().collect();
+    d.with_note(format!("reductions are {}", names.join(", ")))
 }
 
 /// An array used as a value.
@@ -430,7 +402,7 @@ impl Walk<'_> {
                 vars,
                 body,
             } => {
-                if !REDUCTIONS.contains(&op.name.as_str()) {
+                if !builtins::is_reduction(&op.name) {
                     self.found.push(unknown_reduction(op));
                 } else if args.len() != usize::from(op.name == "rank") {
                     self.found.push(reduction_args(op, args.len(), e.span));
