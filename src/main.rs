@@ -294,10 +294,8 @@ fn options(args: &CallArgs) -> Result<Options> {
         let (name, v) = parse::param(p)?;
         opts = opts.param(&name, v);
     }
-    match args.threads {
-        Some(0) => return Err(Error::usage("--threads must be at least 1")),
-        Some(n) => opts = opts.threads(n),
-        None => {}
+    if let Some(n) = args.threads {
+        opts = opts.threads(n);
     }
     if let Some(a) = &args.axes {
         opts = opts.axes(parse::axes(a)?);
@@ -407,10 +405,8 @@ fn bench(args: BenchArgs) -> Result<()> {
         return Err(Error::usage("--repeats must be at least 1"));
     }
     let mut opts = options(&args.call)?;
-    match args.steps_per_pass {
-        Some(0) => return Err(Error::usage("--steps-per-pass must be at least 1")),
-        Some(n) => opts = opts.steps_per_pass(n),
-        None => {}
+    if let Some(n) = args.steps_per_pass {
+        opts = opts.steps_per_pass(n);
     }
     let inputs: Vec<_> = sig
         .iter()

@@ -392,3 +392,32 @@ fn checking_and_footprints_make_no_machine_code_a_run_does() {
         "the run shares the specialization and compiles it"
     );
 }
+
+#[test]
+fn counts_of_zero_are_refused_in_the_callers_spelling() {
+    let program = Program::from_source("k.stn", "kernel k(x) { x[0] + x[1] }").unwrap();
+    let k = program.kernel(None).unwrap();
+    let x = ndarray::Array1::<f32>::ones(8);
+    for (opts, want) in [
+        (
+            Options::new().threads(0),
+            "`Options::threads` must be at least 1",
+        ),
+        (
+            Options::new().steps(0),
+            "`Options::steps` must be at least 1",
+        ),
+        (
+            Options::new().steps(2).steps_per_pass(0),
+            "`Options::steps_per_pass` must be at least 1",
+        ),
+        (
+            Options::new().threads(0).caller(stn::Caller::Python),
+            "`threads=` must be at least 1",
+        ),
+    ] {
+        let e = k.apply(&[x.view()], &opts).unwrap_err();
+        assert!(matches!(e, stn::Error::Usage(_)), "{e}");
+        assert_eq!(e.to_string(), want);
+    }
+}

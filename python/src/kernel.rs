@@ -277,7 +277,7 @@ impl Kernel {
     /// Resolves a call on arrays of these dtypes and shapes (compiling the
     /// kernel for the dtypes).
     #[pyo3(signature = (dtypes, shapes, boundary = None, cval = None, params = Vec::new(), steps = 1,
-                        schedule = None, axes = None))]
+                        schedule = None, axes = None, threads = None))]
     #[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
     fn plan(
         &self,
@@ -290,9 +290,10 @@ impl Kernel {
         steps: usize,
         schedule: Option<&str>,
         axes: Option<Vec<isize>>,
+        threads: Option<usize>,
     ) -> PyResult<Plan> {
         let dtypes = parse_dtypes(&dtypes)?;
-        let mut opts = options(py, boundary, cval, &params, steps, schedule, None)?;
+        let mut opts = options(py, boundary, cval, &params, steps, schedule, threads)?;
         if let Some(a) = axes {
             opts = opts.axes(a);
         }
@@ -424,10 +425,8 @@ fn options(
         })?;
         opts = opts.param(name, s);
     }
-    match threads {
-        Some(0) => return Err(PyValueError::new_err("threads must be at least 1")),
-        Some(n) => opts = opts.threads(n),
-        None => {}
+    if let Some(n) = threads {
+        opts = opts.threads(n);
     }
     Ok(opts)
 }

@@ -311,7 +311,7 @@ class Kernel:
         cval = _number(cval)
         steps = _count(steps, "`steps=` must be at least 1")
         if threads is not None:
-            threads = _count(threads, "threads must be at least 1")
+            threads = _count(threads, "`threads=` must be at least 1")
         if steps_per_round is not None:
             steps_per_round = operator.index(steps_per_round)
             if steps_per_round < 1:
@@ -361,12 +361,13 @@ class Kernel:
         return self._k.run(xs, None, boundary, cval, params, steps, threads, origin, shape,
                            schedule=schedule)
 
-    def _plan(self, dtypes, shapes, boundary, cval, params, steps, schedule=None, axes=None):
+    def _plan(self, dtypes, shapes, boundary, cval, params, steps, schedule=None, axes=None,
+              threads=None):
         """The call resolved by the library (``stn._stn.Plan``): output dtypes
         and shape, axis orders, footprint, run mode, every stage's mode and
-        footprint, and the step schedule."""
+        footprint, and the step schedule (its options checked as a run's)."""
         return self._k.plan([dtype_name(d) for d in dtypes], [list(s) for s in shapes],
-                            boundary, cval, params, steps, schedule, axes)
+                            boundary, cval, params, steps, schedule, axes, threads)
 
     def __repr__(self):
         sig = self.signature

@@ -72,7 +72,7 @@ def call(kernel, arrays, boundary, cval, params, steps, threads, schedule=None,
     # compiles for these dtypes, and decides the outputs, the axis orders,
     # the footprint and every stage's mode.
     plan = kernel._plan(dtypes, [x.shape for x in xs], boundary, cval, params, steps, schedule,
-                        axes)
+                        axes, threads)
     if axes is not None:
         # The library's axis orders: core axes last, then back.
         views = [x.transpose(o) for x, o in zip(xs, plan.input_orders)]

@@ -251,6 +251,9 @@ def test_graph_has_one_task_per_chunk_per_round():
         SMOOTH(x, steps=4, steps_per_round=0)
     with pytest.raises(ValueError, match="steps_per_round must be at least 1"):
         SMOOTH(x, steps=4, steps_per_round=-1)
+    # Threads are checked where the call is resolved, as on NumPy arrays.
+    with pytest.raises(ValueError, match="`threads=` must be at least 1"):
+        SMOOTH(x, threads=0)
 
 
 def test_forced_steps_per_round_on_a_cluster(client):

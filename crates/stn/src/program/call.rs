@@ -103,6 +103,7 @@ impl Call {
         shapes: &[Vec<usize>],
         opts: &Options,
     ) -> Result<Call> {
+        opts.validate()?;
         let caller = opts.caller;
         let params = param_values(kernel, &opts.params, caller)?;
         let pipe = kernel.pipeline(dtypes, &params)?;
@@ -124,12 +125,6 @@ impl Call {
             Some(a) => Axes::array_shape(&a.output, &layout.out_shape()),
             None => layout.out_shape(),
         };
-        if opts.steps == 0 {
-            return Err(Error::usage(format!(
-                "{} must be at least 1",
-                caller.option("steps")
-            )));
-        }
         if opts.steps > 1 {
             check_fields(kernel, &pipe, dtypes, shapes, &out_shape, caller)?;
         }
@@ -165,8 +160,8 @@ impl Call {
         let o = &self.opts;
         if o.steps == 1 || self.stepwise() {
             1
-        } else if o.steps_per_pass > 0 {
-            o.steps_per_pass.min(o.steps)
+        } else if let Some(n) = o.steps_per_pass {
+            n.min(o.steps)
         } else {
             model::steps_per_pass(
                 &self.step,

@@ -122,7 +122,7 @@ pub struct Options {
     pub(crate) params: Vec<(String, Scalar)>,
     pub(crate) threads: Option<usize>,
     pub(crate) steps: usize,
-    pub(crate) steps_per_pass: usize,
+    pub(crate) steps_per_pass: Option<usize>,
     pub(crate) schedule: Schedule,
     pub(crate) engine: Engine,
     pub(crate) tile_points: usize,
@@ -139,7 +139,7 @@ impl Default for Options {
             params: Vec::new(),
             threads: None,
             steps: 1,
-            steps_per_pass: 0,
+            steps_per_pass: None,
             schedule: Schedule::Auto,
             engine: Engine::Jit,
             tile_points: 0,
@@ -175,22 +175,25 @@ impl Options {
         self
     }
 
-    /// Worker threads (default: every core).
+    /// Worker threads (default: every core); at least 1 (`Kernel::call`
+    /// refuses 0).
     pub fn threads(mut self, n: usize) -> Options {
         self.threads = Some(n);
         self
     }
 
-    /// Apply the kernel `n` times, each output feeding the next step.
+    /// Apply the kernel `n` times, each output feeding the next step; at
+    /// least 1 (`Kernel::call` refuses 0).
     pub fn steps(mut self, n: usize) -> Options {
         self.steps = n;
         self
     }
 
     /// Steps fused per pass over memory (default: chosen from the
-    /// footprint and the cache size).
+    /// footprint and the cache size); at least 1 (`Kernel::call` refuses
+    /// 0).
     pub fn steps_per_pass(mut self, n: usize) -> Options {
-        self.steps_per_pass = n;
+        self.steps_per_pass = Some(n);
         self
     }
 
@@ -234,6 +237,25 @@ impl Options {
     pub fn axes_per_input(mut self, axes: Vec<Vec<isize>>) -> Options {
         self.axes = Some(axes);
         self
+    }
+
+    /// The one check of the counts a caller gives: steps, threads and
+    /// steps per pass are at least 1. Every caller's options pass here
+    /// (`Kernel::call`), so the CLI, Python and Rust refuse the same
+    /// values, each in its own spelling (`Caller::option`).
+    pub(crate) fn validate(&self) -> crate::base::error::Result<()> {
+        let counts = [
+            ("steps", Some(self.steps)),
+            ("threads", self.threads),
+            ("steps_per_pass", self.steps_per_pass),
+        ];
+        match counts.iter().find(|(_, n)| *n == Some(0)) {
+            Some((name, _)) => Err(crate::base::error::Error::usage(format!(
+                "{} must be at least 1",
+                self.caller.option(name)
+            ))),
+            None => Ok(()),
+        }
     }
 
     /// What of the options decides the outputs' values (mode, cval,
