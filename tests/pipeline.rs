@@ -42,6 +42,14 @@ fn assert_same(a: &DynArray, b: &DynArray, what: &str, describe: &dyn Fn() -> St
 }
 
 /// Runs `k` fused, stepwise and through the interpreter; all must agree.
+/// `o` with `n` steps per pass, or the model's choice for `None`.
+fn steps_per_pass(o: Options, n: Option<usize>) -> Options {
+    match n {
+        Some(n) => o.steps_per_pass(n),
+        None => o,
+    }
+}
+
 /// Fused and stepwise both run compiled code, so they must agree bit for
 /// bit, NaN payloads included.
 fn check_schedules(
@@ -185,16 +193,14 @@ fn steps_fused_per_pass_equal_steps_one_by_one() {
         let v: Vec<f32> = (0..n).map(|i| ((i * 37) % 101) as f32 * 0.37).collect();
         let x = DynArray::from_typed(ndarray::ArrayD::from_shape_vec(shape.to_vec(), v).unwrap());
         for steps in [1, 2, 3, 7, 40] {
-            for per_pass in [0, 2, 3, 5, 16] {
+            for per_pass in [None, Some(2), Some(3), Some(5), Some(16)] {
                 // The kernel's own `nearest`, and `--boundary` overriding
                 // it in every step.
                 for boundary in [None, Some(Mode::Wrap), Some(Mode::Fill)] {
-                    let opts = Options::new()
-                        .steps(steps)
-                        .steps_per_pass(per_pass)
-                        .boundary(boundary);
+                    let opts =
+                        steps_per_pass(Options::new().steps(steps), per_pass).boundary(boundary);
                     check_schedules(k, &[x.view()], &opts, &|| {
-                        format!("shape {shape:?} steps {steps} per pass {per_pass} {boundary:?}")
+                        format!("shape {shape:?} steps {steps} per pass {per_pass:?} {boundary:?}")
                     });
                 }
             }
@@ -571,9 +577,9 @@ fn generated_steps_agree() {
                 } else {
                     None
                 })
-                .steps_per_pass(*[0usize, 2, 3].choose(&mut g.rng).unwrap())
                 .threads(g.rng.random_range(1..=2))
                 .tile_points(*[0usize, 1, 4, 30].choose(&mut g.rng).unwrap());
+            let opts = steps_per_pass(opts, *[None, Some(2), Some(3)].choose(&mut g.rng).unwrap());
             let extra = format!("dtype {d} shape {core:?} {opts:?}");
             check_schedules(k, &[x.view()], &opts, &|| describe(&extra));
         }
@@ -633,9 +639,9 @@ fn generated_state_fields_agree() {
         for steps in [1usize, 2, 5, 13] {
             let opts = Options::new()
                 .steps(steps)
-                .steps_per_pass(*[0usize, 2, 3].choose(&mut g.rng).unwrap())
                 .threads(g.rng.random_range(1..=2))
                 .tile_points(*[0usize, 1, 4, 30].choose(&mut g.rng).unwrap());
+            let opts = steps_per_pass(opts, *[None, Some(2), Some(3)].choose(&mut g.rng).unwrap());
             let extra = format!("dtypes {dtypes:?} shape {core:?} {opts:?}");
             let fused = check_schedules(k, &views, &opts, &|| describe(&extra));
             // One call per step.

@@ -34,7 +34,7 @@ impl Analysis {
     pub fn new(text: impl Into<String>) -> Analysis {
         let text = text.into();
         let front = front::analyze(&text);
-        let index = Index::build(&front.ast, text.len());
+        let index = front.resolved.clone();
         let program = Program::partial("document.stn", &text, front.clone());
         Analysis {
             text,

@@ -85,7 +85,7 @@ pub mod internals {
         suggest,
     };
     pub use crate::check::{
-        builtins, eval, front, kernel, module, names, promote, stages, ty, typed,
+        builtins, eval, front, kernel, module, names, promote, resolve, stages, ty, typed,
     };
     pub use crate::program::{
         DTYPE_SEARCH, Specialized, describe, pipeline, report, specialize, typed as typed_kernel,

@@ -10,6 +10,7 @@ use crate::base::stack::on_big_stack;
 use crate::check::lint;
 use crate::check::module::{self, KernelSig, Module};
 use crate::check::names;
+use crate::check::resolve::Resolved;
 use crate::check::stages::{self, Graph};
 use crate::syntax::{self, ast};
 
@@ -18,6 +19,8 @@ use crate::syntax::{self, ast};
 pub struct Front {
     /// The syntax tree (what the parser could build, on syntax errors).
     pub ast: ast::File,
+    /// Its names resolved (`check::resolve`: the one scoped pass).
+    pub resolved: Resolved,
     /// Consts and kernel signatures.
     pub module: Module,
     /// Per kernel: its pipeline of stages (a broken kernel's that cannot
@@ -65,9 +68,10 @@ pub fn analyze(text: &str) -> Front {
     // Items a syntax error is in (or that it kept out of the tree) are left
     // out; their names are not echoed.
     let (kept, mut broken_names) = whole_items(&ast, text, &diags.list);
+    let resolved = on_big_stack(|| Resolved::build(&ast, text.len()));
     let (module, more) = on_big_stack(|| module::resolve(&kept));
     diags.extend(more);
-    diags.extend(on_big_stack(|| lint::warnings(&kept, text)));
+    diags.extend(on_big_stack(|| lint::warnings(&kept, text, &resolved)));
     broken_names.extend((kept.items.iter()).filter_map(|item| match item {
         ast::Item::Const(c) if !module.consts.contains_key(&c.name.name) => {
             Some(c.name.name.clone())
@@ -128,6 +132,7 @@ pub fn analyze(text: &str) -> Front {
         .collect();
     Front {
         ast,
+        resolved,
         module,
         graphs,
         flat,

@@ -17,129 +17,134 @@
 //! to keep one on purpose.
 
 use crate::base::diag::{Diagnostic, Span};
+use crate::check::resolve::{Resolved, Role, SymbolKind};
 use crate::syntax::ast::{self, ExprKind};
 
-/// Every warning of `file`'s kernels (parsed from `src`), in source order.
-pub fn warnings(file: &ast::File, src: &str) -> Vec<Diagnostic> {
+/// Every warning of `file`'s kernels (parsed from `src`, its names
+/// `resolved`), in source order.
+pub fn warnings(file: &ast::File, src: &str, resolved: &Resolved) -> Vec<Diagnostic> {
     let mut found = Vec::new();
     for item in &file.items {
         if let ast::Item::Kernel(k) = item {
-            kernel(k, src, &mut found);
+            unused(k, src, resolved, &mut found);
+            never_taken(&k.body, src, &mut found);
         }
     }
     found.sort_by_key(|d| d.span.start);
     found
 }
 
-/// What a name in scope is, for the warning when it is never read.
-#[derive(Clone, Copy, PartialEq)]
-enum Kind {
-    Param,
-    Let,
-    /// A `let` whose value is a call of another kernel of the file.
-    Stage,
-    /// A reduction variable: never warned about (`sum(i in 0..=2) { 1 }`
-    /// counts).
-    Range,
-}
-
-struct Binding<'a> {
-    name: &'a ast::Ident,
-    kind: Kind,
-    /// The `let`'s value, for the reads it would have made.
-    value: Option<&'a ast::Expr>,
-    read: bool,
-}
-
-struct Walk<'a> {
-    src: &'a str,
-    scopes: Vec<Binding<'a>>,
-    found: &'a mut Vec<Diagnostic>,
-}
-
-fn kernel(k: &ast::KernelDef, src: &str, found: &mut Vec<Diagnostic>) {
-    let mut w = Walk {
-        src,
-        scopes: Vec::new(),
-        found,
-    };
-    for p in &k.params {
-        w.scopes.push(Binding {
-            name: &p.name,
-            kind: Kind::Param,
-            value: None,
-            read: false,
-        });
-    }
-    w.block(&k.body);
-    w.close(0);
-}
-
-impl<'a> Walk<'a> {
-    fn block(&mut self, b: &'a ast::Block) {
-        let depth = self.scopes.len();
-        for l in &b.lets {
-            self.expr(&l.value);
-            let stage = matches!(&l.value.kind, ExprKind::Call { func, .. }
-                if crate::check::names::arity(&func.name).is_none());
-            for n in &l.names {
-                self.scopes.push(Binding {
-                    name: n,
-                    kind: if stage { Kind::Stage } else { Kind::Let },
-                    value: Some(&l.value),
-                    read: false,
-                });
-            }
+/// The parameters, `let`s and stages of kernel `k` that nothing reads.
+fn unused(k: &ast::KernelDef, src: &str, resolved: &Resolved, found: &mut Vec<Diagnostic>) {
+    let mut lets = Vec::new();
+    block_lets(&k.body, &mut lets);
+    for (id, s) in resolved.symbols.iter().enumerate() {
+        let inside = k.span.start <= s.def.start && s.def.end <= k.span.end;
+        let kept = matches!(
+            s.kind,
+            SymbolKind::Param | SymbolKind::Input | SymbolKind::Let | SymbolKind::Stage
+        );
+        if !inside || !kept || s.name.starts_with('_') || s.def == k.name.span {
+            continue;
         }
-        self.expr(&b.value);
-        self.close(depth);
-    }
-
-    /// Leaves the scopes above `depth`, warning about what was never read.
-    fn close(&mut self, depth: usize) {
-        for b in self.scopes.drain(depth..) {
-            if b.read || b.kind == Kind::Range || b.name.name.starts_with('_') {
-                continue;
+        if resolved.occurrences.iter().any(|o| o.role == Role::Ref(id)) {
+            continue;
+        }
+        let n = &s.name;
+        let keep = format!("help: if it is meant, name it `_{n}`");
+        let d = match s.kind {
+            SymbolKind::Param | SymbolKind::Input => {
+                Diagnostic::warning(format!("unused parameter `{n}`"), s.def)
+                    .with_label("never read")
             }
-            let n = &b.name.name;
-            let keep = format!("help: if it is meant, name it `_{n}`");
-            let d = match b.kind {
-                Kind::Param => Diagnostic::warning(format!("unused parameter `{n}`"), b.name.span)
-                    .with_label("never read"),
-                Kind::Stage => Diagnostic::warning(
-                    format!(
-                        "unused stage `{n}`: it is computed over the whole array and never read"
-                    ),
-                    b.name.span,
-                )
-                .with_label("never read"),
-                _ => {
-                    let d = Diagnostic::warning(format!("unused `let {n}`"), b.name.span)
-                        .with_label("never read");
-                    match b
-                        .value
-                        .map(|v| reads(v, self.src))
-                        .filter(|r| !r.is_empty())
-                    {
-                        Some(r) => d.with_note(format!(
-                            "its reads ({}) are left out of the kernel's footprint",
-                            r.join(", ")
-                        )),
-                        None => d,
-                    }
+            SymbolKind::Stage => Diagnostic::warning(
+                format!("unused stage `{n}`: it is computed over the whole array and never read"),
+                s.def,
+            )
+            .with_label("never read"),
+            _ => {
+                let d = Diagnostic::warning(format!("unused `let {n}`"), s.def)
+                    .with_label("never read");
+                let value = lets.iter().find(|l| l.span == s.decl).map(|l| &l.value);
+                match value.map(|v| reads(v, src)).filter(|r| !r.is_empty()) {
+                    Some(r) => d.with_note(format!(
+                        "its reads ({}) are left out of the kernel's footprint",
+                        r.join(", ")
+                    )),
+                    None => d,
                 }
-            };
-            self.found.push(d.with_note(keep));
-        }
+            }
+        };
+        found.push(d.with_note(keep));
     }
+}
 
-    /// A branch that is never taken: a warning when it reads.
-    fn never_taken(&mut self, span: Span, reads: impl Fn(&str) -> Vec<String>) {
-        let r = reads(self.src);
-        if r.is_empty() {
-            return;
+/// Every `let` of `b` and of the blocks inside it.
+fn block_lets<'a>(b: &'a ast::Block, out: &mut Vec<&'a ast::Let>) {
+    out.extend(&b.lets);
+    b.for_each_expr(&mut |e| expr_lets(e, out));
+}
+
+fn expr_lets<'a>(e: &'a ast::Expr, out: &mut Vec<&'a ast::Let>) {
+    match &e.kind {
+        ExprKind::If {
+            cond,
+            then,
+            otherwise,
+        } => {
+            expr_lets(cond, out);
+            block_lets(then, out);
+            block_lets(otherwise, out);
         }
-        self.found.push(
+        ExprKind::Reduce {
+            args, vars, body, ..
+        } => {
+            for a in args {
+                expr_lets(a, out);
+            }
+            for v in vars {
+                expr_lets(&v.lo, out);
+                expr_lets(&v.hi, out);
+            }
+            block_lets(body, out);
+        }
+        _ => e.for_each_child(&mut |c| expr_lets(c, out)),
+    }
+}
+
+/// Branches of `b` that are never taken (`if false { .. }`, `where(true,
+/// ..)`) and read: a warning each.
+fn never_taken(b: &ast::Block, src: &str, found: &mut Vec<Diagnostic>) {
+    b.for_each_expr(&mut |e| dead_branches(e, src, found));
+}
+
+fn dead_branches(e: &ast::Expr, src: &str, found: &mut Vec<Diagnostic>) {
+    let dead: Option<(Span, Vec<String>)> = match &e.kind {
+        ExprKind::If {
+            cond,
+            then,
+            otherwise,
+        } => match cond.kind {
+            ExprKind::Bool(taken) => {
+                let dead = if taken { otherwise } else { then };
+                Some((dead.span, block_reads(dead, src)))
+            }
+            _ => None,
+        },
+        ExprKind::Call { func, args } => match (func.name.as_str(), args.as_slice()) {
+            ("where", [cond, a, b]) => match cond.kind {
+                ExprKind::Bool(taken) => {
+                    let dead = if taken { b } else { a };
+                    Some((dead.span, reads(dead, src)))
+                }
+                _ => None,
+            },
+            _ => None,
+        },
+        _ => None,
+    };
+    if let Some((span, r)) = dead.filter(|(_, r)| !r.is_empty()) {
+        found.push(
             Diagnostic::warning(
                 "this branch is never taken, but its reads widen the kernel's footprint",
                 span,
@@ -149,75 +154,7 @@ impl<'a> Walk<'a> {
             .with_note("help: remove the branch, or make the condition depend on the point"),
         );
     }
-
-    fn read(&mut self, name: &str) {
-        if let Some(b) = self.scopes.iter_mut().rev().find(|b| b.name.name == name) {
-            b.read = true;
-        }
-    }
-
-    fn exprs(&mut self, es: &'a [ast::Expr]) {
-        for e in es {
-            self.expr(e);
-        }
-    }
-
-    fn expr(&mut self, e: &'a ast::Expr) {
-        match &e.kind {
-            ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Bool(_) => {}
-            ExprKind::Name(n) => self.read(n),
-            ExprKind::Index { base, indices } => {
-                self.read(&base.name);
-                self.exprs(indices);
-            }
-            ExprKind::Unary { operand, .. } => self.expr(operand),
-            ExprKind::Binary { lhs, rhs, .. } => {
-                self.expr(lhs);
-                self.expr(rhs);
-            }
-            ExprKind::If {
-                cond,
-                then,
-                otherwise,
-            } => {
-                self.expr(cond);
-                if let ExprKind::Bool(taken) = cond.kind {
-                    let dead = if taken { otherwise } else { then };
-                    self.never_taken(dead.span, |src| block_reads(dead, src));
-                }
-                self.block(then);
-                self.block(otherwise);
-            }
-            ExprKind::Call { func, args } => {
-                if let ("where", [cond, a, b]) = (func.name.as_str(), args.as_slice())
-                    && let ExprKind::Bool(taken) = cond.kind
-                {
-                    let dead = if taken { b } else { a };
-                    self.never_taken(dead.span, |src| reads(dead, src));
-                }
-                self.exprs(args)
-            }
-            ExprKind::Reduce {
-                args, vars, body, ..
-            } => {
-                self.exprs(args);
-                let depth = self.scopes.len();
-                for v in vars {
-                    self.expr(&v.lo);
-                    self.expr(&v.hi);
-                    self.scopes.push(Binding {
-                        name: &v.name,
-                        kind: Kind::Range,
-                        value: None,
-                        read: false,
-                    });
-                }
-                self.block(body);
-                self.close(depth);
-            }
-            ExprKind::Tuple(items) | ExprKind::List(items) => self.exprs(items),
-        }
-    }
+    e.for_each_child(&mut |c| dead_branches(c, src, found));
 }
 
 /// The reads in a block, as `reads`.

@@ -9,6 +9,7 @@ pub mod lint;
 pub mod module;
 pub mod names;
 pub mod promote;
+pub mod resolve;
 pub mod stages;
 pub mod ty;
 pub mod typed;
