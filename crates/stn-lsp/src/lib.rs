@@ -4,9 +4,12 @@
 //! (`check::front::analyze`) on every change, and every answer is computed
 //! from that one result, in byte offsets:
 //!
-//! - `analysis`: a document's text, diagnostics, symbol index and, once
-//!   it has no errors, the loaded program (definition, references);
-//! - `index`: definitions and uses of names with the checker's scoping;
+//! - `analysis`: a document's text, its diagnostics (the front end's and
+//!   the dtype errors of every kernel no error touches), its names as the
+//!   checker resolves them, and its kernels typed one by one (definition,
+//!   references);
+//! - `index`: the checker's resolved names (`check::resolve`) and what a
+//!   bare word is;
 //! - `hover`, `completion`, `tokens` (semantic tokens), `format`,
 //!   `diagnostics`: one answer each;
 //! - `position`: byte offsets and LSP positions (UTF-8 when the client

@@ -108,7 +108,7 @@ pub fn analyze(text: &str) -> Front {
     // Every problem no dtype could fix, in every kernel.
     let mut compiled_in = Vec::with_capacity(n);
     for (k, index) in flat.iter().zip(0..) {
-        let names = on_big_stack(|| names::check_names(&module, k));
+        let names = on_big_stack(|| names::check_names(&module, k, &resolved));
         for d in names.diagnostics {
             if d.is_error() {
                 broken[index] = true;

@@ -1,8 +1,8 @@
 //! Names and arities, checked before any dtype is known.
 //!
 //! `check_names` walks a kernel's body (stages made inputs by
-//! `stages::flatten`) with its scopes and reports every use that no dtype
-//! could make right: unknown names, functions and reductions, builtins
+//! `stages::flatten`), its names resolved by `check::resolve`, and reports
+//! every use that no dtype could make right: unknown names, functions and reductions, builtins
 //! called with the wrong number of arguments, arrays used as values,
 //! scalars indexed, tables not indexed, and accesses whose number of
 //! offsets disagrees with the first access. A file is refused with all of
@@ -19,7 +19,8 @@ use crate::base::graph::MAX_NDIM;
 use crate::base::suggest;
 use crate::check::builtins;
 use crate::check::module::{ConstVal, KernelSig, Module};
-use crate::syntax::ast::{self, ExprKind};
+use crate::check::resolve::{Resolved, SymbolKind};
+use crate::syntax::ast::{self, ExprKind, Reduction};
 
 /// How many arguments function `name` takes: a builtin's count, 1 for a
 /// cast; `None` for anything else.
@@ -247,12 +248,14 @@ pub struct Names {
     pub compiled_in: Vec<bool>,
 }
 
-/// The name pass over `sig`'s body (a flattened kernel).
-pub fn check_names(module: &Module, sig: &KernelSig) -> Names {
+/// The name pass over `sig`'s body (a flattened kernel), its names as
+/// `resolved` resolves them.
+pub fn check_names(module: &Module, sig: &KernelSig, resolved: &Resolved) -> Names {
     let mut w = Walk {
         module,
         sig,
-        scopes: Vec::new(),
+        resolved,
+        bad: Vec::new(),
         rank: None,
         found: Vec::new(),
         konst: 0,
@@ -273,9 +276,11 @@ pub fn check_names(module: &Module, sig: &KernelSig) -> Names {
 struct Walk<'m> {
     module: &'m Module,
     sig: &'m KernelSig,
-    /// Lets and reduction variables in scope, each with whether its value
-    /// had a problem (then its uses say nothing more).
-    scopes: Vec<(String, bool)>,
+    /// Every name's definition (`check::resolve`).
+    resolved: &'m Resolved,
+    /// The `let`s (symbols) whose value had a problem: their uses say
+    /// nothing more.
+    bad: Vec<usize>,
     /// The number of offsets of the first array access.
     rank: Option<usize>,
     found: Vec<Diagnostic>,
@@ -287,7 +292,6 @@ struct Walk<'m> {
 impl Walk<'_> {
     /// A block; `top` for the kernel's body, whose value may be a tuple.
     fn block(&mut self, b: &ast::Block, top: bool) {
-        let depth = self.scopes.len();
         for l in &b.lets {
             let before = self.found.len();
             match &l.value.kind {
@@ -301,9 +305,12 @@ impl Walk<'_> {
                 }
                 _ => self.expr(&l.value),
             }
-            let bad = self.found.len() > before;
-            for n in &l.names {
-                self.scopes.push((n.name.clone(), bad));
+            if self.found.len() > before {
+                let ids = l
+                    .names
+                    .iter()
+                    .filter_map(|n| self.resolved.symbol_at(n.span));
+                self.bad.extend(ids);
             }
         }
         match &b.value.kind {
@@ -314,7 +321,6 @@ impl Walk<'_> {
             }
             _ => self.expr(&b.value),
         }
-        self.scopes.truncate(depth);
     }
 
     /// `e`, which the kernel is compiled with (a bound, an offset, ...).
@@ -324,22 +330,24 @@ impl Walk<'_> {
         self.konst -= 1;
     }
 
-    /// Whether `n` is a let or reduction variable in scope, and if so
-    /// whether its value had a problem.
-    fn local(&self, n: &str) -> Option<bool> {
-        self.scopes
-            .iter()
-            .rev()
-            .find(|(s, _)| s == n)
-            .map(|(_, bad)| *bad)
+    /// Whether the name used at `span` is a let or reduction variable, and
+    /// if so whether its value had a problem.
+    fn local(&self, span: Span) -> Option<bool> {
+        let id = self.resolved.symbol_at(span)?;
+        // A stage `let` inside a block is refused (`nested_stage`) and so bad.
+        let local = matches!(
+            self.resolved.symbols[id].kind,
+            SymbolKind::Let | SymbolKind::RangeVar
+        );
+        (local || self.bad.contains(&id)).then(|| self.bad.contains(&id))
     }
 
-    /// The kernel's names visible here: lets and reduction variables in
-    /// scope, scalar parameters and array inputs.
-    fn visible(&self) -> Vec<&str> {
-        (self.scopes.iter().map(|(s, _)| s.as_str()))
-            .chain(self.sig.params.iter().map(|(p, _)| p.as_str()))
-            .chain(self.sig.inputs.iter().map(String::as_str))
+    /// The kernel's names visible at `span`: lets and reduction variables
+    /// in scope, scalar parameters and array inputs (stages too).
+    fn visible(&self, span: Span) -> Vec<&str> {
+        (self.resolved.visible_at(span.start).into_iter())
+            .filter(|s| !matches!(s.kind, SymbolKind::Kernel | SymbolKind::Const))
+            .map(|s| s.name.as_str())
             .collect()
     }
 
@@ -353,19 +361,14 @@ impl Walk<'_> {
                 }
                 self.index(base, indices.len(), e.span);
             }
-            ExprKind::Unary { operand, .. } => self.expr(operand),
-            ExprKind::Binary { lhs, rhs, .. } => {
-                self.expr(lhs);
-                self.expr(rhs);
+            ExprKind::Unary { .. } | ExprKind::Binary { .. } => {
+                e.for_each_child(&mut |c| self.expr(c));
             }
-            ExprKind::If {
-                cond,
-                then,
-                otherwise,
-            } => {
+            ExprKind::If { cond, .. } => {
                 self.expr(cond);
-                self.block(then, false);
-                self.block(otherwise, false);
+                for b in e.blocks() {
+                    self.block(b, false);
+                }
             }
             ExprKind::Call { func, args } => {
                 match arity(&func.name) {
@@ -396,12 +399,16 @@ impl Walk<'_> {
                     }
                 }
             }
-            ExprKind::Reduce {
-                op,
-                args,
-                vars,
-                body,
-            } => {
+            ExprKind::Reduce { .. } => {
+                let Some(Reduction {
+                    op,
+                    args,
+                    vars,
+                    body,
+                }) = e.reduction()
+                else {
+                    return;
+                };
                 if !builtins::is_reduction(&op.name) {
                     self.found.push(unknown_reduction(op));
                 } else if args.len() != usize::from(op.name == "rank") {
@@ -410,14 +417,11 @@ impl Walk<'_> {
                 for a in args {
                     self.compiled(a);
                 }
-                let depth = self.scopes.len();
                 for v in vars {
                     self.compiled(&v.lo);
                     self.compiled(&v.hi);
-                    self.scopes.push((v.name.name.clone(), false));
                 }
                 self.block(body, false);
-                self.scopes.truncate(depth);
             }
             ExprKind::Tuple(items) => {
                 self.found.push(misplaced_tuple(e.span));
@@ -429,7 +433,7 @@ impl Walk<'_> {
     }
 
     fn name(&mut self, n: &str, span: Span) {
-        if self.local(n).is_some() {
+        if self.local(span).is_some() {
             return;
         }
         if let Some(i) = self.sig.params.iter().position(|(p, _)| p == n) {
@@ -447,7 +451,7 @@ impl Walk<'_> {
             Some(ConstVal::Scalar(..)) => {}
             Some(ConstVal::Table(t)) => self.found.push(table_as_value(n, t.shape.len(), span)),
             None => {
-                let d = unknown(self.module, n, span, "name", &self.visible());
+                let d = unknown(self.module, n, span, "name", &self.visible(span));
                 self.found.push(d);
             }
         }
@@ -455,7 +459,7 @@ impl Walk<'_> {
 
     fn index(&mut self, base: &ast::Ident, offsets: usize, span: Span) {
         let n = base.name.as_str();
-        if let Some(bad) = self.local(n) {
+        if let Some(bad) = self.local(base.span) {
             if !bad {
                 self.found.push(value_indexed(n, base.span));
             }
@@ -482,7 +486,7 @@ impl Walk<'_> {
                 self.found.push(scalar_indexed(n, base.span));
             }
             None => {
-                let d = unknown(self.module, n, base.span, "array", &self.visible());
+                let d = unknown(self.module, n, base.span, "array", &self.visible(base.span));
                 self.found.push(d);
             }
         }

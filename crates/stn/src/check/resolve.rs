@@ -284,30 +284,22 @@ impl Builder {
                 self.use_name(&base.name, base.span);
                 indices.iter().for_each(|i| self.expr(i));
             }
-            ExprKind::Unary { operand, .. } => self.expr(operand),
-            ExprKind::Binary { lhs, rhs, .. } => {
-                self.expr(lhs);
-                self.expr(rhs);
+            ExprKind::Unary { .. } | ExprKind::Binary { .. } => {
+                e.for_each_child(&mut |c| self.expr(c));
             }
-            ExprKind::If {
-                cond,
-                then,
-                otherwise,
-            } => {
+            ExprKind::If { cond, .. } => {
                 self.expr(cond);
-                self.block(then);
-                self.block(otherwise);
+                for b in e.blocks() {
+                    self.block(b);
+                }
             }
             ExprKind::Call { func, args } => {
                 self.func(func);
                 args.iter().for_each(|a| self.expr(a));
             }
-            ExprKind::Reduce {
-                op,
-                args,
-                vars,
-                body,
-            } => {
+            ExprKind::Reduce { .. } => {
+                let Some(r) = e.reduction() else { return };
+                let (op, args, vars, body) = (r.op, r.args, r.vars, r.body);
                 let role = if builtins::is_reduction(&op.name) {
                     Role::Reduction
                 } else {

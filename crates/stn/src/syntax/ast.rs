@@ -247,7 +247,45 @@ impl Block {
     }
 }
 
+/// A reduction's parts, borrowed (`Expr::reduction`).
+pub struct Reduction<'a> {
+    pub op: &'a Ident,
+    pub args: &'a [Expr],
+    pub vars: &'a [RangeVar],
+    pub body: &'a Block,
+}
+
 impl Expr {
+    /// The parts of a reduction; `None` for anything else.
+    pub fn reduction(&self) -> Option<Reduction<'_>> {
+        match &self.kind {
+            ExprKind::Reduce {
+                op,
+                args,
+                vars,
+                body,
+            } => Some(Reduction {
+                op,
+                args,
+                vars,
+                body,
+            }),
+            _ => None,
+        }
+    }
+
+    /// The blocks directly inside: an `if`'s two branches, a reduction's
+    /// body; none for anything else.
+    pub fn blocks(&self) -> Vec<&Block> {
+        match &self.kind {
+            ExprKind::If {
+                then, otherwise, ..
+            } => vec![then, otherwise],
+            ExprKind::Reduce { body, .. } => vec![body],
+            _ => Vec::new(),
+        }
+    }
+
     /// Calls `f` on each direct sub-expression, in source order: operands,
     /// indices, arguments, a range's bounds, and the `let` values and
     /// value of each block inside. For walks that need no scopes.

@@ -177,12 +177,9 @@ impl Printer<'_> {
                 f.out.push_str(&func.name);
                 self.render_list(f, "(", args, i + 2, ")")
             }
-            ExprKind::Reduce {
-                op,
-                args,
-                vars,
-                body,
-            } => {
+            ExprKind::Reduce { .. } => {
+                let Some(r) = e.reduction() else { return false };
+                let (op, args, vars, body) = (r.op, r.args, r.vars, r.body);
                 f.out.push_str(&op.name);
                 f.out.push('(');
                 for (n, a) in args.iter().enumerate() {
@@ -278,35 +275,7 @@ impl Printer<'_> {
             ExprKind::Tuple(items) => self.list("(", items, 0, ")", at),
             ExprKind::List(items) if !items.is_empty() => self.list("[", items, 0, "]", at),
             ExprKind::If { .. } => self.if_lines(e, at),
-            ExprKind::Reduce {
-                op,
-                args,
-                vars,
-                body,
-            } => {
-                let mut head = format!("{}(", op.name);
-                for (n, a) in args.iter().enumerate() {
-                    if n > 0 {
-                        head.push_str(", ");
-                    }
-                    self.forced(a, i + 2, &mut head);
-                }
-                for (n, v) in vars.iter().enumerate() {
-                    if n > 0 || !args.is_empty() {
-                        head.push_str(", ");
-                    }
-                    head.push_str(&v.name.name);
-                    head.push_str(" in ");
-                    self.forced(&v.lo, 0, &mut head);
-                    head.push_str("..=");
-                    self.forced(&v.hi, 0, &mut head);
-                }
-                head.push_str(") {");
-                let mut lines = vec![head];
-                self.block_body(body, at.indent + INDENT, &mut lines);
-                lines.push(format!("{}}}", spaces(at.indent)));
-                lines
-            }
+            ExprKind::Reduce { .. } => self.reduce_lines(e, i, at),
             _ => {
                 let mut f = Flat {
                     out: String::new(),
@@ -316,6 +285,36 @@ impl Printer<'_> {
                 vec![f.out]
             }
         }
+    }
+
+    /// A reduction over several lines: its head, its body's block, `}`.
+    fn reduce_lines(&self, e: &Expr, i: usize, at: At) -> Vec<String> {
+        let Some(r) = e.reduction() else {
+            return Vec::new();
+        };
+        let (op, args, vars, body) = (r.op, r.args, r.vars, r.body);
+        let mut head = format!("{}(", op.name);
+        for (n, a) in args.iter().enumerate() {
+            if n > 0 {
+                head.push_str(", ");
+            }
+            self.forced(a, i + 2, &mut head);
+        }
+        for (n, v) in vars.iter().enumerate() {
+            if n > 0 || !args.is_empty() {
+                head.push_str(", ");
+            }
+            head.push_str(&v.name.name);
+            head.push_str(" in ");
+            self.forced(&v.lo, 0, &mut head);
+            head.push_str("..=");
+            self.forced(&v.hi, 0, &mut head);
+        }
+        head.push_str(") {");
+        let mut lines = vec![head];
+        self.block_body(body, at.indent + INDENT, &mut lines);
+        lines.push(format!("{}}}", spaces(at.indent)));
+        lines
     }
 
     /// `if c {`, the block, `} else {` (or `} else if ... {`), `}`.
