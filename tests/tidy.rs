@@ -12,6 +12,9 @@
 //!   workspace.
 //! - **The engine on IR alone.** `exec` uses nothing of `check` or
 //!   `syntax`: the stage graph it runs is in `base::graph` and the IR.
+//! - **A code map that is true.** Every source file of the workspace is
+//!   named in ARCHITECTURE.md's code map: its path, or its name in its
+//!   folder's row.
 //! - **One builtin table.** The tree-sitter and TextMate grammars under
 //!   `editors/` list the builtins, reductions and dtypes of the checker's
 //!   table (`check::builtins`), in its order.
@@ -368,4 +371,34 @@ fn the_editor_grammars_name_the_checkers_builtins() {
         .unwrap();
     assert_eq!(alternation(&tm, "abs"), builtins);
     assert_eq!(alternation(&tm, "sum"), reductions);
+}
+
+#[test]
+fn the_code_map_lists_every_source_file() {
+    let doc = std::fs::read_to_string(root().join("ARCHITECTURE.md")).unwrap();
+    // The code map's rows: (path, what the row says).
+    let rows: Vec<(&str, &str)> = doc
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `"))
+        .filter_map(|l| l.split_once("` | "))
+        .collect();
+    let mut missing = Vec::new();
+    for dir in source_dirs() {
+        for file in sources(&root().join(&dir)) {
+            let path = dir.join(&file).display().to_string();
+            let listed = rows.iter().any(|(p, text)| {
+                *p == path
+                    || path
+                        .strip_prefix(*p)
+                        .is_some_and(|rest| text.contains(&format!("`{rest}`")))
+            });
+            if !listed {
+                missing.push(path);
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "ARCHITECTURE.md's code map lacks {missing:?}"
+    );
 }
