@@ -29,7 +29,7 @@ vpy="$venv/bin/python"
 "$vpy" "$root/scripts/zarr_interop.py" write "$data/py"
 cd "$root"
 rc=0
-STN_ZARR_INTEROP="$data" cargo test --locked --quiet --test zarr python_interop -- --ignored --nocapture \
+STN_ZARR_INTEROP="$data" cargo test --locked --quiet --test suite zarr::python_interop -- --ignored --nocapture \
     >"$log" 2>&1 || rc=$?
 grep -E "^stn |MISMATCH|panicked" "$log" || true
 [ "$rc" = 0 ] || fail "stn could not read zarr-python's arrays (cargo test failed)"

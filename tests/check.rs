@@ -4,7 +4,7 @@
 //! with output dtype, core axes and footprint) or the rendered diagnostic,
 //! exactly as the runner prints it.
 //!
-//! `STN_BLESS=1 cargo test --test check` rewrites the expected files.
+//! `STN_BLESS=1 cargo test --test suite check::` rewrites the expected files.
 
 use std::fs;
 use std::path::Path;

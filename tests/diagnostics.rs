@@ -10,7 +10,7 @@
 //! (`tests/data/check`, whose `.out` files hold them plain) coloured into
 //! `check_errors_coloured.txt`.
 //!
-//! `STN_BLESS=1 cargo test --test diagnostics` rewrites the expected files.
+//! `STN_BLESS=1 cargo test --test suite diagnostics::` rewrites the expected files.
 
 use std::fs;
 use std::path::{Path, PathBuf};

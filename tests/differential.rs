@@ -8,7 +8,7 @@
 //! included, broadcast loop axes), memory layouts (reversed, strided,
 //! Fortran order), which axes are core axes (`axes`), a boundary mode,
 //! cval, thread count and tile size. A failure prints the case's seed:
-//! `STN_SEED=<seed> cargo test --test differential` reruns just that case.
+//! `STN_SEED=<seed> cargo test --test suite differential::` reruns just that case.
 //! `STN_CASES=<n>` runs more cases.
 
 use ndarray::{ArrayD, IxDyn, Slice};
@@ -550,7 +550,7 @@ fn jit_equals_interpreter_on_generated_kernels() {
         }
         let describe = || {
             format!(
-                "seed {seed} (rerun: STN_SEED={seed} cargo test --test differential)\n{}\ndtypes {:?}, shapes {:?}, {opts:?}",
+                "seed {seed} (rerun: STN_SEED={seed} cargo test --test suite differential::)\n{}\ndtypes {:?}, shapes {:?}, {opts:?}",
                 case.source,
                 case.dtypes,
                 views
@@ -683,7 +683,7 @@ fn vector_code_equals_interpreter_on_float_kernels() {
             .param("p", random_value(&mut rng, dtype));
         assert_engines_agree(k, &views, &opts, &|| {
             format!(
-                "seed {seed} (rerun: STN_SEED={seed} cargo test --test differential vector)\n{source}\nshape {core:?}, {opts:?}"
+                "seed {seed} (rerun: STN_SEED={seed} cargo test --test suite differential::vector)\n{source}\nshape {core:?}, {opts:?}"
             )
         });
     }
@@ -809,7 +809,7 @@ fn narrow_lane_code_equals_interpreter_on_integer_kernels() {
             .tile_points(*[1usize, 5, 64, 1 << 16].choose(&mut rng).unwrap());
         assert_engines_agree(k, &views, &opts, &|| {
             format!(
-                "seed {seed} (rerun: STN_SEED={seed} cargo test --test differential narrow)\n{source}\ndtypes {dtypes:?}, shape {core:?}, {opts:?}, lanes {}",
+                "seed {seed} (rerun: STN_SEED={seed} cargo test --test suite differential::narrow)\n{source}\ndtypes {dtypes:?}, shape {core:?}, {opts:?}, lanes {}",
                 spec.compiled().unwrap().lanes()
             )
         });

@@ -2,7 +2,7 @@
 //! to the tree in its sibling `.ast`; every `tests/data/parse/err/*.stn` must
 //! fail with the `line:col: message` in its sibling `.err`.
 //!
-//! `STN_BLESS=1 cargo test --test parse` rewrites the expected files.
+//! `STN_BLESS=1 cargo test --test suite parse::` rewrites the expected files.
 
 #[path = "common/soup.rs"]
 mod soup;

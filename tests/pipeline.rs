@@ -10,7 +10,7 @@
 //! arguments, shapes down to 1 and shorter than the total halo, loop axes,
 //! thread counts and tile sizes; and time steps with one state field or
 //! several (docs/language.md §9). A failure prints the case's seed:
-//! `STN_SEED=<seed> cargo test --test pipeline` reruns it; `STN_CASES=<n>`
+//! `STN_SEED=<seed> cargo test --test suite pipeline::` reruns it; `STN_CASES=<n>`
 //! runs more.
 
 use rand::rngs::StdRng;
