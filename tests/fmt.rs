@@ -5,8 +5,7 @@
 //! Every example is also checked for the guarantees: formatting again
 //! changes nothing, and the tree is the input's.
 
-#[path = "common/soup.rs"]
-mod soup;
+use crate::soup;
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};

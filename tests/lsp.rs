@@ -4,8 +4,7 @@
 //! panic. `tests/lsp/test_server.py` (run by `scripts/lsp_test.sh`) drives
 //! the real binary from a real client.
 
-#[path = "common/soup.rs"]
-mod soup;
+use crate::soup;
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};

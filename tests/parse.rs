@@ -4,8 +4,7 @@
 //!
 //! `STN_BLESS=1 cargo test --test suite parse::` rewrites the expected files.
 
-#[path = "common/soup.rs"]
-mod soup;
+use crate::soup;
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;

@@ -3,6 +3,10 @@
 //! lsp::` runs one file's). Each module is a file of `tests/`; the
 //! files say what they test.
 
+/// Random token soups, for the parser, formatter and language server.
+#[path = "common/soup.rs"]
+mod soup;
+
 mod bad_inputs;
 mod check;
 mod cli;
