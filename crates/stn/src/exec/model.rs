@@ -259,6 +259,21 @@ pub struct Choice {
     pub use_strips: bool,
 }
 
+impl Choice {
+    /// Why the model chose what it did, in words (`stn inspect`).
+    pub fn reason(&self) -> &'static str {
+        if self.use_strips {
+            "strips (their rows fit the budget, and they compute about as few points as tiles), tiles near the ends of axis 0"
+        } else if self.strip_bytes > strip_bytes() {
+            "tiles (the strips' sliding rows exceed their budget)"
+        } else if self.strip_overlap <= self.tile_overlap + STRIP_SLACK {
+            "tiles (every strip step would compute the shared rows before its first output row again)"
+        } else {
+            "tiles (strips would compute more points)"
+        }
+    }
+}
+
 /// Most overlap strips may have beyond the tile's and still be chosen:
 /// they pay in fewer bytes from L3, not in fewer points.
 pub const STRIP_SLACK: f64 = 0.05;

@@ -6,12 +6,10 @@ use std::fmt::Write;
 use crate::base::dtype::{self, DType};
 use crate::base::error::{Error, Result};
 use crate::base::graph::Arg;
-use crate::base::mode::Mode;
-use crate::base::scalar::Scalar;
 use crate::exec::model;
 use crate::ir::Footprint;
 use crate::program::Kernel;
-use crate::program::call::step_stages;
+use crate::program::options::{Caller, Options};
 use crate::syntax;
 
 /// What `inspect` shows besides the summary.
@@ -227,26 +225,26 @@ fn tiles(
             _ => format!(" (loop axes: {})", list(&order[..shape.len() - nd])),
         }
     );
+    // The schedule is the call's: resolved as a run on this shape would
+    // be (parameters at their probe values: the schedule does not depend
+    // on them), asked for its steps per pass and its fused stages, which
+    // the model divides as the executor will.
+    let mut opts = Options::new().steps(steps).caller(Caller::Cli);
+    for ((name, _), v) in k.params().iter().zip(k.probe_values()) {
+        opts = opts.param(name, v);
+    }
+    if let Some(a) = axes {
+        opts = opts.axes(a.to_vec());
+    }
+    let call = k.call_for(sig, &vec![shape.to_vec(); sig.len()], &opts)?;
+    let per_pass = call.steps_per_pass();
+    let fused = call.step_stages(per_pass);
+    let core = &call.layout.core;
+    let loop_len = call.layout.loop_len();
     let shape: Vec<usize> = order.iter().map(|&a| shape[a]).collect();
     let shape = shape.as_slice();
-    // The schedule does not depend on parameter values: zeros stand in.
-    let mode = pipe.last().spec.typed.boundary.unwrap_or(Mode::Fill);
-    let values: Vec<Vec<Scalar>> = pipe
-        .stages
-        .iter()
-        .map(|s| vec![Scalar::Int(0); s.spec.func.params.len()])
-        .collect();
-    let step = step_stages(&pipe, mode, &values)?;
-    let core = &shape[shape.len() - nd..];
-    let loop_len: usize = shape[..shape.len() - nd].iter().product();
-    let threads = rayon::current_num_threads();
-    let per_pass = match steps {
-        1 => 1,
-        _ => model::steps_per_pass(&step, steps, core, loop_len, threads),
-    };
-    let fused = crate::exec::Stage::repeat(&step, per_pass);
     if fused.len() > 1 {
-        let c = model::choose(&fused, core, loop_len, threads);
+        let c = model::choose(&fused, core, loop_len, call.threads());
         let count = |t: &[usize]| {
             loop_len
                 * (0..nd)
@@ -279,19 +277,7 @@ fn tiles(
             bytes(model::strip_bytes()),
             c.strip_overlap
         );
-        let _ = writeln!(
-            out,
-            "fused in: {}",
-            if c.use_strips {
-                "strips (their rows fit the budget, and they compute about as few points as tiles), tiles near the ends of axis 0"
-            } else if c.strip_bytes > model::strip_bytes() {
-                "tiles (the strips' sliding rows exceed their budget)"
-            } else if c.strip_overlap <= c.tile_overlap + model::STRIP_SLACK {
-                "tiles (every strip step would compute the shared rows before its first output row again)"
-            } else {
-                "tiles (strips would compute more points)"
-            }
-        );
+        let _ = writeln!(out, "fused in: {}", c.reason());
     }
     if steps > 1 {
         let _ = writeln!(

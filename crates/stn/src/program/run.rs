@@ -202,7 +202,7 @@ impl Call {
 
     /// The stages of a pass of `n` steps (one step's borrowed: a small
     /// call should not copy its stages).
-    fn step_stages(&self, n: usize) -> Cow<'_, [exec::Stage]> {
+    pub(crate) fn step_stages(&self, n: usize) -> Cow<'_, [exec::Stage]> {
         match n {
             1 => Cow::Borrowed(&self.step),
             n => Cow::Owned(exec::Stage::repeat(&self.step, n)),
