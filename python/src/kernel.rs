@@ -157,6 +157,13 @@ impl Plan {
         self.call.footprint().hi.clone()
     }
 
+    /// One step's halo per core axis, through every stage
+    /// (`Footprint::halo`).
+    #[getter]
+    fn halo(&self) -> Vec<usize> {
+        self.call.footprint().halo()
+    }
+
     /// The run's boundary mode.
     #[getter]
     fn mode(&self) -> &'static str {
@@ -244,7 +251,11 @@ impl Kernel {
     /// The footprint for inputs of these dtypes (compiling the kernel for
     /// them; with none, for a signature it type-checks for): the lowest and
     /// the highest offset read along each core axis, through every stage.
-    fn footprint(&self, py: Python<'_>, dtypes: Vec<String>) -> PyResult<(Vec<i64>, Vec<i64>)> {
+    fn footprint(
+        &self,
+        py: Python<'_>,
+        dtypes: Vec<String>,
+    ) -> PyResult<(Vec<i64>, Vec<i64>, Vec<usize>)> {
         let dtypes = if dtypes.is_empty() {
             self.kernel
                 .some_signature()
@@ -258,7 +269,8 @@ impl Kernel {
         let fp = py
             .detach(|| self.kernel.footprint(&dtypes))
             .map_err(|e| errors::to_py(py, e, cx))?;
-        Ok((fp.lo, fp.hi))
+        let halo = fp.halo();
+        Ok((fp.lo, fp.hi, halo))
     }
 
     /// The compiled signatures so far: input dtypes and output dtypes.

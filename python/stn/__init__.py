@@ -267,15 +267,20 @@ class Kernel:
         dtype stands for all). Without any, uses a signature the kernel
         type-checks for (the first compiled, else the library's search).
         """
-        names = [dtype_name(_dtype_of(d)) for d in dtypes]
-        if len(names) == 1:
-            names = names * len(self.inputs)
-        lo, hi = self._k.footprint(names)
+        lo, hi, _ = self._k.footprint(self._dtype_names(dtypes))
         return tuple(zip(lo, hi))
 
     def depth(self, *dtypes):
-        """Per core axis, the halo a block needs: ``max(-lowest, highest, 0)``."""
-        return tuple(max(-lo, hi, 0) for lo, hi in self.footprint(*dtypes))
+        """Per core axis, the halo a block needs: ``max(-lowest, highest, 0)``
+        (the library's rule)."""
+        _, _, halo = self._k.footprint(self._dtype_names(dtypes))
+        return tuple(halo)
+
+    def _dtype_names(self, dtypes):
+        names = [dtype_name(_dtype_of(d)) for d in dtypes]
+        if len(names) == 1:
+            names = names * len(self.inputs)
+        return names
 
     @property
     def __signature__(self):

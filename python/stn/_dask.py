@@ -99,7 +99,7 @@ def _call(kernel, xs, boundary, cval, params, steps, threads, schedule, steps_pe
     nout = len(out_shape)
     core = tuple(out_shape[nout - ndim:])
     # One step's halo per core axis (a pipeline's: all its stages').
-    halo = [max(-l, h, 0) for l, h in zip(plan.lo, plan.hi)]
+    halo = list(plan.halo)
 
     # Align chunks (from the right, as broadcasting does), then make every
     # chunk of a split core axis at least as long as one round's halo.

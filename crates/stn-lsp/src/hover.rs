@@ -274,9 +274,7 @@ fn kernel(a: &Analysis, s: &Symbol) -> String {
         );
     }
     if let Ok(f) = k.footprint(&sig) {
-        let halo: Vec<String> = (f.lo.iter().zip(&f.hi))
-            .map(|(lo, hi)| (-lo).max(*hi).max(0).to_string())
-            .collect();
+        let halo: Vec<String> = f.halo().iter().map(|h| h.to_string()).collect();
         let _ = writeln!(
             out,
             "\nfootprint: {} (halo {})",

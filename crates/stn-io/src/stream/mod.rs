@@ -215,7 +215,7 @@ pub fn plan(
         let a = call.folded_reach()[0];
         (a, a)
     } else {
-        ((-fp.lo[0]).max(0) as usize, fp.hi[0].max(0) as usize)
+        fp.reach(0)
     };
     let out_row: usize = out_dtypes.iter().map(|&d| row_bytes(d, &out_shape)).sum();
     let in_row: usize = sources

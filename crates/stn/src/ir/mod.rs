@@ -93,6 +93,28 @@ pub struct Footprint {
 }
 
 impl Footprint {
+    /// How far the footprint reaches below and above the point along
+    /// `axis`, in points (0 where it does not): the rows a slab reads
+    /// before and after its own.
+    pub fn reach(&self, axis: usize) -> (usize, usize) {
+        (
+            (-self.lo[axis]).max(0) as usize,
+            self.hi[axis].max(0) as usize,
+        )
+    }
+
+    /// The halo a block needs per core axis, the same on both sides:
+    /// `max(-lo, hi, 0)`. The one rule for the language server's hover,
+    /// Python's `Kernel.depth()` and the Dask module's overlap.
+    pub fn halo(&self) -> Vec<usize> {
+        (0..self.lo.len())
+            .map(|k| {
+                let (below, above) = self.reach(k);
+                below.max(above)
+            })
+            .collect()
+    }
+
     /// `fp` grown to include `offset` (made from it when `None`): how
     /// every footprint is accumulated, access by access.
     pub fn include<'a>(fp: &'a mut Option<Footprint>, offset: &[i64]) -> &'a mut Footprint {
