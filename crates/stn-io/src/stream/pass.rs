@@ -62,18 +62,15 @@ struct Job<'a> {
     piece_rows: usize,
 }
 
-/// Reads, computes and writes every slab of `plan` that some sink (one
-/// per output) does not have yet.
-pub(super) fn pass(
-    call: &Call,
-    steps: usize,
-    sources: &[&dyn Source],
-    sinks: &mut [&mut (dyn Sink + 'static)],
+/// The output rows of each slab of `plan` that some sink does not have
+/// yet (a resumed run has the others); the rows skipped are counted as
+/// done.
+fn slabs_to_do(
     plan: &Plan,
+    sinks: &[&mut (dyn Sink + 'static)],
     counter: &Counter,
-) -> Result<()> {
+) -> Vec<Range<usize>> {
     let n = rows_of(&plan.out_shape);
-    let out_row = plan.out_row_bytes();
     let mut todo = Vec::new();
     let mut skipped = 0;
     let mut start = 0;
@@ -88,10 +85,16 @@ pub(super) fn pass(
         start = end;
     }
     if skipped > 0 {
-        counter.add(skipped as u64 * out_row as u64, plan.slabs() - todo.len());
+        let bytes = skipped as u64 * plan.out_row_bytes() as u64;
+        counter.add(bytes, plan.slabs() - todo.len());
     }
-    // Inputs that do not span axis 0 are read once, whole.
-    let whole = sources
+    todo
+}
+
+/// The inputs that do not span axis 0, each read once, whole (`None` for
+/// the streamed ones).
+fn read_whole(sources: &[&dyn Source], plan: &Plan) -> Result<Vec<Option<Arc<Slab>>>> {
+    sources
         .iter()
         .map(|s| {
             if streamed(*s, &plan.out_shape) {
@@ -102,7 +105,23 @@ pub(super) fn pass(
                 Ok(Some(Arc::new(slab)))
             }
         })
-        .collect::<Result<Vec<_>>>()?;
+        .collect()
+}
+
+/// Reads, computes and writes every slab of `plan` that some sink (one
+/// per output) does not have yet.
+pub(super) fn pass(
+    call: &Call,
+    steps: usize,
+    sources: &[&dyn Source],
+    sinks: &mut [&mut (dyn Sink + 'static)],
+    plan: &Plan,
+    counter: &Counter,
+) -> Result<()> {
+    let n = rows_of(&plan.out_shape);
+    let out_row = plan.out_row_bytes();
+    let todo = slabs_to_do(plan, sinks, counter);
+    let whole = read_whole(sources, plan)?;
     let single = plan.slabs() == 1;
     // In memory, time steps and a stepwise pipeline run over the whole
     // output at once (each stage or step a pass over all of it).
