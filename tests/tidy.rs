@@ -18,6 +18,8 @@
 //! - **One builtin table.** The tree-sitter and TextMate grammars under
 //!   `editors/` list the builtins, reductions and dtypes of the checker's
 //!   table (`check::builtins`), in its order.
+//! - **The binding on the public API.** The Python binding (`python/src`)
+//!   uses no `stn::internals`.
 //! - **A lean library.** The library crate depends on none of the CLI's,
 //!   the language server's or the formats' crates, directly or not
 //!   (`cargo tree`).
@@ -400,5 +402,23 @@ fn the_code_map_lists_every_source_file() {
     assert!(
         missing.is_empty(),
         "ARCHITECTURE.md's code map lacks {missing:?}"
+    );
+}
+
+#[test]
+fn the_python_binding_uses_the_public_api_alone() {
+    let src = root().join("python/src");
+    let mut bad = Vec::new();
+    for file in sources(&src) {
+        let text = std::fs::read_to_string(src.join(&file)).unwrap();
+        for (n, code) in code_lines(&text) {
+            if code.contains("internals") {
+                bad.push(format!("python/src/{}:{n}", file.display()));
+            }
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "the binding reaches past the public API: {bad:?}"
     );
 }

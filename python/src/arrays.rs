@@ -12,7 +12,7 @@ use numpy::prelude::*;
 use numpy::{PyArrayDyn, PyUntypedArray};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use stn::internals::array::OutputBuffer;
+use stn::OutputBuffer;
 use stn::{ArrayMut, ArrayRef, DType};
 
 /// The stn dtype of a NumPy dtype, if it is one of the 11.

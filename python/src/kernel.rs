@@ -56,9 +56,8 @@ impl Program {
 
     /// The file's warnings, each rendered under its source line.
     fn warnings(&self) -> Vec<String> {
-        let (file, text) = (self.program.file(), self.program.source());
         (self.program.warnings().iter())
-            .map(|w| stn::internals::diag::render(file, text, std::slice::from_ref(w)))
+            .map(|w| self.program.render(std::slice::from_ref(w)))
             .collect()
     }
 

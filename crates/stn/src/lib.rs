@@ -36,7 +36,10 @@
 //!   for running it many times, or for asking what it would make
 //!   ([`Call::out_shape`], [`Call::footprint`], [`Call::stages`]).
 //! - Every failure is an [`Error`]: kernel text (with spans), usage, I/O
-//!   (with the system's error as its source), or a bug in stn.
+//!   (with the system's error as its source), or a bug in stn;
+//!   [`Program::render`] shows diagnostics under their source lines.
+//! - [`OutputBuffer`] is memory for new outputs that a binding hands to
+//!   its own arrays (huge pages, reused from the last one dropped).
 //!
 //! ARCHITECTURE.md maps the pipeline inside: syntax, checker, IR, code
 //! generation (Cranelift) and the reference interpreter, the executor,
@@ -64,7 +67,7 @@ mod program;
 #[allow(missing_docs, reason = "internal: reachable only through `internals`")]
 mod syntax;
 
-pub use base::array::{ArrayMut, ArrayRef, DynArray, Element};
+pub use base::array::{ArrayMut, ArrayRef, DynArray, Element, OutputBuffer};
 pub use base::broadcast::Region;
 pub use base::diag::{Diagnostic, Span};
 pub use base::dtype::DType;

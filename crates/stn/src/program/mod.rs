@@ -145,6 +145,12 @@ impl Program {
         &self.src.text
     }
 
+    /// `diagnostics` of this file rendered under their source lines, as
+    /// the runner prints them (a warning of `warnings`, say).
+    pub fn render(&self, diagnostics: &[Diagnostic]) -> String {
+        crate::base::diag::render(&self.src.file, &self.src.text, diagnostics)
+    }
+
     /// The kernels, in file order.
     pub fn kernels(&self) -> &[Kernel] {
         &self.kernels
