@@ -4,10 +4,13 @@
 //! with output dtype, core axes and footprint) or the rendered diagnostic,
 //! exactly as the runner prints it.
 //!
-//! `STN_BLESS=1 cargo test --test suite check::` rewrites the expected files.
+//! `UPDATE_EXPECT=1 cargo test --test suite check::` rewrites the expected
+//! files (expect-test's snapshots).
 
 use std::fs;
 use std::path::Path;
+
+use expect_test::expect_file;
 
 use stn::{DType, Program};
 
@@ -54,7 +57,6 @@ fn outcome(name: &str, src: &str) -> String {
 #[test]
 fn checker_cases() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/check");
-    let bless = std::env::var_os("STN_BLESS").is_some_and(|v| v == "1");
     let mut files: Vec<_> = fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -62,31 +64,16 @@ fn checker_cases() {
         .collect();
     files.sort();
     assert!(files.len() > 30);
-    let mut failures = Vec::new();
     for path in files {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let src = fs::read_to_string(&path).unwrap();
         let got = outcome(&name, &src);
-        let expect_path = path.with_extension("out");
-        if bless {
-            fs::write(&expect_path, &got).unwrap();
-            continue;
-        }
-        let want = fs::read_to_string(&expect_path).unwrap_or_default();
-        if want != got {
-            failures.push(format!("{name}\n--- expected\n{want}--- actual\n{got}"));
-        }
         // Names say which outcome a case is about.
         assert_eq!(
             name.starts_with("ok_"),
             got.starts_with("ok:"),
             "{name}: {got}"
         );
+        expect_file![path.with_extension("out")].assert_eq(&got);
     }
-    assert!(
-        failures.is_empty(),
-        "{} mismatches (STN_BLESS=1 rewrites them):\n\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
 }

@@ -10,10 +10,14 @@
 //! (`tests/data/check`, whose `.out` files hold them plain) coloured into
 //! `check_errors_coloured.txt`.
 //!
-//! `STN_BLESS=1 cargo test --test suite diagnostics::` rewrites the expected files.
+//! `UPDATE_EXPECT=1 cargo test --test suite diagnostics::` rewrites the
+//! expected files (expect-test's snapshots, as for the parser and the
+//! checker).
 
 use std::fs;
 use std::path::{Path, PathBuf};
+
+use expect_test::expect_file;
 
 use stn::internals::diag::render_styled;
 use stn::internals::report;
@@ -28,6 +32,12 @@ fn files(dir: &str) -> Vec<PathBuf> {
         .collect();
     files.sort();
     files
+}
+
+/// A path of the repository, absolute (`expect_file!` takes a relative
+/// one from this file's folder).
+fn data(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
 }
 
 fn name(path: &Path) -> String {
@@ -46,35 +56,14 @@ fn both(name: &str, src: &str, diags: &[Diagnostic]) -> String {
     format!("{plain}--- coloured\n{coloured}")
 }
 
-fn compare(expect: &Path, actual: &str) -> Option<String> {
-    if std::env::var_os("STN_BLESS").is_some_and(|v| v == "1") {
-        fs::write(expect, actual).unwrap();
-        return None;
-    }
-    let expected = fs::read_to_string(expect).unwrap_or_default();
-    (expected != actual).then(|| {
-        format!(
-            "{} (STN_BLESS=1 rewrites it)\n--- expected\n{expected}--- actual\n{actual}",
-            expect.display()
-        )
-    })
-}
-
 #[test]
 fn each_case_renders_as_its_snapshot() {
-    let failures: Vec<String> = files("tests/data/diagnostics")
-        .iter()
-        .filter_map(|path| {
-            let src = fs::read_to_string(path).unwrap();
-            let diags = checked(&name(path), &src);
-            assert!(!diags.is_empty(), "{}: no diagnostic", path.display());
-            compare(
-                &path.with_extension("txt"),
-                &both(&name(path), &src, &diags),
-            )
-        })
-        .collect();
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    for path in files("tests/data/diagnostics") {
+        let src = fs::read_to_string(&path).unwrap();
+        let diags = checked(&name(&path), &src);
+        assert!(!diags.is_empty(), "{}: no diagnostic", path.display());
+        expect_file![path.with_extension("txt")].assert_eq(&both(&name(&path), &src, &diags));
+    }
 }
 
 #[test]
@@ -90,11 +79,7 @@ fn every_syntax_error_renders_plain_and_coloured() {
             both(&name(&path), &src, &diags)
         ));
     }
-    let expect =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/diagnostics/parse_errors.txt");
-    if let Some(f) = compare(&expect, &all) {
-        panic!("{f}");
-    }
+    expect_file![data("tests/data/diagnostics/parse_errors.txt")].assert_eq(&all);
 }
 
 #[test]
@@ -123,11 +108,7 @@ fn every_checker_error_renders_coloured() {
             coloured.replace('\x1b', "\\e")
         ));
     }
-    let expect = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/diagnostics/check_errors_coloured.txt");
-    if let Some(f) = compare(&expect, &all) {
-        panic!("{f}");
-    }
+    expect_file![data("tests/data/diagnostics/check_errors_coloured.txt")].assert_eq(&all);
 }
 
 #[test]

@@ -2,9 +2,12 @@
 //! to the tree in its sibling `.ast`; every `tests/data/parse/err/*.stn` must
 //! fail with the `line:col: message` in its sibling `.err`.
 //!
-//! `STN_BLESS=1 cargo test --test suite parse::` rewrites the expected files.
+//! `UPDATE_EXPECT=1 cargo test --test suite parse::` rewrites the expected
+//! files (expect-test's snapshots).
 
 use crate::soup;
+
+use expect_test::expect_file;
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -27,36 +30,11 @@ fn data_files(kind: &str) -> Vec<PathBuf> {
     files
 }
 
-/// Compares `actual` with the file at `expect_path`, or rewrites that file
-/// when `STN_BLESS=1`. Returns a failure description, if any.
-fn check(expect_path: &Path, actual: &str) -> Option<String> {
-    if std::env::var_os("STN_BLESS").is_some_and(|v| v == "1") {
-        fs::write(expect_path, actual).unwrap();
-        return None;
-    }
-    let expected = fs::read_to_string(expect_path).unwrap_or_default();
-    (expected != actual).then(|| {
-        format!(
-            "{}\n--- expected\n{expected}--- actual\n{actual}",
-            expect_path.display()
-        )
-    })
-}
-
 fn run_all(kind: &str, ext: &str, render: impl Fn(&Path, &str) -> String) {
-    let failures: Vec<String> = data_files(kind)
-        .iter()
-        .filter_map(|path| {
-            let src = fs::read_to_string(path).unwrap();
-            check(&path.with_extension(ext), &render(path, &src))
-        })
-        .collect();
-    assert!(
-        failures.is_empty(),
-        "{} mismatches (STN_BLESS=1 rewrites them):\n\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    for path in data_files(kind) {
+        let src = fs::read_to_string(&path).unwrap();
+        expect_file![path.with_extension(ext)].assert_eq(&render(&path, &src));
+    }
 }
 
 #[test]
