@@ -25,11 +25,14 @@ kernel c(x) { x[0, 0] + z }
 
 @pytest.fixture(scope="session")
 def workspace(tmp_path_factory) -> pathlib.Path:
-    """Copies of the examples, plus `broken.stn`."""
+    """Copies of the examples, plus `broken.stn` and `mistakes.stn` (a
+    syntax, a name and a dtype error, each in a kernel of its own)."""
     root = tmp_path_factory.mktemp("workspace")
     for f in (ROOT / "examples").glob("*.stn"):
         shutil.copy(f, root / f.name)
     (root / "broken.stn").write_text(BROKEN)
+    shutil.copy(ROOT / "tests" / "data" / "diagnostics" / "one_mistake_per_kernel.stn",
+                root / "mistakes.stn")
     return root
 
 

@@ -52,7 +52,7 @@ async def wait_diagnostics(client: LanguageClient, uri: str):
 
 async def test_examples_have_no_errors(client: LanguageClient):
     for path in sorted(client.root.glob("*.stn")):
-        if path.name == "broken.stn":
+        if path.name in ("broken.stn", "mistakes.stn"):
             continue
         uri, _ = await open_doc(client, path.name)
         errors = [d for d in client.diagnostics[uri] if d.severity == types.DiagnosticSeverity.Error]
@@ -66,6 +66,19 @@ async def test_several_errors_give_several_diagnostics(client: LanguageClient):
     assert all(d.source == "stn" for d in diags)
     z = next(d for d in diags if "`z`" in d.message)
     assert z.range.start == position(client, text, "z }")
+
+
+async def test_a_syntax_error_hides_no_other_kernels_errors(client: LanguageClient):
+    # One kernel does not parse, one names what does not exist, one checks
+    # for no dtype: each is published, as `stn check` reports them.
+    uri, text = await open_doc(client, "mistakes.stn")
+    errors = [d for d in client.diagnostics[uri] if d.severity == types.DiagnosticSeverity.Error]
+    messages = [d.message for d in errors]
+    assert any(m.startswith("expected an expression") for m in messages), messages
+    assert any(m.startswith("unknown name `totl`") for m in messages), messages
+    dtype = next(d for d in errors if d.message.startswith("`&` takes integers or bools"))
+    assert dtype.range.start == position(client, text, "sqrt(x[0, 0]) & 1")
+    assert len(errors) == 4, messages
 
 
 async def test_a_file_edited_midway(client: LanguageClient):
