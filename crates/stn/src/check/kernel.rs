@@ -7,6 +7,7 @@
 //! lowering consume. It never panics on user input: every problem is a
 //! `Diagnostic` with the span of the offending text.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::base::diag::{Diagnostic, Span};
@@ -17,6 +18,7 @@ use crate::check::builtins::{self, Typing};
 use crate::check::module::{ConstVal, KernelSig, Module};
 use crate::check::names;
 use crate::check::promote;
+use crate::check::resolve::Resolved;
 use crate::check::ty::Ty;
 use crate::check::typed::{ReduceVar, TExpr, TKernel, TKind};
 use crate::syntax::ast::{self, BinOp, ExprKind, UnOp};
@@ -34,13 +36,18 @@ enum Binding {
     Var { slot: usize },
 }
 
-/// Per-kernel checking state: scopes, slot counters and the core rank as
-/// soon as the first access fixes it.
+/// Per-kernel checking state: the typed `let`s and reduction variables,
+/// slot counters and the core rank as soon as the first access fixes it.
 pub struct Checker<'m> {
     module: &'m Module,
     sig: Option<&'m KernelSig>,
     inputs: Vec<DType>,
-    scopes: Vec<(String, Binding)>,
+    /// The file's names resolved (`check::resolve`; none for a const or a
+    /// stage's scalar argument, which read no `let`).
+    resolved: Option<&'m Resolved>,
+    /// Per `let` and reduction variable (its symbol in `resolved`): its
+    /// slot and type, once typed.
+    bindings: HashMap<usize, Binding>,
     n_locals: usize,
     n_vars: usize,
     /// Points of all enclosing reductions' ranges, multiplied.
@@ -67,7 +74,8 @@ impl<'m> Checker<'m> {
             module,
             sig,
             inputs: inputs.to_vec(),
-            scopes: Vec::new(),
+            resolved: None,
+            bindings: HashMap::new(),
             n_locals: 0,
             n_vars: 0,
             ndim: None,
@@ -81,12 +89,14 @@ impl<'m> Checker<'m> {
 
 /// Types `sig`'s body for arrays of dtypes `inputs` (one per array
 /// parameter, in order), the scalar parameters in `known` (one per
-/// parameter, or none) compiled in as constants.
+/// parameter, or none) compiled in as constants; its names as `resolved`
+/// resolves them.
 pub fn check_kernel(
     module: &Module,
     sig: &KernelSig,
     inputs: &[DType],
     known: &[Option<Scalar>],
+    resolved: &Resolved,
 ) -> Res<TKernel> {
     let def = &sig.def;
     if inputs.len() != sig.inputs.len() {
@@ -104,6 +114,7 @@ pub fn check_kernel(
     }
     let mut c = Checker::new(module, Some(sig), inputs, None);
     c.known = known.to_vec();
+    c.resolved = Some(resolved);
     let out_dtypes: Vec<DType> = sig.outputs.iter().map(|o| o.unwrap_or(inputs[0])).collect();
     let body = c.outputs(&def.body, &out_dtypes)?;
     let Some((ndim, _)) = c.ndim else {
@@ -222,12 +233,18 @@ impl<'m> Checker<'m> {
             .map_err(|e| e.into_diagnostic())
     }
 
-    fn lookup(&self, name: &str) -> Option<&Binding> {
-        self.scopes
-            .iter()
-            .rev()
-            .find(|(n, _)| n == name)
-            .map(|(_, b)| b)
+    /// What the name used at `span` is bound to: a typed `let` or a
+    /// reduction variable (`None` for anything else).
+    fn lookup(&self, span: Span) -> Option<&Binding> {
+        let id = self.resolved?.symbol_at(span)?;
+        self.bindings.get(&id)
+    }
+
+    /// Binds the symbol `name` defines.
+    fn bind(&mut self, name: &ast::Ident, b: Binding) {
+        if let Some(id) = self.resolved.and_then(|r| r.symbol_at(name.span)) {
+            self.bindings.insert(id, b);
+        }
     }
 
     fn input_index(&self, name: &str) -> Option<usize> {
@@ -271,7 +288,6 @@ impl<'m> Checker<'m> {
         b: &ast::Block,
         value: impl FnOnce(&mut Self, &ast::Expr) -> Res<TExpr>,
     ) -> Res<TExpr> {
-        let depth = self.scopes.len();
         let mut lets = Vec::new();
         for l in &b.lets {
             if let ExprKind::Call { func, .. } = &l.value.kind
@@ -285,18 +301,17 @@ impl<'m> Checker<'m> {
             let value = self.expr(&l.value)?;
             let slot = self.n_locals;
             self.n_locals += 1;
-            self.scopes.push((
-                l.name().name.clone(),
+            self.bind(
+                l.name(),
                 Binding::Local {
                     slot,
                     ty: value.ty,
                     konst: value.konst,
                 },
-            ));
+            );
             lets.push((slot, value, l.span));
         }
         let mut body = value(self, &b.value)?;
-        self.scopes.truncate(depth);
         for (slot, value, span) in lets.into_iter().rev() {
             let ty = body.ty;
             let konst = body.konst && value.konst;
@@ -372,7 +387,7 @@ impl<'m> Checker<'m> {
     }
 
     fn name(&mut self, n: &str, span: Span) -> Res<TExpr> {
-        match self.lookup(n) {
+        match self.lookup(span) {
             Some(&Binding::Local { slot, ty, konst }) => {
                 return Ok(node(TKind::Local(slot), ty, konst, span));
             }
@@ -443,7 +458,7 @@ impl<'m> Checker<'m> {
 
     fn index(&mut self, base: &ast::Ident, indices: &[ast::Expr], span: Span) -> Res<TExpr> {
         let n = base.name.as_str();
-        if let Some(Binding::Local { .. } | Binding::Var { .. }) = self.lookup(n) {
+        if let Some(Binding::Local { .. } | Binding::Var { .. }) = self.lookup(base.span) {
             return Err(names::value_indexed(n, base.span));
         }
         if self.scalar_arg.is_some() && self.input_index(n).is_some() {
@@ -799,7 +814,6 @@ impl<'m> Checker<'m> {
                 Some((k.as_i64().unwrap_or(0), t.span))
             }
         };
-        let depth = self.scopes.len();
         let mut rvars = Vec::new();
         let mut points: u128 = 1;
         for v in vars {
@@ -838,15 +852,13 @@ impl<'m> Checker<'m> {
                 hi,
                 span: v.span,
             });
-            self.scopes
-                .push((v.name.name.clone(), Binding::Var { slot }));
+            self.bind(&v.name, Binding::Var { slot });
         }
         let outer = self.unrolled;
         self.unrolled = self.unrolled.saturating_mul(points);
         let b = self.block(body);
         self.unrolled = outer;
         let b = b?;
-        self.scopes.truncate(depth);
         let konst = b.konst;
         let Some(bop) = bop else {
             // `median` and `rank`: the term of one index of the sorted

@@ -55,6 +55,8 @@ struct Source {
     /// The front end's warnings.
     warnings: Vec<Diagnostic>,
     module: Module,
+    /// Every name resolved (`check::resolve`), for typing.
+    resolved: crate::check::resolve::Resolved,
     /// Per kernel: the kernel as compiled (stage `let`s made inputs).
     flat: Vec<KernelSig>,
     /// Per kernel: its pipeline of stages (one node when it has none).
@@ -106,6 +108,7 @@ impl Program {
             text: text.to_string(),
             warnings: front.warnings().cloned().collect(),
             module: front.module,
+            resolved: front.resolved,
             flat: front.flat,
             graphs: front.graphs,
             compiled_in: front.compiled_in,
@@ -543,7 +546,8 @@ impl Kernel {
         // time and the IR it produced.
         let start = Instant::now();
         let (typed, func) = crate::base::stack::on_big_stack(|| {
-            let typed = kernel::check_kernel(&self.src.module, self.flat(), dtypes, &known)?;
+            let (module, resolved) = (&self.src.module, &self.src.resolved);
+            let typed = kernel::check_kernel(module, self.flat(), dtypes, &known, resolved)?;
             let checked = start.elapsed();
             let func = ir::lower::lower(&typed)?;
             Ok((typed, (func, checked)))
