@@ -85,6 +85,68 @@ fn a_syntax_error_hides_neither_names_nor_dtypes_of_other_kernels() {
 }
 
 #[test]
+fn outline_highlights_rename_and_folds_come_from_the_resolved_names() {
+    use stn_lsp::index::SymbolKind;
+    use stn_lsp::symbols;
+    let src = "const K = 2;\n\
+               kernel blur_x(x) { (x[0, -1] + x[0, 0] + x[0, 1]) // 3 }\n\
+               kernel blur(x, s: i64) {\n    let b = blur_x(x);\n    let t = b[0, 0] * s;\n    \
+               sum(i in -K..=K) {\n        t + b[i, 0]\n    }\n}\n";
+    let a = Analysis::new(src);
+    assert!(a.diagnostics().is_empty(), "{:?}", a.diagnostics());
+    // The outline: items in order, a kernel's parameters, stages and lets.
+    let outline = symbols::outline(&a);
+    let names: Vec<&str> = outline.iter().map(|o| o.name.as_str()).collect();
+    assert_eq!(names, ["K", "blur_x", "blur"]);
+    let blur: Vec<(&str, SymbolKind)> = (outline[2].children.iter())
+        .map(|c| (c.name.as_str(), c.kind))
+        .collect();
+    assert_eq!(
+        blur,
+        [
+            ("x", SymbolKind::Input),
+            ("s", SymbolKind::Param),
+            ("b", SymbolKind::Stage),
+            ("t", SymbolKind::Let)
+        ]
+    );
+    // Highlights: the definition, then each use.
+    let marks = symbols::highlights(&a, at(src, "b[i", 0, 0));
+    let texts: Vec<(&str, bool)> = marks.iter().map(|(s, d)| (text(src, *s), *d)).collect();
+    assert_eq!(texts, [("b", true), ("b", false), ("b", false)]);
+    // Rename: every place, or why not.
+    let spans = symbols::rename(&a, at(src, "t +", 0, 0), "total").unwrap();
+    assert_eq!(spans.len(), 2);
+    let renamed = spans.iter().rev().fold(src.to_string(), |mut s, sp| {
+        s.replace_range(sp.start..sp.end, "total");
+        s
+    });
+    assert!(
+        Analysis::new(renamed.as_str()).diagnostics().is_empty(),
+        "{renamed}"
+    );
+    let clash = symbols::rename(&a, at(src, "t +", 0, 0), "b").unwrap_err();
+    assert_eq!(clash, "`b` is already the name of a stage here");
+    let outer = symbols::rename(&a, at(src, "i, 0]", 0, 0), "K").unwrap_err();
+    assert_eq!(outer, "`K` is already the name of a const here");
+    assert_eq!(
+        symbols::rename(&a, at(src, "s;", 0, 0), "sqrt").unwrap_err(),
+        "`sqrt` is a builtin function"
+    );
+    assert!(symbols::rename(&a, at(src, "s;", 0, 0), "2x").is_err());
+    // Folds: every item and each block inside a kernel.
+    let folds: Vec<&str> = symbols::folds(&a).iter().map(|s| text(src, *s)).collect();
+    assert!(
+        folds.iter().any(|f| f.starts_with("kernel blur(x")),
+        "{folds:?}"
+    );
+    assert!(
+        folds.contains(&"{\n        t + b[i, 0]\n    }"),
+        "{folds:?}"
+    );
+}
+
+#[test]
 fn hover_on_a_kernel_shows_signature_footprint_and_boundary() {
     let src = example("blur.stn");
     let a = Analysis::new(src.as_str());
@@ -440,9 +502,36 @@ fn the_server_answers_message_by_message() {
         json!({"textDocument": {"uri": uri}}),
     );
     assert!(r["result"]["data"].as_array().unwrap().len() > 10);
+    // Rename, or why not; the outline.
+    let rename = |s: &mut Server, to: &str| {
+        let mut p = pos(0, 18);
+        p["newName"] = json!(to);
+        request(s, "textDocument/rename", p)
+    };
+    let r = rename(&mut s, "b");
+    assert_eq!(
+        r["result"]["changes"][uri].as_array().unwrap().len(),
+        2,
+        "{r}"
+    );
+    let r = rename(&mut s, "x");
+    assert_eq!(r["error"]["code"], -32600, "{r}");
+    assert_eq!(
+        r["error"]["message"],
+        "`x` is already the name of an array parameter here"
+    );
+    let r = request(
+        &mut s,
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    assert_eq!(r["result"][0]["name"], "k", "{r}");
+    assert_eq!(r["result"][0]["children"][1]["name"], "a", "{r}");
     // Unknown methods and bad parameters are errors, not crashes.
-    let r = request(&mut s, "textDocument/rename", json!({}));
+    let r = request(&mut s, "textDocument/codeLens", json!({}));
     assert_eq!(r["error"]["code"], -32601);
+    let r = request(&mut s, "textDocument/rename", json!({}));
+    assert_eq!(r["error"]["code"], -32602);
     let r = request(&mut s, "textDocument/hover", json!({"nonsense": true}));
     assert_eq!(r["error"]["code"], -32602);
     // An unopened document: an empty answer.
@@ -483,6 +572,12 @@ fn random_text_never_panics() {
         offsets.extend([0, src.len(), src.len() + 10]);
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let a = Analysis::new(src.as_str());
+            stn_lsp::symbols::outline(&a);
+            assert!(
+                stn_lsp::symbols::folds(&a)
+                    .iter()
+                    .all(|s| s.end <= src.len())
+            );
             for enc in [Encoding::Utf8, Encoding::Utf16] {
                 let lines = LineIndex::new(&src, enc);
                 diagnostics::to_lsp(&uri, &src, &lines, a.diagnostics());
@@ -493,7 +588,8 @@ fn random_text_never_panics() {
                 }
             }
             for &o in &offsets {
-                // Hovering a kernel compiles it: only on small files.
+                // Hover checks kernels for several dtypes: only on small
+                // files.
                 if src.len() < 400 || i % 10 == 0 {
                     hover::hover(&a, o);
                 }
@@ -502,6 +598,10 @@ fn random_text_never_panics() {
                     assert!(d.end <= src.len());
                 }
                 a.references(o, true);
+                stn_lsp::symbols::highlights(&a, o);
+                if let Ok(spans) = stn_lsp::symbols::rename(&a, o, "renamed") {
+                    assert!(spans.iter().all(|s| s.end <= src.len()));
+                }
             }
             format::format(&src);
         }));

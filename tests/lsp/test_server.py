@@ -4,6 +4,8 @@ of `.stn` files, in the position encoding each client negotiates."""
 
 import asyncio
 
+import pytest
+
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
@@ -154,6 +156,36 @@ async def test_definition_and_references(client: LanguageClient):
     starts = sorted((r.range.start.line, r.range.start.character) for r in refs)
     want = [position(client, text, "let b", into=4)] + [position(client, text, "b[", nth=i) for i in range(3)]
     assert starts == sorted((p.line, p.character) for p in want)
+
+
+async def test_outline_highlights_rename_and_folds(client: LanguageClient):
+    uri, text = await open_doc(client, "blur.stn")
+    doc = types.TextDocumentIdentifier(uri=uri)
+    symbols = await client.text_document_document_symbol_async(
+        types.DocumentSymbolParams(text_document=doc)
+    )
+    assert [s.name for s in symbols] == ["blur_x", "blur"]
+    assert [c.name for c in symbols[1].children] == ["x", "b"]
+    at_b = position(client, text, "let b", into=4)
+    marks = await client.text_document_document_highlight_async(
+        types.DocumentHighlightParams(text_document=doc, position=at_b)
+    )
+    assert len(marks) == 4
+    assert sum(m.kind == types.DocumentHighlightKind.Write for m in marks) == 1
+    edit = await client.text_document_rename_async(
+        types.RenameParams(text_document=doc, position=at_b, new_name="h")
+    )
+    assert len(edit.changes[uri]) == 4 and {e.new_text for e in edit.changes[uri]} == {"h"}
+    # The server's error, raised by the client.
+    with pytest.raises(Exception, match="`x` is already the name of an array parameter here"):
+        await client.text_document_rename_async(
+            types.RenameParams(text_document=doc, position=at_b, new_name="x")
+        )
+    folds = await client.text_document_folding_range_async(
+        types.FoldingRangeParams(text_document=doc)
+    )
+    kernel_line = position(client, text, "kernel blur(").line
+    assert any(f.start_line == kernel_line for f in folds)
 
 
 async def test_completion_contexts(client: LanguageClient):

@@ -16,7 +16,8 @@ use lsp_types::notification::{
     Notification as _, PublishDiagnostics,
 };
 use lsp_types::request::{
-    Completion, Formatting, GotoDefinition, HoverRequest, References, Request as _,
+    Completion, DocumentHighlightRequest, DocumentSymbolRequest, FoldingRangeRequest, Formatting,
+    GotoDefinition, HoverRequest, PrepareRenameRequest, References, Rename, Request as _,
     SemanticTokensFullRequest,
 };
 use lsp_types::{
@@ -31,7 +32,7 @@ use serde_json::Value;
 
 use crate::documents::{Document, Documents};
 use crate::position::Encoding;
-use crate::{completion, diagnostics, format, hover, tokens};
+use crate::{completion, diagnostics, format, hover, symbols, tokens};
 
 /// The server: open documents and the position encoding agreed on.
 pub struct Server {
@@ -59,6 +60,13 @@ impl Server {
             hover_provider: Some(HoverProviderCapability::Simple(true)),
             definition_provider: Some(OneOf::Left(true)),
             references_provider: Some(OneOf::Left(true)),
+            document_highlight_provider: Some(OneOf::Left(true)),
+            document_symbol_provider: Some(OneOf::Left(true)),
+            folding_range_provider: Some(lsp_types::FoldingRangeProviderCapability::Simple(true)),
+            rename_provider: Some(OneOf::Right(lsp_types::RenameOptions {
+                prepare_provider: Some(true),
+                work_done_progress_options: Default::default(),
+            })),
             document_formatting_provider: Some(OneOf::Left(true)),
             completion_provider: Some(CompletionOptions {
                 trigger_characters: Some(vec![":".to_string(), ">".to_string(), " ".to_string()]),
@@ -109,6 +117,19 @@ impl Server {
             References::METHOD => self.answer::<References>(id, params, Self::references),
             Completion::METHOD => self.answer::<Completion>(id, params, Self::completion),
             Formatting::METHOD => self.answer::<Formatting>(id, params, Self::formatting),
+            DocumentHighlightRequest::METHOD => {
+                self.answer::<DocumentHighlightRequest>(id, params, Self::highlights)
+            }
+            DocumentSymbolRequest::METHOD => {
+                self.answer::<DocumentSymbolRequest>(id, params, Self::outline)
+            }
+            FoldingRangeRequest::METHOD => {
+                self.answer::<FoldingRangeRequest>(id, params, Self::folds)
+            }
+            PrepareRenameRequest::METHOD => {
+                self.answer::<PrepareRenameRequest>(id, params, Self::prepare_rename)
+            }
+            Rename::METHOD => self.rename(id, params),
             SemanticTokensFullRequest::METHOD => {
                 self.answer::<SemanticTokensFullRequest>(id, params, Self::semantic_tokens)
             }
@@ -192,6 +213,81 @@ impl Server {
         Some(vec![TextEdit::new(whole, formatted)])
     }
 
+    fn highlights(
+        &mut self,
+        p: lsp_types::DocumentHighlightParams,
+    ) -> Option<Vec<lsp_types::DocumentHighlight>> {
+        use lsp_types::{DocumentHighlight, DocumentHighlightKind};
+        let (doc, offset) = self.at(&p.text_document_position_params)?;
+        let marks = symbols::highlights(&doc.analysis, offset);
+        let marks = marks.into_iter().map(|(span, def)| DocumentHighlight {
+            range: doc.lines.range(doc.text(), span),
+            kind: Some(match def {
+                true => DocumentHighlightKind::WRITE,
+                false => DocumentHighlightKind::READ,
+            }),
+        });
+        Some(marks.collect())
+    }
+
+    fn outline(
+        &mut self,
+        p: lsp_types::DocumentSymbolParams,
+    ) -> Option<lsp_types::DocumentSymbolResponse> {
+        let doc = self.docs.get(&p.text_document.uri)?;
+        let entries = symbols::outline(&doc.analysis);
+        let nested = entries.iter().map(|e| document_symbol(doc, e)).collect();
+        Some(lsp_types::DocumentSymbolResponse::Nested(nested))
+    }
+
+    fn folds(&mut self, p: lsp_types::FoldingRangeParams) -> Option<Vec<lsp_types::FoldingRange>> {
+        let doc = self.docs.get(&p.text_document.uri)?;
+        let ranges = symbols::folds(&doc.analysis)
+            .into_iter()
+            .filter_map(|span| {
+                let r = doc.lines.range(doc.text(), span);
+                (r.end.line > r.start.line).then(|| lsp_types::FoldingRange {
+                    start_line: r.start.line,
+                    end_line: r.end.line,
+                    ..lsp_types::FoldingRange::default()
+                })
+            });
+        Some(ranges.collect())
+    }
+
+    fn prepare_rename(
+        &mut self,
+        p: TextDocumentPositionParams,
+    ) -> Option<lsp_types::PrepareRenameResponse> {
+        let (doc, offset) = self.at(&p)?;
+        doc.analysis.definition(offset)?;
+        let at = doc.analysis.index.at(offset)?;
+        let range = doc.lines.range(doc.text(), at.span);
+        Some(lsp_types::PrepareRenameResponse::Range(range))
+    }
+
+    /// A rename, or an error that says why the new name cannot be taken.
+    fn rename(&mut self, id: RequestId, params: Value) -> Response {
+        let p = match serde_json::from_value::<lsp_types::RenameParams>(params) {
+            Ok(p) => p,
+            Err(e) => return Response::new_err(id, ErrorCode::InvalidParams as i32, e.to_string()),
+        };
+        let uri = p.text_document_position.text_document.uri.clone();
+        let Some((doc, offset)) = self.at(&p.text_document_position) else {
+            return Response::new_ok(id, Option::<lsp_types::WorkspaceEdit>::None);
+        };
+        match symbols::rename(&doc.analysis, offset, &p.new_name) {
+            Ok(spans) => {
+                let edits = (spans.into_iter())
+                    .map(|s| TextEdit::new(doc.lines.range(doc.text(), s), p.new_name.clone()))
+                    .collect();
+                let changes = std::collections::HashMap::from([(uri, edits)]);
+                Response::new_ok(id, lsp_types::WorkspaceEdit::new(changes))
+            }
+            Err(why) => Response::new_err(id, ErrorCode::InvalidRequest as i32, why),
+        }
+    }
+
     fn semantic_tokens(
         &mut self,
         p: lsp_types::SemanticTokensParams,
@@ -269,4 +365,26 @@ fn publish(
         version,
     };
     Notification::new(PublishDiagnostics::METHOD.to_string(), params)
+}
+
+/// An outline entry as LSP's nested document symbol.
+#[allow(deprecated, reason = "`DocumentSymbol::deprecated` has no default")]
+fn document_symbol(doc: &Document, e: &symbols::Outline) -> lsp_types::DocumentSymbol {
+    use crate::index::SymbolKind as K;
+    use lsp_types::SymbolKind;
+    let kind = match e.kind {
+        K::Kernel => SymbolKind::FUNCTION,
+        K::Const => SymbolKind::CONSTANT,
+        K::Input | K::Param | K::Let | K::Stage | K::RangeVar => SymbolKind::VARIABLE,
+    };
+    lsp_types::DocumentSymbol {
+        name: e.name.clone(),
+        detail: None,
+        kind,
+        tags: None,
+        deprecated: None,
+        range: doc.lines.range(doc.text(), e.decl),
+        selection_range: doc.lines.range(doc.text(), e.def),
+        children: Some(e.children.iter().map(|c| document_symbol(doc, c)).collect()),
+    }
 }
