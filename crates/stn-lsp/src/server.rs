@@ -267,6 +267,10 @@ impl Server {
     }
 
     /// A rename, or an error that says why the new name cannot be taken.
+    #[allow(
+        clippy::mutable_key_type,
+        reason = "lsp_types' WorkspaceEdit keys its changes by Uri"
+    )]
     fn rename(&mut self, id: RequestId, params: Value) -> Response {
         let p = match serde_json::from_value::<lsp_types::RenameParams>(params) {
             Ok(p) => p,
