@@ -507,6 +507,16 @@ fn diagnostic_json(
     let related: Vec<_> = (d.related.iter())
         .map(|(s, label)| serde_json::json!({"start": at(s.start), "end": at(s.end), "label": label}))
         .collect();
+    let fixes: Vec<_> = (d.fixes.iter())
+        .map(|f| {
+            serde_json::json!({
+                "title": f.title,
+                "start": at(f.span.start),
+                "end": at(f.span.end),
+                "replacement": f.replacement,
+            })
+        })
+        .collect();
     serde_json::json!({
         "type": "diagnostic",
         "severity": d.severity.name(),
@@ -517,6 +527,7 @@ fn diagnostic_json(
         "label": d.label,
         "notes": d.notes,
         "related": related,
+        "fixes": fixes,
         "dtypes": dtype_names(dtypes),
         "rendered": diag::render(file, text, std::slice::from_ref(d)),
     })

@@ -212,11 +212,73 @@ fn check_speaks_json_for_tools() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    let warnings = objs.iter().filter(|o| o["severity"] == "warning").count();
-    assert_eq!(warnings, 4);
+    let warnings: Vec<&serde_json::Value> =
+        objs.iter().filter(|o| o["severity"] == "warning").collect();
+    assert_eq!(warnings.len(), 4);
+    // Each unused name comes with its machine-applicable fix.
+    let unused = (warnings.iter())
+        .find(|w| w["message"].as_str().unwrap().starts_with("unused `let"))
+        .unwrap();
+    let fix = &unused["fixes"][0];
+    assert!(
+        fix["title"].as_str().unwrap().starts_with("rename to `_"),
+        "{fix}"
+    );
+    assert_eq!(fix["start"], unused["start"], "{fix}");
+    assert!(
+        fix["replacement"].as_str().unwrap().starts_with('_'),
+        "{fix}"
+    );
     let k = objs
         .iter()
         .find(|o| o["type"] == "kernel" && o["name"] == "k")
         .unwrap();
     assert!(k["ok"].as_array().unwrap().iter().any(|d| d == "f32"));
+}
+
+/// `src` with the fixes of `diags` applied: the errors' where an error
+/// has one (a typo's fix can make an unused-name warning moot), else the
+/// warnings'. Fixes of one round do not overlap.
+fn fixed(src: &str, diags: &[Diagnostic]) -> String {
+    let errors = diags.iter().any(|d| d.is_error() && !d.fixes.is_empty());
+    let mut fixes: Vec<&stn::internals::diag::Fix> = (diags.iter())
+        .filter(|d| d.is_error() == errors)
+        .flat_map(|d| &d.fixes)
+        .collect();
+    fixes.sort_by_key(|f| std::cmp::Reverse(f.span.start));
+    fixes.dedup_by_key(|f| f.span);
+    let mut out = src.to_string();
+    for f in fixes {
+        out.replace_range(f.span.start..f.span.end, &f.replacement);
+    }
+    out
+}
+
+#[test]
+fn fixing_again_and_again_ends_with_nothing_left_to_fix() {
+    let mut applied = 0;
+    for path in files("tests/data/diagnostics")
+        .into_iter()
+        .chain(files("tests/data/parse/err"))
+    {
+        let mut src = fs::read_to_string(&path).unwrap();
+        let mut diags = checked(&name(&path), &src);
+        if diags.iter().all(|d| d.fixes.is_empty()) {
+            continue;
+        }
+        applied += 1;
+        // Each round fixes what it can and the file is checked again;
+        // errors first, then warnings: two rounds at most.
+        for _ in 0..2 {
+            src = fixed(&src, &diags);
+            diags = checked(&name(&path), &src);
+        }
+        let left: Vec<&str> = (diags.iter())
+            .filter(|d| !d.fixes.is_empty())
+            .map(|d| d.message.as_str())
+            .collect();
+        assert!(left.is_empty(), "{}: {left:?} after\n{src}", path.display());
+        assert_eq!(fixed(&src, &diags), src, "{}", path.display());
+    }
+    assert!(applied >= 4, "only {applied} files have fixes");
 }

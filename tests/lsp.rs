@@ -611,3 +611,36 @@ fn random_text_never_panics() {
         );
     }
 }
+
+#[test]
+fn quick_fixes_apply_the_diagnostics_fixes() {
+    let uri = "file:///w/fix.stn";
+    let mut s = server(&["utf-16"]);
+    let text = "kernel k(x) boundary refelct {\n    let unused = 1;\n    x[0]\n}\n";
+    send(
+        &mut s,
+        json!({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {
+            "textDocument": {"uri": uri, "languageId": "stn", "version": 1, "text": text}
+        }}),
+    );
+    let actions = |s: &mut Server, line: u32| {
+        let range = json!({"start": {"line": line, "character": 0}, "end": {"line": line, "character": 40}});
+        request(
+            s,
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": uri}, "range": range, "context": {"diagnostics": []}}),
+        )
+    };
+    let r = actions(&mut s, 0);
+    let fix = &r["result"][0];
+    assert_eq!(fix["title"], "replace with `reflect`", "{r}");
+    assert_eq!(fix["kind"], "quickfix");
+    let edit = &fix["edit"]["changes"][uri][0];
+    assert_eq!(edit["newText"], "reflect");
+    assert_eq!(edit["range"]["start"], json!({"line": 0, "character": 21}));
+    let r = actions(&mut s, 1);
+    assert_eq!(r["result"][0]["title"], "rename to `_unused`", "{r}");
+    // A line with no diagnostic: no fixes.
+    let r = actions(&mut s, 2);
+    assert_eq!(r["result"], json!([]), "{r}");
+}

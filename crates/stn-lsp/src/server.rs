@@ -16,9 +16,9 @@ use lsp_types::notification::{
     Notification as _, PublishDiagnostics,
 };
 use lsp_types::request::{
-    Completion, DocumentHighlightRequest, DocumentSymbolRequest, FoldingRangeRequest, Formatting,
-    GotoDefinition, HoverRequest, PrepareRenameRequest, References, Rename, Request as _,
-    SemanticTokensFullRequest,
+    CodeActionRequest, Completion, DocumentHighlightRequest, DocumentSymbolRequest,
+    FoldingRangeRequest, Formatting, GotoDefinition, HoverRequest, PrepareRenameRequest,
+    References, Rename, Request as _, SemanticTokensFullRequest,
 };
 use lsp_types::{
     CompletionOptions, CompletionResponse, GotoDefinitionResponse, Hover, HoverContents,
@@ -61,6 +61,12 @@ impl Server {
             definition_provider: Some(OneOf::Left(true)),
             references_provider: Some(OneOf::Left(true)),
             document_highlight_provider: Some(OneOf::Left(true)),
+            code_action_provider: Some(lsp_types::CodeActionProviderCapability::Options(
+                lsp_types::CodeActionOptions {
+                    code_action_kinds: Some(vec![lsp_types::CodeActionKind::QUICKFIX]),
+                    ..lsp_types::CodeActionOptions::default()
+                },
+            )),
             document_symbol_provider: Some(OneOf::Left(true)),
             folding_range_provider: Some(lsp_types::FoldingRangeProviderCapability::Simple(true)),
             rename_provider: Some(OneOf::Right(lsp_types::RenameOptions {
@@ -117,6 +123,9 @@ impl Server {
             References::METHOD => self.answer::<References>(id, params, Self::references),
             Completion::METHOD => self.answer::<Completion>(id, params, Self::completion),
             Formatting::METHOD => self.answer::<Formatting>(id, params, Self::formatting),
+            CodeActionRequest::METHOD => {
+                self.answer::<CodeActionRequest>(id, params, Self::code_actions)
+            }
             DocumentHighlightRequest::METHOD => {
                 self.answer::<DocumentHighlightRequest>(id, params, Self::highlights)
             }
@@ -211,6 +220,25 @@ impl Server {
             .lines
             .range(text, stn::internals::diag::Span::new(0, text.len()));
         Some(vec![TextEdit::new(whole, formatted)])
+    }
+
+    fn code_actions(
+        &mut self,
+        p: lsp_types::CodeActionParams,
+    ) -> Option<lsp_types::CodeActionResponse> {
+        let doc = self.docs.get(&p.text_document.uri)?;
+        let text = doc.text();
+        let start = doc.lines.offset(text, p.range.start);
+        let end = doc.lines.offset(text, p.range.end);
+        let span = stn::internals::diag::Span::new(start, end.max(start));
+        let diags = doc.analysis.diagnostics();
+        let fixes = diagnostics::quick_fixes(&p.text_document.uri, text, &doc.lines, diags, span);
+        Some(
+            fixes
+                .into_iter()
+                .map(lsp_types::CodeActionOrCommand::CodeAction)
+                .collect(),
+        )
     }
 
     fn highlights(

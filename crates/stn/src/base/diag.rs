@@ -71,6 +71,21 @@ pub struct Diagnostic {
     pub related: Vec<(Span, String)>,
     /// Extra lines after the snippet (`help: ...`).
     pub notes: Vec<String>,
+    /// Edits that fix it, each complete on its own: the language server's
+    /// quick fixes, `stn check --message-format json`'s `fixes`.
+    pub fixes: Vec<Fix>,
+}
+
+/// A machine-applicable fix: replace the text of `span` with
+/// `replacement` (an empty span inserts).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fix {
+    /// What the fix does, as an editor shows it (`` replace with `total` ``).
+    pub title: String,
+    /// The text replaced.
+    pub span: Span,
+    /// The new text.
+    pub replacement: String,
 }
 
 impl Diagnostic {
@@ -83,6 +98,7 @@ impl Diagnostic {
             label: None,
             related: Vec::new(),
             notes: Vec::new(),
+            fixes: Vec::new(),
         }
     }
 
@@ -115,6 +131,37 @@ impl Diagnostic {
     pub fn with_note(mut self, note: impl Into<String>) -> Diagnostic {
         self.notes.push(note.into());
         self
+    }
+
+    /// Adds a fix: `span`'s text replaced by `replacement`.
+    pub fn with_fix(
+        mut self,
+        title: impl Into<String>,
+        span: Span,
+        replacement: impl Into<String>,
+    ) -> Diagnostic {
+        self.fixes.push(Fix {
+            title: title.into(),
+            span,
+            replacement: replacement.into(),
+        });
+        self
+    }
+
+    /// Where one of `candidates` is close to `name` (written at `span`):
+    /// the note `` help: did you mean `x`? `` and the fix that writes it.
+    pub fn with_suggestion<'a>(
+        self,
+        name: &str,
+        span: Span,
+        candidates: impl IntoIterator<Item = &'a str>,
+    ) -> Diagnostic {
+        match crate::base::suggest::closest(name, candidates) {
+            Some(c) => self
+                .with_note(format!("help: did you mean `{c}`?"))
+                .with_fix(format!("replace with `{c}`"), span, c),
+            None => self,
+        }
     }
 }
 

@@ -30,14 +30,6 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .map(|(_, _, c)| c)
 }
 
-/// `` help: did you mean `total`? `` for a note, when some candidate is close.
-pub fn did_you_mean<'a>(
-    name: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<String> {
-    closest(name, candidates).map(|c| format!("help: did you mean `{c}`?"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

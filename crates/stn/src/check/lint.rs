@@ -75,7 +75,11 @@ fn unused(k: &ast::KernelDef, src: &str, resolved: &Resolved, found: &mut Vec<Di
                 }
             }
         };
-        found.push(d.with_note(keep));
+        let fix = format!("_{n}");
+        found.push(
+            d.with_note(keep)
+                .with_fix(format!("rename to `{fix}`"), s.def, fix),
+        );
     }
 }
 

@@ -12,7 +12,6 @@ use crate::base::diag::{Diagnostic, Span};
 use crate::base::dtype::DType;
 use crate::base::mode::Mode;
 use crate::base::scalar::Scalar;
-use crate::base::suggest;
 use crate::check::kernel::Checker;
 use crate::check::promote;
 use crate::check::ty::Ty;
@@ -111,10 +110,7 @@ fn dtype_of(name: &ast::Ident) -> Result<DType, Diagnostic> {
     DType::from_name(&name.name).ok_or_else(|| {
         let d = Diagnostic::new(format!("unknown dtype `{}`", name.name), name.span)
             .with_label("not a dtype");
-        let d = match suggest::did_you_mean(&name.name, DType::ALL.iter().map(|d| d.name())) {
-            Some(help) => d.with_note(help),
-            None => d,
-        };
+        let d = d.with_suggestion(&name.name, name.span, DType::ALL.iter().map(|d| d.name()));
         d.with_note(format!("dtypes are {}", DType::all_names()))
     })
 }
@@ -171,10 +167,7 @@ fn signature(k: &ast::KernelDef) -> (KernelSig, Vec<Diagnostic>) {
             None => {
                 let d = Diagnostic::new(format!("unknown boundary mode `{}`", m.name), m.span)
                     .with_label("not a mode");
-                let d = match suggest::did_you_mean(&m.name, Mode::names()) {
-                    Some(help) => d.with_note(help),
-                    None => d,
-                };
+                let d = d.with_suggestion(&m.name, m.span, Mode::names());
                 diags.push(d.with_note(format!("modes are {}", Mode::all_names())));
                 None
             }

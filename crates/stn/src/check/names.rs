@@ -16,7 +16,6 @@ use std::ops::RangeInclusive;
 use crate::base::diag::{Diagnostic, Span};
 use crate::base::dtype::DType;
 use crate::base::graph::MAX_NDIM;
-use crate::base::suggest;
 use crate::check::builtins;
 use crate::check::module::{ConstVal, KernelSig, Module};
 use crate::check::resolve::{Resolved, SymbolKind};
@@ -59,10 +58,7 @@ pub fn unknown(module: &Module, n: &str, span: Span, what: &str, in_scope: &[&st
         .iter()
         .copied()
         .chain(module.consts.keys().map(String::as_str));
-    match suggest::did_you_mean(n, candidates) {
-        Some(help) => d.with_note(help),
-        None => d,
-    }
+    d.with_suggestion(n, span, candidates)
 }
 
 /// A call of something that is no builtin, cast or value.
@@ -91,10 +87,7 @@ pub fn unknown_function(module: &Module, name: &str, func_span: Span, span: Span
         .chain(module.kernels.iter().map(|k| k.name.as_str()));
     let d = Diagnostic::new(format!("unknown function `{name}`"), func_span)
         .with_label("not a builtin, cast or kernel");
-    let d = match suggest::did_you_mean(name, candidates) {
-        Some(help) => d.with_note(help),
-        None => d,
-    };
+    let d = d.with_suggestion(name, func_span, candidates);
     d.with_note(format!(
         "builtins are {}, casts named by a dtype, and this file's kernels as stages ({})",
         builtins.join(" "),
@@ -162,10 +155,7 @@ pub fn misplaced_tuple(span: Span) -> Diagnostic {
 /// A reduction that is not one.
 pub fn unknown_reduction(op: &ast::Ident) -> Diagnostic {
     let d = Diagnostic::new(format!("unknown reduction `{}`", op.name), op.span);
-    let d = match suggest::did_you_mean(&op.name, builtins::reduction_names()) {
-        Some(help) => d.with_note(help),
-        None => d,
-    };
+    let d = d.with_suggestion(&op.name, op.span, builtins::reduction_names());
     let names: Vec<&str> = builtins::reduction_names().collect();
     d.with_note(format!("reductions are {}", names.join(", ")))
 }

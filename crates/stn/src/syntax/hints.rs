@@ -56,7 +56,8 @@ fn missing_semicolon(src: &str, before: &[Token<'_>], at: usize) -> Option<Diagn
     Some(
         Diagnostic::new("missing `;`", Span::new(l, r))
             .with_label("expected `;` after this")
-            .with_note("help: each `let` ends with `;`"),
+            .with_note("help: each `let` ends with `;`")
+            .with_fix("insert `;`", Span::new(r, r), ";"),
     )
 }
 
