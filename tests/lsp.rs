@@ -599,6 +599,7 @@ fn random_text_never_panics() {
                 }
                 a.references(o, true);
                 stn_lsp::symbols::highlights(&a, o);
+                stn_lsp::signature::signature_help(&a, o);
                 if let Ok(spans) = stn_lsp::symbols::rename(&a, o, "renamed") {
                     assert!(spans.iter().all(|s| s.end <= src.len()));
                 }
@@ -643,4 +644,38 @@ fn quick_fixes_apply_the_diagnostics_fixes() {
     // A line with no diagnostic: no fixes.
     let r = actions(&mut s, 2);
     assert_eq!(r["result"], json!([]), "{r}");
+    // No signature help in a kernel's own parameter list: it is no call.
+    let p = json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 9}});
+    let r = request(&mut s, "textDocument/signatureHelp", p);
+    assert_eq!(r["result"], Value::Null, "{r}");
+}
+
+#[test]
+fn signature_help_names_the_call_and_the_argument_at_the_cursor() {
+    use stn_lsp::signature::signature_help;
+    // A call being typed (the file does not parse yet): a builtin, a
+    // reduction, a stage, and a cast.
+    let src = "kernel s(x, a: f32) { x[0, 0] * a }\n\
+               kernel k(x) {\n    let b = s(x, 2.0);\n    clamp(x[0, 0], min(1, ";
+    let a = Analysis::new(src);
+    let sig = signature_help(&a, src.len()).unwrap();
+    assert_eq!(sig.label, "min(a, b, ...)");
+    assert_eq!(sig.active, 1);
+    let at = |needle: &str, into: usize| src.find(needle).unwrap() + into;
+    let sig = signature_help(&a, at("min(", 0)).unwrap();
+    assert_eq!((sig.label.as_str(), sig.active), ("clamp(a, lo, hi)", 1));
+    assert_eq!(sig.params, ["a", "lo", "hi"]);
+    assert!(sig.doc.contains("limited"), "{}", sig.doc);
+    // Inside brackets, the offsets of an access: no call.
+    assert_eq!(signature_help(&a, at("[0, 0],", 2)), None);
+    let sig = signature_help(&a, at("2.0)", 0)).unwrap();
+    assert_eq!((sig.label.as_str(), sig.active), ("s(x, a: f32)", 1));
+    assert_eq!(signature_help(&a, at("x, a: f32", 1)), None);
+    let src = "kernel k(x) { rank(1, i in -1..=1) { f32(x[i]) } }";
+    let a = Analysis::new(src);
+    let sig = signature_help(&a, src.find("i in").unwrap()).unwrap();
+    assert_eq!(sig.label, "rank(k, i in lo..=hi, ...)");
+    assert_eq!(sig.active, 1);
+    let sig = signature_help(&a, src.find("x[i]").unwrap()).unwrap();
+    assert_eq!(sig.label, "f32(a)");
 }

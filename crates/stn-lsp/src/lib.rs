@@ -11,8 +11,8 @@
 //! - `index`: the checker's resolved names (`check::resolve`) and what a
 //!   bare word is;
 //! - `hover`, `completion`, `tokens` (semantic tokens), `format`,
-//!   `diagnostics`, `symbols` (outline, highlights, rename, folding): one
-//!   answer each;
+//!   `diagnostics`, `symbols` (outline, highlights, rename, folding),
+//!   `signature` (signature help): one answer each;
 //! - `position`: byte offsets and LSP positions (UTF-8 when the client
 //!   offers it, else UTF-16);
 //! - `documents`: the open documents; `server`: dispatch of one message.
@@ -30,6 +30,7 @@ pub mod hover;
 pub mod index;
 pub mod position;
 pub mod server;
+pub mod signature;
 pub mod symbols;
 pub mod tokens;
 pub mod words;

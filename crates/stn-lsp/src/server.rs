@@ -18,7 +18,7 @@ use lsp_types::notification::{
 use lsp_types::request::{
     CodeActionRequest, Completion, DocumentHighlightRequest, DocumentSymbolRequest,
     FoldingRangeRequest, Formatting, GotoDefinition, HoverRequest, PrepareRenameRequest,
-    References, Rename, Request as _, SemanticTokensFullRequest,
+    References, Rename, Request as _, SemanticTokensFullRequest, SignatureHelpRequest,
 };
 use lsp_types::{
     CompletionOptions, CompletionResponse, GotoDefinitionResponse, Hover, HoverContents,
@@ -32,7 +32,7 @@ use serde_json::Value;
 
 use crate::documents::{Document, Documents};
 use crate::position::Encoding;
-use crate::{completion, diagnostics, format, hover, symbols, tokens};
+use crate::{completion, diagnostics, format, hover, signature, symbols, tokens};
 
 /// The server: open documents and the position encoding agreed on.
 pub struct Server {
@@ -61,6 +61,10 @@ impl Server {
             definition_provider: Some(OneOf::Left(true)),
             references_provider: Some(OneOf::Left(true)),
             document_highlight_provider: Some(OneOf::Left(true)),
+            signature_help_provider: Some(lsp_types::SignatureHelpOptions {
+                trigger_characters: Some(vec!["(".to_string(), ",".to_string()]),
+                ..lsp_types::SignatureHelpOptions::default()
+            }),
             code_action_provider: Some(lsp_types::CodeActionProviderCapability::Options(
                 lsp_types::CodeActionOptions {
                     code_action_kinds: Some(vec![lsp_types::CodeActionKind::QUICKFIX]),
@@ -75,7 +79,8 @@ impl Server {
             })),
             document_formatting_provider: Some(OneOf::Left(true)),
             completion_provider: Some(CompletionOptions {
-                trigger_characters: Some(vec![":".to_string(), ">".to_string(), " ".to_string()]),
+                // Not space: `x[0, ` and a space would pop every name up.
+                trigger_characters: Some(vec![":".to_string(), ">".to_string()]),
                 ..CompletionOptions::default()
             }),
             semantic_tokens_provider: Some(
@@ -123,6 +128,9 @@ impl Server {
             References::METHOD => self.answer::<References>(id, params, Self::references),
             Completion::METHOD => self.answer::<Completion>(id, params, Self::completion),
             Formatting::METHOD => self.answer::<Formatting>(id, params, Self::formatting),
+            SignatureHelpRequest::METHOD => {
+                self.answer::<SignatureHelpRequest>(id, params, Self::signature_help)
+            }
             CodeActionRequest::METHOD => {
                 self.answer::<CodeActionRequest>(id, params, Self::code_actions)
             }
@@ -220,6 +228,33 @@ impl Server {
             .lines
             .range(text, stn::internals::diag::Span::new(0, text.len()));
         Some(vec![TextEdit::new(whole, formatted)])
+    }
+
+    fn signature_help(
+        &mut self,
+        p: lsp_types::SignatureHelpParams,
+    ) -> Option<lsp_types::SignatureHelp> {
+        use lsp_types::{
+            Documentation, ParameterInformation, ParameterLabel, SignatureInformation,
+        };
+        let (doc, offset) = self.at(&p.text_document_position_params)?;
+        let sig = signature::signature_help(&doc.analysis, offset)?;
+        let parameters = (sig.params.iter())
+            .map(|p| ParameterInformation {
+                label: ParameterLabel::Simple(p.clone()),
+                documentation: None,
+            })
+            .collect();
+        Some(lsp_types::SignatureHelp {
+            signatures: vec![SignatureInformation {
+                label: sig.label,
+                documentation: Some(Documentation::String(sig.doc)),
+                parameters: Some(parameters),
+                active_parameter: Some(sig.active as u32),
+            }],
+            active_signature: Some(0),
+            active_parameter: Some(sig.active as u32),
+        })
     }
 
     fn code_actions(
