@@ -19,7 +19,6 @@ use stn::{Kernel, Program};
 pub struct Analysis {
     pub text: String,
     pub front: Front,
-    pub index: Index,
     /// The file's kernels, typed kernel by kernel: those that no error
     /// keeps from it (`Kernel::is_broken`).
     program: Program,
@@ -34,12 +33,10 @@ impl Analysis {
     pub fn new(text: impl Into<String>) -> Analysis {
         let text = text.into();
         let front = front::analyze(&text);
-        let index = front.resolved.clone();
         let program = Program::partial("document.stn", &text, front.clone());
         Analysis {
             text,
             front,
-            index,
             program,
             diagnostics: OnceCell::new(),
         }
@@ -57,6 +54,11 @@ impl Analysis {
         })
     }
 
+    /// The text's names as the checker resolves them (`check::resolve`).
+    pub fn index(&self) -> &Index {
+        &self.front.resolved
+    }
+
     /// The file's kernel called `name`, when no error keeps it from being
     /// typed.
     pub fn kernel(&self, name: &str) -> Option<&Kernel> {
@@ -65,25 +67,29 @@ impl Analysis {
 
     /// The definition of the name at `offset`.
     pub fn definition(&self, offset: usize) -> Option<Span> {
-        let o = self.index.at(offset)?;
-        let s = self.index.symbol_of(o)?;
-        Some(self.index.symbols[s].def)
+        let o = self.index().at(offset)?;
+        let s = self.index().symbol_of(o)?;
+        Some(self.index().symbols[s].def)
     }
 
     /// Every use of the name at `offset`, and its definition first when
     /// `declaration` is set.
     pub fn references(&self, offset: usize, declaration: bool) -> Vec<Span> {
-        let Some(s) = self.index.at(offset).and_then(|o| self.index.symbol_of(o)) else {
+        let Some(s) = self
+            .index()
+            .at(offset)
+            .and_then(|o| self.index().symbol_of(o))
+        else {
             return Vec::new();
         };
-        let def = declaration.then_some(self.index.symbols[s].def);
-        def.into_iter().chain(self.index.references(s)).collect()
+        let def = declaration.then_some(self.index().symbols[s].def);
+        def.into_iter().chain(self.index().references(s)).collect()
     }
 
     /// The kernel (index in file order) whose text holds `offset`.
     pub fn kernel_at(&self, offset: usize) -> Option<usize> {
-        (self.index.kernels.iter()).position(|&s| {
-            let d = self.index.symbols[s].decl;
+        (self.index().kernels.iter()).position(|&s| {
+            let d = self.index().symbols[s].decl;
             d.start <= offset && offset <= d.end
         })
     }
@@ -96,16 +102,16 @@ impl Analysis {
     /// Whether the name at `offset` is a kernel (its definition or a stage
     /// call), and which.
     pub fn kernel_named_at(&self, offset: usize) -> Option<usize> {
-        let o = self.index.at(offset)?;
-        let s = self.index.symbol_of(o)?;
-        if self.index.symbols[s].kind != SymbolKind::Kernel {
+        let o = self.index().at(offset)?;
+        let s = self.index().symbol_of(o)?;
+        if self.index().symbols[s].kind != SymbolKind::Kernel {
             return None;
         }
-        self.index.kernels.iter().position(|&k| k == s)
+        self.index().kernels.iter().position(|&k| k == s)
     }
 
     /// Identifiers of the text with what each is, in order; from the tree.
     pub fn roles(&self) -> impl Iterator<Item = (Span, Role)> + '_ {
-        self.index.occurrences.iter().map(|o| (o.span, o.role))
+        self.index().occurrences.iter().map(|o| (o.span, o.role))
     }
 }

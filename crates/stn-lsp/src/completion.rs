@@ -134,7 +134,7 @@ fn dtypes() -> Vec<CompletionItem> {
 
 fn expression(a: &Analysis, offset: usize) -> Vec<CompletionItem> {
     let mut out: Vec<CompletionItem> = Vec::new();
-    for s in a.index.visible_at(offset) {
+    for s in a.index().visible_at(offset) {
         let (kind, detail) = match s.kind {
             SymbolKind::Kernel => (CompletionItemKind::FUNCTION, "kernel (a stage)".to_string()),
             SymbolKind::Const => (CompletionItemKind::CONSTANT, "const".to_string()),

@@ -33,7 +33,7 @@ pub const SHOWN_DTYPES: [DType; 4] = [DType::U8, DType::I32, DType::F32, DType::
 
 /// Hover text for the name at `offset`, and the name's span.
 pub fn hover(a: &Analysis, offset: usize) -> Option<(Span, String)> {
-    let Some(o) = a.index.at(offset) else {
+    let Some(o) = a.index().at(offset) else {
         // No tree: a keyword, or a word of a file that does not parse.
         let span = word_at(&a.text, offset)?;
         let word = a.slice(span);
@@ -44,7 +44,7 @@ pub fn hover(a: &Analysis, offset: usize) -> Option<(Span, String)> {
     };
     let word = a.slice(o.span);
     let text = match o.role {
-        Role::Def(s) | Role::Ref(s) => symbol(a, &a.index.symbols[s]),
+        Role::Def(s) | Role::Ref(s) => symbol(a, &a.index().symbols[s]),
         role => word_line(role, word)?,
     };
     Some((o.span, text))
@@ -78,8 +78,8 @@ fn code(text: &str) -> String {
 
 fn symbol(a: &Analysis, s: &Symbol) -> String {
     let kernel_name = |k: Option<usize>| {
-        k.and_then(|k| a.index.kernels.get(k))
-            .map_or("", |&s| a.index.symbols[s].name.as_str())
+        k.and_then(|k| a.index().kernels.get(k))
+            .map_or("", |&s| a.index().symbols[s].name.as_str())
     };
     match s.kind {
         SymbolKind::Kernel => kernel(a, s),
@@ -165,7 +165,7 @@ fn compiled_in(a: &Analysis, s: &Symbol) -> bool {
 
 /// The program's kernel that symbol index `k` (file order) names.
 fn loaded(a: &Analysis, k: Option<usize>) -> Option<&Kernel> {
-    let name = &a.index.symbols[*a.index.kernels.get(k?)?].name;
+    let name = &a.index().symbols[*a.index().kernels.get(k?)?].name;
     a.kernel(name)
 }
 
@@ -239,10 +239,10 @@ fn kernel(a: &Analysis, s: &Symbol) -> String {
     let header = header.split_whitespace().collect::<Vec<_>>().join(" ");
     let mut out = code(&header);
     let ki = a
-        .index
+        .index()
         .kernels
         .iter()
-        .position(|&k| a.index.symbols[k].def == s.def);
+        .position(|&k| a.index().symbols[k].def == s.def);
     let Some(k) = loaded(a, ki) else {
         out.push_str("\ntypes and footprint show once the file has no errors");
         return out;

@@ -324,7 +324,7 @@ impl Server {
     ) -> Option<lsp_types::PrepareRenameResponse> {
         let (doc, offset) = self.at(&p)?;
         doc.analysis.definition(offset)?;
-        let at = doc.analysis.index.at(offset)?;
+        let at = doc.analysis.index().at(offset)?;
         let range = doc.lines.range(doc.text(), at.span);
         Some(lsp_types::PrepareRenameResponse::Range(range))
     }

@@ -84,13 +84,13 @@ fn describe(a: &Analysis, name: &str) -> Option<(String, String)> {
         return Some((format!("{name}(a)"), format!("a converted to {}", d.name())));
     }
     // A stage: a kernel of the file, its parameters as written.
-    let s = (a.index.symbols.iter()).find(|s| s.kind == SymbolKind::Kernel && s.name == name)?;
+    let s = (a.index().symbols.iter()).find(|s| s.kind == SymbolKind::Kernel && s.name == name)?;
     let k = a
-        .index
+        .index()
         .kernels
         .iter()
-        .position(|&k| a.index.symbols[k].def == s.def);
-    let params: Vec<&str> = (a.index.symbols.iter())
+        .position(|&k| a.index().symbols[k].def == s.def);
+    let params: Vec<&str> = (a.index().symbols.iter())
         .filter(|p| p.kernel == k && matches!(p.kind, SymbolKind::Input | SymbolKind::Param))
         .map(|p| a.slice(p.decl))
         .collect();

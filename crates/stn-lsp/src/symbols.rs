@@ -31,7 +31,7 @@ pub struct Outline {
 /// The file's kernels and consts in order, each kernel with its
 /// parameters, stages and `let`s (reduction variables left out).
 pub fn outline(a: &Analysis) -> Vec<Outline> {
-    let symbols = &a.index.symbols;
+    let symbols = &a.index().symbols;
     let entry = |id: usize, children| Outline {
         name: symbols[id].name.clone(),
         kind: symbols[id].kind,
@@ -42,7 +42,7 @@ pub fn outline(a: &Analysis) -> Vec<Outline> {
     let mut out: Vec<Outline> = (0..symbols.len())
         .filter(|&id| symbols[id].kernel.is_none())
         .map(|id| {
-            let k = a.index.kernels.iter().position(|&s| s == id);
+            let k = a.index().kernels.iter().position(|&s| s == id);
             let children = (0..symbols.len())
                 .filter(|&c| k.is_some() && symbols[c].kernel == k)
                 .filter(|&c| symbols[c].kind != SymbolKind::RangeVar)
@@ -72,8 +72,11 @@ pub fn rename(a: &Analysis, offset: usize, to: &str) -> Result<Vec<Span>, String
     let Some(def) = a.definition(offset) else {
         return Err("no name of this file here to rename".to_string());
     };
-    let id = a.index.symbol_at(def).expect("a definition has its symbol");
-    let sym = &a.index.symbols[id];
+    let id = a
+        .index()
+        .symbol_at(def)
+        .expect("a definition has its symbol");
+    let sym = &a.index().symbols[id];
     if let Some(what) = reserved(to) {
         return Err(format!("`{to}` is {what}"));
     }
@@ -90,7 +93,7 @@ pub fn rename(a: &Analysis, offset: usize, to: &str) -> Result<Vec<Span>, String
     // take those uses) nor hide another symbol's uses where the renamed
     // one is seen.
     let places: Vec<usize> = spans.iter().map(|s| s.start).collect();
-    for (other, s) in a.index.symbols.iter().enumerate() {
+    for (other, s) in a.index().symbols.iter().enumerate() {
         if other == id || s.name != to {
             continue;
         }
@@ -98,7 +101,7 @@ pub fn rename(a: &Analysis, offset: usize, to: &str) -> Result<Vec<Span>, String
             .iter()
             .any(|&p| s.visible.start <= p && p <= s.visible.end);
         let hidden = a
-            .index
+            .index()
             .references(other)
             .any(|u| sym.visible.start <= u.start && u.start <= sym.visible.end);
         if seen_here || hidden {

@@ -138,7 +138,7 @@ pub fn tokens(a: &Analysis) -> Vec<Token> {
 /// A name the index resolved.
 fn of_role(a: &Analysis, role: Role) -> (Kind, u32) {
     let sym = |s: usize, decl: u32| {
-        let kind = a.index.symbols[s].kind;
+        let kind = a.index().symbols[s].kind;
         match kind {
             SymbolKind::Kernel => (Kind::Function, decl),
             SymbolKind::Const => (Kind::Variable, decl | READONLY),

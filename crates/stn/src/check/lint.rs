@@ -24,9 +24,16 @@ use crate::syntax::ast::{self, ExprKind};
 /// `resolved`), in source order.
 pub fn warnings(file: &ast::File, src: &str, resolved: &Resolved) -> Vec<Diagnostic> {
     let mut found = Vec::new();
+    // Per symbol: whether some use reads it (one pass over the uses).
+    let mut read = vec![false; resolved.symbols.len()];
+    for o in &resolved.occurrences {
+        if let Role::Ref(id) = o.role {
+            read[id] = true;
+        }
+    }
     for item in &file.items {
         if let ast::Item::Kernel(k) = item {
-            unused(k, src, resolved, &mut found);
+            unused(k, src, resolved, &read, &mut found);
             never_taken(&k.body, src, &mut found);
         }
     }
@@ -34,8 +41,15 @@ pub fn warnings(file: &ast::File, src: &str, resolved: &Resolved) -> Vec<Diagnos
     found
 }
 
-/// The parameters, `let`s and stages of kernel `k` that nothing reads.
-fn unused(k: &ast::KernelDef, src: &str, resolved: &Resolved, found: &mut Vec<Diagnostic>) {
+/// The parameters, `let`s and stages of kernel `k` that nothing reads
+/// (`read`: per symbol of `resolved`).
+fn unused(
+    k: &ast::KernelDef,
+    src: &str,
+    resolved: &Resolved,
+    read: &[bool],
+    found: &mut Vec<Diagnostic>,
+) {
     let mut lets = Vec::new();
     block_lets(&k.body, &mut lets);
     for (id, s) in resolved.symbols.iter().enumerate() {
@@ -47,7 +61,7 @@ fn unused(k: &ast::KernelDef, src: &str, resolved: &Resolved, found: &mut Vec<Di
         if !inside || !kept || s.name.starts_with('_') || s.def == k.name.span {
             continue;
         }
-        if resolved.occurrences.iter().any(|o| o.role == Role::Ref(id)) {
+        if read[id] {
             continue;
         }
         let n = &s.name;
